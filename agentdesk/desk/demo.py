@@ -1,0 +1,68 @@
+"""Demo people: agents agent1…agent6 in two teams, team leads lead1 and lead2, admin."""
+
+import os
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from agentdesk.lcmsim import demo as lcm_demo
+
+from .models import AgentProfile, AgentSession, Team
+
+DEFAULT_DEMO_PASSWORD = "agentdesk-demo"
+AGENTS = [
+    ("agent1", "Alex", "Moreau", "Blue Team"),
+    ("agent2", "Bea", "Lindqvist", "Blue Team"),
+    ("agent3", "Carlos", "Mendes", "Blue Team"),
+    ("agent4", "Dana", "Whitfield", "Blue Team"),
+    ("agent5", "Emeka", "Obi", "Green Team"),
+    ("agent6", "Fatima", "Zahir", "Green Team"),
+]
+TEAM_GROUPS = {
+    "Blue Team": ["Sales Manual Group", "Service Manual Group"],
+    "Green Team": ["Service Manual Group"],
+}
+LEADS = [("lead1", "Lee", "Hart", "Blue Team"), ("lead2", "Lou", "Grant", "Green Team")]
+
+
+def demo_password() -> str:
+    return os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+
+
+def lcm_agent_id(username: str) -> str:
+    return f"{username}@agentdesk.demo"
+
+
+def _user(username: str, first: str, last: str, password: str, **extra):
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user.first_name, user.last_name = first, last
+    for key, value in extra.items():
+        setattr(user, key, value)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def seed(*, contacts: int = 400) -> dict[str, int]:
+    password = demo_password()
+    teams = {name: Team.objects.get_or_create(name=name)[0] for name in TEAM_GROUPS}
+    for username, first, last, team_name in AGENTS:
+        user = _user(username, first, last, password)
+        profile, _ = AgentProfile.objects.update_or_create(
+            user=user,
+            defaults={
+                "lcm_agent_id": lcm_agent_id(username),
+                "team": teams[team_name],
+                "campaign_groups": TEAM_GROUPS[team_name],
+            },
+        )
+        AgentSession.objects.get_or_create(
+            agent=profile, defaults={"campaign_group": TEAM_GROUPS[team_name][0]}
+        )
+    for username, first, last, team_name in LEADS:
+        teams[team_name].leads.add(_user(username, first, last, password))
+    _user("admin", "Ada", "Admin", password, is_staff=True, is_superuser=True)
+    assignments = {lcm_agent_id(u): TEAM_GROUPS[t] for u, _, _, t in AGENTS}
+    created = lcm_demo.seed(assignments, contacts=contacts)
+    return {"agents": len(AGENTS), "leads": len(LEADS), "contacts_created": created}

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand, CommandParser
+
+from agentdesk.desk import demo
+
+
+class Command(BaseCommand):
+    help = "Create (or bring up to date) the demo campaigns, contacts, agents and team leads."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--contacts", type=int, default=400)
+
+    def handle(self, *args, contacts: int, **options) -> None:
+        result = demo.seed(contacts=contacts)
+        self.stdout.write(
+            f"Demo data ready: {result['agents']} agents, {result['leads']} team leads, "
+            f"{result['contacts_created']} new contacts."
+        )
+        self.stdout.write(
+            "Log in as agent1 … agent6 (agents), lead1 or lead2 (team leads) or admin, "
+            f"password: {demo.demo_password()}"
+        )

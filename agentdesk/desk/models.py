@@ -1,0 +1,101 @@
+"""Agents, their teams, their live session state and the log of what they did."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    leads = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="led_teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    lcm_agent_id = models.CharField(
+        "LCM agent ID", max_length=150, unique=True, help_text="The ID LCM knows this agent by"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
+    campaign_groups = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Campaign groups this agent may work, e.g. ["Sales Manual Group"]. '
+        "Empty: every group LCM assigns to the agent.",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.lcm_agent_id})"
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class AgentSession(models.Model):
+    """One row per agent: the truth every tab, reconnect and worker process renders from."""
+
+    IDLE = "idle"
+    PREVIEWING = "previewing"
+    STATES = [(IDLE, "Idle"), (PREVIEWING, "Previewing a contact")]
+    CONSENT_CHOICES = [("Both", "Both"), ("true", "With consent"), ("false", "Without consent")]
+
+    agent = models.OneToOneField(AgentProfile, on_delete=models.CASCADE, related_name="session")
+    state = models.CharField(max_length=20, choices=STATES, default=IDLE)
+    state_since = models.DateTimeField(default=timezone.now)
+    contact = models.JSONField(null=True, blank=True, help_text="The contact on screen, as LCM sent it")
+    campaign_group = models.CharField(max_length=100, blank=True)
+    consent = models.CharField(max_length=10, choices=CONSENT_CHOICES, default="Both")
+    notice = models.CharField(max_length=300, blank=True, help_text="Last friendly message")
+    last_error = models.CharField(max_length=500, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    busy_token = models.CharField(max_length=40, blank=True)
+    busy_until = models.DateTimeField(null=True, blank=True)
+    connections = models.IntegerField(default=0, help_text="Open live connections")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.state}"
+
+
+class ActionLog(models.Model):
+    NEXT = "next"
+    RESERVED = "reserved"
+    SKIP = "skip"
+    ADD = "add"
+    KINDS = [(NEXT, "Next contact"), (RESERVED, "Reserved contact"), (SKIP, "Skip"), (ADD, "Add contact")]
+
+    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="actions")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=20, choices=KINDS)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    subtopic = models.CharField(max_length=60, blank=True)
+    ok = models.BooleanField(default=True)
+    result = models.CharField(max_length=300, blank=True, help_text="What happened, in words")
+    outcome_id = models.IntegerField(null=True, blank=True)
+    outcome_name = models.CharField(max_length=100, blank=True)
+    campaign_group = models.CharField(max_length=100, blank=True)
+    campaign = models.CharField(max_length=100, blank=True)
+    queue = models.CharField(max_length=100, blank=True)
+    lcm_key = models.CharField(max_length=80, blank=True)
+    phone_last4 = models.CharField(max_length=4, blank=True)
+    lcm_latency_ms = models.FloatField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    error_kind = models.CharField(max_length=20, blank=True)
+    request_token = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["team", "at"]), models.Index(fields=["agent", "at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "request_token"],
+                condition=~models.Q(request_token=""),
+                name="one_action_per_request_token",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.kind} {self.at:%H:%M:%S}"

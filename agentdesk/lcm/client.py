@@ -1,0 +1,142 @@
+"""The async LCM client: builds the envelope, sends it over a transport, reads the answer.
+
+Transports: HTTP (httpx, one shared connection pool per event loop) and embedded (the bundled
+simulator, in-process). Every failure becomes a typed LcmError. Reads are retried once on a
+transport failure; calls that change LCM state (hand out or create or close a contact) never
+are, because LCM may have acted before the failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+from django.conf import settings
+
+from .envelope import build_request, parse_answer
+from .errors import LcmBadAnswer, LcmError, LcmTimeout, LcmUnreachable, MessageError
+from .messages import LcmRequest
+
+log = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    async def exchange(self, envelope: dict[str, Any]) -> bytes: ...
+
+
+class HttpTransport:
+    """POSTs each envelope as JSON to `url`; the answer envelope is the response body."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        # httpx pools are bound to the event loop that created them.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._clients = weakref.WeakKeyDictionary()
+
+    def _client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                headers={"Content-Type": "application/json"},
+            )
+            self._clients[loop] = client
+        return client
+
+    async def exchange(self, envelope: dict[str, Any]) -> bytes:
+        try:
+            response = await self._client().post(self.url, content=json.dumps(envelope))
+        except httpx.TimeoutException as exc:
+            raise LcmTimeout(f"no answer within {self.timeout:g} s") from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise LcmUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise LcmUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise LcmBadAnswer(f"LCM answered HTTP {response.status_code}")
+        return response.content
+
+
+class EmbeddedTransport:
+    """Routes envelopes to the bundled LCM simulator in this process."""
+
+    async def exchange(self, envelope: dict[str, Any]) -> bytes:
+        from agentdesk.lcmsim.service import SimulatorDown, handle_envelope_async
+
+        try:
+            return await handle_envelope_async(json.dumps(envelope).encode())
+        except SimulatorDown as exc:
+            raise LcmUnreachable("the LCM simulator is switched to 'down'") from exc
+
+
+@dataclass(frozen=True)
+class LcmExchange:
+    """One completed call: what was asked, what LCM answered, and how long it took."""
+
+    request: LcmRequest
+    answer: Any
+    latency_ms: float
+    attempts: int
+
+
+class LcmClient:
+    def __init__(self, transport: Transport, *, timeout: float, source: str) -> None:
+        self.transport = transport
+        self.timeout = timeout
+        self.source = source
+
+    async def call(self, request: LcmRequest) -> LcmExchange:
+        """Send `request`; return its typed answer or raise an LcmError (with `latency_ms`)."""
+        envelope = build_request(request.SUBTOPIC, request.to_data(), self.source)
+        attempts = 1 if request.WRITES else 2
+        started = time.perf_counter()
+        for attempt in range(1, attempts + 1):
+            try:
+                body = await asyncio.wait_for(self.transport.exchange(envelope), self.timeout)
+                response = parse_answer(body, request.ANSWERS, request=request.SUBTOPIC)
+                try:
+                    answer = request.read_answer(response)
+                except MessageError as exc:
+                    raise LcmBadAnswer(str(exc), subtopic=request.SUBTOPIC) from exc
+                latency = (time.perf_counter() - started) * 1000
+                return LcmExchange(request, answer, latency, attempt)
+            except (TimeoutError, asyncio.TimeoutError) as exc:
+                error: LcmError = LcmTimeout(f"no answer within {self.timeout:g} s")
+                error.__cause__ = exc
+            except (LcmUnreachable, LcmTimeout) as exc:
+                error = exc
+            except LcmError as exc:
+                exc.subtopic = request.SUBTOPIC
+                exc.latency_ms = (time.perf_counter() - started) * 1000
+                raise
+            log.warning("LCM %s attempt %d failed: %s", request.SUBTOPIC, attempt, error)
+        error.subtopic = request.SUBTOPIC
+        error.latency_ms = (time.perf_counter() - started) * 1000
+        raise error
+
+
+_clients: dict[tuple[str, float, str], LcmClient] = {}
+
+
+def get_client() -> LcmClient:
+    """The client for the configured LCM_URL (one per configuration, so pools are shared)."""
+    key = (settings.LCM_URL, settings.LCM_TIMEOUT_SECONDS, settings.LCM_SOURCE)
+    client = _clients.get(key)
+    if client is None:
+        url, timeout, source = key
+        transport: Transport
+        if url == "embedded":
+            transport = EmbeddedTransport()
+        else:
+            transport = HttpTransport(url, timeout)
+        client = _clients[key] = LcmClient(transport, timeout=timeout, source=source)
+    return client

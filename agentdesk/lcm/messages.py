@@ -1,0 +1,689 @@
+"""One typed request/answer pair per LCM subtopic.
+
+Each request knows its subtopic, the subtopic(s) LCM answers with, whether it writes, how to
+become envelope `data`, and how to be read back from `data` (the simulator's side). Each
+answer knows how to read LCM's `response` and how to be written (again for the simulator).
+Reading is tolerant of the vendor pages' casing and string booleans and strict about
+mandatory fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from .errors import MessageError
+from .fields import (
+    as_bool,
+    as_consent,
+    as_int,
+    format_lcm_datetime,
+    lookup,
+    optional_bool,
+    optional_int,
+    optional_text,
+    parse_lcm_datetime,
+    parse_request_datetime,
+    required_int,
+    required_text,
+)
+from .timezones import LcmTimeZone, find_time_zone, time_zone_from_key
+from .xmlfields import (
+    ContactMode,
+    build_fields_xml,
+    build_modes_xml,
+    parse_fields_xml,
+    parse_modes_xml,
+)
+
+CALL_TYPES = {0: "Regular", 1: "Regular callback", 2: "Personal callback"}
+
+CONTACT_STATUSES = {
+    0: "Open: handed out for dialing straight away",
+    4: "Delivered: stored in the campaign, held back from dialing",
+}
+
+
+def _call_type_label(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return CALL_TYPES.get(value, str(value))
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return CALL_TYPES.get(int(text), text)
+        return text
+    return ""
+
+
+# --------------------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact handed out for manual dialing (DownloadContactsForDialing and ContactOD)."""
+
+    phone_number: str
+    account_number: str
+    campaign_id: str = ""
+    mode: str = ""
+    contact_id: str = ""
+    expiry_time: str = ""
+    callback_time: str = ""
+    call_type: str = ""
+    consent: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    queue: str = ""
+    time_zone: str = ""
+
+    @classmethod
+    def from_response(cls, response: dict[str, Any]) -> Contact:
+        consent = lookup(response, "Consent", default="")
+        return cls(
+            phone_number=required_text(response, "PhoneNumber"),
+            account_number=required_text(response, "AccountNumber"),
+            campaign_id=optional_text(response, "CampaignId"),
+            mode=optional_text(response, "Mode"),
+            contact_id=optional_text(response, "ContactId"),
+            expiry_time=optional_text(response, "ExpiryTime"),
+            callback_time=optional_text(response, "CallbackTime"),
+            call_type=_call_type_label(lookup(response, "CallType", default="")),
+            consent="" if consent is None else str(consent).strip(),
+            prefix=optional_text(response, "Prefix"),
+            suffix=optional_text(response, "Suffix"),
+            queue=optional_text(response, "Queue"),
+            time_zone=optional_text(response, "TimeZone", "TZ"),
+        )
+
+    def to_response(self) -> dict[str, Any]:
+        return {
+            "PhoneNumber": self.phone_number,
+            "AccountNumber": self.account_number,
+            "CampaignId": self.campaign_id,
+            "Mode": self.mode,
+            "ContactId": self.contact_id,
+            "ExpiryTime": self.expiry_time,
+            "CallbackTime": self.callback_time,
+            "CallType": self.call_type,
+            "Consent": self.consent,
+            "Prefix": self.prefix,
+            "Suffix": self.suffix,
+            "Queue": self.queue,
+            "TimeZone": self.time_zone,
+        }
+
+    @property
+    def dial_string(self) -> str:
+        return f"{self.prefix}{self.phone_number}{self.suffix}"
+
+    @property
+    def expiry(self) -> datetime | None:
+        return parse_lcm_datetime(self.expiry_time)
+
+    @property
+    def callback(self) -> datetime | None:
+        return parse_lcm_datetime(self.callback_time)
+
+    @property
+    def lcm_time_zone(self) -> LcmTimeZone | None:
+        return find_time_zone(self.time_zone) or time_zone_from_key(self.account_number)
+
+
+@dataclass(frozen=True)
+class FetchAnswer:
+    """A contact, or LCM's reason why none could be served (a normal outcome, not an error)."""
+
+    contact: Contact | None
+    failure_reason: str = ""
+
+    @classmethod
+    def from_response(cls, response: Any) -> FetchAnswer:
+        if isinstance(response, list):
+            if not response:
+                return cls(None, "No contact available.")
+            response = response[0]
+        if not isinstance(response, dict):
+            raise MessageError("response", "must be a contact object")
+        reason = lookup(response, "RequestFailureReason", default=None)
+        if reason is not None and lookup(response, "PhoneNumber", default=None) in (None, ""):
+            return cls(None, str(reason).strip() or "No contact available.")
+        return cls(Contact.from_response(response))
+
+    def to_response(self) -> dict[str, Any]:
+        if self.contact is None:
+            return {"RequestFailureReason": self.failure_reason}
+        return self.contact.to_response()
+
+
+@dataclass(frozen=True)
+class CreateContactAnswer:
+    lcm_key: str
+
+    @classmethod
+    def from_response(cls, response: Any) -> CreateContactAnswer:
+        if isinstance(response, dict):
+            response = lookup(response, "Response", "AccountNumber", "LCMKey", default=None)
+        if not isinstance(response, str) or not response.strip():
+            raise MessageError("response", "must be the new contact's LCM key")
+        return cls(response.strip())
+
+    def to_response(self) -> str:
+        return self.lcm_key
+
+
+@dataclass(frozen=True)
+class SkipAnswer:
+    success: bool
+
+    @classmethod
+    def from_response(cls, response: Any) -> SkipAnswer:
+        if isinstance(response, dict):
+            return cls(as_bool(lookup(response, "success"), "success"))
+        return cls(as_bool(response, "response"))
+
+    def to_response(self) -> dict[str, Any]:
+        return {"success": self.success}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: int
+    name: str
+    kind: str = "telephony"
+    parent_id: int | None = None
+
+    @classmethod
+    def from_response(cls, item: dict[str, Any], kind: str) -> Outcome:
+        parent = lookup(item, "ParentID", "ParentId", "Parent", default=None)
+        return cls(
+            id=required_int(item, "OutcomeID", "OutcomeId", "ID"),
+            name=required_text(item, "OutcomeName", "Name", "Description"),
+            kind=kind,
+            parent_id=None if parent in (None, "", 0, "0") else as_int(parent, "ParentID"),
+        )
+
+    def to_response(self) -> dict[str, Any]:
+        return {"OutcomeID": self.id, "OutcomeName": self.name, "ParentID": self.parent_id or 0}
+
+
+@dataclass(frozen=True)
+class OutcomeList:
+    outcomes: tuple[Outcome, ...]
+    KIND: ClassVar[str] = "telephony"
+
+    @classmethod
+    def from_response(cls, response: Any) -> OutcomeList:
+        if isinstance(response, dict):
+            response = lookup(response, "Outcomes", "OutcomeList", default=None)
+        if not isinstance(response, list) or not all(isinstance(i, dict) for i in response):
+            raise MessageError("response", "must be a list of outcomes")
+        return cls(tuple(Outcome.from_response(item, cls.KIND) for item in response))
+
+    def to_response(self) -> list[dict[str, Any]]:
+        return [outcome.to_response() for outcome in self.outcomes]
+
+
+class BusinessOutcomeList(OutcomeList):
+    KIND = "business"
+
+
+@dataclass(frozen=True)
+class CampaignInGroup:
+    id: str
+    pct: int = 0
+    status: str = "Active"
+
+
+@dataclass(frozen=True)
+class CampaignGroup:
+    name: str
+    type: str = "Manual"
+    status: str = "Active"
+    campaigns: tuple[CampaignInGroup, ...] = ()
+    agents: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status.strip().lower() in {"active", "1", "true", "running", "started"}
+
+
+@dataclass(frozen=True)
+class CampaignGroupsAnswer:
+    groups: tuple[CampaignGroup, ...]
+
+    @classmethod
+    def from_response(cls, response: Any) -> CampaignGroupsAnswer:
+        if isinstance(response, dict):
+            response = lookup(response, "CampaignGroups")
+        if not isinstance(response, list):
+            raise MessageError("CampaignGroups", "must be a list")
+        groups = []
+        for item in response:
+            if not isinstance(item, dict):
+                raise MessageError("CampaignGroups", "must hold objects")
+            campaigns = tuple(
+                CampaignInGroup(
+                    required_text(c, "ID"), optional_int(c, "PCT"), optional_text(c, "Status")
+                )
+                for c in lookup(item, "Campaigns", default=[]) or []
+                if isinstance(c, dict)
+            )
+            agents = tuple(
+                (required_text(a, "ID"), optional_text(a, "Name"))
+                for a in lookup(item, "Agents", default=[]) or []
+                if isinstance(a, dict)
+            )
+            groups.append(
+                CampaignGroup(
+                    name=required_text(item, "Name"),
+                    type=optional_text(item, "Type"),
+                    status=optional_text(item, "Status") or "Active",
+                    campaigns=campaigns,
+                    agents=agents,
+                )
+            )
+        return cls(tuple(groups))
+
+    def to_response(self) -> dict[str, Any]:
+        return {
+            "CampaignGroups": [
+                {
+                    "Name": group.name,
+                    "Type": group.type,
+                    "Status": group.status,
+                    "Campaigns": [
+                        {"ID": c.id, "PCT": c.pct, "Status": c.status} for c in group.campaigns
+                    ],
+                    "Agents": [{"ID": agent_id, "Name": name} for agent_id, name in group.agents],
+                }
+                for group in self.groups
+            ]
+        }
+
+
+@dataclass(frozen=True)
+class AgentCallCountAnswer:
+    pcb_count: int
+    regular_count: int
+    is_agent_reserved: bool
+
+    @classmethod
+    def from_response(cls, response: Any) -> AgentCallCountAnswer:
+        if not isinstance(response, dict):
+            raise MessageError("response", "must be an object")
+        return cls(
+            pcb_count=required_int(response, "PCBCount"),
+            regular_count=required_int(response, "RegularCount"),
+            is_agent_reserved=optional_bool(response, "IsAgentReserved"),
+        )
+
+    def to_response(self) -> dict[str, Any]:
+        return {
+            "PCBCount": self.pcb_count,
+            "RegularCount": self.regular_count,
+            "IsAgentReserved": self.is_agent_reserved,
+        }
+
+
+@dataclass(frozen=True)
+class QueueCountAnswer:
+    campaign_group: str
+    open_contacts: int
+
+    @classmethod
+    def from_response(cls, response: Any) -> QueueCountAnswer:
+        if not isinstance(response, dict):
+            raise MessageError("response", "must be an object")
+        return cls(
+            required_text(response, "CampaignGroup"), required_int(response, "OpenContacts")
+        )
+
+    def to_response(self) -> dict[str, Any]:
+        return {"CampaignGroup": self.campaign_group, "OpenContacts": self.open_contacts}
+
+
+# -------------------------------------------------------------------------- requests
+
+
+class LcmRequest:
+    SUBTOPIC: ClassVar[str]
+    ALIASES: ClassVar[tuple[str, ...]] = ()
+    ANSWERS: ClassVar[tuple[str, ...]]
+    ANSWER: ClassVar[Any]
+    WRITES: ClassVar[bool] = False
+
+    def to_data(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> LcmRequest:
+        raise NotImplementedError
+
+    @classmethod
+    def read_answer(cls, response: Any) -> Any:
+        return cls.ANSWER.from_response(response)
+
+
+@dataclass(frozen=True)
+class CreateContact(LcmRequest):
+    """Seed 000: add a contact to a campaign; LCM answers with the new LCM key."""
+
+    SUBTOPIC: ClassVar[str] = "CreateContact"
+    ALIASES: ClassVar[tuple[str, ...]] = ("AddCompliance",)
+    ANSWERS: ClassVar[tuple[str, ...]] = ("CreateContactResponse", "AddComplianceResponse")
+    ANSWER: ClassVar[Any] = CreateContactAnswer
+    WRITES: ClassVar[bool] = True
+
+    campaign_id: str
+    call_start: datetime
+    call_end: datetime
+    business_fields: dict[str, str]
+    modes: tuple[ContactMode, ...]
+    call_type: str = "0"
+    priority: int = 0
+    agent_id: str = ""
+    status: int = 4
+    zip_code: str = ""
+    contact_detail: dict[str, str] = field(default_factory=dict)
+    list_id: int = 0
+    is_account_number: bool = True
+    sms_data: str = ""
+    mail_subject: str = ""
+    mail_msg: str = ""
+    mail_attachment: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "CampaignID": self.campaign_id,
+            "Calltype": self.call_type,
+            "callStartDateTime": format_lcm_datetime(self.call_start),
+            "callEndDateTime": format_lcm_datetime(self.call_end),
+            "BussinessFields": build_fields_xml(self.business_fields),
+            "priority": self.priority,
+            "Modes": build_modes_xml(self.modes),
+            "AgentID": self.agent_id,
+            "SMSData": self.sms_data,
+            "MailSubject": self.mail_subject,
+            "MailMsg": self.mail_msg,
+            "MailAttachment": self.mail_attachment,
+            "ZipCode": self.zip_code,
+            "ContactDetail": (
+                build_fields_xml(self.contact_detail, "ContactDetail") if self.contact_detail else ""
+            ),
+            "ListID": self.list_id,
+            "IsAccountNumber": self.is_account_number,
+            "Status": self.status,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> CreateContact:
+        start = parse_request_datetime(data, "callStartDateTime", required=True)
+        end = parse_request_datetime(data, "callEndDateTime", required=True)
+        if end < start:
+            raise MessageError("callEndDateTime", "must not be before callStartDateTime")
+        detail = lookup(data, "ContactDetail", default="") or ""
+        return cls(
+            campaign_id=required_text(data, "CampaignID"),
+            call_type=required_text(data, "Calltype", "CallType"),
+            call_start=start,
+            call_end=end,
+            business_fields=parse_fields_xml(
+                required_text(data, "BussinessFields", "BusinessFields")
+            ),
+            modes=tuple(parse_modes_xml(required_text(data, "Modes"))),
+            priority=optional_int(data, "priority"),
+            agent_id=optional_text(data, "AgentID"),
+            status=optional_int(data, "Status", default=4),
+            zip_code=optional_text(data, "ZipCode"),
+            contact_detail=parse_fields_xml(detail, "ContactDetail") if detail else {},
+            list_id=optional_int(data, "ListID"),
+            is_account_number=optional_bool(data, "IsAccountNumber", default=True),
+            sms_data=optional_text(data, "SMSData"),
+            mail_subject=optional_text(data, "MailSubject"),
+            mail_msg=optional_text(data, "MailMsg"),
+            mail_attachment=optional_text(data, "MailAttachment"),
+        )
+
+
+def _contacts_required(data: dict[str, Any]) -> int:
+    number = optional_int(data, "NumberOfContactsRequired", default=1)
+    if number != 1:
+        raise MessageError("NumberOfContactsRequired", "must be 1 (one contact per request)")
+    return number
+
+
+@dataclass(frozen=True)
+class GetDownloadContactsForDialing(LcmRequest):
+    """Seed 001: one contact for manual dialing from a campaign group."""
+
+    SUBTOPIC: ClassVar[str] = "GetDownloadContactsForDialing"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("DownloadContactsForDialing",)
+    ANSWER: ClassVar[Any] = FetchAnswer
+    WRITES: ClassVar[bool] = True  # hands a contact out: never repeated blindly
+
+    campaign_group: str
+    agent_id: str
+    consent: str = "Both"
+    reserved_contacts: bool = False
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "CampaignGroup": self.campaign_group,
+            "NumberOfContactsRequired": 1,
+            "Consent": self.consent,
+            "AgentID": self.agent_id,
+            "ReservedContacts": "true" if self.reserved_contacts else "false",
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetDownloadContactsForDialing:
+        _contacts_required(data)
+        return cls(
+            campaign_group=required_text(data, "CampaignGroup"),
+            agent_id=required_text(data, "AgentID", "UserID"),
+            consent=as_consent(lookup(data, "Consent", default="Both")),
+            reserved_contacts=optional_bool(data, "ReservedContacts"),
+        )
+
+
+@dataclass(frozen=True)
+class GetReservedContactOD(LcmRequest):
+    """Seed 002: the contact already reserved for this agent."""
+
+    SUBTOPIC: ClassVar[str] = "GetReservedContactOD"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("ContactOD",)
+    ANSWER: ClassVar[Any] = FetchAnswer
+    WRITES: ClassVar[bool] = True
+
+    user_id: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"UserID": self.user_id}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetReservedContactOD:
+        return cls(user_id=required_text(data, "UserID", "AgentID"))
+
+
+@dataclass(frozen=True)
+class GetReservedManualDialContact(LcmRequest):
+    """The newer reserved-contact call of the Manual Dial widget."""
+
+    SUBTOPIC: ClassVar[str] = "GetReservedManualDialContact"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("DownloadContactsForDialing",)
+    ANSWER: ClassVar[Any] = FetchAnswer
+    WRITES: ClassVar[bool] = True
+
+    agent_id: str
+    campaign_group: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"AgentID": self.agent_id, "NumberOfContactsRequired": 1}
+        if self.campaign_group:
+            data["CampaignGroup"] = self.campaign_group
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetReservedManualDialContact:
+        _contacts_required(data)
+        return cls(
+            agent_id=required_text(data, "AgentID", "UserID"),
+            campaign_group=optional_text(data, "CampaignGroup"),
+        )
+
+
+@dataclass(frozen=True)
+class SkipManualDialContact(LcmRequest):
+    """Seed 004: close the agent's contact with an outcome."""
+
+    SUBTOPIC: ClassVar[str] = "SkipManualDialContact"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("SkipManualDialContactResult",)
+    ANSWER: ClassVar[Any] = SkipAnswer
+    WRITES: ClassVar[bool] = True
+
+    outcome_id: int
+    user_id: str
+    account_number: str
+    phone_number: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "OutcomeId": self.outcome_id,
+            "UserId": self.user_id,
+            "AccountNumber": self.account_number,
+            "PhoneNumber": self.phone_number,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> SkipManualDialContact:
+        return cls(
+            outcome_id=required_int(data, "OutcomeId"),
+            user_id=required_text(data, "UserId", "AgentID"),
+            account_number=required_text(data, "AccountNumber"),
+            phone_number=required_text(data, "PhoneNumber"),
+        )
+
+
+@dataclass(frozen=True)
+class GetCallOutCome(LcmRequest):
+    """Telephony outcomes (3 Busy, 4 CallBack, 5 DNC, 8 No Answer, 9 Reject, …)."""
+
+    SUBTOPIC: ClassVar[str] = "GetCallOutCome"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("CallOutCome",)
+    ANSWER: ClassVar[Any] = OutcomeList
+
+    def to_data(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetCallOutCome:
+        return cls()
+
+
+@dataclass(frozen=True)
+class GetBusinessOutCome(LcmRequest):
+    SUBTOPIC: ClassVar[str] = "GetBusinessOutCome"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("BusinessOutCome",)
+    ANSWER: ClassVar[Any] = BusinessOutcomeList
+
+    def to_data(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetBusinessOutCome:
+        return cls()
+
+
+@dataclass(frozen=True)
+class GetOutcomeByOutcomegroup(LcmRequest):
+    """Business outcomes of one outcome group type (the widget asks for MANUAL)."""
+
+    SUBTOPIC: ClassVar[str] = "GetOutcomeByOutcomegroup"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("OutcomeByOutcomegroup", "BusinessOutCome")
+    ANSWER: ClassVar[Any] = BusinessOutcomeList
+
+    group_type: str = "MANUAL"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"Type": self.group_type}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetOutcomeByOutcomegroup:
+        return cls(group_type=required_text(data, "Type", "OutcomeGroupType").upper())
+
+
+@dataclass(frozen=True)
+class GetCampaignGroups(LcmRequest):
+    SUBTOPIC: ClassVar[str] = "GetCampaignGroups"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("SetCampaignGroup",)
+    ANSWER: ClassVar[Any] = CampaignGroupsAnswer
+
+    user_id: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"UserID": self.user_id}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetCampaignGroups:
+        return cls(user_id=required_text(data, "UserID", "AgentID"))
+
+
+@dataclass(frozen=True)
+class GetAgentCallCount(LcmRequest):
+    SUBTOPIC: ClassVar[str] = "GetAgentCallCount"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("AgentCallCount",)
+    ANSWER: ClassVar[Any] = AgentCallCountAnswer
+
+    agent_id: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"AgentID": self.agent_id}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetAgentCallCount:
+        return cls(agent_id=required_text(data, "AgentID", "UserID"))
+
+
+@dataclass(frozen=True)
+class GetCampaignGroupContactCount(LcmRequest):
+    """Open contacts still waiting in a campaign group (the simulator's queue-depth call;
+    an LCM without it answers WS_Error and the monitor shows "unknown")."""
+
+    SUBTOPIC: ClassVar[str] = "GetCampaignGroupContactCount"
+    ANSWERS: ClassVar[tuple[str, ...]] = ("CampaignGroupContactCount",)
+    ANSWER: ClassVar[Any] = QueueCountAnswer
+
+    campaign_group: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"CampaignGroup": self.campaign_group}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> GetCampaignGroupContactCount:
+        return cls(campaign_group=required_text(data, "CampaignGroup"))
+
+
+REQUEST_TYPES: tuple[type[LcmRequest], ...] = (
+    CreateContact,
+    GetDownloadContactsForDialing,
+    GetReservedContactOD,
+    GetReservedManualDialContact,
+    SkipManualDialContact,
+    GetCallOutCome,
+    GetBusinessOutCome,
+    GetOutcomeByOutcomegroup,
+    GetCampaignGroups,
+    GetAgentCallCount,
+    GetCampaignGroupContactCount,
+)
+
+REQUESTS_BY_SUBTOPIC: dict[str, type[LcmRequest]] = {
+    name.lower(): request_type
+    for request_type in REQUEST_TYPES
+    for name in (request_type.SUBTOPIC, *request_type.ALIASES)
+}
+
+
+def request_type_for(subtopic: str) -> type[LcmRequest] | None:
+    return REQUESTS_BY_SUBTOPIC.get(subtopic.strip().lower())

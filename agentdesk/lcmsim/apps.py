@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LcmsimConfig(AppConfig):
+    name = "agentdesk.lcmsim"
+    label = "lcmsim"
+    verbose_name = "LCM simulator"

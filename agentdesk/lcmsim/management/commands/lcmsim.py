@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve the bundled LCM simulator over HTTP: POST envelopes to http://HOST:PORT/lcm"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8100)
+
+    def handle(self, *args, host: str, port: int, **options) -> None:
+        from daphne.cli import CommandLineInterface
+
+        self.stdout.write(f"LCM simulator listening on http://{host}:{port}/lcm")
+        self.stdout.flush()
+        access_log = ["--access-log", "-"] if options["verbosity"] > 1 else []
+        CommandLineInterface().run(
+            ["-b", host, "-p", str(port), *access_log, "agentdesk.lcmsim.asgi:application"]
+        )

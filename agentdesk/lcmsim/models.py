@@ -1,0 +1,158 @@
+"""The LCM simulator's own state: campaigns, groups, contacts, reservations and outcomes."""
+
+from django.db import models
+from django.utils import timezone
+
+from agentdesk.lcm.timezones import time_zone_by_index
+
+
+class SimAgent(models.Model):
+    """An agent LCM knows; its row is also the per-agent lock for handing out contacts."""
+
+    agent_id = models.CharField(max_length=150, unique=True)
+    name = models.CharField(max_length=150, blank=True)
+
+    def __str__(self) -> str:
+        return self.agent_id
+
+
+class CampaignGroup(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=30, default="Manual")
+    status = models.CharField(max_length=30, default="Active")
+    agents = models.ManyToManyField(SimAgent, blank=True, related_name="campaign_groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=100, unique=True, help_text="Shown to agents as CampaignId")
+    group = models.ForeignKey(CampaignGroup, on_delete=models.PROTECT, related_name="campaigns")
+    pct = models.PositiveSmallIntegerField(default=100)
+    status = models.CharField(max_length=30, default="Active")
+    time_zone_index = models.PositiveSmallIntegerField(default=84)
+    queue = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def time_zone_label(self) -> str:
+        tz = time_zone_by_index(self.time_zone_index)
+        return tz.label if tz else ""
+
+
+class Outcome(models.Model):
+    TELEPHONY = "telephony"
+    BUSINESS = "business"
+
+    id = models.IntegerField(primary_key=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=[(TELEPHONY, TELEPHONY), (BUSINESS, BUSINESS)])
+    group_type = models.CharField(max_length=30, blank=True, help_text="e.g. MANUAL")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.name}"
+
+
+class Contact(models.Model):
+    OPEN = 0
+    IN_PROGRESS = 1
+    CLOSED = 2
+    EXPIRED = 3
+    DELIVERED = 4
+    STATUS_CHOICES = [
+        (OPEN, "Open"),
+        (IN_PROGRESS, "In progress (with an agent)"),
+        (CLOSED, "Closed with an outcome"),
+        (EXPIRED, "Expired"),
+        (DELIVERED, "Delivered (held back from dialing)"),
+    ]
+    REGULAR = 0
+    REGULAR_CALLBACK = 1
+    PERSONAL_CALLBACK = 2
+    CALL_TYPE_CHOICES = [
+        (REGULAR, "Regular"),
+        (REGULAR_CALLBACK, "Regular callback"),
+        (PERSONAL_CALLBACK, "Personal callback"),
+    ]
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="contacts")
+    list_id = models.PositiveIntegerField(default=1)
+    status = models.PositiveSmallIntegerField(choices=STATUS_CHOICES, default=OPEN)
+    consent = models.BooleanField(default=False)
+    call_type = models.PositiveSmallIntegerField(choices=CALL_TYPE_CHOICES, default=REGULAR)
+    priority = models.IntegerField(default=0)
+    expiry = models.DateTimeField(null=True, blank=True)
+    callback_start = models.DateTimeField(null=True, blank=True)
+    callback_end = models.DateTimeField(null=True, blank=True)
+    business_fields = models.JSONField(default=dict, blank=True)
+    contact_detail = models.JSONField(default=dict, blank=True)
+    zip_code = models.CharField(max_length=20, blank=True)
+    prefix = models.CharField(max_length=10, blank=True)
+    suffix = models.CharField(max_length=10, blank=True)
+    reserved_for = models.CharField(max_length=150, blank=True, db_index=True)
+    held_by = models.CharField(max_length=150, blank=True, db_index=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.ForeignKey(Outcome, null=True, blank=True, on_delete=models.PROTECT)
+    closed_by = models.CharField(max_length=150, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    lcm_key = models.CharField(max_length=80, blank=True, db_index=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "campaign", "priority"])]
+
+    def __str__(self) -> str:
+        return self.lcm_key or f"contact {self.pk}"
+
+    def make_lcm_key(self) -> str:
+        """`campaign|list|contact|0|0|time zone|contact id`, the shape of the vendor samples."""
+        first_mode = self.modes.order_by("position").first()
+        tz_index = first_mode.time_zone_index if first_mode else self.campaign.time_zone_index
+        return f"{self.campaign_id}|{self.list_id}|{self.pk}|0|0|{tz_index}|{self.pk}"
+
+
+class ContactMode(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="modes")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=40)
+    number = models.CharField(max_length=40)
+    time_zone_index = models.PositiveSmallIntegerField(default=84)
+    time_zone_label = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class Fault(models.Model):
+    """How the simulator misbehaves, for demos, training and fault drills (one row)."""
+
+    NONE = "none"
+    SLOW = "slow"
+    DOWN = "down"
+    GARBAGE = "garbage"
+    WRONG_SHAPE = "wrong_shape"
+    WS_ERROR = "ws_error"
+    HTTP_500 = "http_500"
+    DROP = "drop"
+    MODES = [
+        (NONE, "Behave normally"),
+        (SLOW, "Answer after a delay"),
+        (DOWN, "Refuse to answer (unreachable)"),
+        (GARBAGE, "Answer with non-JSON"),
+        (WRONG_SHAPE, "Answer JSON of the wrong shape"),
+        (WS_ERROR, "Answer every call with WS_Error"),
+        (HTTP_500, "Answer HTTP 500 (server mode)"),
+        (DROP, "Drop the connection mid-answer (server mode)"),
+    ]
+
+    mode = models.CharField(max_length=20, choices=MODES, default=NONE)
+    delay_seconds = models.FloatField(default=0)
+    act_before_failing = models.BooleanField(
+        default=False, help_text="Carry out the call, then fail the answer (lost-answer drill)"
+    )
+    updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,413 @@
+"""The LCM simulator: answers every supported subtopic from real state in the database.
+
+`handle_envelope` is the synchronous core (envelope bytes in, answer bytes out);
+`handle_envelope_async` adds the configured fault (slow, down, garbage…) and is what both the
+embedded transport and the `lcmsim` HTTP server call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from agentdesk.asyncdb import db_async
+from agentdesk.lcm import messages as m
+from agentdesk.lcm.envelope import build_answer, build_ws_error, parse_request
+from agentdesk.lcm.errors import MessageError
+from agentdesk.lcm.timezones import find_time_zone
+
+from .models import Campaign, CampaignGroup, Contact, ContactMode, Fault, Outcome, SimAgent
+
+log = logging.getLogger(__name__)
+
+LCM_TIME_FORMAT = "%m/%d/%Y %H:%M:%S"  # as in the DownloadContactsForDialing sample
+PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
+
+
+class SimulatorDown(Exception):
+    """The simulator is switched to refuse calls (or to drop them mid-answer)."""
+
+
+class SimulatorHttpFailure(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+        super().__init__(f"HTTP {status}")
+
+
+class Rejected(Exception):
+    """Becomes a WS_Error answer with this text."""
+
+
+# ------------------------------------------------------------------------ handout
+
+
+def _dialable(now: datetime) -> Q:
+    return (Q(expiry__isnull=True) | Q(expiry__gt=now)) & (
+        Q(callback_start__isnull=True) | Q(callback_start__lte=now)
+    )
+
+
+def _locked_agent(agent_id: str) -> SimAgent:
+    """The agent's row, locked for this transaction so one agent's fetches run one at a time."""
+    SimAgent.objects.get_or_create(agent_id=agent_id)
+    return SimAgent.objects.select_for_update().get(agent_id=agent_id)
+
+
+def _claim_first(candidates: QuerySet[Contact], agent_id: str, now: datetime) -> Contact | None:
+    """Hand the first free candidate to the agent. The conditional UPDATE (status still Open)
+    is the compare-and-set that keeps one contact from ever going to two agents, on SQLite
+    and PostgreSQL alike; on PostgreSQL, SKIP LOCKED also keeps racing agents apart."""
+    for _ in range(50):
+        batch = list(
+            candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:20]
+        )
+        if not batch:
+            return None
+        for pk in batch:
+            won = Contact.objects.filter(pk=pk, status=Contact.OPEN).update(
+                status=Contact.IN_PROGRESS, held_by=agent_id, held_at=now
+            )
+            if won:
+                return Contact.objects.select_related("campaign__group").get(pk=pk)
+    return None
+
+
+def _held_contact(agent_id: str) -> Contact | None:
+    return (
+        Contact.objects.select_related("campaign__group")
+        .filter(status=Contact.IN_PROGRESS, held_by=agent_id)
+        .first()
+    )
+
+
+def fetch_contact(
+    agent_id: str, *, group: CampaignGroup | None, consent: str, reserved: bool
+) -> Contact | None:
+    """One contact for the agent: the one they already hold, else a free one (atomically)."""
+    now = timezone.now()
+    with transaction.atomic():
+        _locked_agent(agent_id)
+        held = _held_contact(agent_id)
+        if held is not None:
+            return held
+        candidates = Contact.objects.filter(_dialable(now), status=Contact.OPEN)
+        if group is not None:
+            candidates = candidates.filter(campaign__group=group)
+        if reserved:
+            candidates = candidates.filter(reserved_for=agent_id)
+        else:
+            candidates = candidates.filter(reserved_for="")
+        if consent == "true":
+            candidates = candidates.filter(consent=True)
+        elif consent == "false":
+            candidates = candidates.filter(consent=False)
+        # Callbacks that are due come first, then priority, then the oldest.
+        candidates = candidates.order_by("-call_type", "-priority", "pk")
+        return _claim_first(candidates, agent_id, now)
+
+
+def _format_time(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime(LCM_TIME_FORMAT) if moment else ""
+
+
+def contact_answer(contact: Contact) -> m.Contact:
+    mode = contact.modes.order_by("position").first()
+    return m.Contact(
+        phone_number=mode.number if mode else "",
+        account_number=contact.lcm_key,
+        campaign_id=contact.campaign.name,
+        mode=mode.name if mode else "",
+        contact_id=str(contact.pk),
+        expiry_time=_format_time(contact.expiry),
+        callback_time=_format_time(contact.callback_start),
+        call_type=str(contact.call_type),
+        consent="Yes" if contact.consent else "No",
+        prefix=contact.prefix,
+        suffix=contact.suffix,
+        queue=contact.campaign.queue or contact.campaign.group.name,
+        time_zone=mode.time_zone_label if mode else contact.campaign.time_zone_label,
+    )
+
+
+# ----------------------------------------------------------------------- handlers
+
+
+def _group(name: str) -> CampaignGroup:
+    group = CampaignGroup.objects.filter(name__iexact=name.strip()).first()
+    if group is None:
+        raise Rejected("Invalid Campaign Group.")
+    return group
+
+
+def _check_assigned(group: CampaignGroup, agent_id: str) -> None:
+    if not group.agents.filter(agent_id=agent_id).exists():
+        raise Rejected(f"Agent {agent_id} is not assigned to campaign group {group.name}.")
+
+
+def _fetch_answer(contact: Contact | None, reason: str) -> m.FetchAnswer:
+    if contact is None:
+        return m.FetchAnswer(None, reason)
+    return m.FetchAnswer(contact_answer(contact))
+
+
+def download_contacts(request: m.GetDownloadContactsForDialing) -> m.FetchAnswer:
+    group = _group(request.campaign_group)
+    _check_assigned(group, request.agent_id)
+    if group.status.lower() != "active":
+        raise Rejected(f"Campaign group {group.name} is not active.")
+    contact = fetch_contact(
+        request.agent_id,
+        group=group,
+        consent=request.consent,
+        reserved=request.reserved_contacts,
+    )
+    return _fetch_answer(contact, f"No contacts available in campaign group {group.name}.")
+
+
+def reserved_contact_od(request: m.GetReservedContactOD) -> m.FetchAnswer:
+    contact = fetch_contact(request.user_id, group=None, consent="Both", reserved=True)
+    return _fetch_answer(contact, f"No contact is reserved for agent {request.user_id}.")
+
+
+def reserved_manual_dial(request: m.GetReservedManualDialContact) -> m.FetchAnswer:
+    group = _group(request.campaign_group) if request.campaign_group else None
+    contact = fetch_contact(request.agent_id, group=group, consent="Both", reserved=True)
+    return _fetch_answer(contact, f"No contact is reserved for agent {request.agent_id}.")
+
+
+def skip_contact(request: m.SkipManualDialContact) -> m.SkipAnswer:
+    outcome = Outcome.objects.filter(pk=request.outcome_id).first()
+    if outcome is None:
+        raise Rejected("Invalid Outcome ID.")
+    with transaction.atomic():
+        _locked_agent(request.user_id)
+        contact = Contact.objects.filter(lcm_key=request.account_number.strip()).first()
+        if contact is None:
+            raise Rejected("Invalid Account Number.")
+        numbers = {_digits(mode.number) for mode in contact.modes.all()}
+        if _digits(request.phone_number) not in numbers:
+            raise Rejected("Phone number does not belong to this contact.")
+        if contact.status == Contact.CLOSED and contact.closed_by == request.user_id:
+            # The same agent repeating a skip whose answer was lost: already done.
+            return m.SkipAnswer(contact.outcome_id == outcome.pk)
+        if contact.status != Contact.IN_PROGRESS or contact.held_by != request.user_id:
+            raise Rejected(f"Contact is not held by agent {request.user_id}.")
+        contact.status = Contact.CLOSED
+        contact.outcome = outcome
+        contact.closed_by = request.user_id
+        contact.closed_at = timezone.now()
+        contact.held_by = ""
+        contact.save(update_fields=["status", "outcome", "closed_by", "closed_at", "held_by"])
+    return m.SkipAnswer(True)
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
+
+
+def _aware(moment: datetime) -> datetime:
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
+    name = request.campaign_id.strip()
+    campaign = Campaign.objects.filter(name__iexact=name).first()
+    if campaign is None and name.isdigit():
+        campaign = Campaign.objects.filter(pk=int(name)).first()
+    if campaign is None:
+        raise Rejected("Invalid Campaign ID.")
+    if request.status not in (Contact.OPEN, Contact.DELIVERED):
+        raise Rejected("Invalid Status. Use 0 (Open) or 4 (Delivered).")
+    if request.call_type not in {"0", "1", "2"}:
+        raise Rejected("Invalid Call Type.")
+    for mode in request.modes:
+        if not PHONE_NUMBER.match(mode.number):
+            raise Rejected(f"Invalid phone number for mode {mode.name}.")
+    call_type = int(request.call_type)
+    with transaction.atomic():
+        contact = Contact.objects.create(
+            campaign=campaign,
+            list_id=request.list_id or 1,
+            status=request.status,
+            call_type=call_type,
+            priority=request.priority,
+            callback_start=_aware(request.call_start),
+            callback_end=_aware(request.call_end),
+            expiry=_aware(request.call_end),
+            business_fields=request.business_fields,
+            contact_detail=request.contact_detail,
+            zip_code=request.zip_code,
+            reserved_for=request.agent_id if call_type == Contact.PERSONAL_CALLBACK else "",
+            created_by=request.agent_id,
+            consent=str(request.business_fields.get("consent", "")).lower() in {"true", "yes"},
+        )
+        for position, mode in enumerate(request.modes):
+            tz = find_time_zone(mode.time_zone)
+            ContactMode.objects.create(
+                contact=contact,
+                position=position,
+                name=mode.name,
+                number=mode.number,
+                time_zone_index=tz.index if tz else campaign.time_zone_index,
+                time_zone_label=tz.label if tz else campaign.time_zone_label,
+            )
+        contact.lcm_key = contact.make_lcm_key()
+        contact.save(update_fields=["lcm_key"])
+    return m.CreateContactAnswer(contact.lcm_key)
+
+
+def _outcomes(queryset: QuerySet[Outcome], answer_type: type[m.OutcomeList]) -> m.OutcomeList:
+    return answer_type(
+        tuple(
+            m.Outcome(o.pk, o.name, answer_type.KIND, o.parent_id)
+            for o in queryset.order_by("pk")
+        )
+    )
+
+
+def call_outcomes(request: m.GetCallOutCome) -> m.OutcomeList:
+    return _outcomes(Outcome.objects.filter(kind=Outcome.TELEPHONY), m.OutcomeList)
+
+
+def business_outcomes(request: m.GetBusinessOutCome) -> m.OutcomeList:
+    return _outcomes(Outcome.objects.filter(kind=Outcome.BUSINESS), m.BusinessOutcomeList)
+
+
+def outcomes_by_group(request: m.GetOutcomeByOutcomegroup) -> m.OutcomeList:
+    queryset = Outcome.objects.filter(kind=Outcome.BUSINESS, group_type__iexact=request.group_type)
+    return _outcomes(queryset, m.BusinessOutcomeList)
+
+
+def campaign_groups(request: m.GetCampaignGroups) -> m.CampaignGroupsAnswer:
+    groups = CampaignGroup.objects.filter(agents__agent_id=request.user_id).prefetch_related(
+        "campaigns", "agents"
+    )
+    return m.CampaignGroupsAnswer(
+        tuple(
+            m.CampaignGroup(
+                name=group.name,
+                type=group.type,
+                status=group.status,
+                campaigns=tuple(
+                    m.CampaignInGroup(c.name, c.pct, c.status) for c in group.campaigns.all()
+                ),
+                agents=tuple((a.agent_id, a.name) for a in group.agents.all()),
+            )
+            for group in groups.order_by("name")
+        )
+    )
+
+
+def agent_call_count(request: m.GetAgentCallCount) -> m.AgentCallCountAnswer:
+    now = timezone.now()
+    reserved = Contact.objects.filter(
+        _dialable(now) | Q(callback_start__gt=now),
+        status=Contact.OPEN,
+        reserved_for=request.agent_id,
+    )
+    pcb = reserved.filter(call_type=Contact.PERSONAL_CALLBACK).count()
+    regular = reserved.exclude(call_type=Contact.PERSONAL_CALLBACK).count()
+    return m.AgentCallCountAnswer(pcb, regular, pcb + regular > 0)
+
+
+def queue_count(request: m.GetCampaignGroupContactCount) -> m.QueueCountAnswer:
+    group = _group(request.campaign_group)
+    waiting = Contact.objects.filter(
+        _dialable(timezone.now()), status=Contact.OPEN, reserved_for="", campaign__group=group
+    ).count()
+    return m.QueueCountAnswer(group.name, waiting)
+
+
+HANDLERS: dict[type[m.LcmRequest], Callable[[Any], Any]] = {
+    m.CreateContact: create_contact,
+    m.GetDownloadContactsForDialing: download_contacts,
+    m.GetReservedContactOD: reserved_contact_od,
+    m.GetReservedManualDialContact: reserved_manual_dial,
+    m.SkipManualDialContact: skip_contact,
+    m.GetCallOutCome: call_outcomes,
+    m.GetBusinessOutCome: business_outcomes,
+    m.GetOutcomeByOutcomegroup: outcomes_by_group,
+    m.GetCampaignGroups: campaign_groups,
+    m.GetAgentCallCount: agent_call_count,
+    m.GetCampaignGroupContactCount: queue_count,
+}
+
+
+def _answer_subtopic(request_type: type[m.LcmRequest], sent_as: str) -> str:
+    for alias in request_type.ALIASES:
+        if sent_as.strip().lower() == alias.lower():
+            return f"{alias}Response"
+    return request_type.ANSWERS[0]
+
+
+def handle(envelope: Any) -> dict[str, Any]:
+    """Answer one request envelope (a dict) with an answer envelope (a dict)."""
+    try:
+        subtopic, data = parse_request(envelope)
+        request_type = m.request_type_for(subtopic)
+        if request_type is None:
+            return build_ws_error(f"Unknown subtopic {subtopic}.")
+        request = request_type.from_data(data)
+        answer = HANDLERS[request_type](request)
+    except MessageError as exc:
+        return build_ws_error(f"Invalid request: {exc.field} {exc.problem}.")
+    except Rejected as exc:
+        return build_ws_error(str(exc))
+    return build_answer(_answer_subtopic(request_type, subtopic), answer.to_response())
+
+
+def handle_envelope(body: bytes) -> bytes:
+    """Answer one request envelope given as JSON bytes."""
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return json.dumps(build_ws_error("Invalid request: the body is not JSON.")).encode()
+    return json.dumps(handle(envelope)).encode()
+
+
+def current_fault() -> Fault:
+    return Fault.objects.order_by("pk").first() or Fault(mode=Fault.NONE)
+
+
+def set_fault(mode: str, *, delay_seconds: float = 0, act_before_failing: bool = False) -> Fault:
+    if mode not in dict(Fault.MODES):
+        raise ValueError(f"unknown fault mode {mode!r}; choose from {', '.join(dict(Fault.MODES))}")
+    fault = Fault.objects.order_by("pk").first() or Fault()
+    fault.mode = mode
+    fault.delay_seconds = delay_seconds
+    fault.act_before_failing = act_before_failing
+    fault.save()
+    return fault
+
+
+async def handle_envelope_async(body: bytes) -> bytes:
+    """Answer an envelope, misbehaving as the configured fault says."""
+    fault = await db_async(current_fault)()
+    if fault.mode == Fault.SLOW and fault.delay_seconds > 0:
+        await asyncio.sleep(fault.delay_seconds)
+    failing = fault.mode not in (Fault.NONE, Fault.SLOW)
+    if failing and not fault.act_before_failing:
+        answer = None
+    else:
+        answer = await db_async(handle_envelope)(body)
+    if fault.mode in (Fault.DOWN, Fault.DROP):
+        raise SimulatorDown(fault.mode)
+    if fault.mode == Fault.HTTP_500:
+        raise SimulatorHttpFailure(500)
+    if fault.mode == Fault.GARBAGE:
+        return b"<html><body>502 Bad Gateway</body></html>"
+    if fault.mode == Fault.WRONG_SHAPE:
+        return json.dumps({"channel": "LCM", "message": {"response": {"unexpected": True}}}).encode()
+    if fault.mode == Fault.WS_ERROR:
+        return json.dumps(build_ws_error("Simulated LCM failure.")).encode()
+    assert answer is not None
+    return answer

@@ -1,0 +1,106 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    """The URL of the database the tests run on, for server subprocesses to share it."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    user = db.get("USER") or "postgres"
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        DATABASE_URL=database_url(),
+        SECRET_KEY=settings.SECRET_KEY,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+class Server:
+    def __init__(self, args: list[str], port: int, env: dict[str, str], ready_path: str) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = ROOT / "var" / f"server-{port}.log"
+        self.log_path.parent.mkdir(exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log()}")
+            try:
+                httpx.get(self.url + ready_path, timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def lcmsim_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
+    """The LCM simulator as its own HTTP server, on the test database."""
+    port = free_port()
+    server = Server(
+        ["manage.py", "lcmsim", "--host", "127.0.0.1", "--port", str(port)],
+        port,
+        server_env(),
+        "/lcm",
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sim_world(transactional_db):
+    """Simulator state: outcomes, two campaign groups with campaigns, agents a1…a3 assigned."""
+    from agentdesk.lcmsim import demo
+
+    demo.seed_outcomes()
+    campaigns = demo.seed_campaigns()
+    demo.assign_agents(
+        {
+            "a1@test": ["Sales Manual Group", "Service Manual Group"],
+            "a2@test": ["Sales Manual Group"],
+            "a3@test": ["Service Manual Group"],
+        }
+    )
+    return campaigns

@@ -1,0 +1,43 @@
+"""Small builders shared by the tests; contacts go through the simulator's own CreateContact."""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from agentdesk.lcm import messages as m
+from agentdesk.lcm.xmlfields import ContactMode
+from agentdesk.lcmsim import service
+
+EASTERN = "(UTC-05:00) Eastern Time (US and Canada)"
+
+
+def add_contact(
+    campaign: str = "Spring Renewals",
+    phone: str = "2025550100",
+    *,
+    status: int = 0,
+    call_type: str = "0",
+    agent_id: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    first_name: str = "Test",
+    consent: bool | None = None,
+) -> str:
+    """Create a contact in the simulator; returns its LCM key."""
+    now = timezone.localtime().replace(tzinfo=None)
+    fields = {"first_name": first_name, "last_name": "Person"}
+    if consent is not None:
+        fields["consent"] = "true" if consent else "false"
+    answer = service.create_contact(
+        m.CreateContact(
+            campaign_id=campaign,
+            call_start=start or now - timedelta(minutes=1),
+            call_end=end or now + timedelta(days=5),
+            business_fields=fields,
+            modes=(ContactMode("Home", phone, EASTERN),),
+            call_type=call_type,
+            agent_id=agent_id,
+            status=status,
+        )
+    )
+    return answer.lcm_key
