@@ -214,8 +214,14 @@ def test_seed_004_request_uses_userid_in_either_casing():
 
 
 MANDATORY = {
-    SEED_000_REQUEST: ["CampaignID", "Calltype", "callStartDateTime", "callEndDateTime",
-                       "BussinessFields", "Modes"],
+    SEED_000_REQUEST: [
+        "CampaignID",
+        "Calltype",
+        "callStartDateTime",
+        "callEndDateTime",
+        "BussinessFields",
+        "Modes",
+    ],
     SEED_001_REQUEST: ["CampaignGroup", "AgentID"],
     SEED_002_REQUEST: ["UserID"],
     SEED_004_REQUEST: ["OutcomeId", "UserID", "AccountNumber", "PhoneNumber"],
@@ -236,8 +242,16 @@ def test_a_missing_mandatory_field_is_named(sample, field):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(True, "true"), ("true", "true"), ("TRUE", "true"), (False, "false"), ("false", "false"),
-     ("Both", "Both"), ("both", "Both"), (" Both ", "Both")],
+    [
+        (True, "true"),
+        ("true", "true"),
+        ("TRUE", "true"),
+        (False, "false"),
+        ("false", "false"),
+        ("Both", "Both"),
+        ("both", "Both"),
+        (" Both ", "Both"),
+    ],
 )
 def test_consent_is_read_in_every_spelling(value, expected):
     assert as_consent(value) == expected
@@ -265,17 +279,19 @@ def test_more_than_one_contact_per_request_is_refused():
 
 def test_business_fields_escape_markup():
     hostile = "</first_name><x>"
-    xml = build_fields_xml({"first_name": hostile, "last_name": "O'Brien & \"Sons\""})
+    xml = build_fields_xml({"first_name": hostile, "last_name": 'O\'Brien & "Sons"'})
     root = ET.fromstring(xml)  # well-formed
     assert [child.tag for child in root] == ["first_name", "last_name"]
     assert root.find("first_name").text == hostile
     assert "<x>" not in xml
-    assert parse_fields_xml(xml)["last_name"] == "O'Brien & \"Sons\""
+    assert parse_fields_xml(xml)["last_name"] == 'O\'Brien & "Sons"'
 
 
 def test_modes_xml_round_trips_and_escapes():
-    modes = [ContactMode("Home", "<555>&1", "(UTC-05:00) Eastern Time (US and Canada)"),
-             ContactMode("Mobile", "5550002", "")]
+    modes = [
+        ContactMode("Home", "<555>&1", "(UTC-05:00) Eastern Time (US and Canada)"),
+        ContactMode("Mobile", "5550002", ""),
+    ]
     xml = build_modes_xml(modes)
     assert xml.startswith("<Data><Home><Cvalue>&lt;555&gt;&amp;1</Cvalue>")
     assert parse_modes_xml(xml) == modes
@@ -298,8 +314,10 @@ def test_modes_need_at_least_one_mode():
 
 
 def test_hostile_xml_is_refused_when_read():
-    bomb = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
-            "<Data><first_name>&b;</first_name></Data>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        "<Data><first_name>&b;</first_name></Data>"
+    )
     with pytest.raises(MessageError, match="not well-formed"):
         parse_fields_xml(bomb)
 
@@ -338,9 +356,14 @@ def test_ws_error_answers_raise_with_their_text():
 
 @pytest.mark.parametrize(
     "body",
-    [b"<html>oops</html>", b"[]", b'{"subtopic": "ContactOD"}',
-     b'{"subtopic": "SomethingElse", "message": {"response": {}}}',
-     b'{"subtopic": "ContactOD", "message": {}}', b"\xff\xfe"],
+    [
+        b"<html>oops</html>",
+        b"[]",
+        b'{"subtopic": "ContactOD"}',
+        b'{"subtopic": "SomethingElse", "message": {"response": {}}}',
+        b'{"subtopic": "ContactOD", "message": {}}',
+        b"\xff\xfe",
+    ],
 )
 def test_unreadable_answers_raise_bad_answer(body):
     with pytest.raises(LcmBadAnswer):
@@ -359,8 +382,15 @@ def test_a_contact_without_its_key_is_a_bad_answer():
 
 def test_campaign_groups_answer_round_trips():
     answer = m.CampaignGroupsAnswer(
-        (m.CampaignGroup("G1", "Manual", "Active", (m.CampaignInGroup("C1", 100, "Active"),),
-                         (("a1", "Agent One"),)),)
+        (
+            m.CampaignGroup(
+                "G1",
+                "Manual",
+                "Active",
+                (m.CampaignInGroup("C1", 100, "Active"),),
+                (("a1", "Agent One"),),
+            ),
+        )
     )
     assert m.CampaignGroupsAnswer.from_response(answer.to_response()) == answer
     assert answer.to_response()["CampaignGroups"][0]["Campaigns"] == [

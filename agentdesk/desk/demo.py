@@ -9,7 +9,7 @@ from agentdesk.lcmsim import demo as lcm_demo
 
 from .models import AgentProfile, AgentSession, Team
 
-DEFAULT_DEMO_PASSWORD = "agentdesk-demo"
+DEFAULT_DEMO_PASSWORD = "agentdesk-demo"  # noqa: S105 - documented demo-only default
 AGENTS = [
     ("agent1", "Alex", "Moreau", "Blue Team"),
     ("agent2", "Bea", "Lindqvist", "Blue Team"),

@@ -14,11 +14,15 @@ class Team(models.Model):
 
 
 class AgentProfile(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
+    )
     lcm_agent_id = models.CharField(
         "LCM agent ID", max_length=150, unique=True, help_text="The ID LCM knows this agent by"
     )
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents"
+    )
     campaign_groups = models.JSONField(
         default=list,
         blank=True,
@@ -45,7 +49,9 @@ class AgentSession(models.Model):
     agent = models.OneToOneField(AgentProfile, on_delete=models.CASCADE, related_name="session")
     state = models.CharField(max_length=20, choices=STATES, default=IDLE)
     state_since = models.DateTimeField(default=timezone.now)
-    contact = models.JSONField(null=True, blank=True, help_text="The contact on screen, as LCM sent it")
+    contact = models.JSONField(
+        null=True, blank=True, help_text="The contact on screen, as LCM sent it"
+    )
     campaign_group = models.CharField(max_length=100, blank=True)
     consent = models.CharField(max_length=10, choices=CONSENT_CHOICES, default="Both")
     notice = models.CharField(max_length=300, blank=True, help_text="Last friendly message")
@@ -65,7 +71,12 @@ class ActionLog(models.Model):
     RESERVED = "reserved"
     SKIP = "skip"
     ADD = "add"
-    KINDS = [(NEXT, "Next contact"), (RESERVED, "Reserved contact"), (SKIP, "Skip"), (ADD, "Add contact")]
+    KINDS = [
+        (NEXT, "Next contact"),
+        (RESERVED, "Reserved contact"),
+        (SKIP, "Skip"),
+        (ADD, "Add contact"),
+    ]
 
     agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="actions")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)

@@ -61,6 +61,8 @@ class HttpTransport:
             raise LcmUnreachable(f"{type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise LcmUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code in (502, 503, 504):
+            raise LcmUnreachable(f"LCM answered HTTP {response.status_code} (unavailable)")
         if response.status_code >= 400:
             raise LcmBadAnswer(f"LCM answered HTTP {response.status_code}")
         return response.content
@@ -101,7 +103,10 @@ class LcmClient:
         started = time.perf_counter()
         for attempt in range(1, attempts + 1):
             try:
-                body = await asyncio.wait_for(self.transport.exchange(envelope), self.timeout)
+                # A little slack so an HTTP transport reports its own timeout first.
+                body = await asyncio.wait_for(
+                    self.transport.exchange(envelope), self.timeout + 0.25
+                )
                 response = parse_answer(body, request.ANSWERS, request=request.SUBTOPIC)
                 try:
                     answer = request.read_answer(response)
@@ -109,7 +114,7 @@ class LcmClient:
                     raise LcmBadAnswer(str(exc), subtopic=request.SUBTOPIC) from exc
                 latency = (time.perf_counter() - started) * 1000
                 return LcmExchange(request, answer, latency, attempt)
-            except (TimeoutError, asyncio.TimeoutError) as exc:
+            except TimeoutError as exc:
                 error: LcmError = LcmTimeout(f"no answer within {self.timeout:g} s")
                 error.__cause__ = exc
             except (LcmUnreachable, LcmTimeout) as exc:
@@ -133,10 +138,8 @@ def get_client() -> LcmClient:
     client = _clients.get(key)
     if client is None:
         url, timeout, source = key
-        transport: Transport
-        if url == "embedded":
-            transport = EmbeddedTransport()
-        else:
-            transport = HttpTransport(url, timeout)
+        transport: Transport = (
+            EmbeddedTransport() if url == "embedded" else HttpTransport(url, timeout)
+        )
         client = _clients[key] = LcmClient(transport, timeout=timeout, source=source)
     return client

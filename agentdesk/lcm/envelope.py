@@ -22,11 +22,22 @@ def clean_subtopic(value: Any) -> str:
 
 
 def build_request(subtopic: str, data: dict[str, Any], source: str) -> dict[str, Any]:
-    return {"channel": CHANNEL, "topic": TOPIC, "subtopic": subtopic, "source": source, "data": data}
+    return {
+        "channel": CHANNEL,
+        "topic": TOPIC,
+        "subtopic": subtopic,
+        "source": source,
+        "data": data,
+    }
 
 
 def build_answer(subtopic: str, response: Any) -> dict[str, Any]:
-    return {"channel": CHANNEL, "topic": TOPIC, "subtopic": subtopic, "message": {"response": response}}
+    return {
+        "channel": CHANNEL,
+        "topic": TOPIC,
+        "subtopic": subtopic,
+        "message": {"response": response},
+    }
 
 
 def build_ws_error(text: str) -> dict[str, Any]:

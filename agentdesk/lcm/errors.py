@@ -38,7 +38,9 @@ class LcmRejected(LcmError):
     kind = "rejected"
 
     def describe(self) -> str:
-        return f"LCM refused the request: {self.detail}" if self.detail else "LCM refused the request."
+        return (
+            f"LCM refused the request: {self.detail}" if self.detail else "LCM refused the request."
+        )
 
 
 class MessageError(ValueError):

@@ -129,7 +129,9 @@ def parse_lcm_datetime(text: Any) -> datetime | None:
     return None
 
 
-def parse_request_datetime(data: Mapping[str, Any], name: str, *, required: bool) -> datetime | None:
+def parse_request_datetime(
+    data: Mapping[str, Any], name: str, *, required: bool
+) -> datetime | None:
     value = lookup(data, name, default=None)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:

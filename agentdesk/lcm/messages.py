@@ -335,9 +335,7 @@ class QueueCountAnswer:
     def from_response(cls, response: Any) -> QueueCountAnswer:
         if not isinstance(response, dict):
             raise MessageError("response", "must be an object")
-        return cls(
-            required_text(response, "CampaignGroup"), required_int(response, "OpenContacts")
-        )
+        return cls(required_text(response, "CampaignGroup"), required_int(response, "OpenContacts"))
 
     def to_response(self) -> dict[str, Any]:
         return {"CampaignGroup": self.campaign_group, "OpenContacts": self.open_contacts}
@@ -409,7 +407,9 @@ class CreateContact(LcmRequest):
             "MailAttachment": self.mail_attachment,
             "ZipCode": self.zip_code,
             "ContactDetail": (
-                build_fields_xml(self.contact_detail, "ContactDetail") if self.contact_detail else ""
+                build_fields_xml(self.contact_detail, "ContactDetail")
+                if self.contact_detail
+                else ""
             ),
             "ListID": self.list_id,
             "IsAccountNumber": self.is_account_number,

@@ -24,7 +24,9 @@ TIME_ZONES: tuple[LcmTimeZone, ...] = (
     LcmTimeZone(20, "(UTC-06:00) Central Time (US and Canada)", "America/Chicago"),
     LcmTimeZone(84, "(UTC-05:00) Eastern Time (US and Canada)", "America/New_York"),
     LcmTimeZone(44, "(UTC+00:00) Dublin, Edinburgh, Lisbon, London", "Europe/London"),
-    LcmTimeZone(110, "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "Europe/Berlin"),
+    LcmTimeZone(
+        110, "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "Europe/Berlin"
+    ),
     LcmTimeZone(190, "(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", "Asia/Kolkata"),
     LcmTimeZone(255, "(UTC+10:00) Canberra, Melbourne, Sydney", "Australia/Sydney"),
 )

@@ -34,7 +34,10 @@ async def _respond(send, status: int, body: bytes, content_type: bytes = b"appli
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -65,18 +68,7 @@ async def application(scope, receive, send) -> None:
     except SimulatorHttpFailure as exc:
         await _respond(send, exc.status, b"Internal Server Error", b"text/plain")
         return
-    except SimulatorDown as exc:
-        if str(exc) == "drop":
-            # Promise a body, send half of one, then abort: the client sees a cut connection.
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"400")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"channel": "LCM", "mess', "more_body": True})
-            raise ConnectionAbortedError("lcmsim fault: connection dropped mid-answer") from exc
+    except SimulatorDown:
         # "down" over HTTP: the server is there but refuses to serve.
         await _respond(send, 503, b"Service Unavailable", b"text/plain")
         return

@@ -6,8 +6,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Campaign, CampaignGroup, Contact, ContactMode, Outcome, SimAgent
 from agentdesk.lcm.timezones import time_zone_by_index
+
+from .models import Campaign, CampaignGroup, Contact, ContactMode, Outcome, SimAgent
 
 TELEPHONY_OUTCOMES = [(3, "Busy"), (4, "CallBack"), (5, "DNC"), (8, "No Answer"), (9, "Reject")]
 # (id, name, parent id, outcome group type)
@@ -23,12 +24,50 @@ BUSINESS_OUTCOMES = [
 ]
 GROUPS = {
     "Sales Manual Group": [("Spring Renewals", 84, "Renewals"), ("Win-back West", 15, "Win-back")],
-    "Service Manual Group": [("Service Follow-up", 44, "Service"), ("Onboarding Calls", 20, "Onboarding")],
+    "Service Manual Group": [
+        ("Service Follow-up", 44, "Service"),
+        ("Onboarding Calls", 20, "Onboarding"),
+    ],
 }
-FIRST_NAMES = ["Ana", "Ben", "Chloé", "Dev", "Elif", "Femi", "Grace", "Hugo", "Ines", "Jon",
-               "Kemal", "Lena", "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara"]
-LAST_NAMES = ["Garcia", "Okafor", "Müller", "Smith", "Nguyen", "Rossi", "Kowalski", "Haddad",
-              "O'Brien", "Tanaka", "Silva", "Dubois", "Jensen", "Patel", "Novak"]
+FIRST_NAMES = [
+    "Ana",
+    "Ben",
+    "Chloé",
+    "Dev",
+    "Elif",
+    "Femi",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jon",
+    "Kemal",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+]
+LAST_NAMES = [
+    "Garcia",
+    "Okafor",
+    "Müller",
+    "Smith",
+    "Nguyen",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "O'Brien",
+    "Tanaka",
+    "Silva",
+    "Dubois",
+    "Jensen",
+    "Patel",
+    "Novak",
+]
 MODE_NAMES = ["Home", "Mobile", "Work"]
 OTHER_ZONES = [84, 15, 10, 20, 44, 110, 4]
 
@@ -64,7 +103,9 @@ def assign_agents(assignments: dict[str, list[str]]) -> None:
             group.agents.add(agent)
 
 
-def seed_contacts(campaigns: list[Campaign], *, count: int, personal_for: list[str], seed: int = 7) -> int:
+def seed_contacts(
+    campaigns: list[Campaign], *, count: int, personal_for: list[str], seed: int = 7
+) -> int:
     """Create `count` contacts spread over `campaigns`; returns how many were created."""
     rng = random.Random(seed)
     now = timezone.now()

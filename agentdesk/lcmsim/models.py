@@ -127,6 +127,9 @@ class ContactMode(models.Model):
     class Meta:
         ordering = ["position"]
 
+    def __str__(self) -> str:
+        return f"{self.name} {self.number}"
+
 
 class Fault(models.Model):
     """How the simulator misbehaves, for demos, training and fault drills (one row)."""
@@ -138,7 +141,6 @@ class Fault(models.Model):
     WRONG_SHAPE = "wrong_shape"
     WS_ERROR = "ws_error"
     HTTP_500 = "http_500"
-    DROP = "drop"
     MODES = [
         (NONE, "Behave normally"),
         (SLOW, "Answer after a delay"),
@@ -147,7 +149,6 @@ class Fault(models.Model):
         (WRONG_SHAPE, "Answer JSON of the wrong shape"),
         (WS_ERROR, "Answer every call with WS_Error"),
         (HTTP_500, "Answer HTTP 500 (server mode)"),
-        (DROP, "Drop the connection mid-answer (server mode)"),
     ]
 
     mode = models.CharField(max_length=20, choices=MODES, default=NONE)
@@ -156,3 +157,6 @@ class Fault(models.Model):
         default=False, help_text="Carry out the call, then fail the answer (lost-answer drill)"
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.mode

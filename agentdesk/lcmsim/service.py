@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -34,7 +35,7 @@ PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 
 
 class SimulatorDown(Exception):
-    """The simulator is switched to refuse calls (or to drop them mid-answer)."""
+    """The simulator is switched to refuse calls."""
 
 
 class SimulatorHttpFailure(Exception):
@@ -63,21 +64,29 @@ def _locked_agent(agent_id: str) -> SimAgent:
 
 
 def _claim_first(candidates: QuerySet[Contact], agent_id: str, now: datetime) -> Contact | None:
-    """Hand the first free candidate to the agent. The conditional UPDATE (status still Open)
-    is the compare-and-set that keeps one contact from ever going to two agents, on SQLite
-    and PostgreSQL alike; on PostgreSQL, SKIP LOCKED also keeps racing agents apart."""
-    for _ in range(50):
-        batch = list(
-            candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:20]
+    """Hand the first free candidate to the agent.
+
+    The conditional UPDATE (status still Open) is the compare-and-set that keeps one contact
+    from ever going to two agents, on SQLite and PostgreSQL alike. On PostgreSQL the candidate
+    row is also locked with SKIP LOCKED (one row at a time, so racing agents take different
+    rows instead of queueing on the same one); SQLite runs write transactions one at a time.
+    """
+    for _ in range(200):
+        pk = (
+            candidates.select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+            .first()
         )
-        if not batch:
-            return None
-        for pk in batch:
-            won = Contact.objects.filter(pk=pk, status=Contact.OPEN).update(
-                status=Contact.IN_PROGRESS, held_by=agent_id, held_at=now
-            )
-            if won:
-                return Contact.objects.select_related("campaign__group").get(pk=pk)
+        if pk is None:
+            if not candidates.exists():
+                return None
+            time.sleep(0.005)  # every open row is being claimed right now; look again
+            continue
+        won = Contact.objects.filter(pk=pk, status=Contact.OPEN).update(
+            status=Contact.IN_PROGRESS, held_by=agent_id, held_at=now
+        )
+        if won:
+            return Contact.objects.select_related("campaign__group").get(pk=pk)
     return None
 
 
@@ -268,8 +277,7 @@ def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
 def _outcomes(queryset: QuerySet[Outcome], answer_type: type[m.OutcomeList]) -> m.OutcomeList:
     return answer_type(
         tuple(
-            m.Outcome(o.pk, o.name, answer_type.KIND, o.parent_id)
-            for o in queryset.order_by("pk")
+            m.Outcome(o.pk, o.name, answer_type.KIND, o.parent_id) for o in queryset.order_by("pk")
         )
     )
 
@@ -399,14 +407,16 @@ async def handle_envelope_async(body: bytes) -> bytes:
         answer = None
     else:
         answer = await db_async(handle_envelope)(body)
-    if fault.mode in (Fault.DOWN, Fault.DROP):
+    if fault.mode == Fault.DOWN:
         raise SimulatorDown(fault.mode)
     if fault.mode == Fault.HTTP_500:
         raise SimulatorHttpFailure(500)
     if fault.mode == Fault.GARBAGE:
         return b"<html><body>502 Bad Gateway</body></html>"
     if fault.mode == Fault.WRONG_SHAPE:
-        return json.dumps({"channel": "LCM", "message": {"response": {"unexpected": True}}}).encode()
+        return json.dumps(
+            {"channel": "LCM", "message": {"response": {"unexpected": True}}}
+        ).encode()
     if fault.mode == Fault.WS_ERROR:
         return json.dumps(build_ws_error("Simulated LCM failure.")).encode()
     assert answer is not None

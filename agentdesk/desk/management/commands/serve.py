@@ -19,7 +19,9 @@ class Command(BaseCommand):
         if not no_demo:
             call_command("seed_demo")
         shown_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host  # noqa: S104
-        self.stdout.write(self.style.SUCCESS(f"\nagentdesk is running: http://{shown_host}:{port}/"))
+        self.stdout.write(
+            self.style.SUCCESS(f"\nagentdesk is running: http://{shown_host}:{port}/")
+        )
         if not no_demo:
             self.stdout.write(
                 f"  agent page:   log in as agent1 (password {demo.demo_password()})\n"
