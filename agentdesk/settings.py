@@ -126,6 +126,9 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured("LCM_TIMEOUT_SECONDS must be a number of seconds") from exc
 LCM_SOURCE = os.environ.get("LCM_SOURCE", "agentdesk")
+# Which call the Reserved button makes: the Non-PEWC GetReservedContactOD or the newer
+# Manual Dial widget call GetReservedManualDialContact.
+LCM_RESERVED_SUBTOPIC = os.environ.get("LCM_RESERVED_SUBTOPIC", "GetReservedContactOD").strip()
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -143,6 +146,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the app and project folders, so a fresh checkout works without
 # collectstatic; production deployments may still collect and serve from STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,82 @@
+"""The agent page's live connection: joins the agent's group, forwards pushes, and accepts the
+same actions as the views (through the same action functions)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from agentdesk.asyncdb import db_async
+
+from . import actions, events, state
+from .lookups import group_choices, outcome_menu
+from .models import AgentProfile
+from .rendering import render_live
+
+log = logging.getLogger(__name__)
+
+
+def _profile_for(user) -> AgentProfile | None:
+    if not user or not user.is_authenticated:
+        return None
+    return AgentProfile.objects.select_related("user", "team").filter(user=user).first()
+
+
+class AgentConsumer(AsyncWebsocketConsumer):
+    profile: AgentProfile | None = None
+
+    async def connect(self) -> None:
+        self.profile = await db_async(_profile_for)(self.scope.get("user"))
+        if self.profile is None:
+            await self.close(code=4403)
+            return
+        self.group = events.agent_group(self.profile.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        session = await db_async(state.set_connections)(self.profile, +1)
+        session.agent = self.profile
+        # Resync: whatever happened while this page was away, show the truth now.
+        await self.send(text_data=await events.render_for(session))
+        await self._tell_team()
+
+    async def disconnect(self, code: int) -> None:
+        if self.profile is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await db_async(state.set_connections)(self.profile, -1)
+        await self._tell_team()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await self._send_result(actions.Result(False, "Unreadable message.", "error"))
+            return
+        message.pop("HEADERS", None)
+        action = str(message.pop("action", ""))
+        result = await actions.dispatch(self.profile, action, message)
+        await self._send_result(result)
+
+    async def _send_result(self, result: actions.Result) -> None:
+        session = result.session or await db_async(state.session_for)(self.profile)
+        session.agent = self.profile
+        menu = await outcome_menu()
+        groups = await group_choices(self.profile)
+        html = await db_async(render_live)(
+            session, menu, groups, message=result.message, level=result.level, form=result.form
+        )
+        await self.send(text_data=html)
+
+    async def _tell_team(self) -> None:
+        if self.profile.team_id:
+            await self.channel_layer.group_send(
+                events.team_group(self.profile.team_id),
+                {"type": "monitor.agent", "agent_id": self.profile.pk, "log_id": None},
+            )
+
+    async def desk_push(self, event: dict) -> None:
+        await self.send(text_data=event["html"])

@@ -1,0 +1,53 @@
+"""Publishing an agent's state change, once, to every tab of that agent and to their team."""
+
+from __future__ import annotations
+
+import logging
+
+from channels.layers import get_channel_layer
+
+from agentdesk.asyncdb import db_async
+
+from .lookups import group_choices, outcome_menu
+from .models import ActionLog, AgentSession
+
+log = logging.getLogger(__name__)
+
+
+def agent_group(agent_profile_id: int) -> str:
+    return f"agent.{agent_profile_id}"
+
+
+def team_group(team_id: int) -> str:
+    return f"team.{team_id}"
+
+
+async def render_for(session: AgentSession) -> str:
+    from .rendering import render_live
+
+    menu = await outcome_menu()
+    groups = await group_choices(session.agent)
+    return await db_async(render_live)(session, menu, groups)
+
+
+async def publish(session: AgentSession, entry: ActionLog | None = None) -> None:
+    """Push the agent's fresh fragments to their group and tell their team's monitors.
+
+    A push that cannot be delivered (channel layer down) is logged, never raised: the state
+    is already saved and every page resyncs from it on reconnect."""
+    try:
+        layer = get_channel_layer()
+        html = await render_for(session)
+        await layer.group_send(agent_group(session.agent_id), {"type": "desk.push", "html": html})
+        team_id = session.agent.team_id
+        if team_id:
+            await layer.group_send(
+                team_group(team_id),
+                {
+                    "type": "monitor.agent",
+                    "agent_id": session.agent_id,
+                    "log_id": entry.pk if entry else None,
+                },
+            )
+    except Exception:
+        log.exception("could not publish the state of agent %s", session.agent_id)

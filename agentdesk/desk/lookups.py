@@ -1,0 +1,91 @@
+"""Reference data an agent picks from: outcomes and campaign groups, read from LCM and cached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from agentdesk.lcm import messages as m
+from agentdesk.lcm.client import get_client
+from agentdesk.lcm.errors import LcmError
+
+from .models import AgentProfile
+
+OUTCOMES_CACHE_SECONDS = 300
+GROUPS_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class OutcomeMenu:
+    telephony: tuple[m.Outcome, ...] = ()
+    business: tuple[tuple[m.Outcome, tuple[m.Outcome, ...]], ...] = ()
+    error: str = ""
+
+    @property
+    def ids(self) -> dict[int, m.Outcome]:
+        found = {o.id: o for o in self.telephony}
+        for parent, children in self.business:
+            found[parent.id] = parent
+            found.update({child.id: child for child in children})
+        return found
+
+
+def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple:
+    ids = {o.id for o in outcomes}
+    parents = [o for o in outcomes if o.parent_id is None or o.parent_id not in ids]
+    return tuple(
+        (parent, tuple(o for o in outcomes if o.parent_id == parent.id)) for parent in parents
+    )
+
+
+async def outcome_menu() -> OutcomeMenu:
+    """Telephony outcomes and MANUAL business outcomes (by parent), cached for a few minutes."""
+    key = f"desk:outcomes:{settings.LCM_URL}"
+    cached = await cache.aget(key)
+    if cached is not None:
+        return cached
+    client = get_client()
+    try:
+        telephony = (await client.call(m.GetCallOutCome())).answer.outcomes
+        business = (await client.call(m.GetOutcomeByOutcomegroup("MANUAL"))).answer.outcomes
+    except LcmError as exc:
+        return OutcomeMenu(error=f"Outcomes could not be loaded. {exc.describe()}")
+    menu = OutcomeMenu(tuple(telephony), _group_business(tuple(business)))
+    await cache.aset(key, menu, OUTCOMES_CACHE_SECONDS)
+    return menu
+
+
+@dataclass(frozen=True)
+class GroupChoices:
+    groups: tuple[m.CampaignGroup, ...] = ()
+    error: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        return [group.name for group in self.groups]
+
+    @property
+    def campaigns(self) -> list[str]:
+        return sorted({c.id for group in self.groups for c in group.campaigns})
+
+
+async def group_choices(profile: AgentProfile) -> GroupChoices:
+    """The campaign groups this agent may work: LCM's assignment, narrowed by the profile."""
+    key = f"desk:groups:{settings.LCM_URL}:{profile.lcm_agent_id}"
+    cached = await cache.aget(key)
+    if cached is not None:
+        return cached
+    allowed = set(profile.campaign_groups or [])
+    try:
+        answer = (await get_client().call(m.GetCampaignGroups(profile.lcm_agent_id))).answer
+    except LcmError as exc:
+        fallback = tuple(m.CampaignGroup(name) for name in sorted(allowed))
+        return GroupChoices(fallback, f"Campaign groups could not be loaded. {exc.describe()}")
+    groups = tuple(
+        g for g in answer.groups if g.is_active and (not allowed or g.name in allowed)
+    )
+    choices = GroupChoices(groups)
+    await cache.aset(key, choices, GROUPS_CACHE_SECONDS)
+    return choices

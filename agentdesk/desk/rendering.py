@@ -1,0 +1,51 @@
+"""The agent page's live fragments, rendered the same way for the page, the views' answers and
+the socket pushes (there as hx-swap-oob fragments)."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from . import state
+from .forms import AddContactForm
+from .lookups import GroupChoices, OutcomeMenu
+from .models import AgentSession
+from .presenters import contact_card
+
+LIVE_FRAGMENTS = ("desk/_status.html", "desk/_controls.html", "desk/_contact.html", "desk/_log.html")
+
+
+def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> dict:
+    """Everything the live fragments need (runs queries: call from sync code)."""
+    profile = session.agent
+    return {
+        "session": session,
+        "profile": profile,
+        "card": contact_card(session.contact),
+        "menu": menu,
+        "groups": groups,
+        "consent_choices": AgentSession.CONSENT_CHOICES,
+        "recent": state.recent_actions(profile),
+    }
+
+
+def render_live(
+    session: AgentSession,
+    menu: OutcomeMenu,
+    groups: GroupChoices,
+    *,
+    message: str = "",
+    level: str = "info",
+    form: AddContactForm | None = None,
+) -> str:
+    """All live fragments as out-of-band swaps; the banner and add form only when given."""
+    context = {**desk_context(session, menu, groups), "oob": True}
+    parts = [render_to_string(name, context) for name in LIVE_FRAGMENTS]
+    if message:
+        parts.append(render_banner(message, level))
+    if form is not None:
+        parts.append(render_to_string("desk/_add.html", {**context, "form": form}))
+    return "\n".join(parts)
+
+
+def render_banner(message: str, level: str) -> str:
+    return render_to_string("desk/_banner.html", {"message": message, "level": level, "oob": True})
