@@ -104,3 +104,50 @@ def sim_world(transactional_db):
         }
     )
     return campaigns
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached LCM reference data must not leak from one test's database into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+FAST_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+]
+
+
+@pytest.fixture
+def agents(sim_world, settings):
+    """Two agents of one team (a1: both groups, a2: sales only), an agent of another team,
+    and a team lead (password "pw-for-tests-1", cheaply hashed: in-process logins only)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    password = make_password("pw-for-tests-1", hasher="md5")
+
+    from agentdesk.desk.models import AgentProfile, Team
+
+    user_model = get_user_model()
+    blue = Team.objects.create(name="Blue")
+    green = Team.objects.create(name="Green")
+    people = {}
+    for username, agent_id, team, groups in [
+        ("alice", "a1@test", blue, ["Sales Manual Group", "Service Manual Group"]),
+        ("bob", "a2@test", blue, ["Sales Manual Group"]),
+        ("carol", "a3@test", green, ["Service Manual Group"]),
+    ]:
+        user = user_model.objects.create(username=username, password=password)
+        people[username] = AgentProfile.objects.create(
+            user=user, lcm_agent_id=agent_id, team=team, campaign_groups=groups
+        )
+    lead = user_model.objects.create(username="lena", password=password)
+    blue.leads.add(lead)
+    people["lead"] = lead
+    return people

@@ -157,7 +157,11 @@ async def _fetch(
         exchange = await get_client().call(request)
     except LcmError as error:
         session = await _finish(
-            profile, session, token, kind, {**_log_fields(error), **_group(choices)},
+            profile,
+            session,
+            token,
+            kind,
+            {**_log_fields(error), **_group(choices)},
             last_error=error.describe()[:500],
         )
         return Result(False, error.describe(), "error", session)
@@ -165,24 +169,41 @@ async def _fetch(
     if answer.contact is None:
         message = none_message
         session = await _finish(
-            profile, session, token, kind,
+            profile,
+            session,
+            token,
+            kind,
             {**_log_fields(exchange=exchange), "result": message[:300], **_group(choices)},
-            notice=message[:300], last_error="", **choices,
+            notice=message[:300],
+            last_error="",
+            **choices,
         )
         return Result(True, message, "info", session)
     contact = answer.contact
     session = await _finish(
-        profile, session, token, kind,
-        {**_log_fields(exchange=exchange), **_contact_fields(contact), **_group(choices),
-         "result": f"Contact {contact.contact_id or contact.account_number} on screen"},
-        state=AgentSession.PREVIEWING, contact=contact.to_response(), notice="", last_error="",
+        profile,
+        session,
+        token,
+        kind,
+        {
+            **_log_fields(exchange=exchange),
+            **_contact_fields(contact),
+            **_group(choices),
+            "result": f"Contact {contact.contact_id or contact.account_number} on screen",
+        },
+        state=AgentSession.PREVIEWING,
+        contact=contact.to_response(),
+        notice="",
+        last_error="",
         **choices,
     )
     return Result(True, f"Contact {contact.phone_number} is on your screen.", "success", session)
 
 
 def _group(choices: dict) -> dict:
-    return {"campaign_group": choices["campaign_group"][:100]} if "campaign_group" in choices else {}
+    return (
+        {"campaign_group": choices["campaign_group"][:100]} if "campaign_group" in choices else {}
+    )
 
 
 async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
@@ -206,8 +227,12 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
     request = m.SkipManualDialContact(
         outcome.id, profile.lcm_agent_id, contact.account_number, contact.phone_number
     )
-    outcome_fields = {"outcome_id": outcome.id, "outcome_name": outcome.name[:100],
-                      **_contact_fields(contact), "campaign_group": session.campaign_group}
+    outcome_fields = {
+        "outcome_id": outcome.id,
+        "outcome_name": outcome.name[:100],
+        **_contact_fields(contact),
+        "campaign_group": session.campaign_group,
+    }
     try:
         exchange = await get_client().call(request)
         if not exchange.answer.success:
@@ -215,23 +240,45 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
     except _NotConfirmed as failure:
         message = "LCM did not confirm the skip. The contact is still yours; try again."
         session = await _finish(
-            profile, session, token, ActionLog.SKIP,
-            {**_log_fields(exchange=failure.exchange), **outcome_fields, "ok": False,
-             "error": message, "error_kind": "rejected", "result": "not confirmed"},
+            profile,
+            session,
+            token,
+            ActionLog.SKIP,
+            {
+                **_log_fields(exchange=failure.exchange),
+                **outcome_fields,
+                "ok": False,
+                "error": message,
+                "error_kind": "rejected",
+                "result": "not confirmed",
+            },
             last_error=message,
         )
         return Result(False, message, "error", session)
     except LcmError as error:
         session = await _finish(
-            profile, session, token, ActionLog.SKIP, {**_log_fields(error), **outcome_fields},
+            profile,
+            session,
+            token,
+            ActionLog.SKIP,
+            {**_log_fields(error), **outcome_fields},
             last_error=error.describe()[:500],
         )
         return Result(False, error.describe(), "error", session)
     session = await _finish(
-        profile, session, token, ActionLog.SKIP,
-        {**_log_fields(exchange=exchange), **outcome_fields,
-         "result": f"Skipped with {outcome.name}"[:300]},
-        state=AgentSession.IDLE, contact=None, notice="", last_error="",
+        profile,
+        session,
+        token,
+        ActionLog.SKIP,
+        {
+            **_log_fields(exchange=exchange),
+            **outcome_fields,
+            "result": f"Skipped with {outcome.name}"[:300],
+        },
+        state=AgentSession.IDLE,
+        contact=None,
+        notice="",
+        last_error="",
     )
     return Result(True, f"Skipped with outcome {outcome.id} {outcome.name}.", "success", session)
 
@@ -251,39 +298,61 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
     already = await db_async(state.used_request_token)(profile, token)
     if already is not None:
         return Result(
-            True, f"This contact was already added (LCM key {already.lcm_key}).", "info",
-            form=form.fresh_copy(groups.campaigns), lcm_key=already.lcm_key,
+            True,
+            f"This contact was already added (LCM key {already.lcm_key}).",
+            "info",
+            form=form.fresh_copy(groups.campaigns),
+            lcm_key=already.lcm_key,
         )
     session, token_lock, refused = await _acquire(profile)
     if refused:
         refused.form = form
         return refused
     request = form.to_request(profile.lcm_agent_id)
-    add_fields = {"campaign": request.campaign_id[:100],
-                  "phone_last4": request.modes[0].number[-4:] if request.modes else ""}
+    add_fields = {
+        "campaign": request.campaign_id[:100],
+        "phone_last4": request.modes[0].number[-4:] if request.modes else "",
+    }
     try:
         exchange = await get_client().call(request)
     except LcmError as error:
         message = error.describe()
         if isinstance(error, LcmTimeout):
-            message = ("LCM did not answer in time, so the contact may or may not have been "
-                       "added. Your entries are kept: check the campaign before adding again.")
+            message = (
+                "LCM did not answer in time, so the contact may or may not have been "
+                "added. Your entries are kept: check the campaign before adding again."
+            )
         await _finish(
-            profile, session, token_lock, ActionLog.ADD,
+            profile,
+            session,
+            token_lock,
+            ActionLog.ADD,
             {**_log_fields(error), **add_fields, "error": message[:500]},
             last_error=message[:500],
         )
         return Result(False, message, "error", form=form)
     lcm_key = exchange.answer.lcm_key
     session = await _finish(
-        profile, session, token_lock, ActionLog.ADD,
-        {**_log_fields(exchange=exchange), **add_fields, "lcm_key": lcm_key[:80],
-         "request_token": token, "result": f"Added to {request.campaign_id}"[:300]},
+        profile,
+        session,
+        token_lock,
+        ActionLog.ADD,
+        {
+            **_log_fields(exchange=exchange),
+            **add_fields,
+            "lcm_key": lcm_key[:80],
+            "request_token": token,
+            "result": f"Added to {request.campaign_id}"[:300],
+        },
         last_error="",
     )
     return Result(
-        True, f"Contact added to {request.campaign_id}. LCM key: {lcm_key}", "success", session,
-        form=form.fresh_copy(groups.campaigns), lcm_key=lcm_key,
+        True,
+        f"Contact added to {request.campaign_id}. LCM key: {lcm_key}",
+        "success",
+        session,
+        form=form.fresh_copy(groups.campaigns),
+        lcm_key=lcm_key,
     )
 
 

@@ -16,10 +16,15 @@ from agentdesk.lcm.xmlfields import ContactMode
 MODE_NAMES = ["Home", "Mobile", "Work", "Other"]
 MODE_ROWS = 3
 PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
-STATUS_CHOICES = [(4, "4 Delivered: stored, held back from dialing"),
-                  (0, "0 Open: ready to be handed out for dialing")]
-CALL_TYPE_CHOICES = [("0", "Fresh contact"), ("1", "Regular callback"),
-                     ("2", "Personal callback (reserved for me)")]
+STATUS_CHOICES = [
+    (4, "4 Delivered: stored, held back from dialing"),
+    (0, "0 Open: ready to be handed out for dialing"),
+]
+CALL_TYPE_CHOICES = [
+    ("0", "Fresh contact"),
+    ("1", "Regular callback"),
+    ("2", "Personal callback (reserved for me)"),
+]
 TIME_ZONE_CHOICES = [(tz.label, tz.label) for tz in TIME_ZONES]
 DEFAULT_TIME_ZONE = "(UTC-05:00) Eastern Time (US and Canada)"
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -40,11 +45,13 @@ class AddContactForm(forms.Form):
     reference = forms.CharField(label="Account reference", max_length=60, required=False)
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     callback_start = forms.DateTimeField(
-        label="Callable from", input_formats=[DATETIME_INPUT],
+        label="Callable from",
+        input_formats=[DATETIME_INPUT],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
     )
     callback_end = forms.DateTimeField(
-        label="Callable until", input_formats=[DATETIME_INPUT],
+        label="Callable until",
+        input_formats=[DATETIME_INPUT],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
     )
     call_type = forms.ChoiceField(label="Call type", choices=CALL_TYPE_CHOICES, initial="0")
@@ -56,15 +63,21 @@ class AddContactForm(forms.Form):
         self.fields["campaign"].choices = [("", "Choose a campaign…")] + [(c, c) for c in campaigns]
         for row in range(1, MODE_ROWS + 1):
             self.fields[f"mode{row}_name"] = forms.ChoiceField(
-                label=f"Mode {row}", choices=[(n, n) for n in MODE_NAMES],
-                initial=MODE_NAMES[min(row - 1, len(MODE_NAMES) - 1)], required=False,
+                label=f"Mode {row}",
+                choices=[(n, n) for n in MODE_NAMES],
+                initial=MODE_NAMES[min(row - 1, len(MODE_NAMES) - 1)],
+                required=False,
             )
             self.fields[f"mode{row}_number"] = forms.CharField(
-                label=f"Phone {row}", max_length=40, required=False,
+                label=f"Phone {row}",
+                max_length=40,
+                required=False,
                 widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
             )
             self.fields[f"mode{row}_tz"] = forms.ChoiceField(
-                label=f"Time zone {row}", choices=TIME_ZONE_CHOICES, initial=DEFAULT_TIME_ZONE,
+                label=f"Time zone {row}",
+                choices=TIME_ZONE_CHOICES,
+                initial=DEFAULT_TIME_ZONE,
                 required=False,
             )
         if not self.is_bound:
@@ -74,8 +87,10 @@ class AddContactForm(forms.Form):
             self.initial.setdefault("callback_end", _local_input(now + timedelta(days=30)))
 
     def mode_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
-        return [(self[f"mode{r}_name"], self[f"mode{r}_number"], self[f"mode{r}_tz"])
-                for r in range(1, MODE_ROWS + 1)]
+        return [
+            (self[f"mode{r}_name"], self[f"mode{r}_number"], self[f"mode{r}_tz"])
+            for r in range(1, MODE_ROWS + 1)
+        ]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -87,8 +102,10 @@ class AddContactForm(forms.Form):
             if not number:
                 continue
             if not PHONE_NUMBER.match(number):
-                self.add_error(f"mode{row}_number",
-                               "Use digits, spaces, brackets or dashes, optionally starting with +.")
+                self.add_error(
+                    f"mode{row}_number",
+                    "Use digits, spaces, brackets or dashes, optionally starting with +.",
+                )
                 continue
             names = [name for name, _, _ in modes]
             name = data.get(f"mode{row}_name") or "Home"
@@ -103,7 +120,9 @@ class AddContactForm(forms.Form):
         if start and end and end <= start:
             self.add_error("callback_end", "Must be after the start of the window.")
         if end and end <= timezone.now():
-            self.add_error("callback_end", "Must be in the future, or the contact can never be called.")
+            self.add_error(
+                "callback_end", "Must be in the future, or the contact can never be called."
+            )
         return data
 
     def to_request(self, agent_id: str) -> m.CreateContact:
@@ -123,4 +142,6 @@ class AddContactForm(forms.Form):
 
     def fresh_copy(self, campaigns: list[str]) -> AddContactForm:
         """An empty form for the next contact, keeping the campaign the agent was using."""
-        return AddContactForm(campaigns=campaigns, initial={"campaign": self.cleaned_data["campaign"]})
+        return AddContactForm(
+            campaigns=campaigns, initial={"campaign": self.cleaned_data["campaign"]}
+        )

@@ -83,9 +83,7 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
     except LcmError as exc:
         fallback = tuple(m.CampaignGroup(name) for name in sorted(allowed))
         return GroupChoices(fallback, f"Campaign groups could not be loaded. {exc.describe()}")
-    groups = tuple(
-        g for g in answer.groups if g.is_active and (not allowed or g.name in allowed)
-    )
+    groups = tuple(g for g in answer.groups if g.is_active and (not allowed or g.name in allowed))
     choices = GroupChoices(groups)
     await cache.aset(key, choices, GROUPS_CACHE_SECONDS)
     return choices

@@ -29,8 +29,11 @@ def _readable(moment: datetime | None, now: datetime) -> str:
     text = local.strftime("%a %d %b %Y, %H:%M")
     delta = moment - now
     minutes = int(abs(delta.total_seconds()) // 60)
-    span = f"{minutes} min" if minutes < 120 else (
-        f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // 1440} days")
+    span = (
+        f"{minutes} min"
+        if minutes < 120
+        else (f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // 1440} days")
+    )
     return f"{text} ({'in ' + span if delta.total_seconds() >= 0 else span + ' ago'})"
 
 
@@ -77,7 +80,7 @@ def contact_card(data: dict | None, now: datetime | None = None) -> ContactCard 
         if not (start <= local.hour < end):
             warnings.append(
                 f"It is {local:%H:%M} for this contact: outside calling hours "
-                f"({start}:00–{end}:00 their time)."
+                f"({start}:00 to {end}:00 their time)."
             )
     dial = contact.dial_string
     return ContactCard(

@@ -11,7 +11,12 @@ from .lookups import GroupChoices, OutcomeMenu
 from .models import AgentSession
 from .presenters import contact_card
 
-LIVE_FRAGMENTS = ("desk/_status.html", "desk/_controls.html", "desk/_contact.html", "desk/_log.html")
+LIVE_FRAGMENTS = (
+    "desk/_status.html",
+    "desk/_controls.html",
+    "desk/_contact.html",
+    "desk/_log.html",
+)
 
 
 def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> dict:

@@ -52,7 +52,11 @@ def release(session: AgentSession, token: str, **changes: Any) -> AgentSession |
     if "state" in changes and changes["state"] != session.state:
         changes["state_since"] = timezone.now()
     updated = AgentSession.objects.filter(pk=session.pk, busy_token=token).update(
-        busy_token="", busy_until=None, version=F("version") + 1, updated_at=timezone.now(), **changes
+        busy_token="",
+        busy_until=None,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        **changes,
     )
     if not updated:
         return None

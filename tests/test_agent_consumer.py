@@ -1,0 +1,115 @@
+"""The agent page's live connection: pushes reach every tab of that agent and nobody else's,
+actions work over the socket, and only the right people may connect."""
+
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from agentdesk.asgi import application
+from agentdesk.desk.consumers import AgentConsumer
+from agentdesk.desk.models import AgentSession
+from agentdesk.lcmsim.models import Contact
+
+from .helpers import add_contact
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def connect(user):
+    communicator = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect()
+    assert connected
+    first = await communicator.receive_from(timeout=5)  # the resync on connect
+    assert 'id="agent-status"' in first
+    return communicator
+
+
+async def test_both_tabs_of_an_agent_get_the_push_and_nobody_else(agents):
+    from asgiref.sync import sync_to_async
+
+    from agentdesk.desk import actions
+
+    await sync_to_async(add_contact)(phone="2025550123")
+    tab1 = await connect(agents["alice"].user)
+    tab2 = await connect(agents["alice"].user)
+    other = await connect(agents["bob"].user)
+
+    result = await actions.next_contact(agents["alice"], campaign_group="Sales Manual Group",
+                                        consent="Both")
+    assert result.ok
+    for tab in (tab1, tab2):
+        push = await tab.receive_from(timeout=5)
+        assert 'hx-swap-oob="true"' in push and "2025550123" in push
+    assert await other.receive_nothing(timeout=0.3)
+    for communicator in (tab1, tab2, other):
+        await communicator.disconnect()
+
+
+async def test_actions_over_the_socket_use_the_same_rules(agents):
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(add_contact)(phone="2025550124")
+    tab = await connect(agents["alice"].user)
+    await tab.send_to(text_data=json.dumps({
+        "action": "next", "campaign_group": "Sales Manual Group", "consent": "Both",
+        "AgentID": "a2@test", "HEADERS": {"HX-Request": "true"}}))
+    messages = [await tab.receive_from(timeout=5), await tab.receive_from(timeout=5)]
+    assert any("is on your screen" in m for m in messages)
+    contact = await sync_to_async(Contact.objects.get)()
+    assert contact.held_by == "a1@test"
+
+    await tab.send_to(text_data=json.dumps({"action": "next",
+                                            "campaign_group": "Sales Manual Group"}))
+    refusal = await tab.receive_from(timeout=5)
+    assert "skip it with an outcome first" in refusal
+
+    await tab.send_to(text_data="not json")
+    assert "Unreadable message." in await tab.receive_from(timeout=5)
+    await tab.disconnect()
+
+
+async def test_connection_count_follows_open_tabs(agents):
+    from asgiref.sync import sync_to_async
+
+    tab1 = await connect(agents["alice"].user)
+    tab2 = await connect(agents["alice"].user)
+    get = sync_to_async(lambda: AgentSession.objects.get(agent=agents["alice"]).connections)
+    assert await get() == 2
+    await tab1.disconnect()
+    assert await get() == 1
+    await tab2.disconnect()
+    assert await get() == 0
+
+
+async def test_anonymous_and_profile_less_users_are_refused(agents):
+    from django.contrib.auth.models import AnonymousUser
+
+    for user in (AnonymousUser(), agents["lead"]):
+        communicator = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
+        communicator.scope["user"] = user
+        connected, _ = await communicator.connect()
+        assert not connected
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@pytest.mark.parametrize(("origin", "allowed"),
+                         [("http://localhost", True), ("http://evil.example", False)])
+async def test_the_full_stack_checks_login_and_origin(agents, origin, allowed):
+    from asgiref.sync import sync_to_async
+
+    cookie = await sync_to_async(session_cookie)(agents["alice"].user)
+    communicator = WebsocketCommunicator(
+        application, "/ws/desk/",
+        headers=[(b"origin", origin.encode()), (b"host", b"localhost"), (b"cookie", cookie.encode())],
+    )
+    connected, _ = await communicator.connect()
+    assert connected is allowed
+    await communicator.disconnect()
