@@ -16,7 +16,10 @@ run_pytest() {
 }
 
 echo "== embedded mode: SQLite + in-memory channel layer"
-run_pytest -q -m "not scaled"
+run_pytest -q -m "not scaled and not browser"
+
+echo "== browser tests: Playwright driving Chromium against Daphne"
+run_pytest -q -m browser
 
 if "$PY" - "$PG_URL" <<'PYCHECK'
 import sys, psycopg

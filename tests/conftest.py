@@ -44,6 +44,7 @@ def server_env(**extra: str) -> dict[str, str]:
 class Server:
     def __init__(self, args: list[str], port: int, env: dict[str, str], ready_path: str) -> None:
         self.port = port
+        self._start_args = (args, env, ready_path)
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = ROOT / "var" / f"server-{port}.log"
         self.log_path.parent.mkdir(exist_ok=True)
@@ -62,6 +63,12 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start: {self.log()}")
+
+    def restart(self) -> None:
+        """Stop and start again on the same port (live connections drop meanwhile)."""
+        args, env, ready = self._start_args
+        self.stop()
+        self.__init__(args, self.port, env, ready)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -151,3 +158,50 @@ def agents(sim_world, settings):
     blue.leads.add(lead)
     people["lead"] = lead
     return people
+
+
+@pytest.fixture(scope="session")
+def app_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
+    """agentdesk itself under Daphne, on the test database, LCM embedded."""
+    port = free_port()
+    server = Server(
+        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentdesk.asgi:application"],
+        port,
+        server_env(LCM_URL="embedded", LCM_TIMEOUT_SECONDS="2"),
+        "/accounts/login/",
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Playwright's sync API keeps an event loop running in the test thread, and Django then
+    refuses plain ORM calls there. Browser tests need that check off; the test command runs
+    them in a process of their own so every other test keeps it."""
+    if any(item.get_closest_marker("browser") for item in items):
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS.mkdir(exist_ok=True)

@@ -53,8 +53,9 @@ async def test_next_then_skip_goes_idle_previewing_idle(agents, contacts):
     assert session.state == AgentSession.IDLE and session.contact is None
     closed = await db(Contact.objects.get, lcm_key=contacts[0])
     assert closed.status == Contact.CLOSED and closed.outcome_id == 8
-    kinds = await db(lambda: list(ActionLog.objects.order_by("at").values_list("kind", "ok",
-                                                                              "outcome_id")))
+    kinds = await db(
+        lambda: list(ActionLog.objects.order_by("at").values_list("kind", "ok", "outcome_id"))
+    )
     assert kinds == [("next", True, None), ("skip", True, 8)]
 
 
@@ -99,7 +100,8 @@ async def test_a_group_outside_the_profile_is_refused(agents, contacts):
 async def test_reserved_contact(agents):
     key = await db(add_contact, call_type="2", agent_id="a2@test")
     assert (await actions.reserved_contact(agents["alice"])).message == (
-        "No contact is reserved for you right now.")
+        "No contact is reserved for you right now."
+    )
     result = await actions.reserved_contact(agents["bob"])
     assert result.ok
     assert (await session_of(agents["bob"])).contact["AccountNumber"] == key
@@ -119,8 +121,10 @@ async def test_twenty_simultaneous_next_requests_fetch_one_contact(agents, conta
     results = await asyncio.gather(*(next_for(alice) for _ in range(20)))
     assert sum(r.ok for r in results) == 1
     refusals = {r.message for r in results if not r.ok}
-    assert refusals <= {actions.BUSY_MESSAGE,
-                        "A contact is already on your screen: skip it with an outcome first."}
+    assert refusals <= {
+        actions.BUSY_MESSAGE,
+        "A contact is already on your screen: skip it with an outcome first.",
+    }
     assert await db(Contact.objects.filter(status=Contact.IN_PROGRESS).count) == 1
     assert await db(ActionLog.objects.filter(kind="next").count) == 1
     session = await session_of(alice)
@@ -129,14 +133,17 @@ async def test_twenty_simultaneous_next_requests_fetch_one_contact(agents, conta
 
 @pytest.mark.parametrize(
     ("fault", "delay", "kind", "words"),
-    [("down", 0, "unreachable", "unreachable"),
-     ("slow", 1.5, "timeout", "did not answer in time"),
-     ("garbage", 0, "bad_answer", "cannot read"),
-     ("wrong_shape", 0, "bad_answer", "cannot read"),
-     ("ws_error", 0, "rejected", "Simulated LCM failure.")],
+    [
+        ("down", 0, "unreachable", "unreachable"),
+        ("slow", 1.5, "timeout", "did not answer in time"),
+        ("garbage", 0, "bad_answer", "cannot read"),
+        ("wrong_shape", 0, "bad_answer", "cannot read"),
+        ("ws_error", 0, "rejected", "Simulated LCM failure."),
+    ],
 )
-async def test_lcm_failures_leave_the_agent_as_they_were(agents, contacts, settings, fault,
-                                                         delay, kind, words):
+async def test_lcm_failures_leave_the_agent_as_they_were(
+    agents, contacts, settings, fault, delay, kind, words
+):
     settings.LCM_TIMEOUT_SECONDS = 0.5
     alice = agents["alice"]
     await next_for(alice)  # a contact on screen
@@ -146,12 +153,23 @@ async def test_lcm_failures_leave_the_agent_as_they_were(agents, contacts, setti
     await db(set_fault, fault, delay_seconds=delay)
 
     skip = await actions.skip_contact(alice, outcome_id=3)
-    add = await actions.add_contact(alice, {
-        "campaign": "Spring Renewals", "first_name": "Kept", "last_name": "Entry",
-        "mode1_name": "Home", "mode1_number": "2025550177",
-        "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
-        "callback_start": "2030-01-01T09:00", "callback_end": "2030-02-01T09:00",
-        "call_type": "0", "priority": "0", "status": "4", "request_token": "tok-1"})
+    add = await actions.add_contact(
+        alice,
+        {
+            "campaign": "Spring Renewals",
+            "first_name": "Kept",
+            "last_name": "Entry",
+            "mode1_name": "Home",
+            "mode1_number": "2025550177",
+            "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
+            "callback_start": "2030-01-01T09:00",
+            "callback_end": "2030-02-01T09:00",
+            "call_type": "0",
+            "priority": "0",
+            "status": "4",
+            "request_token": "tok-1",
+        },
+    )
     for result in (skip, add):
         assert not result.ok and result.level == "error"
         assert words in result.message
@@ -162,8 +180,9 @@ async def test_lcm_failures_leave_the_agent_as_they_were(agents, contacts, setti
     assert after.contact == before.contact
     assert after.busy_token == ""
     assert words in after.last_error
-    failed = await db(lambda: list(ActionLog.objects.filter(ok=False).values_list(
-        "kind", "error_kind")))
+    failed = await db(
+        lambda: list(ActionLog.objects.filter(ok=False).values_list("kind", "error_kind"))
+    )
     assert sorted(failed) == [("add", kind), ("skip", kind)]
 
     await db(set_fault, "none")  # recovery: the next action works
@@ -194,11 +213,20 @@ async def test_a_lost_skip_answer_can_be_retried(agents, contacts):
 
 
 def add_form(**overrides):
-    data = {"campaign": "Spring Renewals", "first_name": "Zoë", "last_name": "O'Brien",
-            "mode1_name": "Mobile", "mode1_number": "+1 202 555 0199",
-            "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
-            "callback_start": "2030-01-01T09:00", "callback_end": "2030-02-01T09:00",
-            "call_type": "0", "priority": "2", "status": "4", "request_token": "t-1"}
+    data = {
+        "campaign": "Spring Renewals",
+        "first_name": "Zoë",
+        "last_name": "O'Brien",
+        "mode1_name": "Mobile",
+        "mode1_number": "+1 202 555 0199",
+        "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
+        "callback_start": "2030-01-01T09:00",
+        "callback_end": "2030-02-01T09:00",
+        "call_type": "0",
+        "priority": "2",
+        "status": "4",
+        "request_token": "t-1",
+    }
     data.update(overrides)
     return data
 
@@ -207,12 +235,15 @@ async def test_add_contact_shows_the_new_key_and_leaves_the_screen_alone(agents,
     alice = agents["alice"]
     await next_for(alice)
     before = await session_of(alice)
-    result = await actions.add_contact(alice, add_form(
-        first_name='<b>"Tom" & Jerry</b>', last_name="</first_name><x>"))
+    result = await actions.add_contact(
+        alice, add_form(first_name='<b>"Tom" & Jerry</b>', last_name="</first_name><x>")
+    )
     assert result.ok and result.lcm_key and result.lcm_key in result.message
     stored = await db(Contact.objects.get, lcm_key=result.lcm_key)
-    assert stored.business_fields == {"first_name": '<b>"Tom" & Jerry</b>',
-                                      "last_name": "</first_name><x>"}
+    assert stored.business_fields == {
+        "first_name": '<b>"Tom" & Jerry</b>',
+        "last_name": "</first_name><x>",
+    }
     assert stored.status == 4 and stored.priority == 2 and stored.created_by == "a1@test"
     after = await session_of(alice)
     assert after.state == AgentSession.PREVIEWING and after.contact == before.contact
@@ -227,9 +258,16 @@ async def test_the_same_add_submitted_twice_creates_one_contact(agents):
 
 
 async def test_add_contact_rejects_bad_input_by_field(agents):
-    result = await actions.add_contact(agents["alice"], add_form(
-        campaign="Onboarding Calls" if False else "Nope", mode1_number="call me",
-        first_name="", last_name="", callback_end="2020-01-01T00:00"))
+    result = await actions.add_contact(
+        agents["alice"],
+        add_form(
+            campaign="Onboarding Calls" if False else "Nope",
+            mode1_number="call me",
+            first_name="",
+            last_name="",
+            callback_end="2020-01-01T00:00",
+        ),
+    )
     assert not result.ok
     errors = result.form.errors
     assert set(errors) >= {"campaign", "mode1_number", "last_name", "callback_end"}

@@ -37,8 +37,9 @@ async def test_both_tabs_of_an_agent_get_the_push_and_nobody_else(agents):
     tab2 = await connect(agents["alice"].user)
     other = await connect(agents["bob"].user)
 
-    result = await actions.next_contact(agents["alice"], campaign_group="Sales Manual Group",
-                                        consent="Both")
+    result = await actions.next_contact(
+        agents["alice"], campaign_group="Sales Manual Group", consent="Both"
+    )
     assert result.ok
     for tab in (tab1, tab2):
         push = await tab.receive_from(timeout=5)
@@ -53,16 +54,25 @@ async def test_actions_over_the_socket_use_the_same_rules(agents):
 
     await sync_to_async(add_contact)(phone="2025550124")
     tab = await connect(agents["alice"].user)
-    await tab.send_to(text_data=json.dumps({
-        "action": "next", "campaign_group": "Sales Manual Group", "consent": "Both",
-        "AgentID": "a2@test", "HEADERS": {"HX-Request": "true"}}))
+    await tab.send_to(
+        text_data=json.dumps(
+            {
+                "action": "next",
+                "campaign_group": "Sales Manual Group",
+                "consent": "Both",
+                "AgentID": "a2@test",
+                "HEADERS": {"HX-Request": "true"},
+            }
+        )
+    )
     messages = [await tab.receive_from(timeout=5), await tab.receive_from(timeout=5)]
     assert any("is on your screen" in m for m in messages)
     contact = await sync_to_async(Contact.objects.get)()
     assert contact.held_by == "a1@test"
 
-    await tab.send_to(text_data=json.dumps({"action": "next",
-                                            "campaign_group": "Sales Manual Group"}))
+    await tab.send_to(
+        text_data=json.dumps({"action": "next", "campaign_group": "Sales Manual Group"})
+    )
     refusal = await tab.receive_from(timeout=5)
     assert "skip it with an outcome first" in refusal
 
@@ -100,15 +110,21 @@ def session_cookie(user) -> str:
     return f"sessionid={client.cookies['sessionid'].value}"
 
 
-@pytest.mark.parametrize(("origin", "allowed"),
-                         [("http://localhost", True), ("http://evil.example", False)])
+@pytest.mark.parametrize(
+    ("origin", "allowed"), [("http://localhost", True), ("http://evil.example", False)]
+)
 async def test_the_full_stack_checks_login_and_origin(agents, origin, allowed):
     from asgiref.sync import sync_to_async
 
     cookie = await sync_to_async(session_cookie)(agents["alice"].user)
     communicator = WebsocketCommunicator(
-        application, "/ws/desk/",
-        headers=[(b"origin", origin.encode()), (b"host", b"localhost"), (b"cookie", cookie.encode())],
+        application,
+        "/ws/desk/",
+        headers=[
+            (b"origin", origin.encode()),
+            (b"host", b"localhost"),
+            (b"cookie", cookie.encode()),
+        ],
     )
     connected, _ = await communicator.connect()
     assert connected is allowed

@@ -53,8 +53,9 @@ def test_the_page_shows_groups_outcomes_shortcuts_and_the_socket(alice_client):
 
 def test_next_then_skip_over_http(alice_client):
     key = add_contact(phone="2025550142")
-    response = alice_client.post("/desk/next", {"campaign_group": "Sales Manual Group",
-                                                "consent": "Both"}, **HTMX)
+    response = alice_client.post(
+        "/desk/next", {"campaign_group": "Sales Manual Group", "consent": "Both"}, **HTMX
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="contact-panel"' in html and 'hx-swap-oob="true"' in html
@@ -74,8 +75,16 @@ def test_next_then_skip_over_http(alice_client):
 def test_the_browser_cannot_choose_who_acts(alice_client):
     """Extra fields naming another agent are ignored: the profile decides."""
     add_contact()
-    alice_client.post("/desk/next", {"campaign_group": "Sales Manual Group", "AgentID": "a2@test",
-                                     "agent": "bob", "UserID": "a2@test"}, **HTMX)
+    alice_client.post(
+        "/desk/next",
+        {
+            "campaign_group": "Sales Manual Group",
+            "AgentID": "a2@test",
+            "agent": "bob",
+            "UserID": "a2@test",
+        },
+        **HTMX,
+    )
     assert Contact.objects.get().held_by == "a1@test"
 
 
@@ -88,8 +97,9 @@ def test_csrf_is_enforced_on_actions(agents):
     assert Contact.objects.get().status == Contact.OPEN
     client.get("/")
     token = client.cookies["csrftoken"].value
-    response = client.post("/desk/next", {"campaign_group": "Sales Manual Group"},
-                           HTTP_X_CSRFTOKEN=token, **HTMX)
+    response = client.post(
+        "/desk/next", {"campaign_group": "Sales Manual Group"}, HTTP_X_CSRFTOKEN=token, **HTMX
+    )
     assert response.status_code == 200 and Contact.objects.get().status == Contact.IN_PROGRESS
 
 
@@ -98,11 +108,21 @@ def test_actions_only_accept_post(alice_client):
 
 
 def test_add_contact_errors_keep_what_was_typed(alice_client):
-    response = alice_client.post("/desk/add", {
-        "campaign": "Spring Renewals", "first_name": "Ünïcode & <Co>", "mode1_number": "not a number",
-        "mode1_name": "Home", "callback_start": "2030-01-01T09:00",
-        "callback_end": "2030-02-01T09:00", "call_type": "0", "priority": "0", "status": "4"},
-        **HTMX)
+    response = alice_client.post(
+        "/desk/add",
+        {
+            "campaign": "Spring Renewals",
+            "first_name": "Ünïcode & <Co>",
+            "mode1_number": "not a number",
+            "mode1_name": "Home",
+            "callback_start": "2030-01-01T09:00",
+            "callback_end": "2030-02-01T09:00",
+            "call_type": "0",
+            "priority": "0",
+            "status": "4",
+        },
+        **HTMX,
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "Check the highlighted fields." in html
@@ -121,8 +141,9 @@ def test_a_user_without_agent_profile_gets_a_clear_403(agents):
 
 
 def test_group_and_consent_choice_is_remembered(alice_client):
-    alice_client.post("/desk/select", {"campaign_group": "Service Manual Group",
-                                       "consent": "true"}, **HTMX)
+    alice_client.post(
+        "/desk/select", {"campaign_group": "Service Manual Group", "consent": "true"}, **HTMX
+    )
     session = AgentSession.objects.get(agent__user__username="alice")
     assert (session.campaign_group, session.consent) == ("Service Manual Group", "true")
     html = alice_client.get("/").content.decode()

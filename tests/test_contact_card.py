@@ -8,9 +8,15 @@ NOON_NEW_YORK = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 12:00 in New York
 
 
 def card(now=NOON_NEW_YORK, **fields):
-    data = {"PhoneNumber": "2025550100", "AccountNumber": "1|1|5|0|0|84|5",
-            "ExpiryTime": "12/30/2026 23:59:00", "CallbackTime": "", "CallType": "0",
-            "Consent": "Yes", "TimeZone": "(UTC-05:00) Eastern Time (US and Canada)"}
+    data = {
+        "PhoneNumber": "2025550100",
+        "AccountNumber": "1|1|5|0|0|84|5",
+        "ExpiryTime": "12/30/2026 23:59:00",
+        "CallbackTime": "",
+        "CallType": "0",
+        "Consent": "Yes",
+        "TimeZone": "(UTC-05:00) Eastern Time (US and Canada)",
+    }
     data.update(fields)
     return contact_card(data, now=now)
 
@@ -41,8 +47,9 @@ def test_expiring_soon_and_expired():
 def test_outside_calling_hours_in_the_contacts_own_zone():
     late = datetime(2026, 11, 23, 3, 30, tzinfo=UTC)  # 22:30 in New York
     warnings = card(now=late).warnings
-    assert warnings == ("It is 22:30 for this contact: outside calling hours "
-                        "(8:00 to 21:00 their time).",)
+    assert warnings == (
+        "It is 22:30 for this contact: outside calling hours (8:00 to 21:00 their time).",
+    )
     # The same moment is 19:30 in Los Angeles: fine.
     assert card(now=late, TimeZone="(UTC-08:00) Pacific Time (US and Canada)").warnings == ()
 

@@ -1,0 +1,146 @@
+"""The agent page in real Chromium against a real Daphne server."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import Page, expect
+
+from agentdesk.desk.models import AgentProfile, AgentSession, Team
+from agentdesk.lcmsim import demo
+from agentdesk.lcmsim.models import Contact
+from agentdesk.lcmsim.service import set_fault
+
+from .conftest import ARTIFACTS
+from .helpers import add_contact
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "browser-test-pw-1"
+
+
+@pytest.fixture
+def world(app_server):
+    demo.seed_outcomes()
+    demo.seed_campaigns()
+    demo.assign_agents({"ab@test": ["Sales Manual Group", "Service Manual Group"]})
+    team = Team.objects.create(name="Blue")
+    user = get_user_model().objects.create_user("abby", password=PASSWORD, first_name="Abby")
+    profile = AgentProfile.objects.create(
+        user=user,
+        lcm_agent_id="ab@test",
+        team=team,
+        campaign_groups=["Sales Manual Group", "Service Manual Group"],
+    )
+    return profile
+
+
+def log_in(page: Page, server, username="abby"):
+    page.goto(server.url + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+
+def test_log_in_next_skip_reserved(app_server, world, page: Page):
+    add_contact(phone="2025550161")
+    reserved_key = add_contact(phone="2025550162", call_type="2", agent_id="ab@test")
+    log_in(page, app_server)
+    expect(page.locator(".empty").first).to_contain_text("No contact on screen")
+
+    page.keyboard.press("n")
+    expect(page.locator(".dial")).to_have_text("2025550161")
+    expect(page.locator(".dial")).to_have_attribute("href", "tel:2025550161")
+    expect(page.locator("#banner")).to_contain_text("is on your screen")
+    expect(page.locator("#btn-next")).to_be_disabled()
+    expect(page.locator("#agent-status")).to_contain_text("Previewing")
+
+    page.select_option("#outcome", "8")
+    page.click("#btn-skip")
+    expect(page.locator("#banner")).to_contain_text("Skipped with outcome 8 No Answer.")
+    expect(page.locator(".dial")).to_have_count(0)
+    expect(page.locator("#recent-log")).to_contain_text("8 No Answer")
+    assert Contact.objects.get(lcm_key__endswith="|0|0|84|" + reserved_key.split("|")[-1])
+
+    page.keyboard.press("r")
+    expect(page.locator(".dial")).to_have_text("2025550162")
+    expect(page.locator("#contact-panel")).to_contain_text("Personal callback")
+    page.screenshot(path=str(ARTIFACTS / "agent-page.png"))
+    assert AgentSession.objects.get(agent=world).state == "previewing"
+
+
+def test_add_contact_with_markup_in_the_name(app_server, world, page: Page):
+    log_in(page, app_server)
+    page.keyboard.press("a")
+    expect(page.locator("#add-form select[name=campaign]")).to_be_focused()
+    page.select_option("#add-form select[name=campaign]", "Spring Renewals")
+    page.fill("#add-form input[name=first_name]", '<b>"Tom" & Jerry\'s</b>')
+    page.fill("#add-form input[name=last_name]", "</first_name><x>")
+    page.fill("#add-form input[name=mode1_number]", "+1 202 555 0170")
+    page.click("#btn-add")
+    expect(page.locator("#banner")).to_contain_text("LCM key:")
+    key = re.search(r"LCM key: (\S+)", page.inner_text("#banner")).group(1)
+    stored = Contact.objects.get(lcm_key=key)
+    assert stored.business_fields == {
+        "first_name": '<b>"Tom" & Jerry\'s</b>',
+        "last_name": "</first_name><x>",
+    }
+    expect(page.locator("#add-form input[name=first_name]")).to_have_value("")
+
+    # LCM down: the add fails with a clear message and keeps what was typed.
+    set_fault("down")
+    page.select_option("#add-form select[name=campaign]", "Spring Renewals")
+    page.fill("#add-form input[name=first_name]", "Keep me")
+    page.fill("#add-form input[name=mode1_number]", "2025550171")
+    page.click("#btn-add")
+    expect(page.locator("#banner")).to_contain_text("unreachable")
+    expect(page.locator("#add-form input[name=first_name]")).to_have_value("Keep me")
+    expect(page.locator("#add-form input[name=mode1_number]")).to_have_value("2025550171")
+    set_fault("none")
+    page.click("#btn-add")
+    expect(page.locator("#banner")).to_contain_text("LCM key:")
+    assert Contact.objects.filter(business_fields__first_name="Keep me").count() == 1
+
+
+def test_a_second_tab_updates_live(app_server, world, page: Page):
+    add_contact(phone="2025550181")
+    log_in(page, app_server)
+    other = page.context.new_page()
+    other.goto(app_server.url + "/")
+    expect(other.locator("#live-status")).to_have_attribute("data-state", "live")
+
+    page.click("#btn-next")
+    expect(other.locator(".dial")).to_have_text("2025550181")
+    expect(other.locator("#btn-next")).to_be_disabled()
+    other.select_option("#outcome", "3")
+    other.click("#btn-skip")
+    expect(page.locator(".dial")).to_have_count(0)
+    expect(page.locator("#recent-log")).to_contain_text("3 Busy")
+
+
+def test_reconnect_banner_and_resync(app_server, world, page: Page):
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agentdesk.desk import actions
+
+    add_contact(phone="2025550191")
+    log_in(page, app_server)
+    banner = page.locator("#connection-banner")
+    expect(banner).to_be_hidden()
+
+    app_server.stop()
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Live connection lost")
+    expect(page.locator("#live-status")).to_have_text("Offline")
+
+    # While the page is away, the agent's state changes (as from another device).
+    action = actions.next_contact(world, campaign_group="Sales Manual Group", consent="Both")
+    with ThreadPoolExecutor(1) as pool:  # this thread already runs Playwright's loop
+        result = pool.submit(asyncio.run, action).result()
+    assert result.ok
+
+    app_server.restart()
+    expect(banner).to_be_hidden(timeout=20000)
+    expect(page.locator("#live-status")).to_have_text("Live")
+    expect(page.locator(".dial")).to_have_text("2025550191")  # resynced on reconnect
