@@ -1,7 +1,9 @@
 from django.urls import path
 
 from agentdesk.desk.consumers import AgentConsumer
+from agentdesk.monitor.consumers import MonitorConsumer
 
 websocket_urlpatterns = [
     path("ws/desk/", AgentConsumer.as_asgi()),
+    path("ws/monitor/<int:team_id>/", MonitorConsumer.as_asgi()),
 ]

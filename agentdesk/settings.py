@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "agentdesk.lcmsim",
     "agentdesk.desk",
+    "agentdesk.monitor",
 ]
 
 MIDDLEWARE = [

@@ -180,6 +180,8 @@ async def _fetch(
         )
         return Result(True, message, "info", session)
     contact = answer.contact
+    groups = await group_choices(profile)
+    queue = groups.group_of(contact.campaign_id) or choices.get("campaign_group", "")
     session = await _finish(
         profile,
         session,
@@ -188,7 +190,7 @@ async def _fetch(
         {
             **_log_fields(exchange=exchange),
             **_contact_fields(contact),
-            **_group(choices),
+            "campaign_group": queue[:100],
             "result": f"Contact {contact.contact_id or contact.account_number} on screen",
         },
         state=AgentSession.PREVIEWING,
@@ -227,11 +229,12 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
     request = m.SkipManualDialContact(
         outcome.id, profile.lcm_agent_id, contact.account_number, contact.phone_number
     )
+    groups = await group_choices(profile)
     outcome_fields = {
         "outcome_id": outcome.id,
         "outcome_name": outcome.name[:100],
         **_contact_fields(contact),
-        "campaign_group": session.campaign_group,
+        "campaign_group": (groups.group_of(contact.campaign_id) or session.campaign_group)[:100],
     }
     try:
         exchange = await get_client().call(request)
@@ -311,6 +314,7 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
     request = form.to_request(profile.lcm_agent_id)
     add_fields = {
         "campaign": request.campaign_id[:100],
+        "campaign_group": groups.group_of(request.campaign_id)[:100],
         "phone_last4": request.modes[0].number[-4:] if request.modes else "",
     }
     try:

@@ -72,11 +72,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=html)
 
     async def _tell_team(self) -> None:
+        """Connection status is shown on the monitor."""
         if self.profile.team_id:
-            await self.channel_layer.group_send(
-                events.team_group(self.profile.team_id),
-                {"type": "monitor.agent", "agent_id": self.profile.pk, "log_id": None},
-            )
+            await events.publish_team(self.profile.team_id)
 
     async def desk_push(self, event: dict) -> None:
         await self.send(text_data=event["html"])

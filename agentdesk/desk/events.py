@@ -39,15 +39,20 @@ async def publish(session: AgentSession, entry: ActionLog | None = None) -> None
         layer = get_channel_layer()
         html = await render_for(session)
         await layer.group_send(agent_group(session.agent_id), {"type": "desk.push", "html": html})
-        team_id = session.agent.team_id
-        if team_id:
-            await layer.group_send(
-                team_group(team_id),
-                {
-                    "type": "monitor.agent",
-                    "agent_id": session.agent_id,
-                    "log_id": entry.pk if entry else None,
-                },
-            )
     except Exception:
         log.exception("could not publish the state of agent %s", session.agent_id)
+    if session.agent.team_id:
+        await publish_team(session.agent.team_id)
+
+
+async def publish_team(team_id: int) -> None:
+    """Render the team's monitor fragments once and push them to every monitor of the team."""
+    from agentdesk.monitor.live import render_team
+
+    try:
+        html = await render_team(team_id)
+        await get_channel_layer().group_send(
+            team_group(team_id), {"type": "monitor.push", "html": html}
+        )
+    except Exception:
+        log.exception("could not publish to the monitors of team %s", team_id)

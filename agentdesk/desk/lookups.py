@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,6 +13,13 @@ from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError
 
 from .models import AgentProfile
+
+
+def _cache_key(*parts: str) -> str:
+    """A cache key safe for any backend, whatever the names contain."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return f"desk:{parts[0]}:{digest}"
+
 
 OUTCOMES_CACHE_SECONDS = 300
 GROUPS_CACHE_SECONDS = 60
@@ -42,7 +50,7 @@ def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple:
 
 async def outcome_menu() -> OutcomeMenu:
     """Telephony outcomes and MANUAL business outcomes (by parent), cached for a few minutes."""
-    key = f"desk:outcomes:{settings.LCM_URL}"
+    key = _cache_key("outcomes", settings.LCM_URL)
     cached = await cache.aget(key)
     if cached is not None:
         return cached
@@ -70,10 +78,17 @@ class GroupChoices:
     def campaigns(self) -> list[str]:
         return sorted({c.id for group in self.groups for c in group.campaigns})
 
+    def group_of(self, campaign: str) -> str:
+        """The campaign group a campaign belongs to, when LCM told us."""
+        for group in self.groups:
+            if any(c.id == campaign for c in group.campaigns):
+                return group.name
+        return ""
+
 
 async def group_choices(profile: AgentProfile) -> GroupChoices:
     """The campaign groups this agent may work: LCM's assignment, narrowed by the profile."""
-    key = f"desk:groups:{settings.LCM_URL}:{profile.lcm_agent_id}"
+    key = _cache_key("groups", settings.LCM_URL, profile.lcm_agent_id)
     cached = await cache.aget(key)
     if cached is not None:
         return cached
@@ -87,3 +102,25 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
     choices = GroupChoices(groups)
     await cache.aset(key, choices, GROUPS_CACHE_SECONDS)
     return choices
+
+
+QUEUE_DEPTH_CACHE_SECONDS = 3
+
+
+async def queue_depths(names: list[str]) -> dict[str, int | None]:
+    """Open contacts waiting per campaign group; None where LCM cannot tell (no such call, or
+    it is unreachable). Cached briefly so a busy monitor does not hammer LCM."""
+    depths: dict[str, int | None] = {}
+    for name in names:
+        key = _cache_key("queue-depth", settings.LCM_URL, name)
+        cached = await cache.aget(key, default="missing")
+        if cached != "missing":
+            depths[name] = cached
+            continue
+        try:
+            answer = (await get_client().call(m.GetCampaignGroupContactCount(name))).answer
+            depths[name] = answer.open_contacts
+        except LcmError:
+            depths[name] = None
+        await cache.aset(key, depths[name], QUEUE_DEPTH_CACHE_SECONDS)
+    return depths

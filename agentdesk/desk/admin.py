@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from .models import ActionLog, AgentProfile, AgentSession, Team
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    filter_horizontal = ["leads"]
+    search_fields = ["name"]
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "lcm_agent_id", "team"]
+    list_filter = ["team"]
+    search_fields = ["user__username", "lcm_agent_id"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(AgentSession)
+class AgentSessionAdmin(admin.ModelAdmin):
+    list_display = ["agent", "state", "state_since", "campaign_group", "connections", "version"]
+    list_filter = ["state"]
+    readonly_fields = ["version", "busy_token", "busy_until", "connections", "updated_at"]
+
+
+@admin.register(ActionLog)
+class ActionLogAdmin(admin.ModelAdmin):
+    list_display = ["at", "agent", "kind", "ok", "subtopic", "outcome_name", "lcm_latency_ms"]
+    list_filter = ["kind", "ok", "team"]
+    search_fields = ["agent__user__username", "lcm_key"]
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the log is a record: read it, do not edit it

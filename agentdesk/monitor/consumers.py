@@ -1,0 +1,41 @@
+"""A team monitor's live connection: joins the team's group and forwards its pushes."""
+
+from __future__ import annotations
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from agentdesk.asyncdb import db_async
+from agentdesk.desk.events import team_group
+
+from . import live, stats
+
+
+def _may_watch(user, team_id: int) -> bool:
+    if not user or not user.is_authenticated:
+        return False
+    return stats.teams_for(user).filter(pk=team_id).exists()
+
+
+class MonitorConsumer(AsyncWebsocketConsumer):
+    group: str = ""
+
+    async def connect(self) -> None:
+        team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
+        if not await db_async(_may_watch)(self.scope.get("user"), team_id):
+            await self.close(code=4403)
+            return
+        self.group = team_group(team_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # Resync: the current truth from the database.
+        await self.send(text_data=await live.render_team(team_id))
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Monitors only listen."""
+
+    async def monitor_push(self, event: dict) -> None:
+        await self.send(text_data=event["html"])
