@@ -155,9 +155,9 @@ async def test_the_monitor_updates_live_and_only_for_its_team(agents):
     assert connected
     first = await monitor.receive_from(timeout=5)
     assert 'id="monitor-agents"' in first  # resync on connect
-    refused_agent, connected = await watch(agents["alice"].user, blue)
+    _, connected = await watch(agents["alice"].user, blue)
     assert not connected
-    refused_other_team, connected = await watch(agents["lead"], green)
+    _, connected = await watch(agents["lead"], green)
     assert not connected
 
     result = await actions.next_contact(agents["alice"], campaign_group=SALES, consent="Both")
