@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "agentdesk.lcmsim",
     "agentdesk.desk",
     "agentdesk.monitor",
+    "agentdesk.dialler",
 ]
 
 MIDDLEWARE = [

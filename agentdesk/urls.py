@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/dialler/", include("agentdesk.dialler.urls")),
     path("monitor/", include("agentdesk.monitor.urls")),
     path("", include("agentdesk.desk.urls")),
 ]

@@ -43,6 +43,18 @@ def _user(username: str, first: str, last: str, password: str, **extra):
     return user
 
 
+def seed_dialler_campaigns() -> None:
+    """Every simulator campaign is open to contact import, under its own ID."""
+    from agentdesk.dialler.models import DiallerCampaign
+    from agentdesk.lcmsim.models import Campaign
+
+    for campaign in Campaign.objects.select_related("group"):
+        DiallerCampaign.objects.update_or_create(
+            name=campaign.name,
+            defaults={"campaign_group": campaign.group.name, "time_zone": campaign.time_zone_label},
+        )
+
+
 @transaction.atomic
 def seed(*, contacts: int = 400) -> dict[str, int]:
     password = demo_password()
@@ -65,4 +77,5 @@ def seed(*, contacts: int = 400) -> dict[str, int]:
     _user("admin", "Ada", "Admin", password, is_staff=True, is_superuser=True)
     assignments = {lcm_agent_id(u): TEAM_GROUPS[t] for u, _, _, t in AGENTS}
     created = lcm_demo.seed(assignments, contacts=contacts)
+    seed_dialler_campaigns()
     return {"agents": len(AGENTS), "leads": len(LEADS), "contacts_created": created}

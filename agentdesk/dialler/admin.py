@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.utils import timezone
+
+from .models import ApiToken, DiallerCampaign, DiallerContact, ImportJob
+
+
+@admin.register(DiallerCampaign)
+class DiallerCampaignAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "campaign_group", "time_zone"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    filter_horizontal = ["campaigns"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # tokens are issued with `manage.py create_api_token`, which shows them once
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} token(s) revoked.")
+
+
+@admin.register(DiallerContact)
+class DiallerContactAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "user_data", "campaign", "lcm_key", "updated_at"]
+    search_fields = ["name", "user_data", "lcm_key"]
+    list_filter = ["campaign"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "team", "created_by", "state", "created_at", "finished_at"]

@@ -1,0 +1,31 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from agentdesk.dialler.models import ApiToken, DiallerCampaign
+
+
+class Command(BaseCommand):
+    help = "Create an API token for the dialler contact API and print it (shown only once)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="who or what uses the token, e.g. 'CRM sync'")
+        parser.add_argument(
+            "--campaign",
+            action="append",
+            default=[],
+            help="limit the token to this campaign (name or ID); repeat for several",
+        )
+
+    def handle(self, *args, name: str, campaign: list[str], **options) -> None:
+        campaigns = []
+        for ref in campaign:
+            found = DiallerCampaign.objects.filter(name=ref).first()
+            if found is None and ref.isdigit():
+                found = DiallerCampaign.objects.filter(pk=int(ref)).first()
+            if found is None:
+                raise CommandError(f"no campaign named or numbered {ref!r}")
+            campaigns.append(found)
+        token, raw = ApiToken.issue(name)
+        token.campaigns.set(campaigns)
+        scope = ", ".join(c.name for c in campaigns) or "all campaigns"
+        self.stderr.write(f"Token {name!r} for {scope}. Store it now; it is not shown again:")
+        self.stdout.write(raw)
