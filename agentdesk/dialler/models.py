@@ -111,6 +111,9 @@ class ImportClaim(models.Model):
     key = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return self.key
+
 
 class ImportJob(models.Model):
     PREVIEW = "preview"
@@ -147,3 +150,6 @@ class ImportRow(models.Model):
     class Meta:
         ordering = ["line"]
         indexes = [models.Index(fields=["job", "status"])]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.status}"
