@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/dialler/", include("agentdesk.dialler.urls")),
     path("monitor/", include("agentdesk.monitor.urls")),
+    path("imports/", include("agentdesk.dialler.bulk_urls")),
     path("", include("agentdesk.desk.urls")),
 ]

@@ -126,6 +126,7 @@ class ImportJob(models.Model):
     file_name = models.CharField(max_length=255)
     overwrite_duplicates = models.BooleanField(default=True)
     state = models.CharField(max_length=20, choices=STATES, default=PREVIEW)
+    notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from agentdesk.asyncdb import db_async
+from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import ActionLog, Team
 
 from . import live, stats
@@ -72,13 +73,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _cell(value: object) -> object:
-    """Keep spreadsheet programs from running text that looks like a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @login_required
 def export_csv(request: HttpRequest, team_id: int) -> HttpResponse:
     team = _allowed_team(request.user, team_id)
@@ -102,5 +96,5 @@ def export_csv(request: HttpRequest, team_id: int) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow([name for name, _ in CSV_COLUMNS])
     for entry in entries.iterator():
-        writer.writerow([_cell(get(entry)) for _, get in CSV_COLUMNS])
+        writer.writerow([safe_cell(get(entry)) for _, get in CSV_COLUMNS])
     return response

@@ -1,0 +1,113 @@
+"""Team leads' CSV import pages: upload, preview, start, follow, download the results."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from agentdesk.asyncdb import db_async
+from agentdesk.desk.models import Team
+from agentdesk.monitor.stats import teams_for
+
+from . import bulk
+from .models import ImportJob, ImportRow
+
+PREVIEW_ROWS = 200
+
+
+def _team(user, team_id: int) -> Team:
+    team = teams_for(user).filter(pk=team_id).first()
+    if team is None:
+        raise Http404("No such team among the teams you lead.")
+    return team
+
+
+def _job(team: Team, job_id: int) -> ImportJob:
+    job = ImportJob.objects.filter(pk=job_id, team=team).first()
+    if job is None:
+        raise Http404("No such import for this team.")
+    return job
+
+
+def _allowed(user, team: Team) -> set[int] | None:
+    return None if user.is_superuser else bulk.allowed_campaign_ids(team)
+
+
+@login_required
+def upload(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = _team(request.user, team_id)
+    error = ""
+    if request.method == "POST":
+        upload_file = request.FILES.get("file")
+        if upload_file is None:
+            error = "Choose a CSV file to upload."
+        else:
+            try:
+                job = bulk.create_preview(
+                    team,
+                    request.user,
+                    upload_file.name,
+                    upload_file.read(),
+                    overwrite=request.POST.get("overwrite") == "on",
+                    allowed=_allowed(request.user, team),
+                )
+            except bulk.CsvRejected as exc:
+                error = str(exc)
+            else:
+                return redirect("imports:job", team_id=team.pk, job_id=job.pk)
+    jobs = ImportJob.objects.filter(team=team).order_by("-created_at")[:10]
+    status = 400 if error else 200
+    return render(
+        request,
+        "dialler/upload.html",
+        {"team": team, "jobs": jobs, "error": error, "fields": bulk.KNOWN_COLUMNS},
+        status=status,
+    )
+
+
+@login_required
+def job_page(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
+    team = _team(request.user, team_id)
+    job = _job(team, job_id)
+    rows = ImportRow.objects.filter(job=job)
+    context = {
+        "team": team,
+        "job": job,
+        "progress": bulk.progress(job),
+        "invalid_rows": rows.filter(status=ImportRow.INVALID)[:PREVIEW_ROWS],
+        "sample_rows": rows.exclude(status=ImportRow.INVALID)[:10],
+        "failed_rows": rows.filter(status=ImportRow.FAILED)[:PREVIEW_ROWS],
+    }
+    return render(request, "dialler/job.html", context)
+
+
+@require_POST
+async def start_job(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
+    user = await request.auser()
+    if not user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+
+    def claim() -> tuple[ImportJob, set[int] | None, bool]:
+        team = _team(user, team_id)
+        job = _job(team, job_id)
+        started = ImportJob.objects.filter(pk=job.pk, state=ImportJob.PREVIEW).update(
+            state=ImportJob.RUNNING
+        )
+        return job, _allowed(user, team), bool(started)
+
+    job, allowed, started = await db_async(claim)()
+    if started:
+        bulk.start(job, allowed=allowed, actor=f"csv:{user.get_username()}")
+    return redirect("imports:job", team_id=team_id, job_id=job_id)
+
+
+@login_required
+def results(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
+    job = _job(_team(request.user, team_id), job_id)
+    response = HttpResponse(bulk.results_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-results.csv"'
+    return response
