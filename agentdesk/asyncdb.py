@@ -13,3 +13,14 @@ def db_async(func: Callable[..., Any]) -> Callable[..., Any]:
     queueing behind one shared thread.
     """
     return database_sync_to_async(func, thread_sensitive=False)
+
+
+async def release_request_connection() -> None:
+    """Give back the database connection the request's own thread took for the session and
+    user lookup. The rest of an async view runs its ORM work through db_async in other
+    threads; a request holding one pooled connection while waiting for another would, under
+    load, deadlock the pool."""
+    from asgiref.sync import sync_to_async
+    from django.db import close_old_connections
+
+    await sync_to_async(close_old_connections)()

@@ -30,8 +30,8 @@ except Exception as exc:
     sys.exit(1)
 PYCHECK
 then
-  echo "== PostgreSQL: database-sensitive tests"
-  DATABASE_URL="$PG_URL" run_pytest -q -m postgres
+  echo "== PostgreSQL (+ Redis): database-sensitive tests, and two Daphne workers in scaled mode"
+  DATABASE_URL="$PG_URL" run_pytest -q -m "postgres or scaled"
 else
   if [ -n "${CI:-}" ]; then echo "CI needs PostgreSQL" >&2; exit 1; fi
   echo "skipping the PostgreSQL phase (no server); CI runs it"

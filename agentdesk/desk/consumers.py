@@ -36,7 +36,6 @@ class AgentConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         session = await db_async(state.set_connections)(self.profile, +1)
-        session.agent = self.profile
         # Resync: whatever happened while this page was away, show the truth now.
         await self.send(text_data=await events.render_for(session))
         await self._tell_team()
@@ -45,8 +44,8 @@ class AgentConsumer(AsyncWebsocketConsumer):
         if self.profile is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
-        await db_async(state.set_connections)(self.profile, -1)
-        await self._tell_team()
+        if await db_async(state.set_connections)(self.profile, -1) is not None:
+            await self._tell_team()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

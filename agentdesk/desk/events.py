@@ -45,12 +45,35 @@ async def publish(session: AgentSession, entry: ActionLog | None = None) -> None
         await publish_team(session.agent.team_id)
 
 
+# Teams whose monitor push is being rendered in this process; a change arriving meanwhile
+# marks the team dirty and the running render goes round once more. A burst of N actions
+# then costs about two renders of the team, not N.
+_team_renders: dict[int, bool] = {}
+
+
 async def publish_team(team_id: int) -> None:
     """Render the team's monitor fragments once and push them to every monitor of the team."""
+    if team_id in _team_renders:
+        _team_renders[team_id] = True
+        return
+    _team_renders[team_id] = False
+    try:
+        while True:
+            await _publish_team_now(team_id)
+            if not _team_renders.get(team_id):
+                break
+            _team_renders[team_id] = False
+    finally:
+        _team_renders.pop(team_id, None)
+
+
+async def _publish_team_now(team_id: int) -> None:
     from agentdesk.monitor.live import render_team
 
     try:
         html = await render_team(team_id)
+        if html is None:
+            return
         await get_channel_layer().group_send(
             team_group(team_id), {"type": "monitor.push", "html": html}
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 
@@ -105,22 +106,27 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
 
 
 QUEUE_DEPTH_CACHE_SECONDS = 3
+QUEUE_DEPTH_TIMEOUT_SECONDS = 1.0
+
+
+async def _queue_depth(name: str) -> int | None:
+    key = _cache_key("queue-depth", settings.LCM_URL, name)
+    cached = await cache.aget(key, default="missing")
+    if cached != "missing":
+        return cached
+    try:
+        exchange = await asyncio.wait_for(
+            get_client().call(m.GetCampaignGroupContactCount(name)), QUEUE_DEPTH_TIMEOUT_SECONDS
+        )
+        depth = exchange.answer.open_contacts
+    except (LcmError, TimeoutError):
+        depth = None
+    await cache.aset(key, depth, QUEUE_DEPTH_CACHE_SECONDS)
+    return depth
 
 
 async def queue_depths(names: list[str]) -> dict[str, int | None]:
-    """Open contacts waiting per campaign group; None where LCM cannot tell (no such call, or
-    it is unreachable). Cached briefly so a busy monitor does not hammer LCM."""
-    depths: dict[str, int | None] = {}
-    for name in names:
-        key = _cache_key("queue-depth", settings.LCM_URL, name)
-        cached = await cache.aget(key, default="missing")
-        if cached != "missing":
-            depths[name] = cached
-            continue
-        try:
-            answer = (await get_client().call(m.GetCampaignGroupContactCount(name))).answer
-            depths[name] = answer.open_contacts
-        except LcmError:
-            depths[name] = None
-        await cache.aset(key, depths[name], QUEUE_DEPTH_CACHE_SECONDS)
-    return depths
+    """Open contacts waiting per campaign group; None where LCM cannot tell (no such call, slow,
+    or unreachable). Bounded and cached briefly, so a monitor never waits on LCM for long."""
+    depths = await asyncio.gather(*(_queue_depth(name) for name in names))
+    return dict(zip(names, depths, strict=True))

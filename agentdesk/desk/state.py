@@ -77,11 +77,11 @@ def recent_actions(profile: AgentProfile, limit: int = 8) -> list[ActionLog]:
     return list(ActionLog.objects.filter(agent=profile).order_by("-at", "-pk")[:limit])
 
 
-def set_connections(profile: AgentProfile, delta: int) -> AgentSession:
-    session = session_for(profile)
-    AgentSession.objects.filter(pk=session.pk).update(connections=F("connections") + delta)
-    session.refresh_from_db()
-    if session.connections < 0:
-        AgentSession.objects.filter(pk=session.pk).update(connections=0)
-        session.connections = 0
-    return session
+def set_connections(profile: AgentProfile, delta: int) -> AgentSession | None:
+    """Count the agent's open live connections; None if the agent no longer exists."""
+    if delta > 0:
+        session_for(profile)
+    sessions = AgentSession.objects.filter(agent=profile)
+    sessions.update(connections=F("connections") + delta)
+    sessions.filter(connections__lt=0).update(connections=0)
+    return sessions.select_related("agent__user", "agent__team").first()

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from agentdesk.asyncdb import db_async
+from agentdesk.asyncdb import db_async, release_request_connection
 
 from . import actions, state
 from .forms import AddContactForm
@@ -31,6 +31,7 @@ def agent_required(view: View) -> View:
     @wraps(view)
     async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         user = await request.auser()
+        await release_request_connection()
         if not user.is_authenticated:
             if request.htmx:
                 response = HttpResponse(status=401)

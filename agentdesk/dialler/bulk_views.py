@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from agentdesk.asyncdb import db_async
+from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.desk.models import Team
 from agentdesk.monitor.stats import teams_for
 
@@ -86,6 +86,7 @@ def job_page(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
 @require_POST
 async def start_job(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
     user = await request.auser()
+    await release_request_connection()
     if not user.is_authenticated:
         from django.contrib.auth.views import redirect_to_login
 

@@ -28,7 +28,7 @@ class MonitorConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         # Resync: the current truth from the database.
-        await self.send(text_data=await live.render_team(team_id))
+        await self.send(text_data=await live.render_team(team_id) or "")
 
     async def disconnect(self, code: int) -> None:
         if self.group:

@@ -34,8 +34,11 @@ async def team_context(team: Team) -> dict:
     return await db_async(monitor_context)(team, depths)
 
 
-async def render_team(team_id: int) -> str:
-    team = await db_async(Team.objects.get)(pk=team_id)
+async def render_team(team_id: int) -> str | None:
+    """The team's fragments; None when the team no longer exists."""
+    team = await db_async(Team.objects.filter(pk=team_id).first)()
+    if team is None:
+        return None
     names = await db_async(stats.team_queue_names)(team)
     depths = await queue_depths(names)
     return await db_async(render_fragments)(team, depths)

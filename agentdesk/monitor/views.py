@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from agentdesk.asyncdb import db_async
+from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import ActionLog, Team
 
@@ -38,6 +38,7 @@ def monitor_home(request: HttpRequest) -> HttpResponse:
 
 async def team_page(request: HttpRequest, team_id: int) -> HttpResponse:
     user = await request.auser()
+    await release_request_connection()
     if not user.is_authenticated:
         from django.contrib.auth.views import redirect_to_login
 
