@@ -77,7 +77,8 @@ async def _finish(
     log_fields: dict,
     **changes: Any,
 ) -> AgentSession:
-    """Apply the result, write the log, publish once. Returns the session as now stored."""
+    """Apply the result, write the log, publish once. Returns the session as now stored, with
+    the published fragments on `session.published_html`."""
 
     def apply() -> tuple[AgentSession, ActionLog]:
         updated = state.release(session, token, **changes)
@@ -89,7 +90,8 @@ async def _finish(
         # The lock expired and another action took over; show whatever is stored now.
         log.warning("agent %s: %s finished after its lock expired", profile.lcm_agent_id, kind)
         updated = await db_async(state.session_for)(profile)
-    await events.publish(updated, entry)
+        updated.agent = profile
+    updated.published_html = await events.publish(updated, entry)
     return updated
 
 
@@ -374,6 +376,7 @@ async def select(profile: AgentProfile, *, campaign_group: str, consent: str) ->
             campaign_group=campaign_group, consent=consent
         )
         session.refresh_from_db()
+        session.agent = profile
         return session
 
     session = await db_async(save)()

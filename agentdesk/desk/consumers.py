@@ -73,7 +73,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
     async def _tell_team(self) -> None:
         """Connection status is shown on the monitor."""
         if self.profile.team_id:
-            await events.publish_team(self.profile.team_id)
+            events.publish_team_soon(self.profile.team_id, self.profile.pk)
 
     async def desk_push(self, event: dict) -> None:
         await self.send(text_data=event["html"])

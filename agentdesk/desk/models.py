@@ -8,6 +8,7 @@ from django.utils import timezone
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     leads = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="led_teams")
+    monitors_open = models.IntegerField(default=0, editable=False, help_text="Open monitor pages")
 
     def __str__(self) -> str:
         return self.name

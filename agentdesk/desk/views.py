@@ -77,6 +77,12 @@ async def _answer(request: HttpRequest, result: actions.Result) -> HttpResponse:
         if result.form is not None:
             html += await _form_only(request, result.form)
         return HttpResponse(html)
+    published = getattr(result.session, "published_html", "")
+    if published:
+        html = published + "\n" + render_banner(result.message, result.level)
+        if result.form is not None:
+            html += await _form_only(request, result.form)
+        return HttpResponse(html)
     result.session.agent = profile
     menu = await outcome_menu()
     groups = await group_choices(profile)

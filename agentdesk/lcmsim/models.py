@@ -104,7 +104,15 @@ class Contact(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "campaign", "priority"])]
+        indexes = [
+            models.Index(fields=["status", "campaign", "priority"]),
+            # Serves the handout order (callbacks due first, then priority, then age).
+            models.Index(
+                fields=["status", "reserved_for", "-call_type", "-priority", "id"],
+                name="lcmsim_handout_order",
+            ),
+            models.Index(fields=["held_by", "status"], name="lcmsim_held"),
+        ]
 
     def __str__(self) -> str:
         return self.lcm_key or f"contact {self.pk}"

@@ -93,7 +93,8 @@ def _claim_first(candidates: QuerySet[Contact], agent_id: str, now: datetime) ->
 def _held_contact(agent_id: str) -> Contact | None:
     return (
         Contact.objects.select_related("campaign__group")
-        .filter(status=Contact.IN_PROGRESS, held_by=agent_id)
+        .filter(held_by=agent_id, status=Contact.IN_PROGRESS)
+        .order_by()
         .first()
     )
 
@@ -110,7 +111,9 @@ def fetch_contact(
             return held
         candidates = Contact.objects.filter(_dialable(now), status=Contact.OPEN)
         if group is not None:
-            candidates = candidates.filter(campaign__group=group)
+            candidates = candidates.filter(
+                campaign_id__in=list(group.campaigns.values_list("pk", flat=True))
+            )
         if reserved:
             candidates = candidates.filter(reserved_for=agent_id)
         else:

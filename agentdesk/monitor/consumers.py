@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db.models import F
 
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.events import team_group
+from agentdesk.desk.models import Team
 
 from . import live, stats
+
+
+def _count_monitor(team_id: int, delta: int) -> None:
+    Team.objects.filter(pk=team_id).update(monitors_open=F("monitors_open") + delta)
+    Team.objects.filter(pk=team_id, monitors_open__lt=0).update(monitors_open=0)
 
 
 def _may_watch(user, team_id: int) -> bool:
@@ -24,8 +31,10 @@ class MonitorConsumer(AsyncWebsocketConsumer):
         if not await db_async(_may_watch)(self.scope.get("user"), team_id):
             await self.close(code=4403)
             return
+        self.team_id = team_id
         self.group = team_group(team_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await db_async(_count_monitor)(team_id, +1)
         await self.accept()
         # Resync: the current truth from the database.
         await self.send(text_data=await live.render_team(team_id) or "")
@@ -33,6 +42,7 @@ class MonitorConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await db_async(_count_monitor)(self.team_id, -1)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Monitors only listen."""

@@ -34,6 +34,33 @@ async def team_context(team: Team) -> dict:
     return await db_async(monitor_context)(team, depths)
 
 
+def render_changes(team: Team, agent_ids: set[int], open_counts: dict[str, int | None]) -> str:
+    """What changed for the monitors: the rows of `agent_ids`, the queues and the feed."""
+    changed = stats.agent_rows(team, only=agent_ids) if agent_ids else []
+    presence = stats.presence_rows(team)
+    context = {"team": team, "oob": True}
+    parts = [
+        render_to_string("monitor/_agent_row.html", {**context, "row": row}) for row in changed
+    ]
+    parts.append(
+        render_to_string(
+            "monitor/_queues.html",
+            {**context, "queues": stats.queue_rows(team, presence, open_counts)},
+        )
+    )
+    parts.append(render_to_string("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
+    return "\n".join(parts)
+
+
+async def render_team_changes(team_id: int, agent_ids: set[int]) -> str | None:
+    team = await db_async(Team.objects.filter(pk=team_id).first)()
+    if team is None:
+        return None
+    names = await db_async(stats.team_queue_names)(team)
+    depths = await queue_depths(names)
+    return await db_async(render_changes)(team, agent_ids, depths)
+
+
 async def render_team(team_id: int) -> str | None:
     """The team's fragments; None when the team no longer exists."""
     team = await db_async(Team.objects.filter(pk=team_id).first)()

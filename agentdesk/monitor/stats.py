@@ -3,11 +3,11 @@ database (the action log and the agents' session rows)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession, Team
@@ -23,10 +23,6 @@ def start_of_day(now: datetime) -> datetime:
 def day_bounds(day) -> tuple[datetime, datetime]:
     start = timezone.make_aware(datetime(day.year, day.month, day.day))
     return start, start + timedelta(days=1)
-
-
-def _is_fetch_with_contact(entry: ActionLog) -> bool:
-    return entry.kind in FETCH_KINDS and entry.ok and bool(entry.lcm_key)
 
 
 @dataclass
@@ -60,34 +56,60 @@ def team_entries(team: Team, since: datetime, until: datetime | None = None) -> 
     return entries
 
 
-def agent_rows(team: Team, now: datetime | None = None) -> list[AgentRow]:
-    now = now or timezone.now()
-    profiles = list(
-        AgentProfile.objects.filter(team=team).select_related("user").order_by("user__username")
+FETCHED = Q(kind__in=FETCH_KINDS, ok=True) & ~Q(lcm_key="")
+SKIPPED = Q(kind=ActionLog.SKIP, ok=True)
+ADDED = Q(kind=ActionLog.ADD, ok=True)
+FAILED = Q(ok=False)
+
+
+def _outcome_counts(entries: QuerySet, key: str) -> dict:
+    """{key value: [("8 No Answer", 3), …]} for the successful skips among `entries`."""
+    counts: dict = defaultdict(list)
+    rows = (
+        entries.filter(SKIPPED)
+        .values(key, "outcome_id", "outcome_name")
+        .annotate(n=Count("pk"))
+        .order_by(key, "-n", "outcome_id")
     )
+    for row in rows:
+        counts[row[key]].append((f"{row['outcome_id']} {row['outcome_name']}", row["n"]))
+    return counts
+
+
+def presence_rows(team: Team, only: set[int] | None = None) -> list[AgentRow]:
+    """Rows with each agent's session (state, contact, connection) but no counts yet."""
+    profiles = AgentProfile.objects.filter(team=team).select_related("user")
+    if only is not None:
+        profiles = profiles.filter(pk__in=only)
+    profiles = list(profiles.order_by("user__username"))
     sessions = {s.agent_id: s for s in AgentSession.objects.filter(agent__in=profiles)}
-    rows = {}
-    for profile in profiles:
-        session = sessions.get(profile.pk) or AgentSession(agent=profile)
-        rows[profile.pk] = AgentRow(profile, session)
-    outcomes: dict[int, Counter] = defaultdict(Counter)
-    for entry in team_entries(team, start_of_day(now)).only(
-        "agent_id", "kind", "ok", "lcm_key", "outcome_id", "outcome_name"
-    ):
-        row = rows.get(entry.agent_id)
-        if row is None:
-            continue
-        if not entry.ok:
-            row.errors += 1
-        elif _is_fetch_with_contact(entry):
-            row.fetched += 1
-        elif entry.kind == ActionLog.SKIP:
-            row.skipped += 1
-            outcomes[entry.agent_id][f"{entry.outcome_id} {entry.outcome_name}"] += 1
-        elif entry.kind == ActionLog.ADD:
-            row.added += 1
-    for agent_id, counter in outcomes.items():
-        rows[agent_id].skipped_by_outcome = counter.most_common()
+    return [AgentRow(p, sessions.get(p.pk) or AgentSession(agent=p)) for p in profiles]
+
+
+def agent_rows(
+    team: Team, now: datetime | None = None, only: set[int] | None = None
+) -> list[AgentRow]:
+    """One row per agent of the team (or of the agents in `only`), with today's counts
+    aggregated in the database."""
+    now = now or timezone.now()
+    rows = {row.profile.pk: row for row in presence_rows(team, only)}
+    today = team_entries(team, start_of_day(now))
+    if only is not None:
+        today = today.filter(agent_id__in=only)
+    counts = today.values("agent_id").annotate(
+        fetched=Count("pk", filter=FETCHED),
+        skipped=Count("pk", filter=SKIPPED),
+        added=Count("pk", filter=ADDED),
+        errors=Count("pk", filter=FAILED),
+    )
+    for count in counts:
+        row = rows.get(count["agent_id"])
+        if row is not None:
+            row.fetched, row.skipped = count["fetched"], count["skipped"]
+            row.added, row.errors = count["added"], count["errors"]
+    for agent_id, outcomes in _outcome_counts(today, "agent_id").items():
+        if agent_id in rows:
+            rows[agent_id].skipped_by_outcome = outcomes
     return list(rows.values())
 
 
@@ -108,35 +130,27 @@ def queue_rows(
     open_counts: dict[str, int | None] | None = None,
     now: datetime | None = None,
 ) -> list[QueueRow]:
-    """One row per campaign group the team works (from profiles and today's log)."""
+    """One row per campaign group the team works (from profiles, sessions and today's log)."""
     now = now or timezone.now()
     open_counts = open_counts or {}
-    names: set[str] = set()
-    for row in rows:
-        names.update(row.profile.campaign_groups or [])
-        if row.session.campaign_group:
-            names.add(row.session.campaign_group)
     queues: dict[str, QueueRow] = {}
-    skips: dict[str, Counter] = defaultdict(Counter)
-    hour_ago = now - timedelta(hours=1)
-    for entry in (
-        team_entries(team, start_of_day(now))
-        .exclude(campaign_group="")
-        .only("campaign_group", "kind", "ok", "lcm_key", "at", "outcome_id", "outcome_name")
-    ):
-        names.add(entry.campaign_group)
-        queue = queues.setdefault(entry.campaign_group, QueueRow(entry.campaign_group))
-        if _is_fetch_with_contact(entry):
-            queue.served_today += 1
-            if entry.at >= hour_ago:
-                queue.served_last_hour += 1
-        elif entry.ok and entry.kind == ActionLog.SKIP:
-            skips[entry.campaign_group][f"{entry.outcome_id} {entry.outcome_name}"] += 1
-        elif entry.ok and entry.kind == ActionLog.ADD:
-            queue.adds += 1
-    for name in names:
-        queue = queues.setdefault(name, QueueRow(name))
-        queue.skips_by_outcome = skips[name].most_common()
+    for row in rows:
+        for name in [*(row.profile.campaign_groups or []), row.session.campaign_group]:
+            if name:
+                queues.setdefault(name, QueueRow(name))
+    today = team_entries(team, start_of_day(now)).exclude(campaign_group="")
+    counts = today.values("campaign_group").annotate(
+        served=Count("pk", filter=FETCHED),
+        last_hour=Count("pk", filter=FETCHED & Q(at__gte=now - timedelta(hours=1))),
+        adds=Count("pk", filter=ADDED),
+    )
+    for count in counts:
+        queue = queues.setdefault(count["campaign_group"], QueueRow(count["campaign_group"]))
+        queue.served_today, queue.served_last_hour = count["served"], count["last_hour"]
+        queue.adds = count["adds"]
+    skips = _outcome_counts(today, "campaign_group")
+    for name, queue in queues.items():
+        queue.skips_by_outcome = skips.get(name, [])
         queue.open_contacts = open_counts.get(name)
         queue.agents_now = [
             row.profile.display_name

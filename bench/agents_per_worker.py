@@ -1,0 +1,134 @@
+"""Agents per worker: N agent websockets held on one Daphne worker (PostgreSQL + Redis), the
+resident memory each costs, and how fast a push arrives while 20 actions/s are being made:
+on the acting agent's socket and on their team's monitor (teams of 50, one monitor each,
+20 monitors in all).
+
+    .venv/bin/python -m bench.agents_per_worker [--agents 1000 2000 5000] [--seconds 15]
+"""
+
+import argparse
+import asyncio
+import random
+import time
+
+import httpx
+import websockets
+
+from . import harness
+from .harness import pct
+
+GROUP = "Sales Manual Group"
+MONITORS = 20
+
+
+async def run(app, world: dict, seconds: float, rate: float) -> dict:
+    agents = world["agents"]
+    rss_before = app.rss_kib()
+    arrivals: dict[str, list[float]] = {}
+    sockets = []
+
+    async def hold(path: str, session: str, key: str):
+        ws = await websockets.connect(
+            f"ws://127.0.0.1:{app.port}{path}", open_timeout=120, ping_interval=None,
+            max_size=None, additional_headers={"Origin": app.url, "Cookie": f"sessionid={session}"})
+        await ws.recv()
+        sockets.append(ws)
+
+        async def listen():
+            async for _ in ws:
+                arrivals.setdefault(key, []).append(time.perf_counter())
+
+        asyncio.get_running_loop().create_task(listen())
+
+    started = time.perf_counter()
+    semaphore = asyncio.Semaphore(50)  # connects in flight: a busy morning, not a stampede
+
+    async def guarded(*args):
+        async with semaphore:
+            await hold(*args)
+
+    await asyncio.gather(*(guarded("/ws/desk/", a["session"], f"agent:{a['agent']}") for a in agents))
+    await asyncio.gather(*(guarded(f"/ws/monitor/{lead['team']}/", lead["session"], f"team:{lead['team']}")
+                           for lead in world["leads"]))
+    connect_seconds = time.perf_counter() - started
+    await asyncio.sleep(2)
+    rss_after = app.rss_kib()
+
+    agent_latency, monitor_latency, errors = [], [], 0
+    next_kind: dict[int, str] = {}
+    limits = httpx.Limits(max_connections=100)
+    async with httpx.AsyncClient(base_url=app.url, timeout=30, limits=limits) as client:
+
+        async def act(agent: dict):
+            nonlocal errors
+            kind = next_kind.get(agent["agent"], "next")
+            next_kind[agent["agent"]] = "skip" if kind == "next" else "next"
+            data = {"campaign_group": GROUP, "consent": "Both"} if kind == "next" else {"outcome": "8"}
+            agent_key, team_key = f"agent:{agent['agent']}", f"team:{agent['team']}"
+            seen_agent = len(arrivals.get(agent_key, []))
+            seen_team = len(arrivals.get(team_key, []))
+            begin = time.perf_counter()
+            response = await client.post(f"/desk/{kind}", data=data,
+                                         headers=harness.agent_headers(agent["session"]))
+            if response.status_code != 200:
+                errors += 1
+                return
+            deadline = begin + 10
+            while time.perf_counter() < deadline:
+                got_agent = len(arrivals.get(agent_key, [])) > seen_agent
+                got_team = len(arrivals.get(team_key, [])) > seen_team
+                if got_agent and got_team:
+                    break
+                await asyncio.sleep(0.002)
+            if len(arrivals.get(agent_key, [])) > seen_agent:
+                agent_latency.append((arrivals[agent_key][seen_agent] - begin) * 1000)
+            if len(arrivals.get(team_key, [])) > seen_team:
+                monitor_latency.append((arrivals[team_key][seen_team] - begin) * 1000)
+
+        actors = random.Random(1).sample(agents, min(len(agents), int(seconds * rate)))
+        tasks = []
+        for agent in actors:
+            tasks.append(asyncio.get_running_loop().create_task(act(agent)))
+            await asyncio.sleep(1 / rate)
+        await asyncio.gather(*tasks)
+    for ws in sockets:
+        await ws.close()
+    return {
+        "connect_s": connect_seconds,
+        "rss_per_socket_kib": (rss_after - rss_before) / len(sockets),
+        "rss_mib": rss_after / 1024,
+        "agent_p50": pct(agent_latency, 50), "agent_p99": pct(agent_latency, 99),
+        "monitor_p50": pct(monitor_latency, 50), "monitor_p99": pct(monitor_latency, 99),
+        "actions": len(agent_latency), "errors": errors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--agents", type=int, nargs="+", default=[1000, 2000, 5000])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rate", type=float, default=20, help="actions per second, in total")
+    args = parser.parse_args()
+    print(f"one Daphne worker on PostgreSQL + Redis; {args.rate:g} actions/s for "
+          f"{args.seconds:g} s; push latency from the POST to arrival, ms")
+    for count in args.agents:
+        with harness.workspace(postgres=True, redis=True) as env:
+            world = harness.setup_world(env, agents=count, contacts=int(args.seconds * args.rate) + 500,
+                                        monitors=min(MONITORS, max(1, count // 50)))
+            app = harness.daphne(env)
+            try:
+                result = asyncio.run(run(app, world, args.seconds, args.rate))
+                handed, twice = harness.duplicates_handed_out(env)
+            finally:
+                app.stop()
+        print(f"  {count:5} agents + {len(world['leads'])} monitors: connected in "
+              f"{result['connect_s']:.1f} s, RSS {result['rss_mib']:.0f} MiB, "
+              f"{result['rss_per_socket_kib']:.0f} KiB per socket; "
+              f"agent push p50 {result['agent_p50']:.0f} p99 {result['agent_p99']:.0f}; "
+              f"monitor push p50 {result['monitor_p50']:.0f} p99 {result['monitor_p99']:.0f} "
+              f"({result['actions']} actions, {result['errors']} errors; "
+              f"{handed} handed out, {twice} to two agents)")
+
+
+if __name__ == "__main__":
+    main()
