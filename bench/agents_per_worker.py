@@ -8,6 +8,7 @@ on the acting agent's socket and on their team's monitor (teams of 50, one monit
 
 import argparse
 import asyncio
+import contextlib
 import random
 import time
 
@@ -24,7 +25,7 @@ MONITORS = 20
 async def run(app, world: dict, seconds: float, rate: float) -> dict:
     agents = world["agents"]
     rss_before = app.rss_kib()
-    arrivals: dict[str, list[float]] = {}
+    waiting: dict[str, list[asyncio.Future]] = {}
     sockets = []
 
     async def hold(path: str, session: str, key: str):
@@ -36,7 +37,10 @@ async def run(app, world: dict, seconds: float, rate: float) -> dict:
 
         async def listen():
             async for _ in ws:
-                arrivals.setdefault(key, []).append(time.perf_counter())
+                now = time.perf_counter()
+                for future in waiting.pop(key, []):
+                    if not future.done():
+                        future.set_result(now)
 
         asyncio.get_running_loop().create_task(listen())
 
@@ -64,26 +68,19 @@ async def run(app, world: dict, seconds: float, rate: float) -> dict:
             kind = next_kind.get(agent["agent"], "next")
             next_kind[agent["agent"]] = "skip" if kind == "next" else "next"
             data = {"campaign_group": GROUP, "consent": "Both"} if kind == "next" else {"outcome": "8"}
-            agent_key, team_key = f"agent:{agent['agent']}", f"team:{agent['team']}"
-            seen_agent = len(arrivals.get(agent_key, []))
-            seen_team = len(arrivals.get(team_key, []))
+            loop = asyncio.get_running_loop()
+            for_agent, for_team = loop.create_future(), loop.create_future()
+            waiting.setdefault(f"agent:{agent['agent']}", []).append(for_agent)
+            waiting.setdefault(f"team:{agent['team']}", []).append(for_team)
             begin = time.perf_counter()
             response = await client.post(f"/desk/{kind}", data=data,
                                          headers=harness.agent_headers(agent["session"]))
             if response.status_code != 200:
                 errors += 1
                 return
-            deadline = begin + 10
-            while time.perf_counter() < deadline:
-                got_agent = len(arrivals.get(agent_key, [])) > seen_agent
-                got_team = len(arrivals.get(team_key, [])) > seen_team
-                if got_agent and got_team:
-                    break
-                await asyncio.sleep(0.002)
-            if len(arrivals.get(agent_key, [])) > seen_agent:
-                agent_latency.append((arrivals[agent_key][seen_agent] - begin) * 1000)
-            if len(arrivals.get(team_key, [])) > seen_team:
-                monitor_latency.append((arrivals[team_key][seen_team] - begin) * 1000)
+            for future, samples in ((for_agent, agent_latency), (for_team, monitor_latency)):
+                with contextlib.suppress(TimeoutError):
+                    samples.append((await asyncio.wait_for(future, 10) - begin) * 1000)
 
         actors = random.Random(1).sample(agents, min(len(agents), int(seconds * rate)))
         tasks = []

@@ -23,7 +23,7 @@ def _cache_key(*parts: str) -> str:
 
 
 OUTCOMES_CACHE_SECONDS = 300
-GROUPS_CACHE_SECONDS = 60
+GROUPS_CACHE_SECONDS = 600  # assignments change rarely; LCM lists every agent of a group
 
 
 @dataclass(frozen=True)

@@ -248,6 +248,14 @@ class CampaignGroup:
         return self.status.strip().lower() in {"active", "1", "true", "running", "started"}
 
 
+def _agent_entry(agent: dict[str, Any]) -> tuple[str, str]:
+    """(ID, Name) of a group member; a group can list thousands, so exact keys go first."""
+    agent_id, name = agent.get("ID"), agent.get("Name")
+    if isinstance(agent_id, str) and agent_id and (name is None or isinstance(name, str)):
+        return agent_id, name or ""
+    return required_text(agent, "ID"), optional_text(agent, "Name")
+
+
 @dataclass(frozen=True)
 class CampaignGroupsAnswer:
     groups: tuple[CampaignGroup, ...]
@@ -270,7 +278,7 @@ class CampaignGroupsAnswer:
                 if isinstance(c, dict)
             )
             agents = tuple(
-                (required_text(a, "ID"), optional_text(a, "Name"))
+                _agent_entry(a)
                 for a in lookup(item, "Agents", default=[]) or []
                 if isinstance(a, dict)
             )

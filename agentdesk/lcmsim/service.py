@@ -299,21 +299,27 @@ def outcomes_by_group(request: m.GetOutcomeByOutcomegroup) -> m.OutcomeList:
 
 
 def campaign_groups(request: m.GetCampaignGroups) -> m.CampaignGroupsAnswer:
-    groups = CampaignGroup.objects.filter(agents__agent_id=request.user_id).prefetch_related(
-        "campaigns", "agents"
-    )
+    groups = list(CampaignGroup.objects.filter(agents__agent_id=request.user_id).order_by("name"))
+    campaigns: dict[int, list] = {g.pk: [] for g in groups}
+    for group_id, name, pct, status in Campaign.objects.filter(group__in=groups).values_list(
+        "group_id", "name", "pct", "status"
+    ):
+        campaigns[group_id].append(m.CampaignInGroup(name, pct, status))
+    members: dict[int, list] = {g.pk: [] for g in groups}
+    for group_id, agent_id, name in CampaignGroup.agents.through.objects.filter(
+        campaigngroup__in=groups
+    ).values_list("campaigngroup_id", "simagent__agent_id", "simagent__name"):
+        members[group_id].append((agent_id, name))
     return m.CampaignGroupsAnswer(
         tuple(
             m.CampaignGroup(
-                name=group.name,
-                type=group.type,
-                status=group.status,
-                campaigns=tuple(
-                    m.CampaignInGroup(c.name, c.pct, c.status) for c in group.campaigns.all()
-                ),
-                agents=tuple((a.agent_id, a.name) for a in group.agents.all()),
+                name=g.name,
+                type=g.type,
+                status=g.status,
+                campaigns=tuple(campaigns[g.pk]),
+                agents=tuple(members[g.pk]),
             )
-            for group in groups.order_by("name")
+            for g in groups
         )
     )
 
