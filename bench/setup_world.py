@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from agentdesk.desk.demo import seed_dialler_campaigns  # noqa: E402
 from agentdesk.desk.models import AgentProfile, AgentSession, Team  # noqa: E402
 from agentdesk.lcmsim import demo  # noqa: E402
 
@@ -45,6 +46,7 @@ def main() -> None:
         agents.append(profile)
     demo.assign_agents({p.lcm_agent_id: [GROUP] for p in agents})
     demo.seed_contacts(campaigns, count=args.contacts, personal_for=[])
+    seed_dialler_campaigns()
 
     def cookie(user) -> str:
         client = Client()

@@ -150,7 +150,7 @@ class ImportRow(models.Model):
 
     class Meta:
         ordering = ["line"]
-        indexes = [models.Index(fields=["job", "status"])]
+        indexes = [models.Index(fields=["job", "status", "line"])]
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.status}"
