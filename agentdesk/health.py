@@ -4,6 +4,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from agentdesk.lcm.client import breaker_state
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     database = "ok"
@@ -17,5 +19,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "database": database,
         "database_vendor": connection.vendor,
         "channel_layer": type(get_channel_layer()).__name__,
+        "lcm_circuit": breaker_state(),
     }
     return JsonResponse(body, status=200 if database == "ok" else 503)

@@ -129,7 +129,13 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every worker when Redis is there (login throttling, LCM reference data).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
 # that accepts each envelope as a JSON POST.
@@ -139,6 +145,10 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured("LCM_TIMEOUT_SECONDS must be a number of seconds") from exc
 LCM_SOURCE = os.environ.get("LCM_SOURCE", "agentdesk")
+# Circuit breaker: after this many transport failures in a row, stop calling LCM for this
+# many seconds (then let one call test it).
+LCM_BREAKER_FAILURES = int(os.environ.get("LCM_BREAKER_FAILURES", "3"))
+LCM_BREAKER_SECONDS = float(os.environ.get("LCM_BREAKER_SECONDS", "10"))
 # Which call the Reserved button makes: the Non-PEWC GetReservedContactOD or the newer
 # Manual Dial widget call GetReservedManualDialContact.
 LCM_RESERVED_SUBTOPIC = os.environ.get("LCM_RESERVED_SUBTOPIC", "GetReservedContactOD").strip()
@@ -163,9 +173,24 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "staticfiles"))
 # a fresh checkout works without collectstatic; deployments may collect to STATIC_ROOT and
 # serve from a proxy instead.
 
+# HTTPS hardening, switched on from the environment when served over HTTPS (docs/deploy.md).
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    # Behind a proxy that terminates TLS and sets X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Failed logins allowed per username and per address before a pause (see agentdesk/login.py).
+LOGIN_FAILURES_ALLOWED = int(os.environ.get("LOGIN_FAILURES_ALLOWED", "5"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 
 LOGGING = {
     "version": 1,

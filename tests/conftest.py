@@ -118,7 +118,10 @@ def _fresh_cache():
     """Cached LCM reference data must not leak from one test's database into the next."""
     from django.core.cache import cache
 
+    from agentdesk.lcm import client
+
     cache.clear()
+    client._clients.clear()  # a fresh circuit breaker per test
     yield
     cache.clear()
 

@@ -29,6 +29,7 @@ MAX_ROWS = 50_000
 CAMPAIGN_COLUMNS = ("DiallerCampaignsID", "DiallerCampaignsName")
 KNOWN_COLUMNS = {*ALL_FIELDS, *CAMPAIGN_COLUMNS}
 
+
 def _concurrency() -> int:
     """Rows imported at once. SQLite has one writer: parallel rows only make its busy handler
     back off (measured: 34 rows/s with four at once), so it gets one."""

@@ -80,6 +80,67 @@ class EmbeddedTransport:
             raise LcmUnreachable("the LCM simulator is switched to 'down'") from exc
 
 
+class CircuitBreaker:
+    """Stops calling an LCM that keeps failing at the transport level (unreachable, timing
+    out), so a dead LCM costs each action a fast, clear error instead of a full timeout.
+
+    closed: calls go through. After `threshold` transport failures in a row it opens: calls
+    fail at once for `cooldown` seconds. Then half-open: one call goes through; its success
+    closes the circuit, its failure opens it again. Per worker process."""
+
+    CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
+
+    def __init__(self, threshold: int = 3, cooldown: float = 10.0) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.failures = 0
+        self.opened_at = 0.0
+        self.trial_running = False
+
+    @property
+    def state(self) -> str:
+        if self.failures < self.threshold:
+            return self.CLOSED
+        if time.monotonic() - self.opened_at < self.cooldown:
+            return self.OPEN
+        return self.HALF_OPEN
+
+    def retry_in(self) -> float:
+        return max(0.0, self.cooldown - (time.monotonic() - self.opened_at))
+
+    def before_call(self, subtopic: str) -> None:
+        state = self.state
+        if state == self.OPEN or (state == self.HALF_OPEN and self.trial_running):
+            error = LcmUnreachable(
+                f"circuit open after {self.failures} failures; next try in {self.retry_in():.0f} s",
+                subtopic=subtopic,
+            )
+            error.user_message = (
+                "LCM is not answering, so agentdesk is pausing calls to it for a few seconds. "
+                "Nothing was changed; try again shortly."
+            )
+            raise error
+        if state == self.HALF_OPEN:
+            self.trial_running = True
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.trial_running = False
+
+    def failed(self) -> None:
+        self.trial_running = False
+        self.failures += 1
+        if self.failures >= self.threshold:
+            self.opened_at = time.monotonic()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "failures": self.failures,
+            "retry_in": round(self.retry_in(), 1) if self.state == self.OPEN else 0,
+        }
+
+
 @dataclass(frozen=True)
 class LcmExchange:
     """One completed call: what was asked, what LCM answered, and how long it took."""
@@ -91,10 +152,18 @@ class LcmExchange:
 
 
 class LcmClient:
-    def __init__(self, transport: Transport, *, timeout: float, source: str) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        timeout: float,
+        source: str,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self.transport = transport
         self.timeout = timeout
         self.source = source
+        self.breaker = breaker or CircuitBreaker()
 
     async def call(self, request: LcmRequest) -> LcmExchange:
         """Send `request`; return its typed answer or raise an LcmError (with `latency_ms`)."""
@@ -102,6 +171,7 @@ class LcmClient:
         attempts = 1 if request.WRITES else 2
         started = time.perf_counter()
         for attempt in range(1, attempts + 1):
+            self.breaker.before_call(request.SUBTOPIC)
             try:
                 # A little slack so an HTTP transport reports its own timeout first.
                 body = await asyncio.wait_for(
@@ -113,6 +183,7 @@ class LcmClient:
                 except MessageError as exc:
                     raise LcmBadAnswer(str(exc), subtopic=request.SUBTOPIC) from exc
                 latency = (time.perf_counter() - started) * 1000
+                self.breaker.succeeded()
                 return LcmExchange(request, answer, latency, attempt)
             except TimeoutError as exc:
                 error: LcmError = LcmTimeout(f"no answer within {self.timeout:g} s")
@@ -120,9 +191,12 @@ class LcmClient:
             except (LcmUnreachable, LcmTimeout) as exc:
                 error = exc
             except LcmError as exc:
+                # LCM answered, if badly: it is alive.
+                self.breaker.succeeded()
                 exc.subtopic = request.SUBTOPIC
                 exc.latency_ms = (time.perf_counter() - started) * 1000
                 raise
+            self.breaker.failed()
             log.warning("LCM %s attempt %d failed: %s", request.SUBTOPIC, attempt, error)
         error.subtopic = request.SUBTOPIC
         error.latency_ms = (time.perf_counter() - started) * 1000
@@ -130,6 +204,11 @@ class LcmClient:
 
 
 _clients: dict[tuple[str, float, str], LcmClient] = {}
+
+
+def breaker_state() -> dict[str, Any]:
+    """The configured LCM's circuit breaker, for the monitor and /healthz."""
+    return get_client().breaker.describe()
 
 
 def get_client() -> LcmClient:
@@ -141,5 +220,12 @@ def get_client() -> LcmClient:
         transport: Transport = (
             EmbeddedTransport() if url == "embedded" else HttpTransport(url, timeout)
         )
-        client = _clients[key] = LcmClient(transport, timeout=timeout, source=source)
+        client = _clients[key] = LcmClient(
+            transport,
+            timeout=timeout,
+            source=source,
+            breaker=CircuitBreaker(
+                threshold=settings.LCM_BREAKER_FAILURES, cooldown=settings.LCM_BREAKER_SECONDS
+            ),
+        )
     return client

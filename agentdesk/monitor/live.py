@@ -7,16 +7,23 @@ from django.template.loader import render_to_string
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.lookups import queue_depths
 from agentdesk.desk.models import Team
+from agentdesk.lcm.client import breaker_state
 
 from . import stats
 
-FRAGMENTS = ("monitor/_agents.html", "monitor/_queues.html", "monitor/_feed.html")
+FRAGMENTS = (
+    "monitor/_agents.html",
+    "monitor/_queues.html",
+    "monitor/_feed.html",
+    "monitor/_lcm_status.html",
+)
 
 
 def monitor_context(team: Team, open_counts: dict[str, int | None]) -> dict:
     rows = stats.agent_rows(team)
     return {
         "team": team,
+        "lcm": breaker_state(),
         "rows": rows,
         "queues": stats.queue_rows(team, rows, open_counts),
         "feed": stats.feed(team),
@@ -49,6 +56,7 @@ def render_changes(team: Team, agent_ids: set[int], open_counts: dict[str, int |
         )
     )
     parts.append(render_to_string("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
+    parts.append(render_to_string("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
     return "\n".join(parts)
 
 

@@ -1,0 +1,90 @@
+"""Production settings from the environment, and the login brake."""
+
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.test import Client
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECURE_COOKIES": "1",
+    "SECURE_SSL_REDIRECT": "1",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+    "SECURE_HSTS_PRELOAD": "1",
+    "ALLOWED_HOSTS": "desk.example.com",
+}
+# Serving plain HTTP on localhost (the demo) cannot have these; docs/reliability.md says why.
+HTTP_ONLY_WARNINGS = {"security.W004", "security.W008", "security.W012", "security.W016"}
+
+
+def check_deploy(tmp_path, **env) -> str:
+    import os
+
+    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    full.update(AGENTDESK_DATA_DIR=str(tmp_path), **env)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
+                            env=full, capture_output=True, text=True)
+    return result.stdout + result.stderr
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    output = check_deploy(tmp_path, SECRET_KEY=secrets.token_urlsafe(60), **PRODUCTION)
+    assert "System check identified no issues" in output, output
+
+
+def test_the_http_demo_has_only_the_explained_warnings(tmp_path):
+    import re
+
+    output = check_deploy(tmp_path)
+    assert set(re.findall(r"security\.W\d+", output)) == HTTP_ONLY_WARNINGS, output
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # generated, private
+
+
+def test_no_secret_in_the_repository():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    assert "var/secret_key" not in tracked.stdout.split()
+    settings_text = (ROOT / "agentdesk" / "settings.py").read_text()
+    assert 'SECRET_KEY = "' not in settings_text and "SECRET_KEY = '" not in settings_text
+
+
+def test_security_headers(agents):
+    response = Client().get("/accounts/login/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_login_attempts_are_rate_limited(agents, settings):
+    settings.LOGIN_FAILURES_ALLOWED = 3
+    client = Client()
+    for _ in range(3):
+        assert client.post("/accounts/login/", {"username": "alice", "password": "bad"}
+                           ).status_code == 200
+    blocked = client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"})
+    assert blocked.status_code == 429 and b"Too many failed attempts" in blocked.content
+    assert "_auth_user_id" not in client.session
+    # Another address is held back too, for this username.
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    assert other.post("/accounts/login/", {"username": "ALICE", "password": "x"}).status_code == 429
+    # Other people are not locked out by alice's attacker (from another address).
+    assert Client(REMOTE_ADDR="10.1.1.1").post(
+        "/accounts/login/", {"username": "bob", "password": "pw-for-tests-1"}).status_code == 302
+
+
+def test_a_good_login_clears_earlier_failures(agents, settings):
+    settings.LOGIN_FAILURES_ALLOWED = 3
+    client = Client()
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": "alice", "password": "bad"})
+    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}
+                       ).status_code == 302
+    for _ in range(2):
+        assert client.post("/accounts/login/", {"username": "alice", "password": "bad"}
+                           ).status_code == 200
