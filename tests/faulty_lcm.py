@@ -1,0 +1,95 @@
+"""A faulty network path to LCM for the fault matrix: an HTTP proxy in front of the real lcmsim
+server that forwards envelopes, or fails in one of the ways a real LCM or network does."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FAULTS = ("refuse", "slow", "http_500", "garbage", "wrong_shape", "ws_error", "drop")
+
+
+class FaultyLcm:
+    def __init__(self, upstream: str, port: int) -> None:
+        self.upstream = upstream
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/lcm"
+        self.mode = "pass"
+        self.slow_seconds = 2.0
+        self.received: Counter[str] = Counter()
+        self.server: ThreadingHTTPServer | None = None
+        self.start()
+
+    def start(self) -> None:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                try:
+                    subtopic = json.loads(body).get("subtopic", "")
+                except ValueError:
+                    subtopic = "?"
+                proxy.received[subtopic] += 1
+                mode = proxy.mode
+                if mode == "slow":
+                    time.sleep(proxy.slow_seconds)  # then answer, too late
+                if mode == "drop":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                     b"Content-Length: 500\r\n\r\n{\"channel\": \"LCM\", \"mes")
+                    self.wfile.flush()
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.close_connection = True
+                    return
+                if mode == "http_500":
+                    return self._answer(500, b"Internal Server Error", "text/plain")
+                if mode == "garbage":
+                    return self._answer(200, b"<html>proxy error</html>", "text/html")
+                if mode == "wrong_shape":
+                    return self._answer(200, b'{"channel": "LCM", "subtopic": "Whatever", '
+                                             b'"message": {"response": [1, 2, 3]}}')
+                if mode == "ws_error":
+                    return self._answer(200, json.dumps({
+                        "channel": "LCM", "topic": "WebService", "subtopic": "WS_Error",
+                        "message": {"response": {"ErrorType": "WS_Error",
+                                                 "ErrorMessage": "Invalid Call ID."}}}).encode())
+                request = urllib.request.Request(proxy.upstream, data=body,
+                                                 headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    self._answer(answer.status, answer.read())
+
+            def _answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def set(self, mode: str) -> None:
+        """Switch fault; "refuse" stops listening (connections refused), others keep it."""
+        if mode == "refuse" and self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        elif mode != "refuse" and self.server is None:
+            self.start()
+        self.mode = mode
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()

@@ -1,0 +1,142 @@
+"""Every agent action and the import API against an LCM that fails in each way a real one
+can; for every cell: a clear message, the agent's state unchanged, no write sent twice, and
+the next action after recovery works."""
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.test import Client
+
+from agentdesk.desk import actions
+from agentdesk.desk.models import ActionLog, AgentSession
+from agentdesk.dialler.models import ApiToken, DiallerCampaign, DiallerContact
+from agentdesk.lcmsim.models import Contact
+
+from .conftest import free_port
+from .faulty_lcm import FAULTS, FaultyLcm
+from .helpers import add_contact
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
+
+# What the agent is told, by fault: the words that must be in the message.
+WORDS = {
+    "refuse": "unreachable",
+    "slow": "did not answer in time",
+    "http_500": "cannot read",
+    "garbage": "cannot read",
+    "wrong_shape": "cannot read",
+    "ws_error": "Invalid Call ID.",
+    "drop": "unreachable",
+}
+OPERATIONS = ["next", "reserved", "skip", "add", "import"]
+ADD_FORM = {
+    "campaign": "Spring Renewals", "first_name": "Fay", "last_name": "Matrix",
+    "mode1_name": "Home", "mode1_number": "2025550188",
+    "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
+    "callback_start": "2030-01-01T09:00", "callback_end": "2030-02-01T09:00",
+    "call_type": "0", "priority": "0", "status": "0", "request_token": "matrix-1",
+}
+SUBTOPIC = {"next": "GetDownloadContactsForDialing", "reserved": "GetReservedContactOD",
+            "skip": "SkipManualDialContact", "add": "CreateContact", "import": "CreateContact"}
+
+
+@pytest.fixture(scope="module")
+def faulty(lcmsim_server):
+    proxy = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def world(agents, faulty, settings):
+    settings.LCM_URL = faulty.url
+    settings.LCM_TIMEOUT_SECONDS = 0.8
+    settings.LCM_BREAKER_FAILURES = 100  # the breaker has its own tests; here every call goes out
+    faulty.slow_seconds = 1.5
+    faulty.set("pass")
+    faulty.received.clear()
+    DiallerCampaign.objects.create(id=538, name="Spring Renewals",
+                                   time_zone="(UTC-05:00) Eastern Time (US and Canada)")
+    _, token = ApiToken.issue("matrix")
+    return {"alice": agents["alice"], "token": token}
+
+
+def run(coro):
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def do(operation: str, world) -> tuple[bool, str]:
+    alice = world["alice"]
+    if operation == "import":
+        response = Client(HTTP_AUTHORIZATION=f"Bearer {world['token']}").post(
+            "/api/dialler/contacts/import?overwriteDuplicates=true",
+            data=json.dumps({"DiallerCampaignsID": 538, "Name": "Matrix", "UserData": "mx-1",
+                             "PhoneNumber1": "2025550199"}),
+            content_type="application/json")
+        body = response.json()
+        return response.status_code == 200, f"{response.status_code} {body.get('message', '')}"
+    if operation == "next":
+        result = run(actions.next_contact(alice, campaign_group="Sales Manual Group",
+                                          consent="Both"))
+    elif operation == "reserved":
+        result = run(actions.reserved_contact(alice))
+    elif operation == "skip":
+        result = run(actions.skip_contact(alice, outcome_id=8))
+    else:
+        result = run(actions.add_contact(alice, dict(ADD_FORM)))
+    return result.ok, result.message
+
+
+def snapshot(alice) -> dict:
+    session = AgentSession.objects.filter(agent=alice).first()
+    return {
+        "state": session.state if session else "idle",
+        "contact": session.contact if session else None,
+        "busy": session.busy_token if session else "",
+        "dialler_contacts": DiallerContact.objects.count(),
+    }
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_fault_cell(world, faulty, operation, fault):
+    alice = world["alice"]
+    add_contact(phone="2025550101")
+    add_contact(phone="2025550102", call_type="2", agent_id="a1@test")
+    if operation == "skip":
+        assert do("next", world)[0]
+    else:
+        # Reference data is fetched (and cached) while LCM is fine, as in a working day.
+        run(actions.outcome_menu())
+        run(actions.group_choices(alice))
+    before = snapshot(alice)
+    faulty.received.clear()
+
+    faulty.set(fault)
+    ok, message = do(operation, world)
+    faulty.set("pass")
+
+    assert not ok, message
+    assert WORDS[fault] in message, message
+    after = snapshot(alice)
+    assert after == before, "the agent's state or stored contacts changed"
+    sent = faulty.received[SUBTOPIC[operation]]
+    assert sent == (0 if fault == "refuse" else 1), f"{SUBTOPIC[operation]} sent {sent} times"
+    if operation != "import":
+        failure = ActionLog.objects.filter(agent=alice, ok=False).latest("at")
+        assert failure.error and failure.error_kind
+
+    # Recovery: the same action now works, and nothing ends up twice.
+    ok, message = do(operation, world)
+    assert ok, message
+    held = Contact.objects.filter(held_by="a1@test", status=Contact.IN_PROGRESS).count()
+    assert held <= 1
+    if operation in ("next", "reserved"):
+        assert snapshot(alice)["state"] == "previewing" and held == 1
+    if operation == "skip":
+        assert snapshot(alice)["state"] == "idle"
+    if operation == "import":
+        assert DiallerContact.objects.filter(user_data="mx-1").count() == 1
