@@ -18,6 +18,7 @@ from django.utils import timezone
 from agentdesk.asyncdb import db_async
 from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.lcm.fields import is_whole_number
 
 from . import importing
 from .models import ALL_FIELDS, DiallerCampaign, ImportJob, ImportRow
@@ -68,7 +69,7 @@ def _row_payload(row: dict[str, str]) -> dict:
         value = (value or "").strip()
         if value == "":
             continue
-        if key in ("RandomSortOrder", "DiallerCampaignsID") and value.lstrip("-").isdigit():
+        if key in ("RandomSortOrder", "DiallerCampaignsID") and is_whole_number(value):
             payload[key] = int(value)
         else:
             payload[key] = value

@@ -21,6 +21,7 @@ from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected, LcmTimeout, LcmUnreachable, MessageError
+from agentdesk.lcm.fields import is_whole_number
 from agentdesk.lcm.xmlfields import ContactMode
 
 from .models import (
@@ -140,7 +141,7 @@ def validate(payload: Any) -> CleanContact:
     for name in PHONE_FIELDS:
         number = _text(payload.get(name), name, errors)
         if number:
-            if PHONE_NUMBER.match(number) and sum(c.isdigit() for c in number) >= 3:
+            if PHONE_NUMBER.match(number) and sum(c in "0123456789" for c in number) >= 3:
                 values[name] = number
             else:
                 errors.append(FieldError(name, f"{number!r} is not a phone number"))
@@ -160,7 +161,7 @@ def validate(payload: Any) -> CleanContact:
     if campaign_id is not None and (
         isinstance(campaign_id, bool) or not isinstance(campaign_id, int)
     ):
-        if isinstance(campaign_id, str) and campaign_id.strip().isdigit():
+        if isinstance(campaign_id, str) and is_whole_number(campaign_id.strip()):
             campaign_id = int(campaign_id)
         else:
             errors.append(FieldError("DiallerCampaignsID", "must be a whole number"))

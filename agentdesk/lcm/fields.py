@@ -1,6 +1,7 @@
 """Tolerant reading of LCM data: key casing, string booleans and stray spaces vary between
 the vendor's pages, so every read goes through here."""
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -8,6 +9,12 @@ from typing import Any
 from .errors import MessageError
 
 MISSING = object()
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def is_whole_number(text: str) -> bool:
+    """ASCII digits, optionally negative (str.isdigit() also accepts "²", which int() refuses)."""
+    return bool(_WHOLE_NUMBER.fullmatch(text))
 
 
 def lookup(data: Mapping[str, Any], name: str, *aliases: str, default: Any = MISSING) -> Any:
@@ -46,7 +53,7 @@ def as_int(value: Any, name: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and is_whole_number(value.strip()):
         return int(value.strip())
     raise MessageError(name, "must be a whole number")
 

@@ -19,6 +19,7 @@ from .fields import (
     as_consent,
     as_int,
     format_lcm_datetime,
+    is_whole_number,
     lookup,
     optional_bool,
     optional_int,
@@ -50,7 +51,7 @@ def _call_type_label(value: Any) -> str:
         return CALL_TYPES.get(value, str(value))
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if is_whole_number(text):
             return CALL_TYPES.get(int(text), text)
         return text
     return ""

@@ -4,6 +4,8 @@ and as the sixth part of an LCM key (a numeric index), mapped to IANA zones."""
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from .fields import is_whole_number
+
 
 @dataclass(frozen=True)
 class LcmTimeZone:
@@ -45,7 +47,7 @@ def find_time_zone(label_or_name: str) -> LcmTimeZone | None:
 def time_zone_from_key(lcm_key: str) -> LcmTimeZone | None:
     """The time zone encoded in an LCM key `a|b|c|0|0|tz|contactid`, when it is a known one."""
     parts = str(lcm_key).split("|")
-    if len(parts) >= 6 and parts[5].strip().isdigit():
+    if len(parts) >= 6 and is_whole_number(parts[5].strip()):
         return _BY_INDEX.get(int(parts[5]))
     return None
 

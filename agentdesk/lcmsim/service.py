@@ -24,6 +24,7 @@ from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.envelope import build_answer, build_ws_error, parse_request
 from agentdesk.lcm.errors import MessageError
+from agentdesk.lcm.fields import is_whole_number
 from agentdesk.lcm.timezones import find_time_zone
 
 from .models import Campaign, CampaignGroup, Contact, ContactMode, Fault, Outcome, SimAgent
@@ -233,7 +234,7 @@ def _aware(moment: datetime) -> datetime:
 def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
     name = request.campaign_id.strip()
     campaign = Campaign.objects.filter(name__iexact=name).first()
-    if campaign is None and name.isdigit():
+    if campaign is None and is_whole_number(name):
         campaign = Campaign.objects.filter(pk=int(name)).first()
     if campaign is None:
         raise Rejected("Invalid Campaign ID.")

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agentdesk.dialler.models import ApiToken, DiallerCampaign
+from agentdesk.lcm.fields import is_whole_number
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         campaigns = []
         for ref in campaign:
             found = DiallerCampaign.objects.filter(name=ref).first()
-            if found is None and ref.isdigit():
+            if found is None and is_whole_number(ref):
                 found = DiallerCampaign.objects.filter(pk=int(ref)).first()
             if found is None:
                 raise CommandError(f"no campaign named or numbered {ref!r}")
