@@ -112,13 +112,22 @@ async def _give_back(session: AgentSession, token: str) -> AgentSession:
 # ------------------------------------------------------------------------ actions
 
 
-async def next_contact(profile: AgentProfile, *, campaign_group: str, consent: str) -> Result:
-    """Next Contact: one fresh contact from the chosen campaign group."""
+async def _refuse_choices(
+    profile: AgentProfile, campaign_group: str, consent: str
+) -> Result | None:
+    """A refusal when the campaign group is not the agent's or the consent filter unknown."""
     groups = await group_choices(profile)
     if campaign_group not in groups.names:
         return Result(False, "Choose one of your campaign groups first.", "error")
     if consent not in dict(AgentSession.CONSENT_CHOICES):
         return Result(False, "Choose consent, non-consent or both.", "error")
+    return None
+
+
+async def next_contact(profile: AgentProfile, *, campaign_group: str, consent: str) -> Result:
+    """Next Contact: one fresh contact from the chosen campaign group."""
+    if refused := await _refuse_choices(profile, campaign_group, consent):
+        return refused
     return await _fetch(
         profile,
         ActionLog.NEXT,
@@ -364,11 +373,8 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
 
 async def select(profile: AgentProfile, *, campaign_group: str, consent: str) -> Result:
     """Remember the agent's campaign group and consent choice (shown in every tab)."""
-    groups = await group_choices(profile)
-    if campaign_group not in groups.names:
-        return Result(False, "Choose one of your campaign groups.", "error")
-    if consent not in dict(AgentSession.CONSENT_CHOICES):
-        return Result(False, "Choose consent, non-consent or both.", "error")
+    if refused := await _refuse_choices(profile, campaign_group, consent):
+        return refused
 
     def save() -> AgentSession:
         session = state.session_for(profile)

@@ -98,14 +98,17 @@ async def _form_only(request: HttpRequest, form: AddContactForm) -> str:
     return render_to_string("desk/_add.html", {"form": form, "oob": True}, request=request)
 
 
+def _choices(request: HttpRequest) -> dict[str, str]:
+    return {
+        "campaign_group": request.POST.get("campaign_group", ""),
+        "consent": request.POST.get("consent", "Both"),
+    }
+
+
 @require_POST
 @agent_required
 async def next_contact(request: HttpRequest) -> HttpResponse:
-    result = await actions.next_contact(
-        request.agent_profile,
-        campaign_group=request.POST.get("campaign_group", ""),
-        consent=request.POST.get("consent", "Both"),
-    )
+    result = await actions.next_contact(request.agent_profile, **_choices(request))
     return await _answer(request, result)
 
 
@@ -133,9 +136,5 @@ async def add_contact(request: HttpRequest) -> HttpResponse:
 @require_POST
 @agent_required
 async def select(request: HttpRequest) -> HttpResponse:
-    result = await actions.select(
-        request.agent_profile,
-        campaign_group=request.POST.get("campaign_group", ""),
-        consent=request.POST.get("consent", "Both"),
-    )
+    result = await actions.select(request.agent_profile, **_choices(request))
     return await _answer(request, result)
