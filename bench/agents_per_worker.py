@@ -106,18 +106,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=20, help="actions per second, in total")
     args = parser.parse_args()
-    print(f"one Daphne worker on PostgreSQL + Redis; {args.rate:g} actions/s for "
+    print(f"one Daphne worker on PostgreSQL + Redis, LCM a separate lcmsim server; "
+          f"{args.rate:g} actions/s for "
           f"{args.seconds:g} s; push latency from the POST to arrival, ms")
     for count in args.agents:
         with harness.workspace(postgres=True, redis=True) as env:
             world = harness.setup_world(env, agents=count, contacts=int(args.seconds * args.rate) + 500,
                                         monitors=min(MONITORS, max(1, count // 50)))
-            app = harness.daphne(env)
+            sim = harness.lcmsim(env)  # LCM is its own system, not the worker's load
+            app = harness.daphne(env, LCM_URL=f"{sim.url}/lcm")
             try:
                 result = asyncio.run(run(app, world, args.seconds, args.rate))
                 handed, twice = harness.duplicates_handed_out(env)
             finally:
                 app.stop()
+                sim.stop()
         print(f"  {count:5} agents + {len(world['leads'])} monitors: connected in "
               f"{result['connect_s']:.1f} s, RSS {result['rss_mib']:.0f} MiB, "
               f"{result['rss_per_socket_kib']:.0f} KiB per socket; "
