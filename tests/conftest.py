@@ -198,6 +198,7 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}
 
 
+@pytest.hookimpl(trylast=True)  # after -m has deselected what will not run
 def pytest_collection_modifyitems(config, items):
     """Playwright's sync API keeps an event loop running in the test thread, and Django then
     refuses plain ORM calls there. Browser tests need that check off; the test command runs

@@ -27,7 +27,8 @@ HTTP_ONLY_WARNINGS = {"security.W004", "security.W008", "security.W012", "securi
 def check_deploy(tmp_path, **env) -> str:
     import os
 
-    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    full = {k: v for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     full.update(AGENTDESK_DATA_DIR=str(tmp_path), **env)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
                             env=full, capture_output=True, text=True)
