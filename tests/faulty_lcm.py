@@ -43,11 +43,14 @@ class FaultyLcm:
                 if mode == "slow":
                     time.sleep(proxy.slow_seconds)  # then answer, too late
                 if mode == "drop":
-                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                     b"Content-Length: 500\r\n\r\n{\"channel\": \"LCM\", \"mes")
+                    self.wfile.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b'Content-Length: 500\r\n\r\n{"channel": "LCM", "mes'
+                    )
                     self.wfile.flush()
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                               b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                    )
                     self.close_connection = True
                     return
                 if mode == "http_500":
@@ -55,15 +58,31 @@ class FaultyLcm:
                 if mode == "garbage":
                     return self._answer(200, b"<html>proxy error</html>", "text/html")
                 if mode == "wrong_shape":
-                    return self._answer(200, b'{"channel": "LCM", "subtopic": "Whatever", '
-                                             b'"message": {"response": [1, 2, 3]}}')
+                    return self._answer(
+                        200,
+                        b'{"channel": "LCM", "subtopic": "Whatever", '
+                        b'"message": {"response": [1, 2, 3]}}',
+                    )
                 if mode == "ws_error":
-                    return self._answer(200, json.dumps({
-                        "channel": "LCM", "topic": "WebService", "subtopic": "WS_Error",
-                        "message": {"response": {"ErrorType": "WS_Error",
-                                                 "ErrorMessage": "Invalid Call ID."}}}).encode())
-                request = urllib.request.Request(proxy.upstream, data=body,
-                                                 headers={"Content-Type": "application/json"})
+                    return self._answer(
+                        200,
+                        json.dumps(
+                            {
+                                "channel": "LCM",
+                                "topic": "WebService",
+                                "subtopic": "WS_Error",
+                                "message": {
+                                    "response": {
+                                        "ErrorType": "WS_Error",
+                                        "ErrorMessage": "Invalid Call ID.",
+                                    }
+                                },
+                            }
+                        ).encode(),
+                    )
+                request = urllib.request.Request(
+                    proxy.upstream, data=body, headers={"Content-Type": "application/json"}
+                )
                 with urllib.request.urlopen(request, timeout=30) as answer:
                     self._answer(answer.status, answer.read())
 

@@ -25,9 +25,16 @@ def people(agents):
     blue = agents["alice"].team
     job = ImportJob.objects.create(team=blue, created_by=agents["lead"], file_name="x.csv")
     return {
-        "users": {"agent": agents["alice"].user, "other_agent": agents["carol"].user,
-                  "lead": agents["lead"], "other_lead": other_lead, "staff": staff},
-        "blue": blue, "green": green, "job": job,
+        "users": {
+            "agent": agents["alice"].user,
+            "other_agent": agents["carol"].user,
+            "lead": agents["lead"],
+            "other_lead": other_lead,
+            "staff": staff,
+        },
+        "blue": blue,
+        "green": green,
+        "job": job,
     }
 
 
@@ -56,8 +63,9 @@ HTTP_MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "expected"), HTTP_MATRIX,
-                         ids=[f"{m} {u}" for m, u, _ in HTTP_MATRIX])
+@pytest.mark.parametrize(
+    ("method", "url", "expected"), HTTP_MATRIX, ids=[f"{m} {u}" for m, u, _ in HTTP_MATRIX]
+)
 def test_http_matrix(people, method, url, expected):
     path = url.format(blue=people["blue"].pk, job=people["job"].pk)
     got = []
@@ -82,22 +90,35 @@ def test_api_token_matrix(people):
     limited_token.campaigns.set([campaign])
     body = '{"DiallerCampaignsID": %d, "Name": "A", "PhoneNumber1": "2025550100"}'
     cases = [
-        (None, campaign, 401), ("adk_wrong", campaign, 401), (revoked, campaign, 401),
-        (valid, campaign, 200), (limited, campaign, 200), (limited, other, 403),
+        (None, campaign, 401),
+        ("adk_wrong", campaign, 401),
+        (revoked, campaign, 401),
+        (valid, campaign, 200),
+        (limited, campaign, 200),
+        (limited, other, 403),
     ]
     for token, target, expected in cases:
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-        response = Client(**headers).post(API, data=body % target.pk,
-                                          content_type="application/json")
+        response = Client(**headers).post(
+            API, data=body % target.pk, content_type="application/json"
+        )
         assert response.status_code == expected, (token, target.name, response.content)
     # A logged-in session is no API credential.
-    session = client_as(people, "staff").post(API, data=body % campaign.pk,
-                                             content_type="application/json")
+    session = client_as(people, "staff").post(
+        API, data=body % campaign.pk, content_type="application/json"
+    )
     assert session.status_code == 401
 
 
-CSRF_POSTS = ["/desk/next", "/desk/skip", "/desk/add", "/desk/select", "/accounts/logout/",
-              "/imports/{blue}/", "/imports/{blue}/{job}/start"]
+CSRF_POSTS = [
+    "/desk/next",
+    "/desk/skip",
+    "/desk/add",
+    "/desk/select",
+    "/accounts/logout/",
+    "/imports/{blue}/",
+    "/imports/{blue}/{job}/start",
+]
 
 
 @pytest.mark.parametrize("url", CSRF_POSTS)
@@ -110,7 +131,8 @@ def test_csrf_is_enforced_on_every_form(people, url):
 
 def test_login_form_has_csrf_too(people):
     response = Client(enforce_csrf_checks=True).post(
-        "/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"})
+        "/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}
+    )
     assert response.status_code == 403
 
 
@@ -146,7 +168,13 @@ async def test_foreign_origins_are_refused_everywhere(people, path):
     role = "agent" if path == "/ws/desk/" else "lead"
     cookie = await sync_to_async(cookie_for)(people["users"][role])
     communicator = WebsocketCommunicator(
-        application, path.format(blue=people["blue"].pk),
-        headers=[(b"origin", b"https://evil.example"), (b"host", b"localhost"), (b"cookie", cookie)])
+        application,
+        path.format(blue=people["blue"].pk),
+        headers=[
+            (b"origin", b"https://evil.example"),
+            (b"host", b"localhost"),
+            (b"cookie", cookie),
+        ],
+    )
     connected, _ = await communicator.connect(timeout=5)
     assert not connected

@@ -40,6 +40,13 @@ def make_csv(
     return out.getvalue().encode()
 
 
+def preview(team, lead, data: bytes) -> ImportJob:
+    """A checked, not yet imported job, as a lead of `team` uploading `data` would make it."""
+    return bulk.create_preview(
+        team, lead, "contacts.csv", data, overwrite=True, allowed=bulk.allowed_campaign_ids(team)
+    )
+
+
 def good_rows(count, start=0):
     return [
         (f"Last{n}", f"First{n}", "Spring Renewals", f"2025{n:06d}", f"crm-{n}")
@@ -73,14 +80,7 @@ def test_preview_checks_every_row_and_names_the_problem(campaigns):
         header=("Name", "FirstName", "DiallerCampaignsName", "PhoneNumber1", "UserData"),
     )
     data = data.replace(b"UserData\r\n", b"UserData,Favourite colour\r\n", 1)
-    job = bulk.create_preview(
-        team,
-        campaigns["lead"],
-        "list.csv",
-        data,
-        overwrite=True,
-        allowed=bulk.allowed_campaign_ids(team),
-    )
+    job = preview(team, campaigns["lead"], data)
     rows = {r.line: r for r in ImportRow.objects.filter(job=job)}
     assert rows[2].status == rows[3].status == ImportRow.PENDING
     assert rows[4].status == ImportRow.INVALID and rows[4].message == "Name is required"
@@ -96,14 +96,7 @@ def test_preview_checks_every_row_and_names_the_problem(campaigns):
 def test_a_team_imports_only_into_its_campaigns(campaigns):
     green = campaigns["carol"].team
     data = make_csv(good_rows(1))  # Spring Renewals is Sales: not Green's
-    job = bulk.create_preview(
-        green,
-        campaigns["lead"],
-        "x.csv",
-        data,
-        overwrite=True,
-        allowed=bulk.allowed_campaign_ids(green),
-    )
+    job = preview(green, campaigns["lead"], data)
     row = ImportRow.objects.get(job=job)
     assert row.status == ImportRow.INVALID and "may not import" in row.message
 
@@ -119,9 +112,7 @@ async def test_the_run_imports_pushes_progress_and_summarises(campaigns):
     )
     data = make_csv([*good_rows(30), ("Oops", "", "Spring Renewals", "x", "bad")])
     allowed = await sync_to_async(bulk.allowed_campaign_ids)(team)
-    job = await sync_to_async(bulk.create_preview)(
-        team, lead, "x.csv", data, overwrite=True, allowed=allowed
-    )
+    job = await sync_to_async(preview)(team, lead, data)
     layer = get_channel_layer()
     listener = await layer.new_channel()
     await layer.group_add(bulk.job_group(job.pk), listener)
@@ -155,9 +146,7 @@ async def test_the_run_imports_pushes_progress_and_summarises(campaigns):
 async def test_lcm_down_during_a_run_fails_rows_with_the_reason(campaigns):
     team = campaigns["alice"].team
     allowed = await sync_to_async(bulk.allowed_campaign_ids)(team)
-    job = await sync_to_async(bulk.create_preview)(
-        team, campaigns["lead"], "x.csv", make_csv(good_rows(3)), overwrite=True, allowed=allowed
-    )
+    job = await sync_to_async(preview)(team, campaigns["lead"], make_csv(good_rows(3)))
     await sync_to_async(set_fault)("down")
     await bulk.run_job(job.pk, allowed=allowed, actor="csv:lena")
     rows = await sync_to_async(lambda: list(ImportRow.objects.filter(job=job)))()

@@ -32,14 +32,26 @@ WORDS = {
 }
 OPERATIONS = ["next", "reserved", "skip", "add", "import"]
 ADD_FORM = {
-    "campaign": "Spring Renewals", "first_name": "Fay", "last_name": "Matrix",
-    "mode1_name": "Home", "mode1_number": "2025550188",
+    "campaign": "Spring Renewals",
+    "first_name": "Fay",
+    "last_name": "Matrix",
+    "mode1_name": "Home",
+    "mode1_number": "2025550188",
     "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
-    "callback_start": "2030-01-01T09:00", "callback_end": "2030-02-01T09:00",
-    "call_type": "0", "priority": "0", "status": "0", "request_token": "matrix-1",
+    "callback_start": "2030-01-01T09:00",
+    "callback_end": "2030-02-01T09:00",
+    "call_type": "0",
+    "priority": "0",
+    "status": "0",
+    "request_token": "matrix-1",
 }
-SUBTOPIC = {"next": "GetDownloadContactsForDialing", "reserved": "GetReservedContactOD",
-            "skip": "SkipManualDialContact", "add": "CreateContact", "import": "CreateContact"}
+SUBTOPIC = {
+    "next": "GetDownloadContactsForDialing",
+    "reserved": "GetReservedContactOD",
+    "skip": "SkipManualDialContact",
+    "add": "CreateContact",
+    "import": "CreateContact",
+}
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +69,9 @@ def world(agents, faulty, settings):
     faulty.slow_seconds = 1.5
     faulty.set("pass")
     faulty.received.clear()
-    DiallerCampaign.objects.create(id=538, name="Spring Renewals",
-                                   time_zone="(UTC-05:00) Eastern Time (US and Canada)")
+    DiallerCampaign.objects.create(
+        id=538, name="Spring Renewals", time_zone="(UTC-05:00) Eastern Time (US and Canada)"
+    )
     _, token = ApiToken.issue("matrix")
     return {"alice": agents["alice"], "token": token}
 
@@ -73,14 +86,22 @@ def do(operation: str, world) -> tuple[bool, str]:
     if operation == "import":
         response = Client(HTTP_AUTHORIZATION=f"Bearer {world['token']}").post(
             "/api/dialler/contacts/import?overwriteDuplicates=true",
-            data=json.dumps({"DiallerCampaignsID": 538, "Name": "Matrix", "UserData": "mx-1",
-                             "PhoneNumber1": "2025550199"}),
-            content_type="application/json")
+            data=json.dumps(
+                {
+                    "DiallerCampaignsID": 538,
+                    "Name": "Matrix",
+                    "UserData": "mx-1",
+                    "PhoneNumber1": "2025550199",
+                }
+            ),
+            content_type="application/json",
+        )
         body = response.json()
         return response.status_code == 200, f"{response.status_code} {body.get('message', '')}"
     if operation == "next":
-        result = run(actions.next_contact(alice, campaign_group="Sales Manual Group",
-                                          consent="Both"))
+        result = run(
+            actions.next_contact(alice, campaign_group="Sales Manual Group", consent="Both")
+        )
     elif operation == "reserved":
         result = run(actions.reserved_contact(alice))
     elif operation == "skip":

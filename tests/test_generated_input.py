@@ -20,39 +20,77 @@ from agentdesk.lcmsim import service
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children,
-                                                                      max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=12,
 )
-KEYS = ["channel", "topic", "subtopic", "message", "response", "data", "PhoneNumber",
-        "AccountNumber", "ErrorType", "ErrorMessage", "WS_Error", "RequestFailureReason",
-        "CampaignGroup", "AgentID", "UserID", "OutcomeId", "CampaignGroups", "success"]
+KEYS = [
+    "channel",
+    "topic",
+    "subtopic",
+    "message",
+    "response",
+    "data",
+    "PhoneNumber",
+    "AccountNumber",
+    "ErrorType",
+    "ErrorMessage",
+    "WS_Error",
+    "RequestFailureReason",
+    "CampaignGroup",
+    "AgentID",
+    "UserID",
+    "OutcomeId",
+    "CampaignGroups",
+    "success",
+]
 envelopes = st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), json_values, max_size=6)
 SUBTOPICS = [t.SUBTOPIC for t in m.REQUEST_TYPES] + ["WS_Error", " AddCompliance ", "Nope"]
-MANY = settings(max_examples=1000, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
-SOME = settings(max_examples=300, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+MANY = settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+SOME = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @MANY
-@given(body=envelopes | st.binary(max_size=60).map(lambda b: b),
-       expected=st.sampled_from(SUBTOPICS))
+@given(
+    body=envelopes | st.binary(max_size=60).map(lambda b: b), expected=st.sampled_from(SUBTOPICS)
+)
 def test_answers_parse_or_fail_with_a_typed_error(body, expected):
     for request_type in m.REQUEST_TYPES:
         with contextlib.suppress(LcmError, MessageError):
-            request_type.read_answer(parse_answer(
-                body if isinstance(body, bytes) else json.dumps(body), [expected]))
+            request_type.read_answer(
+                parse_answer(body if isinstance(body, bytes) else json.dumps(body), [expected])
+            )
 
 
 @MANY
-@given(envelope=envelopes, subtopic=st.sampled_from(SUBTOPICS),
-       data=st.dictionaries(st.sampled_from([*KEYS, "Consent", "ReservedContacts",
-                                                    "NumberOfContactsRequired", "Modes",
-                                                    "BussinessFields", "CampaignID"]),
-                            json_values, max_size=8))
+@given(
+    envelope=envelopes,
+    subtopic=st.sampled_from(SUBTOPICS),
+    data=st.dictionaries(
+        st.sampled_from(
+            [
+                *KEYS,
+                "Consent",
+                "ReservedContacts",
+                "NumberOfContactsRequired",
+                "Modes",
+                "BussinessFields",
+                "CampaignID",
+            ]
+        ),
+        json_values,
+        max_size=8,
+    ),
+)
 def test_requests_parse_or_name_the_field(envelope, subtopic, data):
     for candidate in (envelope, {"subtopic": subtopic, "data": data}):
         try:
@@ -66,19 +104,41 @@ def test_requests_parse_or_name_the_field(envelope, subtopic, data):
 
 @pytest.mark.django_db(transaction=True)
 @SOME
-@given(subtopic=st.sampled_from(SUBTOPICS),
-       data=st.dictionaries(st.sampled_from([*KEYS, "Consent", "Modes", "BussinessFields",
-                                                    "CampaignID", "callStartDateTime"]),
-                            json_values, max_size=8))
+@given(
+    subtopic=st.sampled_from(SUBTOPICS),
+    data=st.dictionaries(
+        st.sampled_from(
+            [*KEYS, "Consent", "Modes", "BussinessFields", "CampaignID", "callStartDateTime"]
+        ),
+        json_values,
+        max_size=8,
+    ),
+)
 def test_the_simulator_always_answers_an_envelope(sim_world, subtopic, data):
     answer = service.handle({"channel": "LCM", "subtopic": subtopic, "data": data})
     assert answer["channel"] == "LCM" and "response" in answer["message"]
 
 
 printable = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
-FORM_FIELDS = ["campaign", "first_name", "last_name", "company", "email", "reference", "note",
-               "callback_start", "callback_end", "call_type", "priority", "status",
-               "mode1_name", "mode1_number", "mode1_tz", "mode2_number", "mode3_number"]
+FORM_FIELDS = [
+    "campaign",
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "reference",
+    "note",
+    "callback_start",
+    "callback_end",
+    "call_type",
+    "priority",
+    "status",
+    "mode1_name",
+    "mode1_number",
+    "mode1_tz",
+    "mode2_number",
+    "mode3_number",
+]
 
 
 @MANY
@@ -96,8 +156,12 @@ def test_the_add_contact_form_never_breaks_and_builds_well_formed_xml(values):
 
 
 import_payloads = st.fixed_dictionaries(
-    {}, optional={name: json_values | printable for name in
-                  [*ALL_FIELDS, "DiallerCampaignsID", "DiallerCampaignsName"]})
+    {},
+    optional={
+        name: json_values | printable
+        for name in [*ALL_FIELDS, "DiallerCampaignsID", "DiallerCampaignsName"]
+    },
+)
 
 
 @MANY
@@ -127,7 +191,8 @@ def api_token(sim_world) -> str:
 @given(body=import_payloads.map(json.dumps) | st.binary(max_size=80))
 def test_the_import_api_never_answers_500(api_token, body):
     response = Client(HTTP_AUTHORIZATION=f"Bearer {api_token}").post(
-        "/api/dialler/contacts/import", data=body, content_type="application/json")
+        "/api/dialler/contacts/import", data=body, content_type="application/json"
+    )
     assert response.status_code in (200, 400, 403, 404, 409, 413, 502, 503)
     answer = response.json()
     assert answer["status"] == response.status_code
@@ -135,15 +200,19 @@ def test_the_import_api_never_answers_500(api_token, body):
         assert answer["message"]
 
 
-csv_cells = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
-                                           blacklist_characters="\x00"), max_size=20)
+csv_cells = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+)
 
 
 @MANY
-@given(header=st.lists(st.sampled_from([*ALL_FIELDS, "DiallerCampaignsName", "Junk", ""]),
-                       min_size=1, max_size=8),
-       rows=st.lists(st.lists(csv_cells, max_size=8), max_size=5),
-       separator=st.sampled_from([",", ";", "\t"]))
+@given(
+    header=st.lists(
+        st.sampled_from([*ALL_FIELDS, "DiallerCampaignsName", "Junk", ""]), min_size=1, max_size=8
+    ),
+    rows=st.lists(st.lists(csv_cells, max_size=8), max_size=5),
+    separator=st.sampled_from([",", ";", "\t"]),
+)
 def test_csv_files_are_read_or_refused_with_a_reason(header, rows, separator):
     import csv
     import io

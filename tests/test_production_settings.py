@@ -27,11 +27,19 @@ HTTP_ONLY_WARNINGS = {"security.W004", "security.W008", "security.W012", "securi
 def check_deploy(tmp_path, **env) -> str:
     import os
 
-    full = {k: v for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     full.update(AGENTDESK_DATA_DIR=str(tmp_path), **env)
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
-                            env=full, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+    )
     return result.stdout + result.stderr
 
 
@@ -66,8 +74,10 @@ def test_login_attempts_are_rate_limited(agents, settings):
     settings.LOGIN_FAILURES_ALLOWED = 3
     client = Client()
     for _ in range(3):
-        assert client.post("/accounts/login/", {"username": "alice", "password": "bad"}
-                           ).status_code == 200
+        assert (
+            client.post("/accounts/login/", {"username": "alice", "password": "bad"}).status_code
+            == 200
+        )
     blocked = client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"})
     assert blocked.status_code == 429 and b"Too many failed attempts" in blocked.content
     assert "_auth_user_id" not in client.session
@@ -75,8 +85,12 @@ def test_login_attempts_are_rate_limited(agents, settings):
     other = Client(REMOTE_ADDR="10.9.9.9")
     assert other.post("/accounts/login/", {"username": "ALICE", "password": "x"}).status_code == 429
     # Other people are not locked out by alice's attacker (from another address).
-    assert Client(REMOTE_ADDR="10.1.1.1").post(
-        "/accounts/login/", {"username": "bob", "password": "pw-for-tests-1"}).status_code == 302
+    assert (
+        Client(REMOTE_ADDR="10.1.1.1")
+        .post("/accounts/login/", {"username": "bob", "password": "pw-for-tests-1"})
+        .status_code
+        == 302
+    )
 
 
 def test_a_good_login_clears_earlier_failures(agents, settings):
@@ -84,8 +98,14 @@ def test_a_good_login_clears_earlier_failures(agents, settings):
     client = Client()
     for _ in range(2):
         client.post("/accounts/login/", {"username": "alice", "password": "bad"})
-    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}
-                       ).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}
+        ).status_code
+        == 302
+    )
     for _ in range(2):
-        assert client.post("/accounts/login/", {"username": "alice", "password": "bad"}
-                           ).status_code == 200
+        assert (
+            client.post("/accounts/login/", {"username": "alice", "password": "bad"}).status_code
+            == 200
+        )

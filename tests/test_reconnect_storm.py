@@ -41,9 +41,13 @@ async def connect_all(port: int, cookies: list[str], attempts: int = 60) -> list
             for _ in range(attempts):
                 try:
                     async with websockets.connect(
-                        f"ws://127.0.0.1:{port}/ws/desk/", open_timeout=30,
-                        additional_headers={"Origin": f"http://127.0.0.1:{port}",
-                                            "Cookie": f"sessionid={cookie}"}) as ws:
+                        f"ws://127.0.0.1:{port}/ws/desk/",
+                        open_timeout=30,
+                        additional_headers={
+                            "Origin": f"http://127.0.0.1:{port}",
+                            "Cookie": f"sessionid={cookie}",
+                        },
+                    ) as ws:
                         return await asyncio.wait_for(ws.recv(), 30)
                 except (OSError, websockets.exceptions.WebSocketException, TimeoutError):
                     await asyncio.sleep(0.5)
@@ -58,8 +62,11 @@ def test_five_hundred_pages_reconnect_and_resync(sim_world):
     profiles = []
     for n in range(AGENTS):
         user = users.create(username=f"storm{n}", password="!")
-        profiles.append(AgentProfile.objects.create(
-            user=user, lcm_agent_id=f"storm{n}@x", team=team, campaign_groups=[GROUP]))
+        profiles.append(
+            AgentProfile.objects.create(
+                user=user, lcm_agent_id=f"storm{n}@x", team=team, campaign_groups=[GROUP]
+            )
+        )
     demo.assign_agents({p.lcm_agent_id: [GROUP] for p in profiles})
     for n in range(60):
         add_contact(phone=f"20255{n:05d}")
@@ -70,8 +77,12 @@ def test_five_hundred_pages_reconnect_and_resync(sim_world):
         cookies.append(client.cookies["sessionid"].value)
 
     port = free_port()
-    server = Server(["-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                     "agentdesk.asgi:application"], port, server_env(), "/healthz")
+    server = Server(
+        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentdesk.asgi:application"],
+        port,
+        server_env(),
+        "/healthz",
+    )
     try:
         first = asyncio.run(connect_all(port, cookies))
         assert all("agent-status" in html for html in first)
@@ -79,18 +90,25 @@ def test_five_hundred_pages_reconnect_and_resync(sim_world):
         # 25 agents act through the server before the cut.
         csrf = secrets.token_hex(16)
         for cookie in cookies[:25]:
-            response = httpx.post(f"{server.url}/desk/next", timeout=30,
-                                  data={"campaign_group": GROUP, "consent": "Both"},
-                                  headers={"Cookie": f"sessionid={cookie}; csrftoken={csrf}",
-                                           "X-CSRFToken": csrf, "HX-Request": "true"})
+            response = httpx.post(
+                f"{server.url}/desk/next",
+                timeout=30,
+                data={"campaign_group": GROUP, "consent": "Both"},
+                headers={
+                    "Cookie": f"sessionid={cookie}; csrftoken={csrf}",
+                    "X-CSRFToken": csrf,
+                    "HX-Request": "true",
+                },
+            )
             assert "is on your screen" in response.text
 
         server.stop()  # every connection is cut at once
         # While the pages are away, 25 other agents act from elsewhere.
         with ThreadPoolExecutor(1) as pool:
             for profile in profiles[25:50]:
-                result = pool.submit(asyncio.run, actions.next_contact(
-                    profile, campaign_group=GROUP, consent="Both")).result()
+                result = pool.submit(
+                    asyncio.run, actions.next_contact(profile, campaign_group=GROUP, consent="Both")
+                ).result()
                 assert result.ok
         server.restart()
 

@@ -80,18 +80,18 @@ async def _finish(
     """Apply the result, write the log, publish once. Returns the session as now stored, with
     the published fragments on `session.published_html`."""
 
-    def apply() -> tuple[AgentSession, ActionLog]:
+    def apply() -> AgentSession | None:
         updated = state.release(session, token, **changes)
-        entry = state.write_log(profile, kind, **log_fields)
-        return updated, entry
+        state.write_log(profile, kind, **log_fields)
+        return updated
 
-    updated, entry = await db_async(apply)()
+    updated = await db_async(apply)()
     if updated is None:
         # The lock expired and another action took over; show whatever is stored now.
         log.warning("agent %s: %s finished after its lock expired", profile.lcm_agent_id, kind)
         updated = await db_async(state.session_for)(profile)
         updated.agent = profile
-    updated.published_html = await events.publish(updated, entry)
+    updated.published_html = await events.publish(updated)
     return updated
 
 

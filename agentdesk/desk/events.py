@@ -10,7 +10,7 @@ from channels.layers import get_channel_layer
 from agentdesk.asyncdb import db_async
 
 from .lookups import group_choices, outcome_menu
-from .models import ActionLog, AgentSession
+from .models import AgentSession
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ async def render_for(session: AgentSession) -> str:
     return await db_async(render_live)(session, menu, groups)
 
 
-async def publish(session: AgentSession, entry: ActionLog | None = None) -> str:
+async def publish(session: AgentSession) -> str:
     """Push the agent's fresh fragments to their group and tell their team's monitors; returns
     the fragments so the acting request can answer with the same HTML.
 
