@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "agentdesk.lcmsim",
+    "agentdesk.compliance",
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
@@ -152,6 +154,18 @@ LCM_BREAKER_SECONDS = float(os.environ.get("LCM_BREAKER_SECONDS", "10"))
 # Which call the Reserved button makes: the Non-PEWC GetReservedContactOD or the newer
 # Manual Dial widget call GetReservedManualDialContact.
 LCM_RESERVED_SUBTOPIC = os.environ.get("LCM_RESERVED_SUBTOPIC", "GetReservedContactOD").strip()
+
+# Compliance: freeze the moment calling hours are judged at (an ISO date-time with its offset),
+# for training rooms, drills and tests; empty means the real time. Never set it in production.
+_compliance_clock = os.environ.get("COMPLIANCE_CLOCK", "").strip()
+try:
+    COMPLIANCE_CLOCK = datetime.fromisoformat(_compliance_clock) if _compliance_clock else None
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "COMPLIANCE_CLOCK must be an ISO date-time like 2026-11-23T03:00:00+00:00"
+    ) from exc
+if COMPLIANCE_CLOCK is not None and COMPLIANCE_CLOCK.tzinfo is None:
+    raise ImproperlyConfigured("COMPLIANCE_CLOCK needs a UTC offset, e.g. +00:00")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
