@@ -76,7 +76,8 @@ class CsvRejected(ValueError):
     """The file as a whole cannot be used."""
 
 
-def _expiry(text: str) -> datetime | None:
+def parse_expiry(text: str) -> datetime | None:
+    """An ISO date or date-time (naive: the server's zone); raises ValueError."""
     if not text:
         return None
     moment = date_parser.isoparse(text)
@@ -116,7 +117,7 @@ def _import_row(
     raw = (row.get("PhoneNumber") or "").strip()
     region = (row.get("Region") or "").strip().upper() or default_region or None
     try:
-        expires_at = _expiry((row.get("ExpiresAt") or "").strip())
+        expires_at = parse_expiry((row.get("ExpiresAt") or "").strip())
     except (ValueError, OverflowError):
         result.problems.append((line, _("ExpiresAt is not a date like 2027-01-31")))
         return

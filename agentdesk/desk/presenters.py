@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from agentdesk.compliance import rules
+from agentdesk.compliance.models import PreviewLimit
 from agentdesk.lcm.messages import Contact
 
 EXPIRES_SOON = timedelta(minutes=30)
-CALLING_HOURS = (8, 21)  # local time of the contact, 8:00 to 21:00
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -38,6 +39,28 @@ def _readable(moment: datetime | None, now: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class PreviewCountdown:
+    """The campaign group's preview limit as the card shows it."""
+
+    limit: PreviewLimit
+    seconds_left: int
+    deadline: datetime
+
+    @property
+    def hands_back(self) -> bool:
+        return self.limit.on_expiry == PreviewLimit.HAND_BACK
+
+
+def preview_countdown(
+    limit: PreviewLimit | None, since: datetime, now: datetime
+) -> PreviewCountdown | None:
+    if limit is None:
+        return None
+    deadline = since + timedelta(seconds=limit.seconds)
+    return PreviewCountdown(limit, max(0, int((deadline - now).total_seconds())), deadline)
+
+
+@dataclass(frozen=True)
 class ContactCard:
     contact: Contact
     dial_string: str
@@ -47,6 +70,20 @@ class ContactCard:
     local_time_text: str
     time_zone_label: str
     warnings: tuple[str, ...]
+    verdict: rules.Verdict
+    confirmed_at: datetime | None = None
+    preview: PreviewCountdown | None = None
+
+    @property
+    def dial_enabled(self) -> bool:
+        """The click-to-dial link works: nothing blocks it and any confirmation is given."""
+        if self.verdict.blocked:
+            return False
+        return not self.verdict.needs_confirmation or self.confirmed_at is not None
+
+    @property
+    def must_confirm(self) -> bool:
+        return self.verdict.needs_confirmation and self.confirmed_at is None
 
     @property
     def consent_text(self) -> str:
@@ -58,10 +95,18 @@ class ContactCard:
         return self.contact.consent or "—"
 
 
-def contact_card(data: dict | None, now: datetime | None = None) -> ContactCard | None:
+def contact_card(
+    data: dict | None,
+    now: datetime | None = None,
+    *,
+    confirmed_at: datetime | None = None,
+    preview: PreviewCountdown | None = None,
+) -> ContactCard | None:
+    """The card for a contact on screen, with the compliance verdict (runs a few queries)."""
     if not data:
         return None
     contact = Contact.from_response(data)
+    verdict = rules.evaluate(contact, now=now)  # without `now`: the compliance clock
     now = now or timezone.now()
     warnings = []
     expiry = _aware(contact.expiry)
@@ -74,14 +119,12 @@ def contact_card(data: dict | None, now: datetime | None = None) -> ContactCard 
     tz = contact.lcm_time_zone
     local_time_text = "unknown time zone"
     if tz is not None:
-        local = now.astimezone(ZoneInfo(tz.iana))
+        local = verdict.now.astimezone(ZoneInfo(tz.iana))
         local_time_text = f"{local:%H:%M}, {tz.label}"
-        start, end = CALLING_HOURS
-        if not (start <= local.hour < end):
-            warnings.append(
-                f"It is {local:%H:%M} for this contact: outside calling hours "
-                f"({start}:00 to {end}:00 their time)."
-            )
+    elif verdict.zones:
+        local_time_text = verdict.local_time_text
+    if verdict.outside_window and not verdict.blocked and not verdict.needs_confirmation:
+        warnings.extend(verdict.reasons)  # "warn": shown, dialing stays possible
     dial = contact.dial_string
     return ContactCard(
         contact=contact,
@@ -92,4 +135,7 @@ def contact_card(data: dict | None, now: datetime | None = None) -> ContactCard 
         local_time_text=local_time_text,
         time_zone_label=tz.label if tz else "",
         warnings=tuple(warnings),
+        verdict=verdict,
+        confirmed_at=confirmed_at,
+        preview=preview,
     )

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import compliance_views, views
 
 app_name = "monitor"
 urlpatterns = [
     path("", views.monitor_home, name="home"),
     path("<int:team_id>/", views.team_page, name="team"),
     path("<int:team_id>/export.csv", views.export_csv, name="export"),
+    path("<int:team_id>/dnc/", compliance_views.dnc_upload, name="dnc"),
 ]

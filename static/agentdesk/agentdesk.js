@@ -10,7 +10,10 @@
     };
   }
 
-  var SHORTCUTS = { n: "#btn-next", r: "#btn-reserved", s: "#btn-skip" };
+  var SHORTCUTS = {
+    n: "#btn-next", r: "#btn-reserved", s: "#btn-skip",
+    h: "#btn-hand-back", c: "#btn-confirm-dial"
+  };
 
   function typingIn(target) {
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
@@ -90,6 +93,46 @@
       htmx.swap(document.body, event.detail.serverResponse, { swapStyle: "none" });
     }
   });
+
+  // A confirmed dial outside calling hours: the server logged it, now dial.
+  document.addEventListener("agentdesk:dial", function (event) {
+    var href = event.detail && event.detail.href;
+    if (href && href.indexOf("tel:") === 0) window.location.href = href;
+  });
+
+  // The preview countdown counts from when the card arrived (not the browser's clock, which
+  // may differ from the server's); at zero it asks the server to hand the contact back, or
+  // marks the agent as over the limit (the monitor flags it too).
+  var countdownShown = null, countdownStart = 0, countdownSent = false;
+  function countdown() {
+    var el = document.getElementById("preview-countdown");
+    if (!el) { countdownShown = null; return; }
+    if (el !== countdownShown) {
+      countdownShown = el; countdownStart = performance.now(); countdownSent = false;
+    }
+    var left = Math.max(0, parseInt(el.dataset.secondsLeft, 10) - Math.floor((performance.now() - countdownStart) / 1000));
+    var out = el.querySelector(".countdown");
+    if (out) out.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+    if (left > 0) return;
+    el.classList.add("over");
+    if (!countdownSent) {
+      countdownSent = true;
+      if (el.dataset.action) htmx.ajax("POST", el.dataset.action, { swap: "none", source: el });
+    }
+  }
+  setInterval(countdown, 250);
+  // On the monitor: a row whose agent has run over the preview limit turns red by itself.
+  var loadedAt = performance.now();
+  function monitorLimits() {
+    document.querySelectorAll(".agent-row[data-limit-left]").forEach(function (row) {
+      if (!row.dataset.seenAt) row.dataset.seenAt = String(performance.now());
+      var elapsed = (performance.now() - parseFloat(row.dataset.seenAt || loadedAt)) / 1000;
+      if (elapsed >= parseInt(row.dataset.limitLeft, 10)) row.classList.add("over-limit");
+    });
+  }
+  setInterval(monitorLimits, 1000);
+  document.addEventListener("htmx:afterSettle", countdown);
+  document.addEventListener("htmx:wsAfterMessage", countdown);
 
   // "for 1:23" counters next to the agent's state.
   function tick() {

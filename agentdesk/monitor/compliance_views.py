@@ -1,0 +1,49 @@
+"""Team leads' compliance pages: upload a do-not-call list, release a contact an agent holds."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from agentdesk import phones
+from agentdesk.compliance import dnc
+from agentdesk.compliance.models import DoNotCallEntry
+
+from . import stats
+
+RECENT_ENTRIES = 15
+
+
+def _led_team(user, team_id: int):
+    team = stats.teams_for(user).filter(pk=team_id).first()
+    if team is None:
+        raise Http404(_("No such team among the teams you lead."))
+    return team
+
+
+@login_required
+def dnc_upload(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Upload a CSV of numbers nobody may dial; every readable row is listed at once."""
+    team = _led_team(request.user, team_id)
+    context: dict = {"team": team}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        region = request.POST.get("region", "").strip().upper()
+        if upload is None:
+            context["error"] = _("Choose a CSV file to upload.")
+        elif region and not phones.is_region(region):
+            message = _("Default region %(region)s is not a country code like US or DE.")
+            context["error"] = message % {"region": region}
+        else:
+            try:
+                context["result"] = dnc.import_csv(
+                    upload.read(), added_by=request.user.get_username(), default_region=region
+                )
+            except dnc.CsvRejected as rejected:
+                context["error"] = str(rejected)
+            context["file_name"] = upload.name
+    context["recent"] = DoNotCallEntry.objects.all()[:RECENT_ENTRIES]
+    context["total"] = DoNotCallEntry.objects.count()
+    return render(request, "monitor/dnc_upload.html", context)

@@ -1,0 +1,145 @@
+"""The do-not-call list: its API, the team leads' CSV upload, and what a listed number does on
+the agent page, in Add contact, in the import API and when skipping with DNC."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from agentdesk.compliance.models import DoNotCallEntry
+from agentdesk.dialler.models import ApiToken, DiallerCampaign
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def api():
+    _, raw = ApiToken.issue("crm")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def post_dnc(client, body):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post("/api/dnc", data=data, content_type="application/json")
+
+
+# ----------------------------------------------------------------- API
+
+
+def test_api_lists_a_number_in_canonical_form(api):
+    response = post_dnc(api, {"PhoneNumber": "+1 202-555-0100", "Reason": "asked by phone"})
+    body = response.json()
+    assert response.status_code == 201 == body["status"]
+    assert body["count"] == 1 and body["created"] is True
+    record = body["records"][0]
+    assert record["PhoneNumber"] == "+12025550100"
+    assert record["Reason"] == "asked by phone"
+    assert record["AddedBy"] == "api:crm"
+    entry = DoNotCallEntry.objects.get()
+    assert entry.number == "+12025550100"
+
+    again = post_dnc(api, {"PhoneNumber": "(202) 555-0100", "Region": "us", "Reason": "again"})
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert DoNotCallEntry.objects.get().reason == "again"
+
+
+def test_api_errors_name_the_field(api):
+    missing = post_dnc(api, {"Reason": "x"})
+    assert missing.status_code == 400
+    assert missing.json()["errors"] == [{"field": "PhoneNumber", "message": "is required"}]
+    national = post_dnc(api, {"PhoneNumber": "(202) 555-0100"})
+    assert national.status_code == 400
+    assert national.json()["errors"][0]["field"] == "PhoneNumber"
+    assert "no country code" in national.json()["errors"][0]["message"]
+    region = post_dnc(api, {"PhoneNumber": "2025550100", "Region": "USA"})
+    assert region.json()["errors"][0]["field"] == "Region"
+    expiry = post_dnc(api, {"PhoneNumber": "+12025550100", "ExpiresAt": "soon"})
+    assert expiry.json()["errors"][0]["field"] == "ExpiresAt"
+    reason = post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": 7})
+    assert reason.json()["errors"][0]["field"] == "Reason"
+    assert post_dnc(api, "{not json").status_code == 400
+    assert post_dnc(api, "[1]").status_code == 400
+    assert not DoNotCallEntry.objects.exists()
+
+
+def test_api_needs_a_token():
+    response = post_dnc(Client(), {"PhoneNumber": "+12025550100"})
+    assert response.status_code == 401 and response.json()["status"] == 401
+    bad = Client(HTTP_AUTHORIZATION="Bearer nope")
+    assert post_dnc(bad, {"PhoneNumber": "+12025550100"}).status_code == 401
+    assert not DoNotCallEntry.objects.exists()
+
+
+def test_api_reads_and_deletes_by_any_spelling(api):
+    post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": "x"})
+    found = api.get("/api/dnc/+12025550100")
+    assert found.status_code == 200 and found.json()["records"][0]["PhoneNumber"] == "+12025550100"
+    assert found.json()["active"] is True
+    deleted = api.delete("/api/dnc/(202)%20555-0100?Region=US")
+    assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+    assert not DoNotCallEntry.objects.exists()
+    gone = api.delete("/api/dnc/+12025550100")
+    assert (
+        gone.status_code == 404
+        and "+12025550100 is not on the do-not-call list" in (gone.json()["message"])
+    )
+    unreadable = api.delete("/api/dnc/12")
+    assert unreadable.status_code == 400 and unreadable.json()["errors"][0]["field"] == "number"
+
+
+def test_a_campaign_limited_token_may_list_but_not_unlist():
+    token, raw = ApiToken.issue("one campaign")
+    token.campaigns.add(DiallerCampaign.objects.create(name="Spring Renewals", time_zone=""))
+    limited = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert post_dnc(limited, {"PhoneNumber": "+12025550100"}).status_code == 201
+    assert limited.delete("/api/dnc/+12025550100").status_code == 403
+    assert DoNotCallEntry.objects.exists()
+
+
+# ----------------------------------------------------------------- team leads' upload
+
+
+def test_team_lead_uploads_a_dnc_csv(agents, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    team = agents["alice"].team
+    client.force_login(agents["lead"])
+    page = client.get(f"/monitor/{team.pk}/")
+    assert f"/monitor/{team.pk}/dnc/" in page.content.decode()
+    data = b"PhoneNumber;Reason\n(202) 555-0100;complaint\n+49 30 1234567;Widerspruch\nabc;x\n"
+    response = client.post(
+        f"/monitor/{team.pk}/dnc/",
+        {"file": SimpleUploadedFile("dnc.csv", data, "text/csv"), "region": "US"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "2 numbers listed, 0 already listed (updated), 1 rows not read." in html
+    assert "is not a phone number" in html and ">4<" in html  # line 4 named
+    assert set(DoNotCallEntry.objects.values_list("number", "added_by")) == {
+        ("+12025550100", "lena"),
+        ("+49301234567", "lena"),
+    }
+
+
+def test_only_leads_of_the_team_upload(agents, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(agents["alice"].user)
+    team = agents["alice"].team
+    upload = SimpleUploadedFile("dnc.csv", b"PhoneNumber\n+12025550100\n", "text/csv")
+    assert client.post(f"/monitor/{team.pk}/dnc/", {"file": upload}).status_code == 404
+    assert not DoNotCallEntry.objects.exists()
+
+
+def test_upload_of_a_wrong_file_says_why(agents, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(agents["lead"])
+    team = agents["alice"].team
+    upload = SimpleUploadedFile("dnc.csv", b"Number\n+12025550100\n", "text/csv")
+    response = client.post(f"/monitor/{team.pk}/dnc/", {"file": upload})
+    assert "needs a PhoneNumber column" in response.content.decode()
+    bad_region = SimpleUploadedFile("dnc.csv", b"PhoneNumber\n2025550100\n", "text/csv")
+    response = client.post(f"/monitor/{team.pk}/dnc/", {"file": bad_region, "region": "ZZ"})
+    assert "ZZ is not a country code" in response.content.decode()
+    assert not DoNotCallEntry.objects.exists()
