@@ -2,7 +2,11 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from agentdesk.desk.presenters import contact_card
+
+pytestmark = pytest.mark.django_db  # the card asks the compliance rules (policy, DNC list)
 
 NOON_NEW_YORK = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 12:00 in New York
 
@@ -48,7 +52,8 @@ def test_outside_calling_hours_in_the_contacts_own_zone():
     late = datetime(2026, 11, 23, 3, 30, tzinfo=UTC)  # 22:30 in New York
     warnings = card(now=late).warnings
     assert warnings == (
-        "It is 22:30 for this contact: outside calling hours (8:00 to 21:00 their time).",
+        "It is Sun 22:30 America/New_York for this contact: outside calling hours "
+        "(08:00–21:00 their time).",
     )
     # The same moment is 19:30 in Los Angeles: fine.
     assert card(now=late, TimeZone="(UTC-08:00) Pacific Time (US and Canada)").warnings == ()

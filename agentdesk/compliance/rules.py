@@ -214,3 +214,14 @@ def evaluate(contact: Contact, *, now: datetime | None = None) -> Verdict:
         evidence=evidence,
         hand_back_outcome=policy.dnc_outcome if listed else policy.hand_back_outcome,
     )
+
+
+def list_contact(contact: Contact, *, reason: str, added_by: str) -> DoNotCallEntry | None:
+    """Put the contact's number on the do-not-call list (a DNC outcome); None when the number
+    cannot be read (then there is nothing to list)."""
+    try:
+        phone = read_number(contact, policy_for(contact.campaign_id))
+    except phones.PhoneError:
+        return None
+    entry, _created = dnc.add(phone.e164, reason=reason, added_by=added_by)
+    return entry

@@ -8,12 +8,16 @@ Every action: check the input, take the agent's action lock, call LCM, then appl
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
+from agentdesk.compliance import consent, rules
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmTimeout
@@ -22,6 +26,7 @@ from . import events, state
 from .forms import AddContactForm
 from .lookups import group_choices, outcome_menu
 from .models import ActionLog, AgentProfile, AgentSession
+from .presenters import tel_href
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,7 @@ class Result:
     session: AgentSession | None = None
     form: AddContactForm | None = None
     lcm_key: str = ""
+    dial_href: str = ""  # a confirmed dial: the tel: link the acting page opens
 
 
 # ------------------------------------------------------------------------ helpers
@@ -219,17 +225,57 @@ def _group(choices: dict) -> dict:
     )
 
 
+@dataclass
+class _Close:
+    """How to close the contact on screen: the outcome, and what the log and the agent read."""
+
+    outcome_id: Any
+    result_text: str = ""  # "{outcome}" is replaced by the outcome's ID and name
+    message: str = ""
+    notice: str = ""
+
+
+@dataclass
+class _Refusal:
+    message: str
+    level: str = "warning"
+
+
+Decide = Callable[[AgentSession, m.Contact], Awaitable["_Close | _Refusal"]]
+
+
 async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
     """Skip: close the contact on screen with an outcome and go back to idle."""
     menu = await outcome_menu()
     if menu.error:
         return Result(False, menu.error, "error")
     try:
-        outcome = menu.ids.get(int(outcome_id))
+        known = int(outcome_id) in menu.ids
     except (TypeError, ValueError):
-        outcome = None
-    if outcome is None:
+        known = False
+    if not known:
         return Result(False, "Pick an outcome from the list before skipping.", "error")
+
+    async def chosen(session: AgentSession, contact: m.Contact) -> _Close:
+        return _Close(outcome_id, "Skipped with {name}", "Skipped with outcome {outcome}.")
+
+    return await _close_contact(profile, ActionLog.SKIP, chosen)
+
+
+def is_dnc_outcome(outcome: m.Outcome) -> bool:
+    """LCM's telephony outcome "DNC": the person asked not to be called again."""
+    return outcome.kind == "telephony" and outcome.name.strip().upper() == "DNC"
+
+
+async def _close_contact(
+    profile: AgentProfile, kind: str, decide: Decide, *, actor: str = ""
+) -> Result:
+    """Close the contact on screen in LCM (SkipManualDialContact) with the outcome `decide`
+    picks once the agent's lock is held, and go back to idle. Skip, hand back and a team
+    lead's release all come through here."""
+    menu = await outcome_menu()
+    if menu.error:
+        return Result(False, menu.error, "error")
     session, token, refused = await _acquire(profile)
     if refused:
         return refused
@@ -237,6 +283,31 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
         session = await _give_back(session, token)
         return Result(False, "There is no contact on your screen to skip.", "warning", session)
     contact = m.Contact.from_response(session.contact)
+    decision = await decide(session, contact)
+    if isinstance(decision, _Refusal):
+        session = await _give_back(session, token)
+        return Result(False, decision.message, decision.level, session)
+    try:
+        outcome = menu.ids.get(int(decision.outcome_id))
+    except (TypeError, ValueError):
+        outcome = None
+    if outcome is None:
+        session = await _give_back(session, token)
+        if kind == ActionLog.SKIP:
+            return Result(False, "Pick an outcome from the list before skipping.", "error", session)
+        message = (
+            f"Outcome {decision.outcome_id} is not one of LCM's outcomes: ask an administrator "
+            "to correct the compliance settings. Skip with an outcome instead."
+        )
+        return Result(False, message, "error", session)
+    if is_dnc_outcome(outcome):
+        # The opt-out is honoured at once, whatever LCM answers next.
+        who = actor or profile.lcm_agent_id
+        await db_async(rules.list_contact)(
+            contact,
+            reason=f"Outcome {outcome.id} {outcome.name} chosen by {who}",
+            added_by=actor or f"agent:{profile.lcm_agent_id}",
+        )
     request = m.SkipManualDialContact(
         outcome.id, profile.lcm_agent_id, contact.account_number, contact.phone_number
     )
@@ -246,7 +317,9 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
         "outcome_name": outcome.name[:100],
         **_contact_fields(contact),
         "campaign_group": (groups.group_of(contact.campaign_id) or session.campaign_group)[:100],
+        "actor": actor[:150],
     }
+    named = f"{outcome.id} {outcome.name}"
     try:
         exchange = await get_client().call(request)
         if not exchange.answer.success:
@@ -257,7 +330,7 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
             profile,
             session,
             token,
-            ActionLog.SKIP,
+            kind,
             {
                 **_log_fields(exchange=failure.exchange),
                 **outcome_fields,
@@ -274,7 +347,7 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
             profile,
             session,
             token,
-            ActionLog.SKIP,
+            kind,
             {**_log_fields(error), **outcome_fields},
             last_error=error.describe()[:500],
         )
@@ -283,18 +356,23 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
         profile,
         session,
         token,
-        ActionLog.SKIP,
+        kind,
         {
             **_log_fields(exchange=exchange),
             **outcome_fields,
-            "result": f"Skipped with {outcome.name}"[:300],
+            "result": _fill(decision.result_text, named, outcome.name)[:300],
         },
         state=AgentSession.IDLE,
         contact=None,
-        notice="",
+        notice=_fill(decision.notice, named, outcome.name)[:300],
         last_error="",
     )
-    return Result(True, f"Skipped with outcome {outcome.id} {outcome.name}.", "success", session)
+    return Result(True, _fill(decision.message, named, outcome.name), "success", session)
+
+
+def _fill(text: str, outcome: str, name: str) -> str:
+    # replace(), not format(): the texts carry people's names, which may contain braces.
+    return text.replace("{outcome}", outcome).replace("{name}", name)
 
 
 class _NotConfirmed(Exception):
@@ -306,7 +384,7 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
     """Add Contact: CreateContact from the form; a failure keeps everything the agent typed."""
     groups = await group_choices(profile)
     form = AddContactForm(data, campaigns=groups.campaigns)
-    if not form.is_valid():
+    if not await db_async(form.is_valid)():  # checks the do-not-call list and consent rules
         return Result(False, "Check the highlighted fields.", "error", form=form)
     token = form.cleaned_data.get("request_token") or ""
     already = await db_async(state.used_request_token)(profile, token)
@@ -347,6 +425,15 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
         )
         return Result(False, message, "error", form=form)
     lcm_key = exchange.answer.lcm_key
+    evidence = form.cleaned_data.get("consent_evidence")
+    if evidence is not None:
+        await db_async(consent.record)(
+            evidence,
+            number=form.first_number(),
+            campaign=request.campaign_id,
+            lcm_key=lcm_key,
+            recorded_by=f"agent:{profile.lcm_agent_id}",
+        )
     session = await _finish(
         profile,
         session,
@@ -390,7 +477,160 @@ async def select(profile: AgentProfile, *, campaign_group: str, consent: str) ->
     return Result(True, "", "info", session)
 
 
-ACTIONS = {"next", "reserved", "skip", "add", "select"}
+# ------------------------------------------------------------------------ compliance
+
+
+def _reasons(verdict: rules.Verdict) -> str:
+    return " ".join(verdict.reasons)
+
+
+async def hand_back(profile: AgentProfile) -> Result:
+    """Hand back the contact on screen that may not be dialled now, with the campaign policy's
+    outcome (the do-not-call outcome for a listed number)."""
+
+    async def decide(session: AgentSession, contact: m.Contact) -> _Close | _Refusal:
+        verdict = await db_async(rules.evaluate)(contact)
+        if not (verdict.blocked or verdict.needs_confirmation or verdict.outside_window):
+            return _Refusal(
+                _("Nothing stops you dialing this contact; skip it with an outcome instead.")
+            )
+        why = "do-not-call" if verdict.dnc else "outside calling hours"
+        if verdict.consent_missing:
+            why = "no consent evidence"
+        elif verdict.unreadable:
+            why = "unreadable number"
+        return _Close(
+            verdict.hand_back_outcome,
+            f"Handed back ({why}) with {{outcome}}",
+            _("Handed back with outcome {outcome}."),
+        )
+
+    return await _close_contact(profile, ActionLog.HAND_BACK, decide)
+
+
+async def confirm_dial(profile: AgentProfile) -> Result:
+    """Confirm dialing the contact on screen outside its calling hours: logged with who, when,
+    the contact and their local time; the answer carries the number to dial."""
+    session, token, refused = await _acquire(profile)
+    if refused:
+        return refused
+    if session.state != AgentSession.PREVIEWING or not session.contact:
+        session = await _give_back(session, token)
+        return Result(False, _("There is no contact on your screen to dial."), "warning", session)
+    contact = m.Contact.from_response(session.contact)
+    verdict = await db_async(rules.evaluate)(contact)
+    if verdict.blocked:
+        session = await _give_back(session, token)
+        message = _("This contact may not be dialled: %(why)s") % {"why": _reasons(verdict)}
+        return Result(False, message, "error", session)
+    href = tel_href(contact.dial_string)
+    if not verdict.needs_confirmation:
+        session = await _give_back(session, token)
+        return Result(True, _("No confirmation needed: dial."), "info", session, dial_href=href)
+    if await db_async(state.dial_confirmed_at)(session) is not None:
+        session = await _give_back(session, token)
+        return Result(True, _("Already confirmed: dial."), "info", session, dial_href=href)
+    groups = await group_choices(profile)
+    session = await _finish(
+        profile,
+        session,
+        token,
+        ActionLog.CONFIRM_DIAL,
+        {
+            **_contact_fields(contact),
+            "campaign_group": (groups.group_of(contact.campaign_id) or session.campaign_group)[
+                :100
+            ],
+            "result": (
+                f"Dial outside calling hours ({verdict.window_text}) confirmed; "
+                f"their time {verdict.local_time_text}"
+            )[:300],
+        },
+    )
+    message = _("Confirmed and logged. Dialing %(number)s.") % {"number": contact.dial_string}
+    return Result(True, message, "success", session, dial_href=href)
+
+
+def _preview_state(profile: AgentProfile):
+    session = state.session_for(profile)
+    return session, rules.preview_limit_for(session.campaign_group)
+
+
+# The agent's page asks when its countdown ends; the server's clock has the last word, with
+# this much tolerance for the page's timer and the request's travel.
+PREVIEW_TOLERANCE_SECONDS = 3
+
+
+async def preview_expired(profile: AgentProfile) -> Result:
+    """The preview limit of the contact on screen ran out: hand it back, or flag the agent."""
+    session, limit = await db_async(_preview_state)(profile)
+    if limit is None or session.state != AgentSession.PREVIEWING:
+        return Result(False, _("No preview limit applies to your screen."), "info", session)
+    elapsed = (timezone.now() - session.state_since).total_seconds()
+    if elapsed + PREVIEW_TOLERANCE_SECONDS < limit.seconds:
+        left = int(limit.seconds - elapsed)
+        message = _("The preview time has not run out yet (%(left)d s left).") % {"left": left}
+        return Result(False, message, "info", session)
+    if limit.on_expiry == limit.HAND_BACK:
+        expected_key = (session.contact or {}).get("AccountNumber")
+
+        async def decide(current: AgentSession, contact: m.Contact) -> _Close | _Refusal:
+            if contact.account_number != expected_key:
+                return _Refusal(_("The contact on your screen changed; nothing handed back."))
+            return _Close(
+                limit.hand_back_outcome,
+                f"Preview time ({limit.seconds} s) ran out: handed back with {{outcome}}",
+                _("The preview time ran out: handed back with outcome {outcome}."),
+            )
+
+        return await _close_contact(profile, ActionLog.HAND_BACK, decide)
+    return await _flag_preview_over(profile, limit.seconds)
+
+
+async def _flag_preview_over(profile: AgentProfile, seconds: int) -> Result:
+    session, token, refused = await _acquire(profile)
+    if refused:
+        return refused
+    if session.state != AgentSession.PREVIEWING or not session.contact:
+        session = await _give_back(session, token)
+        return Result(False, _("There is no contact on your screen."), "info", session)
+    if await db_async(state.preview_over_logged)(session):
+        session = await _give_back(session, token)
+        return Result(True, "", "info", session)
+    contact = m.Contact.from_response(session.contact)
+    session = await _finish(
+        profile,
+        session,
+        token,
+        ActionLog.PREVIEW_OVER,
+        {
+            **_contact_fields(contact),
+            "campaign_group": session.campaign_group[:100],
+            "result": f"Preview limit of {seconds} s ran out; team lead alerted",
+        },
+    )
+    message = _("The preview time ran out: your team lead has been alerted. Dial or skip now.")
+    return Result(True, message, "warning", session)
+
+
+async def release_contact(lead_name: str, profile: AgentProfile, *, outcome_id: Any) -> Result:
+    """A team lead closes the contact an agent holds (the agent went home with it on screen),
+    under the agent's LCM ID, with an outcome; logged with the lead's name."""
+
+    async def chosen(session: AgentSession, contact: m.Contact) -> _Close:
+        return _Close(
+            outcome_id,
+            f"Released by {lead_name} with {{outcome}}",
+            _("Released %(agent)s's contact with outcome {outcome}.")
+            % {"agent": profile.display_name},
+            _("Your team lead %(lead)s released your contact with outcome {outcome}.")
+            % {"lead": lead_name},
+        )
+
+    return await _close_contact(profile, ActionLog.RELEASE, chosen, actor=lead_name)
+
+
+ACTIONS = {"next", "reserved", "skip", "add", "select", "hand_back", "confirm_dial"}
 
 
 async def dispatch(profile: AgentProfile, action: str, params: dict[str, Any]) -> Result:
@@ -407,6 +647,10 @@ async def dispatch(profile: AgentProfile, action: str, params: dict[str, Any]) -
         return await skip_contact(profile, outcome_id=params.get("outcome"))
     if action == "add":
         return await add_contact(profile, params)
+    if action == "hand_back":
+        return await hand_back(profile)
+    if action == "confirm_dial":
+        return await confirm_dial(profile)
     if action == "select":
         return await select(
             profile,

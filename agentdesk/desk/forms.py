@@ -8,9 +8,13 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from agentdesk import phones
+from agentdesk.compliance import consent, dnc
+from agentdesk.compliance.models import ConsentEvidence
 from agentdesk.lcm import messages as m
-from agentdesk.lcm.timezones import TIME_ZONES
+from agentdesk.lcm.timezones import TIME_ZONES, find_time_zone
 from agentdesk.lcm.xmlfields import ContactMode
 
 MODE_NAMES = ["Home", "Mobile", "Work", "Other"]
@@ -57,6 +61,26 @@ class AddContactForm(forms.Form):
     call_type = forms.ChoiceField(label="Call type", choices=CALL_TYPE_CHOICES, initial="0")
     priority = forms.IntegerField(min_value=0, max_value=99, initial=0)
     status = forms.TypedChoiceField(choices=STATUS_CHOICES, coerce=int, initial=4)
+    consent_given_by = forms.CharField(
+        label=_("Consent given by"), max_length=consent.MAX_GIVEN_BY, required=False
+    )
+    consent_given_at = forms.DateTimeField(
+        label=_("Consent given at"),
+        required=False,
+        input_formats=[DATETIME_INPUT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
+    )
+    consent_channel = forms.ChoiceField(
+        label=_("Consent channel"),
+        required=False,
+        choices=[("", "—"), *ConsentEvidence.CHANNELS],
+    )
+    consent_wording = forms.CharField(
+        label=_("Wording agreed to"),
+        max_length=consent.MAX_WORDING,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, campaigns: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -123,11 +147,69 @@ class AddContactForm(forms.Form):
             self.add_error(
                 "callback_end", "Must be in the future, or the contact can never be called."
             )
+        self._check_do_not_call(data)
+        self._check_consent(data)
         return data
+
+    def _check_do_not_call(self, data: dict) -> None:
+        """Refuse a number on the do-not-call list, naming it (read in its time zone's country)."""
+        for row in range(1, MODE_ROWS + 1):
+            raw = (data.get(f"mode{row}_number") or "").strip()
+            if not raw or f"mode{row}_number" in self.errors:
+                continue
+            zone = find_time_zone(data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE)
+            phone = phones.try_parse(raw, phones.region_for_time_zone(zone.iana if zone else None))
+            if phone is not None and dnc.listed([phone.e164]):
+                self.add_error(
+                    f"mode{row}_number",
+                    _("%(number)s is on the do-not-call list: it cannot be added.")
+                    % {"number": phone.e164},
+                )
+
+    def _check_consent(self, data: dict) -> None:
+        """Consent evidence is all four parts or none; a consent-only campaign needs it."""
+        try:
+            data["consent_evidence"] = consent.read_evidence(
+                data.get("consent_given_by"),
+                data.get("consent_given_at"),
+                data.get("consent_channel"),
+                data.get("consent_wording"),
+            )
+        except consent.EvidenceError as error:
+            data["consent_evidence"] = None
+            for part, message in error.problems:
+                self.add_error(f"consent_{part}", message)
+            return
+        campaign = data.get("campaign")
+        if campaign and data["consent_evidence"] is None and consent.required_for(campaign):
+            self.add_error(
+                "consent_given_by",
+                _(
+                    "%(campaign)s calls only contacts with consent: give who agreed, when, "
+                    "through which channel and the wording."
+                )
+                % {"campaign": campaign},
+            )
+
+    def consent_fields(self) -> list[forms.BoundField]:
+        return [self[f"consent_{part}"] for part in ("given_by", "given_at", "channel", "wording")]
+
+    def first_number(self) -> str:
+        """The first number in E.164 (what consent evidence is filed under), or as typed."""
+        modes = self.cleaned_data["modes"]
+        if not modes:
+            return ""
+        zone = find_time_zone(modes[0].time_zone)
+        phone = phones.try_parse(
+            modes[0].number, phones.region_for_time_zone(zone.iana if zone else None)
+        )
+        return phone.e164 if phone else modes[0].number
 
     def to_request(self, agent_id: str) -> m.CreateContact:
         data = self.cleaned_data
         business = {name: data.get(name) or "" for name in BUSINESS_FIELDS if data.get(name)}
+        if data.get("consent_evidence") is not None:
+            business["consent"] = "true"  # LCM's consent flag, for its consent filter
         return m.CreateContact(
             campaign_id=data["campaign"],
             call_start=timezone.localtime(data["callback_start"]).replace(tzinfo=None),

@@ -72,12 +72,22 @@ class ActionLog(models.Model):
     RESERVED = "reserved"
     SKIP = "skip"
     ADD = "add"
+    CONFIRM_DIAL = "confirm_dial"
+    HAND_BACK = "hand_back"
+    PREVIEW_OVER = "preview_over"
+    RELEASE = "release"
     KINDS = [
         (NEXT, "Next contact"),
         (RESERVED, "Reserved contact"),
         (SKIP, "Skip"),
         (ADD, "Add contact"),
+        (CONFIRM_DIAL, "Dial outside hours confirmed"),
+        (HAND_BACK, "Hand back"),
+        (PREVIEW_OVER, "Preview time ran out"),
+        (RELEASE, "Released by team lead"),
     ]
+    # Kinds that close the contact on screen in LCM (a Skip as far as LCM is concerned).
+    CLOSING_KINDS = (SKIP, HAND_BACK, RELEASE)
 
     agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="actions")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
@@ -97,6 +107,9 @@ class ActionLog(models.Model):
     error = models.CharField(max_length=500, blank=True)
     error_kind = models.CharField(max_length=20, blank=True)
     request_token = models.CharField(max_length=40, blank=True)
+    actor = models.CharField(
+        max_length=150, blank=True, help_text="Who acted when not the agent (a team lead)"
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -38,6 +38,10 @@ def _readable(moment: datetime | None, now: datetime) -> str:
     return f"{text} ({'in ' + span if delta.total_seconds() >= 0 else span + ' ago'})"
 
 
+def tel_href(dial_string: str) -> str:
+    return "tel:" + re.sub(r"[^0-9+*#]", "", dial_string)
+
+
 @dataclass(frozen=True)
 class PreviewCountdown:
     """The campaign group's preview limit as the card shows it."""
@@ -129,7 +133,7 @@ def contact_card(
     return ContactCard(
         contact=contact,
         dial_string=dial,
-        tel_href="tel:" + re.sub(r"[^0-9+*#]", "", dial),
+        tel_href=tel_href(dial),
         expiry_text=_readable(expiry, now),
         callback_text=_readable(_aware(contact.callback), now),
         local_time_text=local_time_text,

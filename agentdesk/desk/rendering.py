@@ -4,12 +4,15 @@ the socket pushes (there as hx-swap-oob fragments)."""
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.utils import timezone
+
+from agentdesk.compliance import rules
 
 from . import state
 from .forms import AddContactForm
 from .lookups import GroupChoices, OutcomeMenu
 from .models import AgentSession
-from .presenters import contact_card
+from .presenters import contact_card, preview_countdown
 
 LIVE_FRAGMENTS = (
     "desk/_status.html",
@@ -22,10 +25,22 @@ LIVE_FRAGMENTS = (
 def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> dict:
     """Everything the live fragments need (runs queries: call from sync code)."""
     profile = session.agent
+    card = None
+    hand_back = None
+    if session.contact:
+        limit = rules.preview_limit_for(session.campaign_group)
+        card = contact_card(
+            session.contact,
+            confirmed_at=state.dial_confirmed_at(session),
+            preview=preview_countdown(limit, session.state_since, timezone.now()),
+        )
+        if card is not None and card.verdict.hand_back_outcome is not None:
+            hand_back = menu.ids.get(card.verdict.hand_back_outcome)
     return {
         "session": session,
         "profile": profile,
-        "card": contact_card(session.contact),
+        "card": card,
+        "hand_back_outcome": hand_back,
         "menu": menu,
         "groups": groups,
         "consent_choices": AgentSession.CONSENT_CHOICES,

@@ -85,3 +85,23 @@ def set_connections(profile: AgentProfile, delta: int) -> AgentSession | None:
     sessions.update(connections=F("connections") + delta)
     sessions.filter(connections__lt=0).update(connections=0)
     return sessions.select_related("agent__user", "agent__team").first()
+
+
+def _since_on_screen(session: AgentSession):
+    contact = session.contact or {}
+    key = str(contact.get("AccountNumber", ""))
+    return ActionLog.objects.filter(
+        agent_id=session.agent_id, lcm_key=key[:80], at__gte=session.state_since, ok=True
+    )
+
+
+def dial_confirmed_at(session: AgentSession):
+    """When the agent confirmed dialing the contact on screen outside calling hours, if so."""
+    if session.state != AgentSession.PREVIEWING or not session.contact:
+        return None
+    entry = _since_on_screen(session).filter(kind=ActionLog.CONFIRM_DIAL).order_by("at").first()
+    return entry.at if entry else None
+
+
+def preview_over_logged(session: AgentSession) -> bool:
+    return _since_on_screen(session).filter(kind=ActionLog.PREVIEW_OVER).exists()

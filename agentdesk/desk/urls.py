@@ -10,4 +10,7 @@ urlpatterns = [
     path("desk/skip", views.skip_contact, name="skip"),
     path("desk/add", views.add_contact, name="add"),
     path("desk/select", views.select, name="select"),
+    path("desk/confirm-dial", views.confirm_dial, name="confirm_dial"),
+    path("desk/hand-back", views.hand_back, name="hand_back"),
+    path("desk/preview-expired", views.preview_expired, name="preview_expired"),
 ]

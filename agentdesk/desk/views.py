@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
@@ -138,3 +139,29 @@ async def add_contact(request: HttpRequest) -> HttpResponse:
 async def select(request: HttpRequest) -> HttpResponse:
     result = await actions.select(request.agent_profile, **_choices(request))
     return await _answer(request, result)
+
+
+def _with_dial(response: HttpResponse, result: actions.Result) -> HttpResponse:
+    """A confirmed dial: tell the acting page (only it) to open the tel: link."""
+    if result.dial_href:
+        response["HX-Trigger"] = json.dumps({"agentdesk:dial": {"href": result.dial_href}})
+    return response
+
+
+@require_POST
+@agent_required
+async def confirm_dial(request: HttpRequest) -> HttpResponse:
+    result = await actions.confirm_dial(request.agent_profile)
+    return _with_dial(await _answer(request, result), result)
+
+
+@require_POST
+@agent_required
+async def hand_back(request: HttpRequest) -> HttpResponse:
+    return await _answer(request, await actions.hand_back(request.agent_profile))
+
+
+@require_POST
+@agent_required
+async def preview_expired(request: HttpRequest) -> HttpResponse:
+    return await _answer(request, await actions.preview_expired(request.agent_profile))

@@ -6,10 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from agentdesk import phones
+from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.compliance import dnc
 from agentdesk.compliance.models import DoNotCallEntry
+from agentdesk.desk import actions
+from agentdesk.desk.models import AgentProfile
+from agentdesk.desk.rendering import render_banner
 
 from . import stats
 
@@ -47,3 +52,28 @@ def dnc_upload(request: HttpRequest, team_id: int) -> HttpResponse:
     context["recent"] = DoNotCallEntry.objects.all()[:RECENT_ENTRIES]
     context["total"] = DoNotCallEntry.objects.count()
     return render(request, "monitor/dnc_upload.html", context)
+
+
+def _agent_of_led_team(user, team_id: int, agent_id: int) -> AgentProfile | None:
+    team = stats.teams_for(user).filter(pk=team_id).first()
+    if team is None:
+        return None
+    agents = AgentProfile.objects.select_related("user", "team")
+    return agents.filter(pk=agent_id, team=team).first()
+
+
+@require_POST
+async def release_contact(request: HttpRequest, team_id: int, agent_id: int) -> HttpResponse:
+    """A team lead closes the contact an agent holds, with an outcome; the agent's pages and
+    the monitors update live."""
+    user = await request.auser()
+    await release_request_connection()
+    if not user.is_authenticated:
+        return HttpResponse(status=401)
+    profile = await db_async(_agent_of_led_team)(user, team_id, agent_id)
+    if profile is None:
+        raise Http404(_("No such agent in the teams you lead."))
+    result = await actions.release_contact(
+        user.get_username(), profile, outcome_id=request.POST.get("outcome")
+    )
+    return HttpResponse(render_banner(result.message, "success" if result.ok else result.level))

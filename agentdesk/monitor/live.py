@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 
 from agentdesk.asyncdb import db_async
-from agentdesk.desk.lookups import queue_depths
+from agentdesk.desk.lookups import OutcomeMenu, outcome_menu, queue_depths
 from agentdesk.desk.models import Team
 from agentdesk.lcm.client import breaker_state
 
@@ -19,10 +19,13 @@ FRAGMENTS = (
 )
 
 
-def monitor_context(team: Team, open_counts: dict[str, int | None]) -> dict:
+def monitor_context(
+    team: Team, open_counts: dict[str, int | None], menu: OutcomeMenu | None = None
+) -> dict:
     rows = stats.agent_rows(team)
     return {
         "team": team,
+        "menu": menu,
         "lcm": breaker_state(),
         "rows": rows,
         "queues": stats.queue_rows(team, rows, open_counts),
@@ -30,22 +33,33 @@ def monitor_context(team: Team, open_counts: dict[str, int | None]) -> dict:
     }
 
 
-def render_fragments(team: Team, open_counts: dict[str, int | None], *, oob: bool = True) -> str:
-    context = {**monitor_context(team, open_counts), "oob": oob}
+def render_fragments(
+    team: Team,
+    open_counts: dict[str, int | None],
+    *,
+    oob: bool = True,
+    menu: OutcomeMenu | None = None,
+) -> str:
+    context = {**monitor_context(team, open_counts, menu), "oob": oob}
     return "\n".join(render_to_string(name, context) for name in FRAGMENTS)
 
 
 async def team_context(team: Team) -> dict:
     names = await db_async(stats.team_queue_names)(team)
     depths = await queue_depths(names)
-    return await db_async(monitor_context)(team, depths)
+    return await db_async(monitor_context)(team, depths, await outcome_menu())
 
 
-def render_changes(team: Team, agent_ids: set[int], open_counts: dict[str, int | None]) -> str:
+def render_changes(
+    team: Team,
+    agent_ids: set[int],
+    open_counts: dict[str, int | None],
+    menu: OutcomeMenu | None = None,
+) -> str:
     """What changed for the monitors: the rows of `agent_ids`, the queues and the feed."""
     changed = stats.agent_rows(team, only=agent_ids) if agent_ids else []
     presence = stats.presence_rows(team)
-    context = {"team": team, "oob": True}
+    context = {"team": team, "oob": True, "menu": menu}
     parts = [
         render_to_string("monitor/_agent_row.html", {**context, "row": row}) for row in changed
     ]
@@ -66,7 +80,7 @@ async def render_team_changes(team_id: int, agent_ids: set[int]) -> str | None:
         return None
     names = await db_async(stats.team_queue_names)(team)
     depths = await queue_depths(names)
-    return await db_async(render_changes)(team, agent_ids, depths)
+    return await db_async(render_changes)(team, agent_ids, depths, await outcome_menu())
 
 
 async def render_team(team_id: int) -> str | None:
@@ -76,4 +90,4 @@ async def render_team(team_id: int) -> str | None:
         return None
     names = await db_async(stats.team_queue_names)(team)
     depths = await queue_depths(names)
-    return await db_async(render_fragments)(team, depths)
+    return await db_async(render_fragments)(team, depths, menu=await outcome_menu())

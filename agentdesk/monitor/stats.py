@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from agentdesk.compliance.models import PreviewLimit
 from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession, Team
 
 FETCH_KINDS = (ActionLog.NEXT, ActionLog.RESERVED)
@@ -34,6 +35,15 @@ class AgentRow:
     skipped_by_outcome: list[tuple[str, int]] = field(default_factory=list)
     added: int = 0
     errors: int = 0
+    preview_limit: PreviewLimit | None = None
+
+    @property
+    def preview_left(self) -> int | None:
+        """Seconds until the agent runs over the preview limit (0: over); None: no limit."""
+        if self.preview_limit is None or self.session.state != AgentSession.PREVIEWING:
+            return None
+        elapsed = (timezone.now() - self.session.state_since).total_seconds()
+        return max(0, int(self.preview_limit.seconds - elapsed))
 
     @property
     def live(self) -> bool:
@@ -57,7 +67,7 @@ def team_entries(team: Team, since: datetime, until: datetime | None = None) -> 
 
 
 FETCHED = Q(kind__in=FETCH_KINDS, ok=True) & ~Q(lcm_key="")
-SKIPPED = Q(kind=ActionLog.SKIP, ok=True)
+SKIPPED = Q(kind__in=ActionLog.CLOSING_KINDS, ok=True)
 ADDED = Q(kind=ActionLog.ADD, ok=True)
 FAILED = Q(ok=False)
 
@@ -83,7 +93,16 @@ def presence_rows(team: Team, only: set[int] | None = None) -> list[AgentRow]:
         profiles = profiles.filter(pk__in=only)
     profiles = list(profiles.order_by("user__username"))
     sessions = {s.agent_id: s for s in AgentSession.objects.filter(agent__in=profiles)}
-    return [AgentRow(p, sessions.get(p.pk) or AgentSession(agent=p)) for p in profiles]
+    groups = {s.campaign_group for s in sessions.values() if s.state == AgentSession.PREVIEWING}
+    limits = {
+        limit.campaign_group: limit
+        for limit in PreviewLimit.objects.filter(campaign_group__in=groups)
+    }
+    rows = []
+    for profile in profiles:
+        session = sessions.get(profile.pk) or AgentSession(agent=profile)
+        rows.append(AgentRow(profile, session, preview_limit=limits.get(session.campaign_group)))
+    return rows
 
 
 def agent_rows(

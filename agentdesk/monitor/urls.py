@@ -8,4 +8,9 @@ urlpatterns = [
     path("<int:team_id>/", views.team_page, name="team"),
     path("<int:team_id>/export.csv", views.export_csv, name="export"),
     path("<int:team_id>/dnc/", compliance_views.dnc_upload, name="dnc"),
+    path(
+        "<int:team_id>/agents/<int:agent_id>/release",
+        compliance_views.release_contact,
+        name="release",
+    ),
 ]

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from agentdesk.asyncdb import db_async, release_request_connection
+from agentdesk.compliance import consent
 from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import ActionLog, Team
 
@@ -71,6 +72,13 @@ CSV_COLUMNS = [
     ("result", lambda e: e.result),
     ("lcm_latency_ms", lambda e: "" if e.lcm_latency_ms is None else e.lcm_latency_ms),
     ("error", lambda e: e.error),
+    ("acted_by", lambda e: e.actor or e.agent.user.get_username()),
+]
+CONSENT_COLUMNS = [
+    ("consent_given_by", lambda c: c.given_by),
+    ("consent_given_at", lambda c: timezone.localtime(c.given_at).isoformat(timespec="seconds")),
+    ("consent_channel", lambda c: c.channel),
+    ("consent_wording", lambda c: c.wording),
 ]
 
 
@@ -95,7 +103,14 @@ def export_csv(request: HttpRequest, team_id: int) -> HttpResponse:
     filename = f"agentdesk-{team.name.replace(' ', '-').lower()}-{day}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow([name for name, _ in CSV_COLUMNS])
+    # Consent evidence rides along on every row about a contact that has some.
+    evidence = consent.evidence_by_key(
+        set(entries.exclude(lcm_key="").values_list("lcm_key", flat=True))
+    )
+    writer.writerow([name for name, _ in CSV_COLUMNS + CONSENT_COLUMNS])
     for entry in entries.iterator():
-        writer.writerow([safe_cell(get(entry)) for _, get in CSV_COLUMNS])
+        given = evidence.get(entry.lcm_key)
+        cells = [get(entry) for _, get in CSV_COLUMNS]
+        cells += [get(given) if given else "" for _, get in CONSENT_COLUMNS]
+        writer.writerow([safe_cell(cell) for cell in cells])
     return response
