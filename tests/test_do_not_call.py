@@ -143,3 +143,129 @@ def test_upload_of_a_wrong_file_says_why(agents, client):
     response = client.post(f"/monitor/{team.pk}/dnc/", {"file": bad_region, "region": "ZZ"})
     assert "ZZ is not a country code" in response.content.decode()
     assert not DoNotCallEntry.objects.exists()
+
+
+# ----------------------------------------------------------------- on the agent page
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+GROUP = {"campaign_group": "Sales Manual Group", "consent": "Both"}
+
+
+@pytest.fixture
+def alice(agents):
+    client = Client()
+    client.force_login(agents["alice"].user)
+    return client
+
+
+def test_a_listed_number_is_never_dialable_and_hands_back_with_dnc(alice, agents):
+    from agentdesk.compliance import dnc
+    from agentdesk.desk.models import ActionLog
+    from agentdesk.lcmsim.models import Contact
+
+    from .helpers import add_contact
+
+    dnc.add("+1 202-555-0100", reason="complaint", added_by="lena")
+    key = add_contact(phone="202 555 0100")  # a US campaign (Eastern time)
+    html = alice.post("/desk/next", GROUP, **HTMX).content.decode()
+    assert "+12025550100 is on the do-not-call list (complaint)." in html
+    assert '<span id="dial-link" class="dial dial-disabled"' in html
+    assert "tel:2025550100" not in html
+    assert "Hand back with 5 DNC <kbd>H</kbd>" in html
+    refused = alice.post("/desk/confirm-dial", **HTMX).content.decode()
+    assert "may not be dialled" in refused
+
+    done = alice.post("/desk/hand-back", **HTMX).content.decode()
+    assert "Handed back with outcome 5 DNC." in done
+    assert Contact.objects.get(lcm_key=key).outcome_id == 5
+    entry = ActionLog.objects.get(kind=ActionLog.HAND_BACK)
+    assert entry.result == "Handed back (do-not-call) with 5 DNC"
+
+
+def test_an_expired_entry_no_longer_blocks(alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agentdesk.compliance import dnc
+
+    from .helpers import add_contact
+
+    dnc.add("+12025550100", added_by="lena", expires_at=timezone.now() - timedelta(days=1))
+    add_contact(phone="2025550100")
+    html = alice.post("/desk/next", GROUP, **HTMX).content.decode()
+    assert "do-not-call" not in html and 'href="tel:2025550100"' in html
+
+
+def test_skipping_with_dnc_lists_the_number_at_once(alice):
+    from agentdesk.lcmsim.service import set_fault
+
+    from .helpers import add_contact
+
+    add_contact(phone="202-555-0177")
+    alice.post("/desk/next", GROUP, **HTMX)
+    set_fault("down")  # even when LCM fails the skip, the opt-out is kept
+    failed = alice.post("/desk/skip", {"outcome": "5"}, **HTMX).content.decode()
+    assert "unreachable" in failed
+    entry = DoNotCallEntry.objects.get()
+    assert entry.number == "+12025550177" and entry.added_by == "agent:a1@test"
+    assert entry.reason == "Outcome 5 DNC chosen by a1@test"
+    set_fault("none")
+    assert (
+        "Skipped with outcome 5 DNC."
+        in alice.post("/desk/skip", {"outcome": "5"}, **HTMX).content.decode()
+    )
+    assert DoNotCallEntry.objects.count() == 1
+
+
+def test_skipping_with_another_outcome_lists_nothing(alice):
+    from .helpers import add_contact
+
+    add_contact(phone="2025550178")
+    alice.post("/desk/next", GROUP, **HTMX)
+    assert (
+        "Skipped with outcome 8"
+        in alice.post("/desk/skip", {"outcome": "8"}, **HTMX).content.decode()
+    )
+    assert not DoNotCallEntry.objects.exists()
+
+
+def add_form(**fields):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    data = {
+        "campaign": "Spring Renewals",
+        "last_name": "Person",
+        "mode1_name": "Home",
+        "mode1_number": "(202) 555-0100",
+        "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
+        "callback_start": now.strftime("%Y-%m-%dT%H:%M"),
+        "callback_end": (now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "call_type": "0",
+        "priority": "0",
+        "status": "0",
+    }
+    data.update(fields)
+    return data
+
+
+def test_add_contact_refuses_a_listed_number_naming_it(alice):
+    from agentdesk.compliance import dnc
+    from agentdesk.lcmsim.models import Contact
+
+    dnc.add("+1 202-555-0100", added_by="lena")
+    before = Contact.objects.count()
+    html = alice.post("/desk/add", add_form(), **HTMX).content.decode()
+    assert "+12025550100 is on the do-not-call list: it cannot be added." in html
+    assert "Check the highlighted fields." in html
+    assert Contact.objects.count() == before
+    # Typed in Berlin's zone, the same digits are a German number: not listed.
+    html = alice.post(
+        "/desk/add",
+        add_form(mode1_tz="(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"),
+        **HTMX,
+    ).content.decode()
+    assert "do-not-call" not in html

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -19,7 +18,6 @@ from agentdesk.lcm.xmlfields import ContactMode
 
 MODE_NAMES = ["Home", "Mobile", "Work", "Other"]
 MODE_ROWS = 3
-PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 STATUS_CHOICES = [
     (4, "4 Delivered: stored, held back from dialing"),
     (0, "0 Open: ready to be handed out for dialing"),
@@ -33,6 +31,12 @@ TIME_ZONE_CHOICES = [(tz.label, tz.label) for tz in TIME_ZONES]
 DEFAULT_TIME_ZONE = "(UTC-05:00) Eastern Time (US and Canada)"
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 BUSINESS_FIELDS = ("first_name", "last_name", "company", "email", "reference", "note")
+
+
+def _region_of(time_zone_label: str) -> str | None:
+    """The country a national number typed for this LCM time zone belongs to."""
+    zone = find_time_zone(time_zone_label)
+    return phones.region_for_time_zone(zone.iana if zone else None)
 
 
 def _local_input(moment: datetime) -> str:
@@ -125,10 +129,14 @@ class AddContactForm(forms.Form):
             number = (data.get(f"mode{row}_number") or "").strip()
             if not number:
                 continue
-            if not PHONE_NUMBER.match(number):
+            time_zone = data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE
+            try:
+                phone = phones.parse_phone(number, _region_of(time_zone))
+            except phones.PhoneError as error:
                 self.add_error(
                     f"mode{row}_number",
-                    "Use digits, spaces, brackets or dashes, optionally starting with +.",
+                    f"{error.raw} {error.reason}. Use digits, spaces, brackets or dashes, "
+                    "optionally starting with +.",
                 )
                 continue
             names = [name for name, _, _ in modes]
@@ -136,7 +144,8 @@ class AddContactForm(forms.Form):
             if name in names:
                 self.add_error(f"mode{row}_name", f"{name} is already used by another number.")
                 continue
-            modes.append((name, number, data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE))
+            # LCM gets the one canonical form, so the list, the card and the log agree.
+            modes.append((name, phone.e164, time_zone))
         if not modes and not any(f"mode{r}_number" in self.errors for r in range(1, 4)):
             self.add_error("mode1_number", "Enter at least one phone number.")
         data["modes"] = tuple(ContactMode(*mode) for mode in modes)
@@ -152,13 +161,13 @@ class AddContactForm(forms.Form):
         return data
 
     def _check_do_not_call(self, data: dict) -> None:
-        """Refuse a number on the do-not-call list, naming it (read in its time zone's country)."""
+        """Refuse a number on the do-not-call list, naming it."""
         for row in range(1, MODE_ROWS + 1):
             raw = (data.get(f"mode{row}_number") or "").strip()
             if not raw or f"mode{row}_number" in self.errors:
                 continue
-            zone = find_time_zone(data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE)
-            phone = phones.try_parse(raw, phones.region_for_time_zone(zone.iana if zone else None))
+            time_zone = data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE
+            phone = phones.try_parse(raw, _region_of(time_zone))
             if phone is not None and dnc.listed([phone.e164]):
                 self.add_error(
                     f"mode{row}_number",
@@ -195,15 +204,9 @@ class AddContactForm(forms.Form):
         return [self[f"consent_{part}"] for part in ("given_by", "given_at", "channel", "wording")]
 
     def first_number(self) -> str:
-        """The first number in E.164 (what consent evidence is filed under), or as typed."""
+        """The first number in E.164 (what consent evidence is filed under)."""
         modes = self.cleaned_data["modes"]
-        if not modes:
-            return ""
-        zone = find_time_zone(modes[0].time_zone)
-        phone = phones.try_parse(
-            modes[0].number, phones.region_for_time_zone(zone.iana if zone else None)
-        )
-        return phone.e164 if phone else modes[0].number
+        return modes[0].number if modes else ""
 
     def to_request(self, agent_id: str) -> m.CreateContact:
         data = self.cleaned_data
