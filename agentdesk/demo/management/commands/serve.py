@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from agentdesk.desk import demo
+from agentdesk.demo import seeding as demo
 
 
 class Command(BaseCommand):
