@@ -50,7 +50,7 @@ def test_block_disables_dialing_says_when_and_hands_back_in_one_key(alice, agent
     assert "Do not dial this contact." in html
     assert "It is Mon 22:00 America/New_York for this contact: outside calling hours" in html
     assert "May be called from Tue 24 Nov 08:00 their time (in 10 h 0 min)." in html
-    assert '<span id="dial-link" class="dial dial-disabled"' in html
+    assert '<span id="contact-number" class="dial dial-disabled"' in html
     assert 'href="tel:2025550100"' not in html
     assert "Hand back with 4 CallBack <kbd>H</kbd>" in html
     page = alice.get("/").content.decode()
@@ -72,7 +72,7 @@ def test_block_lets_the_same_contact_through_inside_its_window(alice, settings):
     policy(CampaignPolicy.BLOCK)
     add_contact(phone="2025550100")
     html = next_contact(alice)
-    assert '<a id="dial-link" class="dial" href="tel:2025550100"' in html
+    assert '<a id="contact-number" class="dial" href="tel:2025550100"' in html
     assert "Do not dial" not in html and "btn-hand-back" not in html
     refused = alice.post("/desk/hand-back", **HTMX).content.decode()
     assert "Nothing stops you dialing this contact" in refused
@@ -101,7 +101,7 @@ def test_confirm_needs_a_logged_confirmation_shown_on_the_monitor(alice, agents,
     assert response["HX-Trigger"] == '{"agentdesk:dial": {"href": "tel:2025550100"}}'
     html = response.content.decode()
     assert "Confirmed and logged. Dialing 2025550100." in html
-    assert '<a id="dial-link" class="dial" href="tel:2025550100"' in html
+    assert '<a id="contact-number" class="dial" href="tel:2025550100"' in html
     assert "Dialing outside calling hours confirmed at" in html
     entry = ActionLog.objects.get(kind=ActionLog.CONFIRM_DIAL)
     assert entry.agent == agents["alice"] and entry.lcm_key == key
@@ -141,7 +141,7 @@ def test_warn_is_the_default_and_leaves_dialing_possible(alice, late):
     add_contact(phone="2025550100")
     html = next_contact(alice)
     assert "⚠ It is Mon 22:00 America/New_York for this contact: outside calling hours" in html
-    assert '<a id="dial-link" class="dial" href="tel:2025550100"' in html
+    assert '<a id="contact-number" class="dial" href="tel:2025550100"' in html
     assert "btn-confirm-dial" not in html
 
 
@@ -150,7 +150,7 @@ def test_off_shows_nothing(alice, late):
     add_contact(phone="2025550100")
     html = next_contact(alice)
     assert "outside calling hours" not in html
-    assert '<a id="dial-link" class="dial"' in html
+    assert '<a id="contact-number" class="dial"' in html
 
 
 def test_a_hand_back_outcome_lcm_does_not_know_is_a_clear_error(alice, agents, late):

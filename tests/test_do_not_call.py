@@ -169,7 +169,7 @@ def test_a_listed_number_is_never_dialable_and_hands_back_with_dnc(alice, agents
     key = add_contact(phone="202 555 0100")  # a US campaign (Eastern time)
     html = alice.post("/desk/next", GROUP, **HTMX).content.decode()
     assert "+12025550100 is on the do-not-call list (complaint)." in html
-    assert '<span id="dial-link" class="dial dial-disabled"' in html
+    assert '<span id="contact-number" class="dial dial-disabled"' in html
     assert "tel:2025550100" not in html
     assert "Hand back with 5 DNC <kbd>H</kbd>" in html
     refused = alice.post("/desk/confirm-dial", **HTMX).content.decode()

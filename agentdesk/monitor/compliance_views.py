@@ -15,14 +15,14 @@ from agentdesk.compliance.models import DoNotCallEntry
 from agentdesk.desk import actions
 from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.rendering import render_banner
-
-from . import stats
+from agentdesk.teams.access import visible_team
+from agentdesk.teams.models import Team
 
 RECENT_ENTRIES = 15
 
 
-def _led_team(user, team_id: int):
-    team = stats.teams_for(user).filter(pk=team_id).first()
+def _led_team(user, team_id: int) -> Team:
+    team = visible_team(user, team_id)
     if team is None:
         raise Http404(_("No such team among the teams you lead."))
     return team
@@ -55,7 +55,7 @@ def dnc_upload(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 def _agent_of_led_team(user, team_id: int, agent_id: int) -> AgentProfile | None:
-    team = stats.teams_for(user).filter(pk=team_id).first()
+    team = visible_team(user, team_id)
     if team is None:
         return None
     agents = AgentProfile.objects.select_related("user", "team")

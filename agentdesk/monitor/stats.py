@@ -11,7 +11,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from agentdesk.compliance.models import PreviewLimit
-from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession, Team
+from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession
+from agentdesk.teams.models import Team
 
 FETCH_KINDS = (ActionLog.NEXT, ActionLog.RESERVED)
 
@@ -206,10 +207,3 @@ def feed(team: Team, limit: int = 15) -> list[ActionLog]:
         .select_related("agent__user")
         .order_by("-at", "-pk")[:limit]
     )
-
-
-def teams_for(user) -> QuerySet:
-    """The teams a user may monitor: the ones they lead (every team for superusers)."""
-    if user.is_superuser:
-        return Team.objects.order_by("name")
-    return Team.objects.filter(leads=user).order_by("name")
