@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dateutil import parser as date_parser
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,14 +125,14 @@ def record(
 
 
 def evidence_for(*, lcm_key: str, number: str, campaign: str) -> ConsentEvidence | None:
-    """The latest evidence for a contact: by its LCM key, else by number within the campaign."""
-    if lcm_key:
-        found = ConsentEvidence.objects.filter(lcm_key=lcm_key).first()
-        if found is not None:
-            return found
+    """The latest evidence for a contact: by its LCM key, else by number within the campaign
+    (one query)."""
+    match = Q(lcm_key=lcm_key) if lcm_key else Q(pk__in=[])
     if number and campaign:
-        return ConsentEvidence.objects.filter(number=number, campaign=campaign).first()
-    return None
+        match |= Q(number=number, campaign=campaign)
+    found = list(ConsentEvidence.objects.filter(match).order_by("-recorded_at", "-pk")[:20])
+    by_key = [item for item in found if lcm_key and item.lcm_key == lcm_key]
+    return (by_key or found or [None])[0]
 
 
 def evidence_by_key(lcm_keys: set[str]) -> dict[str, ConsentEvidence]:

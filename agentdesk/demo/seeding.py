@@ -57,6 +57,26 @@ def seed_dialler_campaigns() -> None:
         )
 
 
+def seed_compliance() -> None:
+    """Compliance rules to show every guard: a US campaign that blocks outside 08:00–21:00,
+    one that asks for confirmation, a preview limit, and one number on the do-not-call list."""
+    from agentdesk.compliance import dnc
+    from agentdesk.compliance.models import CampaignPolicy, PreviewLimit
+
+    policies = {
+        "Spring Renewals": {"calling_hours": CampaignPolicy.BLOCK, "region": "US"},
+        "Win-back West": {"calling_hours": CampaignPolicy.CONFIRM, "region": "US"},
+        "Service Follow-up": {"calling_hours": CampaignPolicy.WARN, "weekdays": "123456"},
+    }
+    for campaign, values in policies.items():
+        CampaignPolicy.objects.update_or_create(campaign=campaign, defaults=values)
+    PreviewLimit.objects.update_or_create(
+        campaign_group="Service Manual Group",
+        defaults={"seconds": 120, "on_expiry": PreviewLimit.FLAG},
+    )
+    dnc.add("+1 202-555-0100", reason="Demo: asked not to be called", added_by="admin")
+
+
 @transaction.atomic
 def seed(*, contacts: int = 400) -> dict[str, int]:
     password = demo_password()
@@ -77,6 +97,7 @@ def seed(*, contacts: int = 400) -> dict[str, int]:
     for username, first, last, team_name in LEADS:
         teams[team_name].leads.add(_user(username, first, last, password))
     _user("admin", "Ada", "Admin", password, is_staff=True, is_superuser=True)
+    seed_compliance()
     created = 0
     if simulator_installed():
         from agentdesk.lcmsim import demo as lcm_demo

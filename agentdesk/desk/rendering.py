@@ -3,6 +3,8 @@ the socket pushes (there as hx-swap-oob fragments)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -31,9 +33,10 @@ def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices)
         limit = rules.preview_limit_for(session.campaign_group)
         card = contact_card(
             session.contact,
-            confirmed_at=state.dial_confirmed_at(session),
             preview=preview_countdown(limit, session.state_since, timezone.now()),
         )
+        if card is not None and card.verdict.needs_confirmation:
+            card = replace(card, confirmed_at=state.dial_confirmed_at(session))
         if card is not None and card.verdict.hand_back_outcome is not None:
             hand_back = menu.ids.get(card.verdict.hand_back_outcome)
     return {
