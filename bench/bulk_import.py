@@ -42,14 +42,19 @@ async def run(app, world: dict, rows: int) -> dict:
     lead_headers = harness.agent_headers(lead["session"])
     agent_headers = harness.agent_headers(world["agents"][0]["session"])
     del agent_headers["HX-Request"]
-    async with httpx.AsyncClient(base_url=app.url, timeout=120) as lead_client, \
-            httpx.AsyncClient(base_url=app.url, timeout=120, headers=agent_headers) as agent:
+    async with (
+        httpx.AsyncClient(base_url=app.url, timeout=120) as lead_client,
+        httpx.AsyncClient(base_url=app.url, timeout=120, headers=agent_headers) as agent,
+    ):
         deadline = time.monotonic() + 5
         before = await probe(agent, lambda: time.monotonic() > deadline)
         started = time.perf_counter()
         upload = await lead_client.post(
-            f"/imports/{lead['team']}/", headers=lead_headers,
-            files={"file": ("contacts.csv", make_csv(rows), "text/csv")}, data={"overwrite": "on"})
+            f"/imports/{lead['team']}/",
+            headers=lead_headers,
+            files={"file": ("contacts.csv", make_csv(rows), "text/csv")},
+            data={"overwrite": "on"},
+        )
         assert upload.status_code == 302, upload.text[:500]
         job_url = upload.headers["location"]
         preview_seconds = time.perf_counter() - started
@@ -71,10 +76,15 @@ async def run(app, world: dict, rows: int) -> dict:
         final = await watcher
         import_seconds = time.perf_counter() - import_started
     created = re.search(r"created <strong>(\d+)</strong>", final)
-    return {"preview_s": preview_seconds, "import_s": import_seconds,
-            "created": int(created.group(1)) if created else 0,
-            "before_p50": pct(before, 50), "before_p99": pct(before, 99),
-            "during_p50": pct(during, 50), "during_p99": pct(during, 99)}
+    return {
+        "preview_s": preview_seconds,
+        "import_s": import_seconds,
+        "created": int(created.group(1)) if created else 0,
+        "before_p50": pct(before, 50),
+        "before_p99": pct(before, 99),
+        "during_p50": pct(during, 50),
+        "during_p99": pct(during, 99),
+    }
 
 
 def main() -> None:
@@ -89,12 +99,16 @@ def main() -> None:
         finally:
             app.stop()
     print(f"bulk import of {args.rows} rows (SQLite, LCM embedded), one worker:")
-    print(f"  upload + preview (every row checked) {result['preview_s']:.1f} s; import "
-          f"{result['import_s']:.1f} s = {result['created'] / result['import_s']:.0f} rows/s; "
-          f"{result['created']} created")
-    print(f"  an agent's page load meanwhile: p50 {result['during_p50']:.0f} ms, p99 "
-          f"{result['during_p99']:.0f} ms (before the import: p50 {result['before_p50']:.0f}, "
-          f"p99 {result['before_p99']:.0f})")
+    print(
+        f"  upload + preview (every row checked) {result['preview_s']:.1f} s; import "
+        f"{result['import_s']:.1f} s = {result['created'] / result['import_s']:.0f} rows/s; "
+        f"{result['created']} created"
+    )
+    print(
+        f"  an agent's page load meanwhile: p50 {result['during_p50']:.0f} ms, p99 "
+        f"{result['during_p99']:.0f} ms (before the import: p50 {result['before_p50']:.0f}, "
+        f"p99 {result['before_p99']:.0f})"
+    )
 
 
 if __name__ == "__main__":

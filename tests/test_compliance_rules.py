@@ -17,8 +17,8 @@ EASTERN = "(UTC-05:00) Eastern Time (US and Canada)"
 BERLIN = "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def contact(number="(202) 555-0100", campaign="Spring Renewals", tz=EASTERN, key="1|1|7|0|0|0|7"):
@@ -129,7 +129,8 @@ def test_dnc_csv_lists_good_rows_and_names_bad_lines():
         "+12025550101",
         "+49301234567",
     }
-    assert DoNotCallEntry.objects.get(number="+12025550101").expires_at.year == 2030
+    expires = DoNotCallEntry.objects.get(number="+12025550101").expires_at
+    assert expires is not None and expires.year == 2030
 
 
 def test_dnc_csv_without_a_number_column_is_refused():
@@ -156,7 +157,7 @@ def test_consent_evidence_is_checked_part_by_part():
     with pytest.raises(consent.EvidenceError, match="future"):
         consent.read_evidence("Max", "2999-01-01T09:00", "phone", "Ja")
     evidence = consent.read_evidence("Max", "2026-03-01T09:00:00", "Web form", "Ja, ich will")
-    assert evidence.channel == "web"
+    assert evidence is not None and evidence.channel == "web"
     assert evidence.given_at.tzinfo is not None
 
 
@@ -246,6 +247,7 @@ def test_consent_only_campaign_blocks_contacts_without_evidence():
     moment = utc(2026, 11, 24, 15)
     assert rules.evaluate(contact(), now=moment).consent_missing
     evidence = consent.read_evidence("Max", "2026-03-01T09:00", "phone", "Ja")
+    assert evidence is not None
     consent.record(
         evidence,
         number="+12025550100",
@@ -254,7 +256,8 @@ def test_consent_only_campaign_blocks_contacts_without_evidence():
         recorded_by="a1",
     )
     verdict = rules.evaluate(contact(), now=moment)
-    assert not verdict.blocked and verdict.evidence.given_by == "Max"
+    assert not verdict.blocked
+    assert verdict.evidence is not None and verdict.evidence.given_by == "Max"
 
 
 @pytest.mark.django_db

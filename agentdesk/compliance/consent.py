@@ -132,7 +132,8 @@ def evidence_for(*, lcm_key: str, number: str, campaign: str) -> ConsentEvidence
         match |= Q(number=number, campaign=campaign)
     found = list(ConsentEvidence.objects.filter(match).order_by("-recorded_at", "-pk")[:20])
     by_key = [item for item in found if lcm_key and item.lcm_key == lcm_key]
-    return (by_key or found or [None])[0]
+    best = by_key or found
+    return best[0] if best else None
 
 
 def evidence_by_key(lcm_keys: set[str]) -> dict[str, ConsentEvidence]:

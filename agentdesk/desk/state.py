@@ -6,11 +6,11 @@ Plain synchronous ORM functions; desk.actions calls them from async code through
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
@@ -100,7 +100,7 @@ def set_connections(profile: AgentProfile, delta: int) -> AgentSession | None:
     return sessions.select_related("agent__user", "agent__team").first()
 
 
-def _since_on_screen(session: AgentSession):
+def _since_on_screen(session: AgentSession) -> QuerySet[ActionLog]:
     contact = session.contact or {}
     key = str(contact.get("AccountNumber", ""))
     return ActionLog.objects.filter(
@@ -108,7 +108,7 @@ def _since_on_screen(session: AgentSession):
     )
 
 
-def dial_confirmed_at(session: AgentSession):
+def dial_confirmed_at(session: AgentSession) -> datetime | None:
     """When the agent confirmed dialing the contact on screen outside calling hours, if so."""
     if session.state != AgentSession.PREVIEWING or not session.contact:
         return None

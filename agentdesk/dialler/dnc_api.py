@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -15,7 +15,7 @@ from agentdesk.asyncdb import db_async
 from agentdesk.compliance import dnc
 from agentdesk.compliance.models import DoNotCallEntry
 
-from .decorators import api_token_required, error_response
+from .decorators import ApiRequest, api_token_required, error_response
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_REASON = dnc.MAX_REASON
@@ -82,7 +82,7 @@ def _read_add(payload: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
 @csrf_exempt
 @require_http_methods(["POST"])
 @api_token_required
-async def add_number(request: HttpRequest) -> HttpResponse:
+async def add_number(request: ApiRequest) -> HttpResponse:
     """POST /api/dnc {"PhoneNumber", "Reason", "ExpiresAt"?, "Region"?}: list a number."""
     if len(request.body) > MAX_BODY_BYTES:
         return error_response(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
@@ -111,7 +111,7 @@ async def add_number(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "DELETE"])
 @api_token_required
-async def one_number(request: HttpRequest, number: str) -> HttpResponse:
+async def one_number(request: ApiRequest, number: str) -> HttpResponse:
     """GET /api/dnc/{number}: is it listed; DELETE: take it off (unrestricted tokens only)."""
     region, refused = _region(request.GET.get("Region"))
     if refused:

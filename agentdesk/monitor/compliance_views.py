@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from agentdesk.teams.models import Team
 RECENT_ENTRIES = 15
 
 
-def _led_team(user, team_id: int) -> Team:
+def _led_team(user: AbstractBaseUser | AnonymousUser, team_id: int) -> Team:
     team = visible_team(user, team_id)
     if team is None:
         raise Http404(_("No such team among the teams you lead."))
@@ -54,7 +55,9 @@ def dnc_upload(request: HttpRequest, team_id: int) -> HttpResponse:
     return render(request, "monitor/dnc_upload.html", context)
 
 
-def _agent_of_led_team(user, team_id: int, agent_id: int) -> AgentProfile | None:
+def _agent_of_led_team(
+    user: AbstractBaseUser | AnonymousUser, team_id: int, agent_id: int
+) -> AgentProfile | None:
     team = visible_team(user, team_id)
     if team is None:
         return None

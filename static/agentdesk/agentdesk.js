@@ -188,6 +188,16 @@
     }
   });
 
+  // Confirm and dial: posted from the page itself, not from the button, because the live push
+  // of the confirmation replaces the button before the answer arrives, and htmx fires the
+  // answer's "dial" event on the element that made the request.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-post-from-page]");
+    if (!button || button.disabled) return;
+    event.preventDefault();
+    button.disabled = true;
+    htmx.ajax("POST", button.dataset.postFromPage, { source: document.body, swap: "none" });
+  });
   // A confirmed dial outside calling hours: the server logged it, now dial.
   document.addEventListener("agentdesk:dial", function (event) {
     var href = event.detail && event.detail.href;
