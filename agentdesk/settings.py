@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,6 +153,24 @@ LCM_BREAKER_SECONDS = float(os.environ.get("LCM_BREAKER_SECONDS", "10"))
 # Which call the Reserved button makes: the Non-PEWC GetReservedContactOD or the newer
 # Manual Dial widget call GetReservedManualDialContact.
 LCM_RESERVED_SUBTOPIC = os.environ.get("LCM_RESERVED_SUBTOPIC", "GetReservedContactOD").strip()
+# How an ambiguous numeric date in an LCM answer ("02/03/2024 16:00") is read: "month-first"
+# (as the vendor's answer samples) or "day-first" (as CreateContact's documented format).
+LCM_DATE_ORDER = os.environ.get("LCM_DATE_ORDER", "month-first").strip().lower()
+if LCM_DATE_ORDER not in ("month-first", "day-first"):
+    raise ImproperlyConfigured("LCM_DATE_ORDER must be month-first or day-first")
+# Key casing where the vendor's parameter tables and samples disagree (docs/lcm.md):
+# "tables" sends UserId and NumberOfContactsRequired "1"; "samples" UserID and
+# NumberofContactsRequired 1.
+LCM_REQUEST_STYLE = os.environ.get("LCM_REQUEST_STYLE", "tables").strip().lower()
+if LCM_REQUEST_STYLE not in ("tables", "samples"):
+    raise ImproperlyConfigured("LCM_REQUEST_STYLE must be tables or samples")
+# The region (ISO 3166, e.g. "US") national phone numbers from LCM are read in when the
+# contact's time zone does not name a country; also the agents' home region for formatting.
+PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "US").strip().upper()
+if PHONE_DEFAULT_REGION and PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured("PHONE_DEFAULT_REGION must be a region code such as US or DE")
+# The simulator releases a contact an agent has held (fetched, not closed) this long.
+LCMSIM_HOLD_SECONDS = float(os.environ.get("LCMSIM_HOLD_SECONDS", "1800"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -49,8 +49,8 @@ def test_log_in_next_skip_reserved(app_server, world, page: Page):
     expect(page.locator(".empty").first).to_contain_text("No contact on screen")
 
     page.keyboard.press("n")
-    expect(page.locator(".dial")).to_have_text("2025550161")
-    expect(page.locator(".dial")).to_have_attribute("href", "tel:2025550161")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0161")
+    expect(page.locator(".dial")).to_have_attribute("href", "tel:+1-202-555-0161")
     expect(page.locator("#banner")).to_contain_text("is on your screen")
     expect(page.locator("#btn-next")).to_be_disabled()
     expect(page.locator("#agent-status")).to_contain_text("Previewing")
@@ -63,7 +63,7 @@ def test_log_in_next_skip_reserved(app_server, world, page: Page):
     assert Contact.objects.get(lcm_key__endswith="|0|0|84|" + reserved_key.split("|")[-1])
 
     page.keyboard.press("r")
-    expect(page.locator(".dial")).to_have_text("2025550162")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0162")
     expect(page.locator("#contact-panel")).to_contain_text("Personal callback")
     page.screenshot(path=str(ARTIFACTS / "agent-page.png"))
     assert AgentSession.objects.get(agent=world).state == "previewing"
@@ -110,7 +110,7 @@ def test_a_second_tab_updates_live(app_server, world, page: Page):
     expect(other.locator("#live-status")).to_have_attribute("data-state", "live")
 
     page.click("#btn-next")
-    expect(other.locator(".dial")).to_have_text("2025550181")
+    expect(other.locator(".dial")).to_have_text("(202) 555-0181")
     expect(other.locator("#btn-next")).to_be_disabled()
     other.select_option("#outcome", "3")
     other.click("#btn-skip")
@@ -143,4 +143,4 @@ def test_reconnect_banner_and_resync(app_server, world, page: Page):
     app_server.restart()
     expect(banner).to_be_hidden(timeout=20000)
     expect(page.locator("#live-status")).to_have_text("Live")
-    expect(page.locator(".dial")).to_have_text("2025550191")  # resynced on reconnect
+    expect(page.locator(".dial")).to_have_text("(202) 555-0191")  # resynced on reconnect

@@ -40,6 +40,9 @@ def fetch(agent="a1@test", group="Sales Manual Group", consent="Both", reserved=
     )
 
 
+FETCH = {"NumberOfContactsRequired": "1", "Consent": "Both", "ReservedContacts": "false"}
+
+
 def skip(key, phone, agent="a1@test", outcome=3):
     return call(
         "SkipManualDialContact",
@@ -139,7 +142,7 @@ def test_reserved_contacts_go_only_to_their_agent(sim_world):
     assert od["subtopic"] == "ContactOD" and "RequestFailureReason" in response(od)
     od = call("GetReservedContactOD", {"UserID": "a2@test"})
     assert response(od)["AccountNumber"] == key
-    assert response(od)["CallType"] == "2"
+    assert response(od)["CallType"] == "Personal Callback"  # seed 002 writes it in words
     assert set(response(od)) >= {"Prefix", "Suffix", "Queue"}
 
 
@@ -234,17 +237,22 @@ def test_create_contact_sent_as_add_compliance_answers_in_kind(sim_world):
         ("NoSuchCall", {}, "Unknown subtopic NoSuchCall."),
         (
             "GetDownloadContactsForDialing",
-            {"CampaignGroup": "Nope", "AgentID": "a1@test"},
+            {**FETCH, "CampaignGroup": "Nope", "AgentID": "a1@test"},
             "Invalid Campaign Group.",
         ),
         (
             "GetDownloadContactsForDialing",
-            {"CampaignGroup": "Service Manual Group", "AgentID": "a2@test"},
+            {**FETCH, "CampaignGroup": "Service Manual Group", "AgentID": "a2@test"},
             "Agent a2@test is not assigned to campaign group Service Manual Group.",
         ),
         (
             "GetDownloadContactsForDialing",
-            {"AgentID": "a1@test"},
+            {
+                "NumberOfContactsRequired": "1",
+                "Consent": "Both",
+                "ReservedContacts": "false",
+                "AgentID": "a1@test",
+            },
             "Invalid request: CampaignGroup is missing.",
         ),
         (

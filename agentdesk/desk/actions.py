@@ -8,10 +8,12 @@ Every action: check the input, take the agent's action lock, call LCM, then appl
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
@@ -178,7 +180,7 @@ async def _fetch(
         return Result(False, error.describe(), "error", session)
     answer: m.FetchAnswer = exchange.answer
     if answer.contact is None:
-        message = none_message
+        message, level = no_contact_message(answer.failure_reason, none_message)
         session = await _finish(
             profile,
             session,
@@ -189,7 +191,7 @@ async def _fetch(
             last_error="",
             **choices,
         )
-        return Result(True, message, "info", session)
+        return Result(True, message, level, session)
     contact = answer.contact
     groups = await group_choices(profile)
     queue = groups.group_of(contact.campaign_id) or choices.get("campaign_group", "")
@@ -211,6 +213,30 @@ async def _fetch(
         **choices,
     )
     return Result(True, f"Contact {contact.phone_number} is on your screen.", "success", session)
+
+
+_SAYS_NO_CONTACT = re.compile(r"\bno\b.*\bcontacts?\b|\bcontacts?\b.*\bnot available\b", re.I)
+
+
+def no_contact_message(lcm_reason: str, none_message: str) -> tuple[str, str]:
+    """The banner for "no contact", with LCM's own reason when it gave one. A reason that says
+    there is no contact is information; any other (e.g. "Agent is not logged in to the
+    application") is a warning with a hint of what to do."""
+    if not lcm_reason:
+        return none_message, "info"
+    reason = lcm_reason[:250]
+    if _SAYS_NO_CONTACT.search(reason):
+        return _("%(ours)s LCM said: “%(reason)s”") % {"ours": none_message, "reason": reason}, (
+            "info"
+        )
+    return (
+        _(
+            "LCM did not hand out a contact: “%(reason)s”. If that is unexpected, check that you "
+            "are logged in to LCM and that the campaign group is right, then try again."
+        )
+        % {"reason": reason},
+        "warning",
+    )
 
 
 def _group(choices: dict) -> dict:
