@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "agentdesk.lcm",
     "agentdesk.lcmsim",
     "agentdesk.desk",
     "agentdesk.monitor",

@@ -23,6 +23,7 @@ class FaultyLcm:
         self.mode = "pass"
         self.slow_seconds = 2.0
         self.received: Counter[str] = Counter()
+        self.sent: list[dict] = []  # the envelopes agentdesk sent, in order
         # subtopic -> (HTTP status, body, forward first): answer that subtopic with this body,
         # after passing the request on to the simulator when `forward first` (LCM acted).
         self.answers: dict[str, tuple[int, bytes, bool]] = {}
@@ -40,6 +41,7 @@ class FaultyLcm:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 try:
                     subtopic = json.loads(body).get("subtopic", "")
+                    proxy.sent.append(json.loads(body))
                 except ValueError:
                     subtopic = "?"
                 proxy.received[subtopic] += 1

@@ -54,7 +54,9 @@ class Dialling:
 
     @property
     def tel_href(self) -> str:
-        return self.phone.tel_uri() if self.phone else ""
+        """No link for a number that is not valid: dialling it would reach no one, or someone
+        else."""
+        return self.phone.tel_uri() if self.phone and self.phone.is_valid else ""
 
     @property
     def text(self) -> str:
@@ -99,7 +101,7 @@ def dialling(contact: Contact) -> Dialling:
         warnings.append(
             _(
                 "The number %(number)s does not exist in its country's numbering plan as LCM sent "
-                "it (“%(raw)s”): check it before dialling."
+                "it (“%(raw)s”), so it is not offered for dialling: check it."
             )
             % {"number": phone.for_people(), "raw": raw}
         )

@@ -72,7 +72,10 @@ def _locked_agent(agent_id: str) -> SimAgent:
 
     LCM serves only agents it knows that are logged in to the application (the pages'
     prerequisite), and says so with an error rather than "no contact"."""
-    agent = SimAgent.objects.select_for_update().filter(agent_id=agent_id).first()
+    return _check_agent(SimAgent.objects.select_for_update().filter(agent_id=agent_id).first())
+
+
+def _check_agent(agent: SimAgent | None) -> SimAgent:
     if agent is None:
         raise Rejected("Invalid Agent ID.")
     if not agent.logged_in:
@@ -217,6 +220,7 @@ def _fetch_answer(contact: Contact | None, reason: str, *, od_style: bool = Fals
 
 
 def download_contacts(request: m.GetDownloadContactsForDialing) -> m.FetchAnswer:
+    _check_agent(SimAgent.objects.filter(agent_id=request.agent_id).first())
     group = _group(request.campaign_group)
     _check_assigned(group, request.agent_id)
     if group.status.lower() != "active":
@@ -305,12 +309,8 @@ def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
     for mode in request.modes:
         if not PHONE_NUMBER.match(mode.number):
             raise Rejected(f"Invalid phone number for mode {mode.name}.")
-    if request.agent_id:
-        agent = SimAgent.objects.filter(agent_id=request.agent_id).first()
-        if agent is None:
-            raise Rejected("Invalid Agent ID.")
-        if not agent.logged_in:
-            raise Rejected("Agent is not logged in to the application.")
+    if request.agent_id:  # "The agent must be on an active call or logged in" (seed 000)
+        _check_agent(SimAgent.objects.filter(agent_id=request.agent_id).first())
     call_type = int(request.call_type)
     with transaction.atomic():
         contact = Contact.objects.create(
