@@ -144,3 +144,32 @@ def test_reconnect_banner_and_resync(app_server, world, page: Page):
     expect(banner).to_be_hidden(timeout=20000)
     expect(page.locator("#live-status")).to_have_text("Live")
     expect(page.locator(".dial")).to_have_text("(202) 555-0191")  # resynced on reconnect
+
+
+def test_lcms_own_words_on_the_agent_page(app_server, world, page: Page):
+    from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
+
+    add_contact(phone="2025550171")
+    log_in(page, app_server)
+    set_agent_logged_in("ab@test", False)
+
+    page.keyboard.press("n")  # LCM refuses with a WS_Error
+    expect(page.locator("#banner")).to_contain_text(
+        "LCM refused the request: “Agent is not logged in to the application.”"
+    )
+    expect(page.locator("#banner")).to_contain_text("Fix what LCM names")
+
+    set_shape("fetch_reason")  # the same refusal as a RequestFailureReason
+    page.click("#btn-next")
+    expect(page.locator("#banner")).to_contain_text(
+        "LCM did not hand out a contact: “Agent is not logged in to the application.”"
+    )
+    expect(page.locator("#banner")).to_contain_text("check that you are logged in to LCM")
+    expect(page.locator(".dial")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "agent-page-lcm-words.png"))
+
+    set_shape("documented")
+    set_agent_logged_in("ab@test", True)
+    page.click("#btn-next")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0171")
+    assert Contact.objects.filter(held_by="ab@test").count() == 1
