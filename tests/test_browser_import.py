@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.dialler.models import DiallerContact
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 
@@ -20,7 +21,7 @@ ROWS = 300
 
 
 def test_csv_import_with_live_progress(app_server, page: Page, tmp_path):
-    from agentdesk.desk.demo import seed_dialler_campaigns
+    from agentdesk.demo.seeding import seed_dialler_campaigns
 
     demo.seed_outcomes()
     demo.seed_campaigns()

@@ -14,9 +14,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from agentdesk.desk import actions
-from agentdesk.desk.models import AgentProfile, AgentSession, Team
+from agentdesk.desk.models import AgentProfile, AgentSession
 from agentdesk.lcmsim import demo
 from agentdesk.phones import parse_phone
+from agentdesk.teams.models import Team
 
 from .conftest import Server, free_port, server_env
 from .helpers import add_contact
@@ -119,10 +120,10 @@ def test_five_hundred_pages_reconnect_and_resync(sim_world):
         for profile, html in zip(profiles, again, strict=True):
             session = truth.get(profile.pk)
             expected = (
-            parse_phone(session.contact["PhoneNumber"], "US").tel_uri().removeprefix("tel:")
-            if session and session.contact
-            else None
-        )
+                parse_phone(session.contact["PhoneNumber"], "US").tel_uri().removeprefix("tel:")
+                if session and session.contact
+                else None
+            )
             assert shown_phone(html) == expected, profile.user.username
             resynced += 1
         assert resynced == AGENTS

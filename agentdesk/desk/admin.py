@@ -1,13 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from .models import ActionLog, AgentProfile, AgentSession, Team
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name"]
-    filter_horizontal = ["leads"]
-    search_fields = ["name"]
+from .models import ActionLog, AgentProfile, AgentSession
 
 
 @admin.register(AgentProfile)
@@ -32,5 +26,5 @@ class ActionLogAdmin(admin.ModelAdmin):
     search_fields = ["agent__user__username", "lcm_key"]
     date_hierarchy = "at"
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ActionLog | None = None) -> bool:
         return False  # the log is a record: read it, do not edit it

@@ -72,6 +72,10 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # Filled in when a request authenticates with the token: the campaign IDs it may use,
+    # None for all.
+    allowed_campaigns: set[int] | None = None
+
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
@@ -121,7 +125,7 @@ class ImportJob(models.Model):
     DONE = "done"
     STATES = [(PREVIEW, "Preview"), (RUNNING, "Importing"), (DONE, "Done")]
 
-    team = models.ForeignKey("desk.Team", on_delete=models.CASCADE)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     file_name = models.CharField(max_length=255)
     overwrite_duplicates = models.BooleanField(default=True)

@@ -1,6 +1,8 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
-from agentdesk.desk import demo
+from agentdesk.demo import seeding as demo
 
 
 class Command(BaseCommand):
@@ -9,12 +11,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--contacts", type=int, default=400)
 
-    def handle(self, *args, contacts: int, **options) -> None:
+    def handle(self, *args: Any, contacts: int, **options: Any) -> None:
         result = demo.seed(contacts=contacts)
         self.stdout.write(
             f"Demo data ready: {result['agents']} agents, {result['leads']} team leads, "
             f"{result['contacts_created']} new contacts."
         )
+        if not demo.simulator_installed():
+            self.stdout.write(
+                "The LCM simulator is not installed in this process (LCM_URL is not "
+                "'embedded'), so no campaigns or contacts were seeded; set LCM_SIMULATOR=1 "
+                "to seed the simulator that shares this database."
+            )
         self.stdout.write(
             "Log in as agent1 … agent6 (agents), lead1 or lead2 (team leads) or admin, "
             f"password: {demo.demo_password()}"
