@@ -16,7 +16,7 @@ from .faulty_lcm import FaultyLcm
 from .helpers import add_contact
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 LOGGED_OUT = "Agent is not logged in to the application."
 
@@ -42,7 +42,7 @@ def desk(agents, proxy, settings):
 
 
 def post(client: Client, path: str, data: dict | None = None) -> str:
-    response = client.post(path, data or {}, **HTMX)
+    response = client.post(path, data or {}, headers=HTMX)
     assert response.status_code == 200
     return response.content.decode()
 

@@ -15,12 +15,13 @@ from .conftest import free_port
 from .faulty_lcm import FaultyLcm
 from .helpers import add_contact
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+        micro: int = 0) -> datetime:  # fmt: skip
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -71,6 +72,7 @@ def test_blank_is_not_a_date_and_not_an_error(blank):
 def test_an_unreadable_expiry_is_shown_marked_with_a_warning():
     card = contact_card({"PhoneNumber": "2025550100", "AccountNumber": "1|1|5|0|0|84|5",
                          "ExpiryTime": "Tomorrow-ish"})  # fmt: skip
+    assert card is not None
     assert card.expiry_text == "Tomorrow-ish (not understood)"
     assert any("cannot read (“Tomorrow-ish”)" in warning for warning in card.warnings)
 
@@ -82,7 +84,7 @@ def test_an_expired_contact_in_iso_form_is_warned_about():
          "ExpiryTime": "2026-11-22T16:00:00.5Z"},
         now=now,
     )  # fmt: skip
-    assert "has expired" in card.warnings[0]
+    assert card is not None and "has expired" in card.warnings[0]
 
 
 # ------------------------------------------------------------------ through HTTP
@@ -121,7 +123,7 @@ def test_the_card_reads_the_expiry_in_every_style(desk, settings, shape, order):
     add_contact(phone="2025550141", end=expiry.replace(tzinfo=None))
     set_shape(shape)
 
-    html = desk.post("/desk/next", SALES, **HTMX).content.decode()
+    html = desk.post("/desk/next", SALES, headers=HTMX).content.decode()
 
     assert f"{expiry:%a %d %b %Y}, 09:30" in html, shape
     assert "not understood" not in html
@@ -136,6 +138,6 @@ def test_an_unreadable_expiry_on_the_page(desk, proxy):
          "message": {"response": {"PhoneNumber": "2025550142", "AccountNumber": key,
                                   "ExpiryTime": "end of January"}}},
     )  # fmt: skip
-    html = desk.post("/desk/next", SALES, **HTMX).content.decode()
+    html = desk.post("/desk/next", SALES, headers=HTMX).content.decode()
     assert "end of January (not understood)" in html
     assert "LCM sent an expiry time agentdesk cannot read (“end of January”)" in html

@@ -138,8 +138,9 @@ SEED_004_RESPONSE = """{
 }"""
 
 
-def naive(moment: datetime) -> datetime:
+def naive(moment: datetime | None) -> datetime:
     """LCM's zone is UTC in the tests (TIME_ZONE)."""
+    assert moment is not None
     return moment.replace(tzinfo=None)
 
 

@@ -144,13 +144,14 @@ def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: 
     means "no contact"; other answers refuse it when they read it.
     """
     if isinstance(body, bytes | str):
-        if not body.strip():
+        raw = body
+        if not raw.strip():
             raise LcmBadAnswer("the answer is empty", subtopic=request)
         try:
-            body = json.loads(body)
+            body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise LcmBadAnswer(
-                f"the answer is not JSON: {_preview(body)}", subtopic=request
+                f"the answer is not JSON: {_preview(raw)}", subtopic=request
             ) from None
     if isinstance(body, list) and len(body) == 1:
         body = body[0]  # an envelope wrapped in an array

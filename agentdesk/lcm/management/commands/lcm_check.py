@@ -1,4 +1,5 @@
 import asyncio
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--agent", required=True, help="an LCM agent ID to ask about")
         parser.add_argument("--url", default="", help="an LCM URL to try instead of LCM_URL")
 
-    def handle(self, *args, agent: str, url: str, **options) -> None:
+    def handle(self, *args: Any, agent: str, url: str, **options: Any) -> None:
         self.stdout.write(f"LCM: {url or settings.LCM_URL}")
         results = asyncio.run(run_check(agent, url))
         for line in report_lines(results):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from agentdesk.lcmsim.service import set_agent_logged_in
@@ -12,6 +14,6 @@ class Command(BaseCommand):
         state.add_argument("--logged-in", dest="logged_in", action="store_true")
         state.add_argument("--logged-out", dest="logged_in", action="store_false")
 
-    def handle(self, *args, agent_id: str, logged_in: bool, **options) -> None:
+    def handle(self, *args: Any, agent_id: str, logged_in: bool, **options: Any) -> None:
         set_agent_logged_in(agent_id, logged_in)
         self.stdout.write(f"{agent_id} is {'logged in' if logged_in else 'logged out'} in LCM")

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from agentdesk.lcmsim.service import set_shape
@@ -17,6 +19,6 @@ class Command(BaseCommand):
             help="; ".join(f"{name}: {what}" for name, what in SHAPES.items()),
         )
 
-    def handle(self, *args, shape: str, **options) -> None:
+    def handle(self, *args: Any, shape: str, **options: Any) -> None:
         set_shape(shape)
         self.stdout.write(f"LCM simulator answers shaped: {shape} ({SHAPES[shape]})")
