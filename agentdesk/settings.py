@@ -130,6 +130,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # may go without a heartbeat before it counts as left behind.
 JOBS_SWEEP_SECONDS = float(os.environ.get("JOBS_SWEEP_SECONDS", "10"))
 JOBS_STALE_SECONDS = float(os.environ.get("JOBS_STALE_SECONDS", "30"))
+# Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
+IMPORT_CONCURRENCY = int(os.environ.get("IMPORT_CONCURRENCY", "8"))
 
 # Channel layer: in-process unless REDIS_URL points at Redis (scaled mode, several workers).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()

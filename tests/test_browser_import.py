@@ -19,7 +19,7 @@ PASSWORD = "browser-test-pw-1"
 ROWS = 300
 
 
-def test_csv_import_with_live_progress(app_server, page: Page, tmp_path):
+def test_csv_import_with_live_progress(app_server, jobs_worker, page: Page, tmp_path):
     from agentdesk.desk.demo import seed_dialler_campaigns
 
     demo.seed_outcomes()
