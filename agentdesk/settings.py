@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "agentdesk.dialler.middleware.api_errors_as_json",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -130,6 +131,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # may go without a heartbeat before it counts as left behind.
 JOBS_SWEEP_SECONDS = float(os.environ.get("JOBS_SWEEP_SECONDS", "10"))
 JOBS_STALE_SECONDS = float(os.environ.get("JOBS_STALE_SECONDS", "30"))
+# The outcome agentdesk closes a retired LCM contact with when LCM hands it out (docs/lcm.md).
+LCM_RETIRED_OUTCOME_ID = int(os.environ.get("LCM_RETIRED_OUTCOME_ID", "9"))
 # Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
 IMPORT_CONCURRENCY = int(os.environ.get("IMPORT_CONCURRENCY", "8"))
 

@@ -343,3 +343,188 @@ def test_create_api_token_command_prints_a_working_token(api):
     assert [c["Name"] for c in client.get("/api/dialler/campaigns").json()["records"]] == [
         "Spring Renewals"
     ]
+
+
+# ---------------------------------------------------------------- what CRMs and intruders send
+
+
+@pytest.mark.parametrize(
+    ("sent", "region_zone", "stored"),
+    [
+        ("(202) 555-0143", None, "+12025550143"),
+        ("202.555.0143", None, "+12025550143"),
+        ("+1 202 555 0143", None, "+12025550143"),
+        ("2025550143.0", None, "+12025550143"),
+        ("030/1234567", "DE", "+49301234567"),
+        ("+49 (0)30 1234567", None, "+49301234567"),
+    ],
+)
+def test_everyday_number_formats_are_stored_and_sent_in_one_canonical_form(
+    api, sent, region_zone, stored
+):
+    client, _ = api
+    campaign = 539 if region_zone == "DE" else 538  # Berlin's zone for the German campaign
+    body = {"DiallerCampaignsID": campaign, "Name": "N", "PhoneNumber1": sent}
+    record = assert_envelope(post(client, body), 200, 1)["records"][0]
+    assert record["PhoneNumber1"] == stored
+    assert Contact.objects.get(lcm_key=record["LCMKey"]).modes.get().number == stored
+
+
+def test_the_admin_region_overrides_the_time_zone(api):
+    client, _ = api
+    DiallerCampaign.objects.filter(pk=538).update(default_region="DE")
+    body = {"DiallerCampaignsID": 538, "Name": "N", "PhoneNumber1": "030 1234567"}
+    assert assert_envelope(post(client, body), 200, 1)["records"][0]["PhoneNumber1"] == (
+        "+49301234567"
+    )
+
+
+@pytest.mark.parametrize("amount", ['"Infinity"', '"NaN"', "1e999", '"-Infinity"'])
+def test_non_finite_amounts_are_refused_before_lcm_is_called(api, amount):
+    client, _ = api
+    raw = '{"DiallerCampaignsID": 538, "Name": "N", "PhoneNumber1": "+12025550143", "Amount": %s}'
+    for _ in range(3):
+        body = assert_envelope(post(client, raw % amount), 400, 0)
+        assert body["errors"][0]["field"] == "Amount"
+    assert Contact.objects.count() == 0 and DiallerContact.objects.count() == 0
+
+
+def test_a_misspelt_field_is_named_not_dropped(api):
+    client, _ = api
+    body = {
+        "DiallerCampaignsID": 538,
+        "Name": "N",
+        "Fristname": "Max",
+        "PhoneNumber1": "+12025550143",
+    }
+    errors = assert_envelope(post(client, body), 400, 0)["errors"]
+    assert errors == [
+        {"field": "Fristname", "message": "is not a field of a contact (check the spelling)"}
+    ]
+
+
+def test_reservation_and_follow_up_reach_lcm(api, agents):
+    client, _ = api
+    body = {
+        "DiallerCampaignsID": 538,
+        "Name": "Res",
+        "PhoneNumber1": "+12025550143",
+        "ReservedUsersUID": "alice",
+        "FollowUpDateTime": "2030-01-02T09:00:00",
+        "dtEndDate": "2030-01-09T17:00:00",
+    }
+    record = assert_envelope(post(client, body), 200, 1)["records"][0]
+    lcm = Contact.objects.get(lcm_key=record["LCMKey"])
+    assert lcm.reserved_for == "a1@test" and lcm.call_type == Contact.PERSONAL_CALLBACK
+    assert lcm.callback_start.isoformat().startswith("2030-01-02T09:00")
+    body.pop("ReservedUsersUID")
+    record = assert_envelope(post(client, body), 200, 1)["records"][0]
+    lcm = Contact.objects.get(lcm_key=record["LCMKey"])
+    assert lcm.reserved_for == "" and lcm.call_type == Contact.REGULAR_CALLBACK
+    body["ReservedUsersUID"] = "nobody"
+    errors = assert_envelope(post(client, body), 400, 0)["errors"]
+    assert errors[0]["field"] == "ReservedUsersUID"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ("[" * 5000 + "]" * 5000, None),
+        (
+            '{"DiallerCampaignsID": "'
+            + "9" * 5000
+            + '", "Name": "N", "PhoneNumber1": "+12025550143"}',
+            "DiallerCampaignsID",
+        ),
+        (
+            '{"DiallerCampaignsID": 538, "Name": "N", "PhoneNumber1": "+12025550143", '
+            '"dtBeginDate": "0001-01-01T00:00:00+14:00"}',
+            "dtBeginDate",
+        ),
+        (
+            '{"DiallerCampaignsID": 538, "Name": "N", "PhoneNumber1": "+12025550143", '
+            '"dtEndDate": "9999-12-31T23:59:59-14:00"}',
+            "dtEndDate",
+        ),
+        (
+            '{"DiallerCampaignsID": 538, "Name": "N", "PhoneNumber1": "' + "9" * 5000 + '"}',
+            "PhoneNumber1",
+        ),
+        (
+            '{"DiallerCampaignsID": 538, "Name": "N", "PhoneNumber1": "+12025550143", '
+            '"RandomSortOrder": ' + "9" * 5000 + "}",
+            None,
+        ),
+    ],
+)
+def test_hostile_bodies_get_a_400_in_the_envelope(api, raw, field):
+    client, _ = api
+    body = assert_envelope(post(client, raw), 400, 0)
+    if field:
+        assert [e["field"] for e in body["errors"]] == [field]
+    assert Contact.objects.count() == 0
+
+
+def test_hostile_query_parameters_get_a_400_in_the_envelope(api):
+    client, _ = api
+    for query in (
+        "limitStart=9223372036854775808",
+        "limitPageSize=0",
+        "orderBy=pk;drop",
+        "limitStart=-1",
+        "ascending=maybe",
+        "limitStart=" + "9" * 5000,
+    ):
+        response = client.get(f"/api/dialler/contacts?{query}")
+        assert response.status_code == 400 and response.json()["status"] == 400, query
+    assert client.get("/api/dialler/contacts/99999999999999999999999").status_code == 404
+
+
+def test_every_api_error_is_json_in_the_envelope_even_unexpected_ones(api, monkeypatch):
+    client, _ = api
+    from agentdesk.dialler import importing
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(importing, "check", explode)
+    body = {"DiallerCampaignsID": 538, "Name": "N", "PhoneNumber1": "+12025550143"}
+    response = post(client, body)
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json()["status"] == 500 and "boom" not in response.content.decode()
+    for method, path in [
+        ("get", "/api/nothing"),
+        ("get", "/api/dialler/contacts/import"),
+        ("delete", "/api/dialler/campaigns"),
+    ]:
+        response = getattr(client, method)(path)
+        assert response["Content-Type"] == "application/json", (method, path)
+        assert response.json()["status"] == response.status_code >= 400
+    big = client.post(URL, data="x" * (300 * 1024), content_type="application/json")
+    assert big.status_code == 413 and big.json()["status"] == 413
+
+
+def test_concurrent_identical_imports_make_one_contact(api):
+    """Eight identical imports with overwriteDuplicates=true at once: one contact, in agentdesk
+    and in LCM; the others are told to retry (409) or find it done."""
+    import threading
+
+    client, _ = api
+    body = {
+        "DiallerCampaignsID": 538,
+        "Name": "Twin",
+        "UserData": "crm-twin",
+        "PhoneNumber1": "+12025550143",
+    }
+    statuses = []
+
+    def one():
+        statuses.append(post(client, body, overwrite=True).status_code)
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(statuses) <= {200, 409} and 200 in statuses
+    assert DiallerContact.objects.count() == 1 and Contact.objects.count() == 1

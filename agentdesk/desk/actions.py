@@ -17,6 +17,7 @@ from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmTimeout
+from agentdesk.retiredkeys.models import is_retired, mark_closed
 
 from . import events, state
 from .forms import AddContactForm
@@ -165,7 +166,7 @@ async def _fetch(
             session,
         )
     try:
-        exchange = await get_client().call(request)
+        exchange = await _past_retired(profile, request, await get_client().call(request))
     except LcmError as error:
         session = await _finish(
             profile,
@@ -295,6 +296,31 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
         last_error="",
     )
     return Result(True, f"Skipped with outcome {outcome.id} {outcome.name}.", "success", session)
+
+
+MAX_RETIRED_SKIPS = 5
+
+
+async def _past_retired(
+    profile: AgentProfile, request: m.LcmRequest, exchange: LcmExchange
+) -> LcmExchange:
+    """LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired keys"):
+    close it with the configured outcome and fetch again, unseen by the agent."""
+    for _ in range(MAX_RETIRED_SKIPS):
+        contact = exchange.answer.contact
+        if contact is None or not await db_async(is_retired)(contact.account_number):
+            return exchange
+        await get_client().call(
+            m.SkipManualDialContact(
+                settings.LCM_RETIRED_OUTCOME_ID,
+                profile.lcm_agent_id,
+                contact.account_number,
+                contact.phone_number,
+            )
+        )
+        await db_async(mark_closed)(contact.account_number)
+        exchange = await get_client().call(request)
+    return exchange
 
 
 class _NotConfirmed(Exception):
