@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from agentdesk.asyncdb import db_async
 from agentdesk.csvsafe import safe_cell
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.jobs.recovery import stale_after_seconds
+from agentdesk.teams.models import Team
 
 from . import importing
 from .models import ALL_FIELDS, DiallerCampaign, DiallerContact, ImportJob, ImportRow

@@ -9,7 +9,7 @@ import asyncio
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from agentdesk.asyncdb import db_async
-from agentdesk.monitor.stats import teams_for
+from agentdesk.teams.access import teams_for
 
 from . import bulk
 from .models import ImportJob

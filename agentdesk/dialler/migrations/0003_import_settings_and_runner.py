@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dialler', '0001_initial'),
+        ('dialler', '0002_team_moved_to_teams'),
     ]
 
     operations = [
