@@ -26,7 +26,14 @@ from agentdesk.asyncdb import db_async
 from agentdesk.desk.models import AgentProfile
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import get_client
-from agentdesk.lcm.errors import LcmError, LcmRejected, LcmTimeout, LcmUnreachable, MessageError
+from agentdesk.lcm.errors import (
+    LcmBadAnswer,
+    LcmError,
+    LcmRejected,
+    LcmTimeout,
+    LcmUnreachable,
+    MessageError,
+)
 from agentdesk.lcm.xmlfields import ContactMode
 from agentdesk.retiredkeys.models import retire
 
@@ -439,7 +446,18 @@ def _rejection(exc: LcmError) -> ImportRejected:
     return ImportRejected(503, f"{exc.describe()} Nothing was stored; retry later.", retry_after=30)
 
 
+_LOST_ANSWER = {
+    LcmTimeout: "LCM did not answer in time.",
+    LcmBadAnswer: "LCM answered something agentdesk cannot read.",
+    LcmUnreachable: "LCM is unreachable: the connection broke after the contact was sent.",
+}
+
+
 def _unknown(exc: LcmError, prepared: Prepared) -> LcmOutcomeUnknown:
+    what = next(
+        (text for kind, text in _LOST_ANSWER.items() if isinstance(exc, kind)),
+        "LCM's answer was lost.",
+    )
     retry = (
         "Retry with the same UserData: agentdesk finishes this contact instead of making a "
         "second one."
@@ -449,7 +467,7 @@ def _unknown(exc: LcmError, prepared: Prepared) -> LcmOutcomeUnknown:
     status = 504 if isinstance(exc, LcmTimeout) else 502
     return LcmOutcomeUnknown(
         status,
-        f"{exc.describe()} LCM may have created the contact before its answer was lost. {retry}",
+        f"{what} LCM may have created the contact before its answer was lost. {retry}",
         retry_after=30,
     )
 

@@ -68,11 +68,13 @@ def _sane_moment(value: datetime | None) -> datetime | None:
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
-def _text(limit: int) -> Any:
+def _text(limit: int, **extra: Any) -> Any:
+    # The length limit sits on the str inside the Optional: on the Optional itself pydantic
+    # would apply it to null too (and crash).
     return Annotated[
-        str | None,
+        Annotated[str, Field(max_length=limit)] | None,
         BeforeValidator(_as_text),
-        Field(None, max_length=limit),
+        Field(**extra),
         AfterValidator(_blank_is_none),
     ]
 
@@ -80,18 +82,12 @@ def _text(limit: int) -> Any:
 Text = _text(255)
 LongText = _text(2000)
 Link = _text(1000)
-Phone = Annotated[
-    str | None,
-    BeforeValidator(_as_text),
-    Field(
-        None,
-        max_length=phones.MAX_INPUT_LENGTH,
-        description="Any everyday form: +1 202 555 0143, (202) 555-0143, 030/1234567, "
-        "+49 (0)30 1234567; national forms are read in the campaign's region.",
-        examples=["+1 202 555 0143"],
-    ),
-    AfterValidator(_blank_is_none),
-]
+Phone = _text(
+    phones.MAX_INPUT_LENGTH,
+    description="Any everyday form: +1 202 555 0143, (202) 555-0143, 030/1234567, "
+    "+49 (0)30 1234567; national forms are read in the campaign's region.",
+    examples=["+1 202 555 0143"],
+)
 Moment = Annotated[
     datetime | None,
     BeforeValidator(_date_or_none),
@@ -108,12 +104,7 @@ class ContactIn(Schema):
     DiallerCampaignsID: Annotated[
         Annotated[int, Field(ge=1, le=MAX_ID)] | None, BeforeValidator(_not_bool)
     ] = None
-    DiallerCampaignsName: Annotated[
-        str | None,
-        BeforeValidator(_as_text),
-        Field(None, max_length=100),
-        AfterValidator(_blank_is_none),
-    ] = None
+    DiallerCampaignsName: _text(100) = None
     Name: Annotated[str, BeforeValidator(_as_text), Field(min_length=1, max_length=255)]
     UserData: Text = None
     Client: Text = None
@@ -147,18 +138,8 @@ class ContactIn(Schema):
     Email: Text = None
     Website: Text = None
     Comment: LongText = None
-    ReservedUsersUID: Annotated[
-        str | None,
-        BeforeValidator(_as_text),
-        Field(None, max_length=150, description="Agent the contact is reserved for in LCM"),
-        AfterValidator(_blank_is_none),
-    ] = None
-    FollowUpUsersUID: Annotated[
-        str | None,
-        BeforeValidator(_as_text),
-        Field(None, max_length=150, description="Agent who makes the follow-up call"),
-        AfterValidator(_blank_is_none),
-    ] = None
+    ReservedUsersUID: _text(150, description="Agent the contact is reserved for in LCM") = None
+    FollowUpUsersUID: _text(150, description="Agent who makes the follow-up call") = None
     FollowUpDateTime: Moment = None
     dtBeginDate: Moment = None
     dtEndDate: Moment = None
