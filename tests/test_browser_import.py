@@ -71,4 +71,4 @@ def test_csv_import_with_live_progress(app_server, jobs_worker, page: Page, tmp_
     expect(page.locator("#results-link")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "import-page.png"))
     assert DiallerContact.objects.count() == ROWS
-    assert Contact.objects.filter(business_fields__Company="ACME & Sons <Ltd>").count() == ROWS
+    assert Contact.objects.filter(business_fields__company="ACME & Sons <Ltd>").count() == ROWS

@@ -528,3 +528,47 @@ def test_concurrent_identical_imports_make_one_contact(api):
         thread.join()
     assert set(statuses) <= {200, 409} and 200 in statuses
     assert DiallerContact.objects.count() == 1 and Contact.objects.count() == 1
+
+
+def test_a_campaigns_own_mode_names_and_business_fields_reach_lcm(api):
+    client, _ = api
+    campaign = DiallerCampaign.objects.get(pk=538)
+    campaign.mode_names = {"PhoneNumber1": "Cell", "PhoneNumber2": "Office"}
+    campaign.business_fields = {"Company": "firma", "Name": "nachname", "Comment": ""}
+    campaign.full_clean()
+    campaign.save()
+    body = {
+        "DiallerCampaignsID": 538,
+        "Name": "Roe",
+        "Company": "ACME",
+        "Comment": "private",
+        "PhoneNumber1": "+12025550143",
+        "PhoneNumber2": "+12025550144",
+    }
+    record = assert_envelope(post(client, body), 200, 1)["records"][0]
+    lcm = Contact.objects.get(lcm_key=record["LCMKey"])
+    assert [m.name for m in lcm.modes.all()] == ["Cell", "Office"]
+    assert lcm.business_fields["firma"] == "ACME" and lcm.business_fields["nachname"] == "Roe"
+    assert "comment" not in lcm.business_fields and "private" not in lcm.business_fields.values()
+    assert record["Comment"] == "private"  # kept in agentdesk
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("mode_names", {"PhoneNumber1": "Home", "PhoneNumber2": "Home"}),
+        ("mode_names", {"PhoneNumber1": "not a name"}),
+        ("mode_names", {"PhoneNumber9": "Home"}),
+        ("business_fields", {"Company": "1bad"}),
+        ("business_fields", {"Company": "same", "City": "same"}),
+        ("default_region", "XX"),
+    ],
+)
+def test_the_admin_refuses_a_mapping_lcm_cannot_take(api, field, value):
+    from django.core.exceptions import ValidationError
+
+    campaign = DiallerCampaign.objects.get(pk=538)
+    setattr(campaign, field, value)
+    with pytest.raises(ValidationError) as error:
+        campaign.full_clean()
+    assert field in error.value.message_dict
