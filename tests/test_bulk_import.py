@@ -278,6 +278,7 @@ def test_a_killed_worker_loses_no_row_and_doubles_none(campaigns, lcmsim_server)
     for row in rows:
         number = "+1" + row.data["PhoneNumber1"]
         held = Contact.objects.filter(modes__number=number).count()
+        assert row.contact is not None  # tied to agentdesk's record before LCM was asked
         if row.status == ImportRow.CREATED:
             assert held == 1, (row.line, held)
             assert row.contact.lcm_key == Contact.objects.get(modes__number=number).lcm_key

@@ -32,7 +32,7 @@ def api(sim_world):
     )
     from agentdesk.lcmsim.models import Campaign, CampaignGroup
 
-    Campaign.objects.create(name="My Campaign Name", group=CampaignGroup.objects.first())
+    Campaign.objects.create(name="My Campaign Name", group=CampaignGroup.objects.all()[0])
     DiallerCampaign.objects.create(
         id=539,
         name="My Campaign Name",
@@ -128,6 +128,7 @@ def test_callback_window_and_time_zone_reach_lcm(api):
     }
     record = assert_envelope(post(client, body), 200, 1)["records"][0]
     lcm = Contact.objects.get(lcm_key=record["LCMKey"])
+    assert lcm.callback_start and lcm.expiry
     assert lcm.callback_start.isoformat().startswith("2030-01-02T09:00")
     assert lcm.expiry.isoformat().startswith("2030-01-09T17:00")
     assert lcm.modes.get().time_zone_label == "(UTC-05:00) Eastern Time (US and Canada)"
@@ -416,7 +417,7 @@ def test_reservation_and_follow_up_reach_lcm(api, agents):
     record = assert_envelope(post(client, body), 200, 1)["records"][0]
     lcm = Contact.objects.get(lcm_key=record["LCMKey"])
     assert lcm.reserved_for == "a1@test" and lcm.call_type == Contact.PERSONAL_CALLBACK
-    assert lcm.callback_start.isoformat().startswith("2030-01-02T09:00")
+    assert lcm.callback_start and lcm.callback_start.isoformat().startswith("2030-01-02T09:00")
     body.pop("ReservedUsersUID")
     record = assert_envelope(post(client, body), 200, 1)["records"][0]
     lcm = Contact.objects.get(lcm_key=record["LCMKey"])

@@ -12,7 +12,7 @@ import logging
 from functools import wraps
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Router, Schema
@@ -62,14 +62,24 @@ class ApiError(Exception):
 
 
 def error_response(
-    status: int, message: str, errors: list[dict[str, str]] | None = None, **headers: str
+    status: int,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JsonResponse:
     """The seed's envelope for errors: no records, the status mirrored, and what went wrong."""
     body = {"records": [], "count": 0, "status": status, "message": message, "errors": errors or []}
     response = JsonResponse(body, status=status)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
+    for name, value in (headers or {}).items():
+        response[name] = value
     return response
+
+
+def api_token(request: HttpRequest) -> ApiToken:
+    """The token `TokenAuth` authenticated the request with (django-ninja's request.auth)."""
+    token = request.auth  # type: ignore[attr-defined]
+    assert isinstance(token, ApiToken)
+    return token
 
 
 class JsonBody(Parser):
@@ -141,13 +151,13 @@ api = NinjaAPI(
 
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return error_response(exc.status, exc.message, exc.errors, **exc.headers)
+    return error_response(exc.status, exc.message, exc.errors, exc.headers)
 
 
 @api.exception_handler(importing.ImportRejected)
 def _rejected(request: HttpRequest, exc: importing.ImportRejected) -> HttpResponse:
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
-    return error_response(exc.status, exc.message, [e.as_dict() for e in exc.errors], **headers)
+    return error_response(exc.status, exc.message, [e.as_dict() for e in exc.errors], headers)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -175,7 +185,9 @@ def _message(item: dict[str, Any]) -> str:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(401, "Send an API token: Authorization: Bearer <token>.", **_challenge())
+    return error_response(
+        401, "Send an API token: Authorization: Bearer <token>.", headers=_challenge()
+    )
 
 
 @api.exception_handler(HttpError)
@@ -222,7 +234,7 @@ async def import_contact(
     """Create the contact in LCM with CreateContact and store it. With
     `overwriteDuplicates=true` the contact of the campaign with the same `UserData` is updated;
     if that changes what LCM holds, LCM gets a new contact and the old key is retired."""
-    token: ApiToken = request.auth
+    token = api_token(request)
     outcome = await importing.import_contact(
         contact,
         overwrite=overwriteDuplicates,
@@ -233,7 +245,7 @@ async def import_contact(
     return _envelope([record], created=outcome.created, changedInLCM=outcome.changed_in_lcm)
 
 
-def _visible_contacts(token: ApiToken):
+def _visible_contacts(token: ApiToken) -> QuerySet[DiallerContact]:
     contacts = DiallerContact.objects.select_related("campaign")
     if token.allowed_campaigns is not None:
         contacts = contacts.filter(campaign_id__in=token.allowed_campaigns)
@@ -250,7 +262,7 @@ class ListQuery(Schema):
 
 @router.get("/contacts", response={200: ContactsEnvelope, **ERRORS}, summary="List contacts")
 async def list_contacts(request: HttpRequest, query: Query[ListQuery]) -> Any:
-    token: ApiToken = request.auth
+    token = api_token(request)
     text = query.filter.strip()
 
     def page() -> tuple[list[dict], int]:
@@ -276,7 +288,7 @@ async def list_contacts(request: HttpRequest, query: Query[ListQuery]) -> Any:
     "/contacts/{contact_id}", response={200: ContactsEnvelope, **ERRORS}, summary="One contact"
 )
 async def get_contact(request: HttpRequest, contact_id: int) -> Any:
-    token: ApiToken = request.auth
+    token = api_token(request)
     if not 0 < contact_id <= MAX_ID:
         raise ApiError(404, f"No contact with DiallerContactsID {contact_id}.")
 
@@ -294,7 +306,7 @@ async def get_contact(request: HttpRequest, contact_id: int) -> Any:
     "/campaigns", response={200: CampaignsEnvelope, **ERRORS}, summary="Campaigns to import into"
 )
 async def list_campaigns(request: HttpRequest) -> Any:
-    token: ApiToken = request.auth
+    token = api_token(request)
 
     def campaigns() -> list[dict]:
         queryset = DiallerCampaign.objects.order_by("pk")

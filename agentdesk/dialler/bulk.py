@@ -14,11 +14,13 @@ import asyncio
 import csv
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
@@ -28,6 +30,7 @@ from agentdesk.asyncdb import db_async
 from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import AgentProfile
 from agentdesk.jobs.recovery import stale_after_seconds
+from agentdesk.teams.access import sees_every_team
 from agentdesk.teams.models import Team
 
 from . import importing
@@ -104,7 +107,7 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
                 "The header row needs Name, DiallerCampaignsID or DiallerCampaignsName, and "
                 "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
             )
-        rows = []
+        rows: list[dict[str, Any]] = []
         for row in reader:
             if len(rows) >= MAX_ROWS:
                 raise CsvRejected(f"The file has more than {MAX_ROWS} rows; split it.")
@@ -133,7 +136,13 @@ def _check_row(payload: dict, allowed: set[int] | None) -> str:
 
 
 def create_preview(
-    team: Team, user, file_name: str, data: bytes, *, overwrite: bool, allowed: set[int] | None
+    team: Team,
+    user: User,
+    file_name: str,
+    data: bytes,
+    *,
+    overwrite: bool,
+    allowed: set[int] | None,
 ) -> ImportJob:
     """Check every row and store the job as a preview (nothing is imported yet). A file that
     cannot be read leaves nothing behind."""
@@ -251,7 +260,7 @@ def _finish_row(row_id: int, status: str, message: str, contact_id: int | None) 
     )
 
 
-def _tie_row(row_id: int):
+def _tie_row(row_id: int) -> Callable[[int], None]:
     def tie(contact_id: int) -> None:
         ImportRow.objects.filter(pk=row_id).update(contact_id=contact_id)
 
@@ -261,7 +270,7 @@ def _tie_row(row_id: int):
 def _run_context(job_id: int) -> tuple[ImportJob, set[int] | None, str]:
     job = ImportJob.objects.select_related("created_by", "team").get(pk=job_id)
     user = job.created_by
-    allowed = None if user.is_superuser else allowed_campaign_ids(job.team)
+    allowed = None if sees_every_team(user) else allowed_campaign_ids(job.team)
     return job, allowed, f"csv:{user.get_username()}"
 
 
@@ -392,14 +401,15 @@ def results_csv(job: ImportJob) -> str:
     for row in (
         ImportRow.objects.filter(job=job).select_related("contact").order_by("line").iterator()
     ):
-        confirmed = row.contact and row.contact.lcm_state == DiallerContact.CONFIRMED
+        contact = row.contact
+        confirmed = contact is not None and contact.lcm_state == DiallerContact.CONFIRMED
         writer.writerow(
             [
                 row.line,
                 row.status,
                 safe_cell(row.message),
                 row.contact_id or "",
-                row.contact.lcm_key if confirmed else "",
+                contact.lcm_key if contact is not None and confirmed else "",
             ]
             + [safe_cell(row.data.get(c, "")) for c in columns]
         )

@@ -9,7 +9,7 @@ import asyncio
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from agentdesk.asyncdb import db_async
-from agentdesk.teams.access import teams_for
+from agentdesk.teams.access import AnyUser, teams_for
 
 from . import bulk
 from .models import ImportJob
@@ -17,7 +17,7 @@ from .models import ImportJob
 POLL_SECONDS = 0.5
 
 
-def _job_for(user, job_id: int) -> ImportJob | None:
+def _job_for(user: AnyUser | None, job_id: int) -> ImportJob | None:
     if not user or not user.is_authenticated:
         return None
     return ImportJob.objects.filter(pk=job_id, team__in=teams_for(user)).first()

@@ -253,7 +253,7 @@ def prepare(contact: ContactIn, campaign: DiallerCampaign) -> Prepared:
         if name in values and campaign.business_name(name)
     }
     modes = [[campaign.mode_name(name), number] for name, number in numbers]  # JSON-shaped
-    lcm = {
+    lcm: dict[str, Any] = {
         "modes": modes,
         "business": business,
         "start": values.get("FollowUpDateTime") or values.get("dtBeginDate"),
@@ -273,7 +273,7 @@ def prepare(contact: ContactIn, campaign: DiallerCampaign) -> Prepared:
         call_type=call_type,
         agent_id=agent,
         status=0,
-        zip_code=lcm["zip"],
+        zip_code=str(lcm["zip"]),
     )
     try:
         request.to_data()  # builds the XML fields: a name LCM cannot take fails here, not in LCM
@@ -349,12 +349,9 @@ def _begin(
             if existing is None and overwrite:
                 existing = same.order_by("-pk").first()
         created = existing is None
-        if created:
-            record = DiallerContact(
-                campaign=campaign, user_data=user_data, lcm_state=DiallerContact.SENDING
-            )
-        else:
-            record = existing
+        record = existing or DiallerContact(
+            campaign=campaign, user_data=user_data, lcm_state=DiallerContact.SENDING
+        )
         must_send = (
             created
             or record.lcm_state != DiallerContact.CONFIRMED

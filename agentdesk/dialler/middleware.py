@@ -30,11 +30,8 @@ def _as_envelope(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         message = "The request failed."
     if status == 405 and response.get("Allow"):
         message = f"{request.method} is not allowed here; use {response['Allow']}."
-    converted = error_response(status, message)
-    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-        if response.get(header):
-            converted[header] = response[header]
-    return converted
+    kept = ("Allow", "Retry-After", "WWW-Authenticate")
+    return error_response(status, message, headers={h: response[h] for h in kept if h in response})
 
 
 @sync_and_async_middleware

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -156,7 +157,7 @@ class DiallerCampaign(models.Model):
         from agentdesk.lcm.errors import MessageError
         from agentdesk.lcm.xmlfields import build_fields_xml
 
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.default_region and not phones.is_region(self.default_region):
             errors["default_region"] = _("Not a country code libphonenumber knows.")
         modes = self.mode_names or {}
@@ -201,6 +202,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    # Filled in when a request authenticates with the token: the campaign IDs it may use,
+    # None for all.
+    allowed_campaigns: set[int] | None = None
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from django.utils import timezone
 from ninja import Schema
@@ -68,26 +68,38 @@ def _sane_moment(value: datetime | None) -> datetime | None:
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
-def _text(limit: int, **extra: Any) -> Any:
-    # The length limit sits on the str inside the Optional: on the Optional itself pydantic
-    # would apply it to null too (and crash).
-    return Annotated[
-        Annotated[str, Field(max_length=limit)] | None,
-        BeforeValidator(_as_text),
-        Field(**extra),
-        AfterValidator(_blank_is_none),
-    ]
-
-
-Text = _text(255)
-LongText = _text(2000)
-Link = _text(1000)
-Phone = _text(
-    phones.MAX_INPUT_LENGTH,
-    description="Any everyday form: +1 202 555 0143, (202) 555-0143, 030/1234567, "
-    "+49 (0)30 1234567; national forms are read in the campaign's region.",
-    examples=["+1 202 555 0143"],
-)
+# Each length limit sits on the str inside the Optional: on the Optional itself pydantic would
+# apply it to null too (and crash).
+Text = Annotated[
+    Annotated[str, Field(max_length=255)] | None,
+    BeforeValidator(_as_text),
+    AfterValidator(_blank_is_none),
+]
+LongText = Annotated[
+    Annotated[str, Field(max_length=2000)] | None,
+    BeforeValidator(_as_text),
+    AfterValidator(_blank_is_none),
+]
+Link = Annotated[
+    Annotated[str, Field(max_length=1000)] | None,
+    BeforeValidator(_as_text),
+    AfterValidator(_blank_is_none),
+]
+ShortText = Annotated[
+    Annotated[str, Field(max_length=150)] | None,
+    BeforeValidator(_as_text),
+    AfterValidator(_blank_is_none),
+]
+Phone = Annotated[
+    Annotated[str, Field(max_length=phones.MAX_INPUT_LENGTH)] | None,
+    BeforeValidator(_as_text),
+    Field(
+        description="Any everyday form: +1 202 555 0143, (202) 555-0143, 030/1234567, "
+        "+49 (0)30 1234567; national forms are read in the campaign's region.",
+        examples=["+1 202 555 0143"],
+    ),
+    AfterValidator(_blank_is_none),
+]
 Moment = Annotated[
     datetime | None,
     BeforeValidator(_date_or_none),
@@ -104,7 +116,7 @@ class ContactIn(Schema):
     DiallerCampaignsID: Annotated[
         Annotated[int, Field(ge=1, le=MAX_ID)] | None, BeforeValidator(_not_bool)
     ] = None
-    DiallerCampaignsName: _text(100) = None
+    DiallerCampaignsName: ShortText = None
     Name: Annotated[str, BeforeValidator(_as_text), Field(min_length=1, max_length=255)]
     UserData: Text = None
     Client: Text = None
@@ -138,8 +150,8 @@ class ContactIn(Schema):
     Email: Text = None
     Website: Text = None
     Comment: LongText = None
-    ReservedUsersUID: _text(150, description="Agent the contact is reserved for in LCM") = None
-    FollowUpUsersUID: _text(150, description="Agent who makes the follow-up call") = None
+    ReservedUsersUID: ShortText = Field(None, description="Agent to reserve the contact for")
+    FollowUpUsersUID: ShortText = Field(None, description="Agent who makes the follow-up call")
     FollowUpDateTime: Moment = None
     dtBeginDate: Moment = None
     dtEndDate: Moment = None
@@ -153,7 +165,7 @@ class ContactIn(Schema):
 
 
 _SEED_FIELDS = [name for name in ContactIn.model_fields if not name.startswith("DiallerCampaigns")]
-_COUNTERS = {
+_COUNTERS: dict[str, Any] = {
     f"{prefix}{n}{suffix}": (int | None, None)
     for n in range(1, 7)
     for prefix, suffix in (
@@ -163,36 +175,48 @@ _COUNTERS = {
     )
 } | {f"bPhoneNumber{n}Invalid": (bool | None, None) for n in range(1, 7)}
 
-ContactRecord = create_model(
-    "ContactRecord",
-    __base__=Schema,
-    __doc__="A stored contact as the API answers it: every seed field (null when not given; "
-    "numbers in E.164) plus agentdesk's ID, the campaign, the LCM key and the seed's "
-    "per-number counters.",
-    ID=(int, ...),
-    DiallerCampaignsID=(int, ...),
-    DiallerCampaignsName=(str, ...),
-    **{name: (str | float | int | None, None) for name in _SEED_FIELDS if name not in ("Name",)},
-    Name=(str, ...),
-    LCMKey=(str, Field(description="The contact's key in LCM ('' while unknown)")),
-    LCMStatus=(
-        str,
-        Field(
-            description="confirmed: LCM holds it under LCMKey; unknown: LCM's answer was lost, "
-            "LCM may hold it (retry with the same UserData)"
+def _record_model() -> type[Schema]:
+    fields: dict[str, Any] = {
+        "ID": (int, ...),
+        "DiallerCampaignsID": (int, ...),
+        "DiallerCampaignsName": (str, ...),
+        **{name: (str | float | int | None, None) for name in _SEED_FIELDS if name != "Name"},
+        "Name": (str, ...),
+        "LCMKey": (str, Field(description="The contact's key in LCM ('' while unknown)")),
+        "LCMStatus": (
+            str,
+            Field(
+                description="confirmed: LCM holds it under LCMKey; unknown: LCM's answer was "
+                "lost, LCM may hold it (retry with the same UserData)"
+            ),
         ),
-    ),
-    LCMPossibleDuplicate=(
-        bool,
-        Field(description="An earlier CreateContact's answer was lost: LCM may hold a copy"),
-    ),
-    dtCreated=(str, ...),
-    dtModified=(str, ...),
-    dtNextTry=(str | None, None),
-    bLastResultMailbox=(bool | None, None),
-    LastAcdAgentEndReasonsID=(int | None, None),
-    **_COUNTERS,
-)
+        "LCMPossibleDuplicate": (
+            bool,
+            Field(description="An earlier CreateContact's answer was lost: LCM may hold a copy"),
+        ),
+        "dtCreated": (str, ...),
+        "dtModified": (str, ...),
+        "dtNextTry": (str | None, None),
+        "bLastResultMailbox": (bool | None, None),
+        "LastAcdAgentEndReasonsID": (int | None, None),
+        **_COUNTERS,
+    }
+    return create_model(
+        "ContactRecord",
+        __base__=Schema,
+        __doc__="A stored contact as the API answers it: every seed field (null when not "
+        "given; numbers in E.164) plus agentdesk's ID, the campaign, the LCM key and the "
+        "seed's per-number counters.",
+        **fields,
+    )
+
+
+# Built from the field lists so the answer's schema cannot miss a field; mypy sees a Schema.
+if TYPE_CHECKING:
+    ContactRecord = Schema
+else:
+    ContactRecord = _record_model()
+
 
 
 class CampaignRecord(Schema):
