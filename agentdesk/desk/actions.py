@@ -276,7 +276,7 @@ async def _past_retired(
 ) -> LcmExchange:
     """LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired keys"):
     close it with the configured outcome and fetch again, unseen by the agent."""
-    for _ in range(MAX_RETIRED_SKIPS):
+    for _attempt in range(MAX_RETIRED_SKIPS):
         contact = exchange.answer.contact
         if contact is None or not await db_async(is_retired)(contact.account_number):
             return exchange
