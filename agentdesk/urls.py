@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from agentdesk.dialler import dnc_api
+from agentdesk.dialler import dnc_api  # noqa: F401 - puts /api/dnc on the API before its URLs
+from agentdesk.dialler.api import api, api_not_found
 from agentdesk.health import healthz
 from agentdesk.login import ThrottledLoginView
 
@@ -10,9 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/dialler/", include("agentdesk.dialler.urls")),
-    path("api/dnc", dnc_api.add_number, name="dnc-add"),
-    path("api/dnc/<str:number>", dnc_api.one_number, name="dnc-number"),
+    path("api/", api.urls),
+    re_path(r"^api/", api_not_found),  # unknown API paths answer in the API's envelope too
     path("monitor/", include("agentdesk.monitor.urls")),
     path("imports/", include("agentdesk.dialler.bulk_urls")),
     path("", include("agentdesk.desk.urls")),

@@ -22,15 +22,8 @@ GROUP = "Sales Manual Group"
 
 
 def envelope(subtopic: str, data: dict) -> bytes:
-    return json.dumps(
-        {
-            "channel": "LCM",
-            "topic": "WebService",
-            "subtopic": subtopic,
-            "source": "bench",
-            "data": data,
-        }
-    ).encode()
+    return json.dumps({"channel": "LCM", "topic": "WebService", "subtopic": subtopic,
+                       "source": "bench", "data": data}).encode()
 
 
 async def product_cycles(app, session: str, cycles: int) -> list[float]:
@@ -43,18 +36,15 @@ async def product_cycles(app, session: str, cycles: int) -> list[float]:
             received += 1
 
     url = f"ws://127.0.0.1:{app.port}/ws/desk/"
-    async with websockets.connect(
-        url, additional_headers={"Origin": app.url, "Cookie": headers["Cookie"]}
-    ) as ws:
+    async with websockets.connect(url, additional_headers={"Origin": app.url,
+                                                           "Cookie": headers["Cookie"]}) as ws:
         await ws.recv()
         listener = asyncio.create_task(listen(ws))
         samples = []
         async with httpx.AsyncClient(base_url=app.url, headers=headers, timeout=30) as client:
             for _ in range(cycles):
                 started = time.perf_counter()
-                got = await client.post(
-                    "/desk/next", data={"campaign_group": GROUP, "consent": "Both"}
-                )
+                got = await client.post("/desk/next", data={"campaign_group": GROUP, "consent": "Both"})
                 assert "is on your screen" in got.text, got.text[:300]
                 done = await client.post("/desk/skip", data={"outcome": "8"})
                 assert "Skipped with outcome" in done.text, done.text[:300]
@@ -69,32 +59,13 @@ async def bare_cycles(hop, agent_id: str, cycles: int) -> list[float]:
     async with httpx.AsyncClient(base_url=hop.url, timeout=30) as client:
         for _ in range(cycles):
             started = time.perf_counter()
-            got = await client.post(
-                "/hop",
-                content=envelope(
-                    "GetDownloadContactsForDialing",
-                    {
-                        "CampaignGroup": GROUP,
-                        "NumberOfContactsRequired": 1,
-                        "Consent": "Both",
-                        "AgentID": agent_id,
-                        "ReservedContacts": "false",
-                    },
-                ),
-            )
+            got = await client.post("/hop", content=envelope("GetDownloadContactsForDialing", {
+                "CampaignGroup": GROUP, "NumberOfContactsRequired": 1, "Consent": "Both",
+                "AgentID": agent_id, "ReservedContacts": "false"}))
             contact = got.json()["message"]["response"]
-            done = await client.post(
-                "/hop",
-                content=envelope(
-                    "SkipManualDialContact",
-                    {
-                        "OutcomeId": 8,
-                        "UserId": agent_id,
-                        "AccountNumber": contact["AccountNumber"],
-                        "PhoneNumber": contact["PhoneNumber"],
-                    },
-                ),
-            )
+            done = await client.post("/hop", content=envelope("SkipManualDialContact", {
+                "OutcomeId": 8, "UserId": agent_id, "AccountNumber": contact["AccountNumber"],
+                "PhoneNumber": contact["PhoneNumber"]}))
             assert done.json()["message"]["response"]["success"] is True
             samples.append((time.perf_counter() - started) * 1000)
     return samples
@@ -115,9 +86,8 @@ def main() -> None:
         try:
             rows = {"product": ([], []), "bare hop": ([], [])}
             for _ in range(args.runs):
-                product = asyncio.run(
-                    product_cycles(app, world["agents"][0]["session"], args.cycles)
-                )
+                product = asyncio.run(product_cycles(app, world["agents"][0]["session"],
+                                                     args.cycles))
                 bare = asyncio.run(bare_cycles(hop, "bench1@bench", args.cycles))
                 for name, samples in (("product", product), ("bare hop", bare)):
                     rows[name][0].append(pct(samples, 50))
@@ -128,10 +98,8 @@ def main() -> None:
                 process.stop()
     p50 = [a / b for a, b in zip(rows["product"][0], rows["bare hop"][0], strict=True)]
     p99 = [a / b for a, b in zip(rows["product"][1], rows["bare hop"][1], strict=True)]
-    print(
-        f"Next → Skip cycle, {args.cycles} cycles × {args.runs} runs, concurrency 1; "
-        "median [min–max] over runs, ms"
-    )
+    print(f"Next → Skip cycle, {args.cycles} cycles × {args.runs} runs, concurrency 1; "
+          "median [min–max] over runs, ms")
     for name, (p50s, p99s) in rows.items():
         print(f"  {name:9} p50 {summary(p50s)}   p99 {summary(p99s)}")
     print(f"  ratio     p50 {summary(p50)} (goal ≤ 1.2)   p99 {summary(p99)} (goal ≤ 1.5)")

@@ -30,12 +30,8 @@ async def run(app, world: dict, seconds: float, rate: float) -> dict:
 
     async def hold(path: str, session: str, key: str):
         ws = await websockets.connect(
-            f"ws://127.0.0.1:{app.port}{path}",
-            open_timeout=120,
-            ping_interval=None,
-            max_size=None,
-            additional_headers={"Origin": app.url, "Cookie": f"sessionid={session}"},
-        )
+            f"ws://127.0.0.1:{app.port}{path}", open_timeout=120, ping_interval=None,
+            max_size=None, additional_headers={"Origin": app.url, "Cookie": f"sessionid={session}"})
         await ws.recv()
         sockets.append(ws)
 
@@ -55,15 +51,9 @@ async def run(app, world: dict, seconds: float, rate: float) -> dict:
         async with semaphore:
             await hold(*args)
 
-    await asyncio.gather(
-        *(guarded("/ws/desk/", a["session"], f"agent:{a['agent']}") for a in agents)
-    )
-    await asyncio.gather(
-        *(
-            guarded(f"/ws/monitor/{lead['team']}/", lead["session"], f"team:{lead['team']}")
-            for lead in world["leads"]
-        )
-    )
+    await asyncio.gather(*(guarded("/ws/desk/", a["session"], f"agent:{a['agent']}") for a in agents))
+    await asyncio.gather(*(guarded(f"/ws/monitor/{lead['team']}/", lead["session"], f"team:{lead['team']}")
+                           for lead in world["leads"]))
     connect_seconds = time.perf_counter() - started
     await asyncio.sleep(2)
     rss_after = app.rss_kib()
@@ -77,17 +67,14 @@ async def run(app, world: dict, seconds: float, rate: float) -> dict:
             nonlocal errors
             kind = next_kind.get(agent["agent"], "next")
             next_kind[agent["agent"]] = "skip" if kind == "next" else "next"
-            data = (
-                {"campaign_group": GROUP, "consent": "Both"} if kind == "next" else {"outcome": "8"}
-            )
+            data = {"campaign_group": GROUP, "consent": "Both"} if kind == "next" else {"outcome": "8"}
             loop = asyncio.get_running_loop()
             for_agent, for_team = loop.create_future(), loop.create_future()
             waiting.setdefault(f"agent:{agent['agent']}", []).append(for_agent)
             waiting.setdefault(f"team:{agent['team']}", []).append(for_team)
             begin = time.perf_counter()
-            response = await client.post(
-                f"/desk/{kind}", data=data, headers=harness.agent_headers(agent["session"])
-            )
+            response = await client.post(f"/desk/{kind}", data=data,
+                                         headers=harness.agent_headers(agent["session"]))
             if response.status_code != 200:
                 errors += 1
                 return
@@ -107,12 +94,9 @@ async def run(app, world: dict, seconds: float, rate: float) -> dict:
         "connect_s": connect_seconds,
         "rss_per_socket_kib": (rss_after - rss_before) / len(sockets),
         "rss_mib": rss_after / 1024,
-        "agent_p50": pct(agent_latency, 50),
-        "agent_p99": pct(agent_latency, 99),
-        "monitor_p50": pct(monitor_latency, 50),
-        "monitor_p99": pct(monitor_latency, 99),
-        "actions": len(agent_latency),
-        "errors": errors,
+        "agent_p50": pct(agent_latency, 50), "agent_p99": pct(agent_latency, 99),
+        "monitor_p50": pct(monitor_latency, 50), "monitor_p99": pct(monitor_latency, 99),
+        "actions": len(agent_latency), "errors": errors,
     }
 
 
@@ -122,19 +106,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=20, help="actions per second, in total")
     args = parser.parse_args()
-    print(
-        f"one Daphne worker on PostgreSQL + Redis, LCM a separate lcmsim server; "
-        f"{args.rate:g} actions/s for "
-        f"{args.seconds:g} s; push latency from the POST to arrival, ms"
-    )
+    print(f"one Daphne worker on PostgreSQL + Redis, LCM a separate lcmsim server; "
+          f"{args.rate:g} actions/s for "
+          f"{args.seconds:g} s; push latency from the POST to arrival, ms")
     for count in args.agents:
         with harness.workspace(postgres=True, redis=True) as env:
-            world = harness.setup_world(
-                env,
-                agents=count,
-                contacts=int(args.seconds * args.rate) + 500,
-                monitors=min(MONITORS, max(1, count // 50)),
-            )
+            world = harness.setup_world(env, agents=count, contacts=int(args.seconds * args.rate) + 500,
+                                        monitors=min(MONITORS, max(1, count // 50)))
             sim = harness.lcmsim(env)  # LCM is its own system, not the worker's load
             app = harness.daphne(env, LCM_URL=f"{sim.url}/lcm")
             try:
@@ -143,15 +121,13 @@ def main() -> None:
             finally:
                 app.stop()
                 sim.stop()
-        print(
-            f"  {count:5} agents + {len(world['leads'])} monitors: connected in "
-            f"{result['connect_s']:.1f} s, RSS {result['rss_mib']:.0f} MiB, "
-            f"{result['rss_per_socket_kib']:.0f} KiB per socket; "
-            f"agent push p50 {result['agent_p50']:.0f} p99 {result['agent_p99']:.0f}; "
-            f"monitor push p50 {result['monitor_p50']:.0f} p99 {result['monitor_p99']:.0f} "
-            f"({result['actions']} actions, {result['errors']} errors; "
-            f"{handed} handed out, {twice} to two agents)"
-        )
+        print(f"  {count:5} agents + {len(world['leads'])} monitors: connected in "
+              f"{result['connect_s']:.1f} s, RSS {result['rss_mib']:.0f} MiB, "
+              f"{result['rss_per_socket_kib']:.0f} KiB per socket; "
+              f"agent push p50 {result['agent_p50']:.0f} p99 {result['agent_p99']:.0f}; "
+              f"monitor push p50 {result['monitor_p50']:.0f} p99 {result['monitor_p99']:.0f} "
+              f"({result['actions']} actions, {result['errors']} errors; "
+              f"{handed} handed out, {twice} to two agents)")
 
 
 if __name__ == "__main__":

@@ -31,9 +31,8 @@ async def hop(request):
     global _client
     if _client is None:
         _client = httpx.AsyncClient(timeout=10)
-    answer = await _client.post(
-        LCM_URL, content=request.body, headers={"Content-Type": "application/json"}
-    )
+    answer = await _client.post(LCM_URL, content=request.body,
+                                headers={"Content-Type": "application/json"})
     return HttpResponse(answer.content, content_type="application/json")
 
 

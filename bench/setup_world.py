@@ -60,16 +60,10 @@ def main() -> None:
         team = teams[n % len(teams)]
         team.leads.add(lead)
         leads.append({"session": cookie(lead), "team": team.pk})
-    print(
-        json.dumps(
-            {
-                "agents": [
-                    {"session": cookie(p.user), "team": p.team_id, "agent": p.pk} for p in agents
-                ],
-                "leads": leads,
-            }
-        )
-    )
+    print(json.dumps({
+        "agents": [{"session": cookie(p.user), "team": p.team_id, "agent": p.pk} for p in agents],
+        "leads": leads,
+    }))
 
 
 if __name__ == "__main__":

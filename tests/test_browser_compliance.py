@@ -68,9 +68,9 @@ def test_block_shows_why_and_when_and_hands_back_with_one_key(late_server, world
     log_in(page, late_server, "abby")
     page.keyboard.press("n")
     number = page.locator("#contact-number")
-    expect(number).to_have_text("2025550161")
+    expect(number).to_have_text("(202) 555-0161")
     expect(number).to_have_attribute("aria-disabled", "true")
-    expect(number).not_to_have_attribute("href", "tel:2025550161")
+    expect(number).not_to_have_attribute("href", "tel:+1-202-555-0161")
     box = page.locator("#compliance")
     expect(box).to_contain_text("Do not dial this contact.")
     expect(box).to_contain_text("It is Mon 22:00 America/New_York for this contact")
@@ -115,9 +115,9 @@ def test_confirm_is_logged_on_the_monitor_and_the_lead_releases(
         "document.addEventListener('agentdesk:dial', e => { window.dialled = e.detail.href })"
     )
     desk.keyboard.press("c")
-    expect(desk.locator("#banner")).to_contain_text("Confirmed and logged. Dialing 2025550162.")
-    expect(desk.locator("#contact-number")).to_have_attribute("href", "tel:2025550162")
-    assert desk.evaluate("window.dialled") == "tel:2025550162"
+    expect(desk.locator("#banner")).to_contain_text("Confirmed and logged. Dialing (202) 555-0162.")
+    expect(desk.locator("#contact-number")).to_have_attribute("href", "tel:+1-202-555-0162")
+    assert desk.evaluate("window.dialled") == "tel:+1-202-555-0162"
     feed = monitor.locator("#monitor-feed")
     expect(feed).to_contain_text("Dial outside hours confirmed")
     expect(feed).to_contain_text("their time Mon 22:00 America/New_York")

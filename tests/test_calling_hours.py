@@ -51,7 +51,7 @@ def test_block_disables_dialing_says_when_and_hands_back_in_one_key(alice, agent
     assert "It is Mon 22:00 America/New_York for this contact: outside calling hours" in html
     assert "May be called from Tue 24 Nov 08:00 their time (in 10 h 0 min)." in html
     assert '<span id="contact-number" class="dial dial-disabled"' in html
-    assert 'href="tel:2025550100"' not in html
+    assert 'href="tel:+1-202-555-0100"' not in html
     assert "Hand back with 4 CallBack <kbd>H</kbd>" in html
     page = alice.get("/").content.decode()
     assert "dial-disabled" in page and "btn-hand-back" in page  # the same after a reload
@@ -72,7 +72,7 @@ def test_block_lets_the_same_contact_through_inside_its_window(alice, settings):
     policy(CampaignPolicy.BLOCK)
     add_contact(phone="2025550100")
     html = next_contact(alice)
-    assert '<a id="contact-number" class="dial" href="tel:2025550100"' in html
+    assert '<a id="contact-number" class="dial" href="tel:+1-202-555-0100"' in html
     assert "Do not dial" not in html and "btn-hand-back" not in html
     refused = alice.post("/desk/hand-back", **HTMX).content.decode()
     assert "Nothing stops you dialing this contact" in refused
@@ -98,10 +98,10 @@ def test_confirm_needs_a_logged_confirmation_shown_on_the_monitor(alice, agents,
     assert "dial-disabled" in html
 
     response = alice.post("/desk/confirm-dial", **HTMX)
-    assert response["HX-Trigger"] == '{"agentdesk:dial": {"href": "tel:2025550100"}}'
+    assert response["HX-Trigger"] == '{"agentdesk:dial": {"href": "tel:+1-202-555-0100"}}'
     html = response.content.decode()
-    assert "Confirmed and logged. Dialing 2025550100." in html
-    assert '<a id="contact-number" class="dial" href="tel:2025550100"' in html
+    assert "Confirmed and logged. Dialing (202) 555-0100." in html
+    assert '<a id="contact-number" class="dial" href="tel:+1-202-555-0100"' in html
     assert "Dialing outside calling hours confirmed at" in html
     entry = ActionLog.objects.get(kind=ActionLog.CONFIRM_DIAL)
     assert entry.agent == agents["alice"] and entry.lcm_key == key
@@ -141,7 +141,7 @@ def test_warn_is_the_default_and_leaves_dialing_possible(alice, late):
     add_contact(phone="2025550100")
     html = next_contact(alice)
     assert "⚠ It is Mon 22:00 America/New_York for this contact: outside calling hours" in html
-    assert '<a id="contact-number" class="dial" href="tel:2025550100"' in html
+    assert '<a id="contact-number" class="dial" href="tel:+1-202-555-0100"' in html
     assert "btn-confirm-dial" not in html
 
 

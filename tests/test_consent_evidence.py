@@ -103,3 +103,107 @@ def test_a_consent_only_campaign_blocks_a_contact_without_evidence_on_the_desk(a
     html = alice.post("/desk/next", GROUP, **HTMX).content.decode()
     assert "calls only contacts with consent evidence, and this contact has none" in html
     assert "dial-disabled" in html and "Hand back with 4 CallBack" in html
+
+
+# ----------------------------------------------------------------- import API and CSV import
+
+IMPORT = "/api/dialler/contacts/import"
+API_EVIDENCE = {
+    "ConsentGivenBy": "Erika Musterfrau",
+    "ConsentGivenAt": "2026-02-01T10:00:00",
+    "ConsentChannel": "written",
+    "ConsentWording": "Ich willige ein, angerufen zu werden.",
+}
+
+
+@pytest.fixture
+def api(agents):
+    import json
+
+    from agentdesk.dialler.models import ApiToken, DiallerCampaign
+
+    DiallerCampaign.objects.create(
+        name="Spring Renewals",
+        campaign_group="Sales Manual Group",
+        time_zone="(UTC-05:00) Eastern Time (US and Canada)",
+    )
+    _, raw = ApiToken.issue("crm")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    def post(**fields):
+        body = {
+            "DiallerCampaignsName": "Spring Renewals",
+            "Name": "Musterfrau",
+            "PhoneNumber1": "(202) 555-0160",
+            **fields,
+        }
+        return client.post(IMPORT, data=json.dumps(body), content_type="application/json")
+
+    return post
+
+
+def test_import_with_evidence_keeps_it_under_the_lcm_key(api):
+    response = api(**API_EVIDENCE)
+    assert response.status_code == 200, response.content
+    record = response.json()["records"][0]
+    assert record["ConsentGivenBy"] == "Erika Musterfrau"
+    assert record["ConsentChannel"] == "written"
+    evidence = ConsentEvidence.objects.get()
+    assert evidence.lcm_key == record["LCMKey"] and evidence.number == "+12025550160"
+    assert evidence.wording == "Ich willige ein, angerufen zu werden."
+    assert evidence.recorded_by == "api:crm"
+    assert Contact.objects.get(lcm_key=record["LCMKey"]).consent is True
+
+
+def test_import_with_partial_evidence_names_the_missing_fields(api):
+    response = api(ConsentGivenBy="Erika", ConsentChannel="carrier pigeon")
+    assert response.status_code == 400
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert fields == {"ConsentGivenAt", "ConsentChannel", "ConsentWording"}
+    assert not ConsentEvidence.objects.exists()
+
+
+def test_a_consent_only_campaign_refuses_an_import_without_evidence(api):
+    CampaignPolicy.objects.create(campaign="Spring Renewals", consent_required=True)
+    refused = api()
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "ConsentGivenBy"
+    assert "takes only contacts with consent evidence" in refused.json()["errors"][0]["message"]
+    assert api(**API_EVIDENCE).status_code == 200
+
+
+async def test_the_csv_import_carries_evidence(agents):
+    from asgiref.sync import sync_to_async
+
+    from agentdesk.dialler import bulk
+    from agentdesk.dialler.models import DiallerCampaign, ImportRow
+
+    await DiallerCampaign.objects.acreate(
+        name="Spring Renewals",
+        campaign_group="Sales Manual Group",
+        time_zone="(UTC-05:00) Eastern Time (US and Canada)",
+    )
+    await CampaignPolicy.objects.acreate(campaign="Spring Renewals", consent_required=True)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = ["Name", "DiallerCampaignsName", "PhoneNumber1", *API_EVIDENCE]
+    writer.writerow(header)
+    writer.writerow(["WithConsent", "Spring Renewals", "(202) 555-0161", *API_EVIDENCE.values()])
+    writer.writerow(["Without", "Spring Renewals", "(202) 555-0162", "", "", "", ""])
+    team = await sync_to_async(lambda: agents["alice"].team)()
+    allowed = await sync_to_async(bulk.allowed_campaign_ids)(team)
+    job = await sync_to_async(bulk.create_preview)(
+        team,
+        agents["lead"],
+        "consent.csv",
+        out.getvalue().encode(),
+        overwrite=True,
+        allowed=allowed,
+    )
+    rows = {row.line: row async for row in ImportRow.objects.filter(job=job)}
+    assert rows[3].status == ImportRow.INVALID and "consent evidence" in rows[3].message
+    assert await sync_to_async(bulk.start)(job)
+    await bulk.run_job(job.pk)
+    assert (await ImportRow.objects.aget(job=job, line=2)).status == ImportRow.CREATED
+    evidence = await ConsentEvidence.objects.aget()
+    assert evidence.given_by == "Erika Musterfrau" and evidence.number == "+12025550161"

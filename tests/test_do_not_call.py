@@ -55,8 +55,10 @@ def test_api_errors_name_the_field(api):
     assert region.json()["errors"][0]["field"] == "Region"
     expiry = post_dnc(api, {"PhoneNumber": "+12025550100", "ExpiresAt": "soon"})
     assert expiry.json()["errors"][0]["field"] == "ExpiresAt"
-    reason = post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": 7})
+    reason = post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": ["x"]})
     assert reason.json()["errors"][0]["field"] == "Reason"
+    unknown = post_dnc(api, {"PhoneNumber": "+12025550100", "Raeson": "typo"})
+    assert unknown.json()["errors"][0]["field"] == "Raeson"
     assert post_dnc(api, "{not json").status_code == 400
     assert post_dnc(api, "[1]").status_code == 400
     assert not DoNotCallEntry.objects.exists()
@@ -170,7 +172,7 @@ def test_a_listed_number_is_never_dialable_and_hands_back_with_dnc(alice, agents
     html = alice.post("/desk/next", GROUP, **HTMX).content.decode()
     assert "+12025550100 is on the do-not-call list (complaint)." in html
     assert '<span id="contact-number" class="dial dial-disabled"' in html
-    assert "tel:2025550100" not in html
+    assert "tel:+1-202-555-0100" not in html
     assert "Hand back with 5 DNC <kbd>H</kbd>" in html
     refused = alice.post("/desk/confirm-dial", **HTMX).content.decode()
     assert "may not be dialled" in refused
@@ -194,7 +196,7 @@ def test_an_expired_entry_no_longer_blocks(alice):
     dnc.add("+12025550100", added_by="lena", expires_at=timezone.now() - timedelta(days=1))
     add_contact(phone="2025550100")
     html = alice.post("/desk/next", GROUP, **HTMX).content.decode()
-    assert "do-not-call" not in html and 'href="tel:2025550100"' in html
+    assert 'id="compliance"' not in html and 'href="tel:+1-202-555-0100"' in html
 
 
 def test_skipping_with_dnc_lists_the_number_at_once(alice):
@@ -269,3 +271,71 @@ def test_add_contact_refuses_a_listed_number_naming_it(alice):
         **HTMX,
     ).content.decode()
     assert "do-not-call" not in html
+
+
+# ----------------------------------------------------------------- import API and CSV import
+
+IMPORT = "/api/dialler/contacts/import"
+
+
+@pytest.fixture
+def us_campaign(agents):
+    return DiallerCampaign.objects.create(
+        name="Spring Renewals",
+        campaign_group="Sales Manual Group",
+        time_zone="(UTC-05:00) Eastern Time (US and Canada)",
+    )
+
+
+def import_contact(client, **fields):
+    body = {"DiallerCampaignsName": "Spring Renewals", "Name": "Mustermann", **fields}
+    return client.post(IMPORT, data=json.dumps(body), content_type="application/json")
+
+
+def test_the_import_api_refuses_a_listed_number_naming_it(api, us_campaign):
+    from agentdesk.compliance import dnc
+    from agentdesk.lcmsim.models import Contact
+
+    dnc.add("+1 202-555-0100", added_by="lena")
+    before = Contact.objects.count()
+    response = import_contact(api, PhoneNumber1="+4930123456", PhoneNumber2="(202) 555-0100")
+    body = response.json()
+    assert response.status_code == 422 == body["status"]
+    assert (
+        body["message"] == "The contact cannot be imported: +12025550100 on the do-not-call list."
+    )
+    assert body["errors"] == [
+        {"field": "PhoneNumber2", "message": "+12025550100 is on the do-not-call list"}
+    ]
+    assert Contact.objects.count() == before  # LCM never asked
+    ok = import_contact(api, PhoneNumber1="(202) 555-0101")
+    assert ok.status_code == 200, ok.content
+
+
+def test_the_csv_import_refuses_listed_numbers_by_line(agents, us_campaign):
+    import csv
+    import io
+
+    from agentdesk.compliance import dnc
+    from agentdesk.dialler import bulk
+    from agentdesk.dialler.models import ImportRow
+
+    dnc.add("+1 202-555-0100", added_by="lena")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Name", "DiallerCampaignsName", "PhoneNumber1"])
+    writer.writerow(["Listed", "Spring Renewals", "(202) 555-0100"])
+    writer.writerow(["Fine", "Spring Renewals", "(202) 555-0102"])
+    team = agents["alice"].team
+    job = bulk.create_preview(
+        team,
+        agents["lead"],
+        "contacts.csv",
+        out.getvalue().encode(),
+        overwrite=True,
+        allowed=bulk.allowed_campaign_ids(team),
+    )
+    rows = {row.line: row for row in ImportRow.objects.filter(job=job)}
+    assert rows[2].status == ImportRow.INVALID
+    assert "+12025550100 is on the do-not-call list" in rows[2].message
+    assert rows[3].status == ImportRow.PENDING and not rows[3].message

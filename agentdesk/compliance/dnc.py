@@ -35,6 +35,15 @@ def listed(e164_numbers: Iterable[str], now: datetime | None = None) -> DoNotCal
     return DoNotCallEntry.objects.filter(active(now), number__in=numbers).first()
 
 
+def listed_among(e164_numbers: Iterable[str], now: datetime | None = None) -> set[str]:
+    """Which of these numbers (already E.164) are actively listed (one query)."""
+    numbers = {n for n in e164_numbers if n}
+    if not numbers:
+        return set()
+    entries = DoNotCallEntry.objects.filter(active(now), number__in=numbers)
+    return set(entries.values_list("number", flat=True))
+
+
 def add(
     raw: object,
     *,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,9 +168,14 @@ def contact_zones(contact: Contact, phone: phones.Phone | None) -> tuple[tuple[s
 
 
 def read_number(contact: Contact, policy: CampaignPolicy) -> phones.Phone:
-    """The contact's number read against the campaign's region (else its time zone's)."""
+    """The contact's number read against the campaign's region, else its time zone's country,
+    else PHONE_DEFAULT_REGION (the rule the card uses to show it)."""
     lcm_zone = contact.lcm_time_zone
-    region = policy.region or phones.region_for_time_zone(lcm_zone.iana if lcm_zone else None)
+    region = (
+        policy.region
+        or phones.region_for_time_zone(lcm_zone.iana if lcm_zone else None)
+        or settings.PHONE_DEFAULT_REGION
+    )
     return phones.parse_phone(contact.phone_number, region)
 
 

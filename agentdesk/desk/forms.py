@@ -131,23 +131,21 @@ class AddContactForm(forms.Form):
             number = (data.get(f"mode{row}_number") or "").strip()
             if not number:
                 continue
-            time_zone = data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE
+            zone_label = data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE
+            zone = find_time_zone(zone_label)
+            # National numbers are read in the country of the number's own time zone.
+            region = phones.region_for_time_zone(zone.iana) if zone else None
             try:
-                phone = phones.parse_phone(number, _region_of(time_zone))
-            except phones.PhoneError as error:
-                self.add_error(
-                    f"mode{row}_number",
-                    f"{error.raw} {error.reason}. Use digits, spaces, brackets or dashes, "
-                    "optionally starting with +.",
-                )
+                number = phones.canonical(number, region)
+            except phones.PhoneError as exc:
+                self.add_error(f"mode{row}_number", f"{exc.raw!r} {exc.reason}.")
                 continue
             names = [name for name, _, _ in modes]
             name = data.get(f"mode{row}_name") or "Home"
             if name in names:
                 self.add_error(f"mode{row}_name", f"{name} is already used by another number.")
                 continue
-            # LCM gets the one canonical form, so the list, the card and the log agree.
-            modes.append((name, phone.e164, time_zone))
+            modes.append((name, number, zone_label))
         if not modes and not any(f"mode{r}_number" in self.errors for r in range(1, 4)):
             self.add_error("mode1_number", "Enter at least one phone number.")
         data["modes"] = tuple(ContactMode(*mode) for mode in modes)

@@ -1,24 +1,63 @@
-"""The do-not-call API: list a number, read it, take it off. Same tokens and envelope as the
-contact import API; numbers are read by agentdesk.phones and answered in E.164."""
+"""The do-not-call API on the contact API's NinjaAPI: list a number, read it, take it off.
+Same Bearer tokens and envelope as the import; numbers are read by agentdesk.phones and
+answered in E.164."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from django.http import HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from ninja.decorators import decorate_view
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from agentdesk import phones
 from agentdesk.asyncdb import db_async
 from agentdesk.compliance import dnc
 from agentdesk.compliance.models import DoNotCallEntry
 
-from .decorators import ApiRequest, api_token_required, error_response
+from .api import ERRORS, ApiError, api, api_token, limit_body
+from .schemas import Moment, _as_text
 
-MAX_BODY_BYTES = 16 * 1024
-MAX_REASON = dnc.MAX_REASON
+router = Router(tags=["do-not-call list"])
+RegionCode = Annotated[
+    str | None,
+    Field(
+        pattern="^[A-Za-z]{2}$",
+        description="ISO country (US, DE) to read a number written without +",
+    ),
+]
+
+
+class DncIn(Schema):
+    """A number nobody may dial. Unknown field names are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    PhoneNumber: Annotated[
+        str, BeforeValidator(_as_text), Field(min_length=1, max_length=phones.MAX_INPUT_LENGTH)
+    ]
+    Reason: Annotated[str, BeforeValidator(_as_text), Field(max_length=dnc.MAX_REASON)] = ""
+    ExpiresAt: Moment = None
+    Region: RegionCode = None
+
+
+class DncRecord(Schema):
+    PhoneNumber: str = Field(description="E.164")
+    Reason: str
+    AddedBy: str
+    AddedAt: str
+    ExpiresAt: str | None
+
+
+class DncEnvelope(Schema):
+    records: list[DncRecord]
+    count: int
+    status: int
+    created: bool | None = Field(None, description="POST: the number was not listed before")
+    active: bool | None = Field(None, description="GET: listed and not expired")
+    deleted: bool | None = Field(None, description="DELETE: taken off the list")
 
 
 def dnc_record(entry: DoNotCallEntry) -> dict[str, Any]:
@@ -31,105 +70,73 @@ def dnc_record(entry: DoNotCallEntry) -> dict[str, Any]:
     }
 
 
-def _answer(entry: DoNotCallEntry, status: int = 200, **extra: Any) -> JsonResponse:
-    body = {"records": [dnc_record(entry)], "count": 1, "status": status, **extra}
-    return JsonResponse(body, status=status)
+def _envelope(entry: DoNotCallEntry, status: int = 200, **extra: Any) -> Status[dict[str, Any]]:
+    return Status(status, {"records": [dnc_record(entry)], "count": 1, "status": status, **extra})
 
 
-def _field_error(status: int, field: str, message: str) -> JsonResponse:
-    return error_response(
-        status, f"{field} {message}.", errors=[{"field": field, "message": message}]
-    )
+def _unreadable(field: str, error: phones.PhoneError) -> ApiError:
+    message = f"{error.raw!r} {error.reason}"
+    return ApiError(400, f"{field} {message}.", [{"field": field, "message": message}])
 
 
-def _region(raw: Any) -> tuple[str | None, JsonResponse | None]:
-    if raw in (None, ""):
-        return None, None
-    region = str(raw).strip().upper()
-    if not isinstance(raw, str) or not phones.is_region(region):
-        return None, _field_error(400, "Region", "must be a country code like US or DE")
-    return region, None
-
-
-def _read_add(payload: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    errors: list[dict[str, str]] = []
-    values: dict[str, Any] = {}
-    number = payload.get("PhoneNumber")
-    if number in (None, ""):
-        errors.append({"field": "PhoneNumber", "message": "is required"})
-    elif not isinstance(number, str | int) or isinstance(number, bool):
-        errors.append({"field": "PhoneNumber", "message": "must be text"})
-    reason = payload.get("Reason", "")
-    if reason is None:
-        reason = ""
-    if not isinstance(reason, str):
-        errors.append({"field": "Reason", "message": "must be text"})
-    elif len(reason.strip()) > MAX_REASON:
-        errors.append({"field": "Reason", "message": f"is longer than {MAX_REASON} characters"})
-    else:
-        values["reason"] = reason.strip()
-    expires = payload.get("ExpiresAt")
-    if expires not in (None, ""):
-        try:
-            values["expires_at"] = dnc.parse_expiry(str(expires))
-        except (ValueError, OverflowError):
-            errors.append(
-                {"field": "ExpiresAt", "message": "must be a date like 2027-01-31T00:00:00Z"}
-            )
-    return values, errors
-
-
-@csrf_exempt
-@require_http_methods(["POST"])
-@api_token_required
-async def add_number(request: ApiRequest) -> HttpResponse:
-    """POST /api/dnc {"PhoneNumber", "Reason", "ExpiresAt"?, "Region"?}: list a number."""
-    if len(request.body) > MAX_BODY_BYTES:
-        return error_response(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+@router.post(
+    "",
+    response={200: DncEnvelope, 201: DncEnvelope, **ERRORS},
+    summary="Put a number on the do-not-call list",
+)
+@decorate_view(limit_body)
+async def add_number(request: HttpRequest, entry: DncIn) -> Any:
+    """201 when the number is new to the list; 200 when it was listed (reason and expiry are
+    updated)."""
+    token = api_token(request)
+    expires_at: datetime | None = entry.ExpiresAt
     try:
-        payload = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
-        return error_response(400, f"The body is not valid JSON: {exc}.")
-    if not isinstance(payload, dict):
-        return error_response(400, "The body must be a JSON object.")
-    region, refused = _region(payload.get("Region"))
-    if refused:
-        return refused
-    values, errors = _read_add(payload)
-    if errors:
-        return error_response(400, "The entry has invalid or missing fields.", errors=errors)
-    actor = f"api:{request.api_token.name}"
-    try:
-        entry, created = await db_async(dnc.add)(
-            payload["PhoneNumber"], region=region, added_by=actor, **values
+        listed, created = await db_async(dnc.add)(
+            entry.PhoneNumber,
+            region=(entry.Region or "").upper() or None,
+            reason=entry.Reason,
+            added_by=f"api:{token.name}",
+            expires_at=expires_at,
         )
     except phones.PhoneError as error:
-        return _field_error(400, "PhoneNumber", f"{error.raw!r} {error.reason}")
-    return _answer(entry, 201 if created else 200, created=created)
+        raise _unreadable("PhoneNumber", error) from None
+    return _envelope(listed, 201 if created else 200, created=created)
 
 
-@csrf_exempt
-@require_http_methods(["GET", "DELETE"])
-@api_token_required
-async def one_number(request: ApiRequest, number: str) -> HttpResponse:
-    """GET /api/dnc/{number}: is it listed; DELETE: take it off (unrestricted tokens only)."""
-    region, refused = _region(request.GET.get("Region"))
-    if refused:
-        return refused
+def _find(number: str, region: str | None) -> DoNotCallEntry:
     try:
-        e164 = phones.canonical(number, region)
+        e164 = phones.canonical(number, (region or "").upper() or None)
     except phones.PhoneError as error:
-        return _field_error(400, "number", f"{error.raw!r} {error.reason}")
-    entry = await db_async(DoNotCallEntry.objects.filter(number=e164).first)()
+        raise _unreadable("number", error) from None
+    entry = DoNotCallEntry.objects.filter(number=e164).first()
     if entry is None:
-        return error_response(404, f"{e164} is not on the do-not-call list.")
-    if request.method == "GET":
-        return _answer(entry, active=entry.is_active())
-    if request.api_token.allowed_campaigns is not None:
-        return error_response(
+        raise ApiError(404, f"{e164} is not on the do-not-call list.")
+    return entry
+
+
+@router.get("/{number}", response={200: DncEnvelope, **ERRORS}, summary="Is a number listed")
+async def get_number(request: HttpRequest, number: str, Region: RegionCode = None) -> Any:
+    entry = await db_async(_find)(number, Region)
+    return _envelope(entry, active=entry.is_active())
+
+
+@router.delete(
+    "/{number}",
+    response={200: DncEnvelope, 403: Any, **ERRORS},
+    summary="Take a number off the do-not-call list",
+)
+async def delete_number(request: HttpRequest, number: str, Region: RegionCode = None) -> Any:
+    """Only a token not limited to some campaigns may: the list covers every campaign."""
+    token = api_token(request)
+    if token.allowed_campaigns is not None:
+        raise ApiError(
             403,
-            "This token is limited to some campaigns; only an unrestricted token may "
-            "take numbers off the do-not-call list.",
+            "This token is limited to some campaigns; only an unrestricted token may take "
+            "numbers off the do-not-call list.",
         )
+    entry = await db_async(_find)(number, Region)
     await db_async(entry.delete)()
-    return _answer(entry, deleted=True)
+    return _envelope(entry, deleted=True)
+
+
+api.add_router("/dnc", router)
