@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from agentdesk.compliance import dnc
 from agentdesk.compliance.models import CampaignPolicy, PreviewLimit
@@ -102,7 +102,7 @@ def test_confirm_is_logged_on_the_monitor_and_the_lead_releases(
 ):
     CampaignPolicy.objects.create(campaign="Spring Renewals", calling_hours=CampaignPolicy.CONFIRM)
     key = add_contact(phone="2025550162")
-    viewport = {"width": 1366, "height": 768}
+    viewport: ViewportSize = {"width": 1366, "height": 768}
     monitor = browser.new_context(viewport=viewport).new_page()
     desk = browser.new_context(viewport=viewport).new_page()
     log_in(monitor, late_server, "lee", "/monitor/")
