@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "axes",
     "agentdesk.lcmsim",
     "agentdesk.desk",
     "agentdesk.monitor",
@@ -67,6 +68,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# axes' backend first: it refuses locked-out logins before any password is checked, on every
+# form that authenticates (the login page and /admin/login/).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "agentdesk.urls"
@@ -188,9 +198,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Failed logins allowed per username and per address before a pause (see agentdesk/login.py).
+# Login throttling (django-axes, see agentdesk/login.py): failures per username (and per
+# username + address) before a pause; the bare address, shared by everyone behind a proxy, gets
+# a far more generous limit.
 LOGIN_FAILURES_ALLOWED = int(os.environ.get("LOGIN_FAILURES_ALLOWED", "5"))
+LOGIN_ADDRESS_FAILURES_ALLOWED = int(os.environ.get("LOGIN_ADDRESS_FAILURES_ALLOWED", "100"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+# How many reverse proxies sit in front of the workers; 0: X-Forwarded-For is never read.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+AXES_HANDLER = "agentdesk.login.LoginAttempts"
+AXES_FAILURE_LIMIT = "agentdesk.login.failure_limit"
+AXES_COOLOFF_TIME = "agentdesk.login.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "agentdesk.login.normalized_username"
+AXES_CLIENT_IP_CALLABLE = "agentdesk.clientip.client_address"
+AXES_LOCKOUT_CALLABLE = "agentdesk.login.lockout_response"
+# Only the user's own attempts are forgotten (the address is no lockout key on its own).
+AXES_RESET_ON_SUCCESS = True
 
 LOGGING = {
     "version": 1,

@@ -2,12 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agentdesk.health import healthz
-from agentdesk.login import ThrottledLoginView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/dialler/", include("agentdesk.dialler.urls")),
     path("monitor/", include("agentdesk.monitor.urls")),
