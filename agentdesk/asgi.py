@@ -6,6 +6,10 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentdesk.settings")
+from agentdesk.bodylimit import install_daphne_guard  # noqa: E402
+
+# Oversized bodies are refused inside Daphne, before they are buffered (see bodylimit.py).
+install_daphne_guard()
 # Static files are served asynchronously here (a sync-only static middleware would push
 # every request through async_to_sync).
 django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
