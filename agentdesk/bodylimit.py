@@ -39,9 +39,7 @@ def limit_for(path: str) -> int:
 
 
 def refusal(limit: int) -> bytes:
-    body = (
-        f"Request body too large: this address accepts at most {limit:,} bytes.\n"
-    ).encode()
+    body = (f"Request body too large: this address accepts at most {limit:,} bytes.\n").encode()
     return (
         b"HTTP/1.1 413 Content Too Large\r\n"
         b"Content-Type: text/plain; charset=utf-8\r\n"

@@ -79,9 +79,9 @@ def lockout_response(
 ) -> HttpResponse:
     """The login page again, saying why logging in is paused (429)."""
     minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
-    message = _(
-        "Too many failed attempts. Logging in is paused for up to %(minutes)s minutes."
-    ) % {"minutes": minutes}
+    message = _("Too many failed attempts. Logging in is paused for up to %(minutes)s minutes.") % {
+        "minutes": minutes
+    }
     context = {
         "form": AuthenticationForm(request),
         "locked_out": message,

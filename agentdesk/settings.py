@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "axes",
+    "agentdesk.liveaccess",
     "agentdesk.lcmsim",
     "agentdesk.desk",
     "agentdesk.monitor",
@@ -146,6 +147,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# An agent counts as connected while a worker holding their page renews it; a killed worker's
+# agents go offline after this many seconds (renewed every third of it).
+PRESENCE_TTL_SECONDS = float(os.environ.get("PRESENCE_TTL_SECONDS", "60"))
 
 # LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
 # that accepts each envelope as a JSON POST.

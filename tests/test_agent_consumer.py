@@ -12,14 +12,14 @@ from agentdesk.desk.consumers import AgentConsumer
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact
+from .helpers import add_contact, log_into
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def connect(user):
     communicator = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
-    communicator.scope["user"] = user
+    await log_into(communicator, user)
     connected, _ = await communicator.connect()
     assert connected
     first = await communicator.receive_from(timeout=5)  # the resync on connect
@@ -77,7 +77,7 @@ async def test_actions_over_the_socket_use_the_same_rules(agents):
     assert "skip it with an outcome first" in refusal
 
     await tab.send_to(text_data="not json")
-    assert "Unreadable message." in await tab.receive_from(timeout=5)
+    assert "Unreadable message" in await tab.receive_from(timeout=5)
     await tab.disconnect()
 
 

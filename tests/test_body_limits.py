@@ -32,7 +32,8 @@ def server(django_db_setup, django_db_blocker):
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
-    status = open(f"/proc/{pid}/status").read()
+    with open(f"/proc/{pid}/status") as handle:
+        status = handle.read()
     return int(re.search(rf"{field}:\s+(\d+)", status).group(1)) / 1024
 
 

@@ -15,7 +15,7 @@ from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.monitor import stats
 from agentdesk.monitor.consumers import MonitorConsumer
 
-from .helpers import add_contact
+from .helpers import add_contact, log_into
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SALES = "Sales Manual Group"
@@ -50,6 +50,7 @@ def test_agent_and_queue_aggregates(agents):
             "CampaignId": "Spring Renewals",
         },
         connections=1,
+        seen_until=timezone.now() + timedelta(minutes=1),
     )
     AgentSession.objects.create(agent=bob, campaign_group=SALES)
 
@@ -142,7 +143,7 @@ def test_csv_export_of_a_day(agents):
 
 async def watch(user, team_id):
     communicator = WebsocketCommunicator(MonitorConsumer.as_asgi(), f"/ws/monitor/{team_id}/")
-    communicator.scope["user"] = user
+    await log_into(communicator, user)
     communicator.scope["url_route"] = {"kwargs": {"team_id": team_id}}
     connected, _ = await communicator.connect()
     return communicator, connected

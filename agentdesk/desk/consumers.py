@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
+from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 
-from . import actions, events, state
+from . import actions, events, presence, state
 from .lookups import group_choices, outcome_menu
 from .models import AgentProfile
 from .rendering import render_live
@@ -24,8 +25,46 @@ def _profile_for(user) -> AgentProfile | None:
     return AgentProfile.objects.select_related("user", "team").filter(user=user).first()
 
 
-class AgentConsumer(AsyncWebsocketConsumer):
+# A frame is a flat JSON object of text fields (what the page's forms send); anything else is
+# answered with an error frame naming what is wrong.
+MAX_FRAME_FIELDS = 100
+
+
+def frame_fields(text: str | None) -> tuple[dict[str, str] | None, str]:
+    """The fields of a socket frame, or None and why it cannot be read."""
+    try:
+        message = json.loads(text or "")
+    except (ValueError, RecursionError):
+        return None, _("Unreadable message: it is not JSON.")
+    if not isinstance(message, dict):
+        return None, _("Unreadable message: expected a JSON object of fields.")
+    message.pop("HEADERS", None)
+    if len(message) > MAX_FRAME_FIELDS:
+        return None, _("Unreadable message: too many fields.")
+    for name, value in message.items():
+        if not isinstance(value, str) or not _encodable(name + value):
+            return None, _("Unreadable message: the field %(field)s must be text.") % {
+                "field": name[:60].encode("utf-8", "replace").decode()
+            }
+    return message, ""
+
+
+def _encodable(text: str) -> bool:
+    """JSON may carry lone surrogates (\\ud800), which are no text and cannot be sent back."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _still_agent(user_id: int, profile_id: int) -> bool:
+    return AgentProfile.objects.filter(pk=profile_id, user_id=user_id).exists()
+
+
+class AgentConsumer(AccessCheckedConsumer):
     profile: AgentProfile | None = None
+    counted = False  # this socket is in the agent's connection count
 
     async def connect(self) -> None:
         self.profile = await db_async(_profile_for)(self.scope.get("user"))
@@ -35,7 +74,12 @@ class AgentConsumer(AsyncWebsocketConsumer):
         self.group = events.agent_group(self.profile.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self.keep_access_checked()
+        if self.access_ended:
+            return
         session = await db_async(state.set_connections)(self.profile, +1)
+        presence.hold(self.profile.pk)
+        self.counted = True
         # Resync: whatever happened while this page was away, show the truth now.
         await self.send(text_data=await events.render_for(session))
         await self._tell_team()
@@ -44,19 +88,28 @@ class AgentConsumer(AsyncWebsocketConsumer):
         if self.profile is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        if not self.counted:
+            return
+        self.counted = False
+        presence.release(self.profile.pk)
         if await db_async(state.set_connections)(self.profile, -1) is not None:
             await self._tell_team()
 
+    async def still_allowed(self, user_id: int) -> bool:
+        return await db_async(_still_agent)(user_id, self.profile.pk)
+
+    def groups_to_leave(self) -> tuple[str, ...]:
+        return (self.group,) if self.profile is not None else ()
+
+    async def bad_frame(self, message: str) -> None:
+        await self._send_result(actions.Result(False, message, "error"))
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            message = None
-        if not isinstance(message, dict):
-            await self._send_result(actions.Result(False, "Unreadable message.", "error"))
+        message, problem = frame_fields(text_data)
+        if message is None:
+            await self.bad_frame(problem)
             return
-        message.pop("HEADERS", None)
-        action = str(message.pop("action", ""))
+        action = message.pop("action", "")
         result = await actions.dispatch(self.profile, action, message)
         await self._send_result(result)
 

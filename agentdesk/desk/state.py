@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .models import ActionLog, AgentProfile, AgentSession
@@ -78,10 +79,40 @@ def recent_actions(profile: AgentProfile, limit: int = 8) -> list[ActionLog]:
 
 
 def set_connections(profile: AgentProfile, delta: int) -> AgentSession | None:
-    """Count the agent's open live connections; None if the agent no longer exists."""
+    """Count the agent's open live connections; None if the agent no longer exists.
+
+    The count holds only while the workers holding those connections renew `seen_until`
+    (desk/presence.py): a count whose renewal lapsed belongs to connections that are gone (a
+    killed worker), so a new connection starts it again from zero."""
+    now = timezone.now()
+    sessions = AgentSession.objects.filter(agent=profile)
     if delta > 0:
         session_for(profile)
-    sessions = AgentSession.objects.filter(agent=profile)
-    sessions.update(connections=F("connections") + delta)
-    sessions.filter(connections__lt=0).update(connections=0)
+        sessions.filter(Q(seen_until__isnull=True) | Q(seen_until__lt=now)).update(connections=0)
+        sessions.update(connections=F("connections") + delta, seen_until=now + presence_ttl())
+    else:
+        sessions.update(connections=F("connections") + delta)
+        sessions.filter(connections__lte=0).update(connections=0, seen_until=None)
     return sessions.select_related("agent__user", "agent__team").first()
+
+
+def presence_ttl() -> timedelta:
+    return timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+
+
+def renew_presence(agent_ids: list[int]) -> list[tuple[int, int | None]]:
+    """Renew the presence of the agents this worker holds connections for, and end every
+    presence whose renewal lapsed (its worker is gone); returns the (agent, team) pairs
+    that just went offline."""
+    now = timezone.now()
+    if agent_ids:
+        AgentSession.objects.filter(agent_id__in=agent_ids).update(
+            seen_until=now + presence_ttl(), connections=Greatest(F("connections"), 1)
+        )
+    lapsed = AgentSession.objects.filter(connections__gt=0, seen_until__lt=now)
+    gone = list(lapsed.values_list("agent_id", "agent__team_id"))
+    if gone:
+        AgentSession.objects.filter(
+            agent_id__in=[agent for agent, _ in gone], seen_until__lt=now
+        ).update(connections=0, seen_until=None)
+    return gone

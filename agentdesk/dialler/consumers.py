@@ -3,9 +3,10 @@ figures, and a job left running by a restarted server is picked up again."""
 
 from __future__ import annotations
 
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 
 from agentdesk.asyncdb import db_async
+from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.monitor.stats import teams_for
 
 from . import bulk
@@ -21,7 +22,12 @@ def _job_for(user, job_id: int) -> tuple[ImportJob | None, set[int] | None]:
     return job, None if user.is_superuser else bulk.allowed_campaign_ids(job.team)
 
 
-class ImportConsumer(AsyncWebsocketConsumer):
+def _may_still_follow(user_id: int, job_id: int) -> bool:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return _job_for(user, job_id)[0] is not None
+
+
+class ImportConsumer(AccessCheckedConsumer):
     group = ""
 
     async def connect(self) -> None:
@@ -32,11 +38,21 @@ class ImportConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         self.group = bulk.job_group(job_id)
+        self.job_id = job_id
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self.keep_access_checked()
+        if self.access_ended:
+            return
         await self.send(text_data=await db_async(bulk.render_progress)(job))
         if job.state == ImportJob.RUNNING:
             bulk.start(job, allowed=allowed, actor=f"csv:{user.get_username()}")
+
+    async def still_allowed(self, user_id: int) -> bool:
+        return await db_async(_may_still_follow)(user_id, self.job_id)
+
+    def groups_to_leave(self) -> tuple[str, ...]:
+        return (self.group,) if self.group else ()
 
     async def disconnect(self, code: int) -> None:
         if self.group:

@@ -37,7 +37,9 @@ class AgentRow:
 
     @property
     def live(self) -> bool:
-        return self.session.connections > 0
+        seen_until = self.session.seen_until
+        fresh = seen_until is not None and seen_until > timezone.now()
+        return self.session.connections > 0 and fresh
 
     @property
     def contact(self) -> dict:
