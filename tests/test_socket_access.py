@@ -267,7 +267,7 @@ async def test_a_killed_workers_agents_go_offline_by_themselves(agents, transact
             async with httpx.AsyncClient(base_url=second.url, cookies=lead) as page:
                 html = (await page.get(f"/monitor/{agents['alice'].team_id}/")).text
             alice_row = html[html.index("Alice") if "Alice" in html else html.index("alice") :]
-            assert "away" in alice_row.split("role=\"row\"")[0]
+            assert "away" in alice_row.split('role="row"')[0]
     finally:
         first.stop()
         second.stop()
