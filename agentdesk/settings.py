@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "agentdesk.liveaccess",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "agentdesk.jobs",
+    "agentdesk.retiredkeys",
     "agentdesk.lcmsim",
     "agentdesk.desk",
     "agentdesk.monitor",
@@ -93,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "agentdesk.language.context_processors.ui_text",
             ],
         },
     },
@@ -127,6 +133,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (CSV imports, …): django-tasks with its database backend, so queued work is
+# in the same database as everything else and survives restarts; `manage.py jobs_worker` runs
+# them (`serve` starts one). See docs/jobs.md.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How often each job runner looks for work a killed runner left behind, and how long a job
+# may go without a heartbeat before it counts as left behind.
+JOBS_SWEEP_SECONDS = float(os.environ.get("JOBS_SWEEP_SECONDS", "10"))
+JOBS_STALE_SECONDS = float(os.environ.get("JOBS_STALE_SECONDS", "30"))
 
 # Channel layer: in-process unless REDIS_URL points at Redis (scaled mode, several workers).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
