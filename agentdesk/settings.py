@@ -22,19 +22,32 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def private_data_dir() -> Path:
+    """The data directory, readable by the service's own user only (0700)."""
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    DATA_DIR.chmod(0o700)
+    return DATA_DIR
+
+
+def private_file(path: Path) -> Path:
+    """`path` created if missing, and in any case readable by the service's user only (0600)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+    return path
+
+
 def _secret_key() -> str:
     """SECRET_KEY from the environment; on a single embedded machine, a generated key kept
     in the data directory so sessions survive restarts without a secret in the repository."""
     key = os.environ.get("SECRET_KEY", "").strip()
     if key:
         return key
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = DATA_DIR / "secret_key"
+    key_file = private_data_dir() / "secret_key"
     if not key_file.exists():
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+    return private_file(key_file).read_text().strip()
 
 
 SECRET_KEY = _secret_key()
@@ -108,7 +121,12 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{DATA_DIR / 'agentdesk.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    private_data_dir()
+    _sqlite_file = Path(DATABASES["default"]["NAME"])
+    if _sqlite_file.parent == DATA_DIR:
+        # SQLite gives new -wal and -shm files the database file's mode.
+        for _path in (_sqlite_file, *_sqlite_file.parent.glob(_sqlite_file.name + "-*")):
+            private_file(_path)
     # IMMEDIATE transactions take the write lock up front, so concurrent writers queue on the
     # busy timeout instead of failing with "database is locked" on lock upgrade.
     DATABASES["default"]["OPTIONS"] = {

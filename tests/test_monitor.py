@@ -141,6 +141,22 @@ def test_csv_export_of_a_day(agents):
     assert bad.status_code == 400 and b"YYYY-MM-DD" in bad.content
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York"])
+def test_csv_export_of_the_calendars_edge_days_is_refused_not_a_crash(agents, settings, zone):
+    settings.TIME_ZONE = zone
+    log(agents["alice"], "next", lcm_key="today")
+    lead = client_for(agents["lead"])
+    lead.raise_request_exception = True  # a crash fails the test instead of answering 500
+    team = agents["alice"].team
+    for day in ["9999-12-31", "0001-01-01"]:
+        response = lead.get(f"/monitor/{team.pk}/export.csv?date={day}")
+        if response.status_code == 200:  # a day that exists in UTC here: empty, not a crash
+            assert list(csv.DictReader(io.StringIO(response.content.decode()))) == []
+        else:
+            assert response.status_code == 400 and b"out of range" in response.content, day
+    assert lead.get(f"/monitor/{team.pk}/export.csv?date=9999-12-30").status_code == 200
+
+
 async def watch(user, team_id):
     communicator = WebsocketCommunicator(MonitorConsumer.as_asgi(), f"/ws/monitor/{team_id}/")
     await log_into(communicator, user)

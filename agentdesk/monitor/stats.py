@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -21,8 +22,11 @@ def start_of_day(now: datetime) -> datetime:
 
 
 def day_bounds(day) -> tuple[datetime, datetime]:
+    """The day's start and end in UTC; OverflowError for days at the calendar's very edges,
+    whose bounds do not exist in UTC (9999-12-31 has no end, 0001-01-01 east of UTC no start)."""
     start = timezone.make_aware(datetime(day.year, day.month, day.day))
-    return start, start + timedelta(days=1)
+    end = start + timedelta(days=1)
+    return start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)
 
 
 @dataclass
