@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -26,7 +25,7 @@ def day_bounds(day) -> tuple[datetime, datetime]:
     whose bounds do not exist in UTC (9999-12-31 has no end, 0001-01-01 east of UTC no start)."""
     start = timezone.make_aware(datetime(day.year, day.month, day.day))
     end = start + timedelta(days=1)
-    return start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 @dataclass
