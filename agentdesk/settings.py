@@ -55,6 +55,13 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
+# that accepts each envelope as a JSON POST.
+LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
+# The bundled simulator's app is installed where it answers: in-process with LCM_URL=embedded,
+# or in the process serving it over HTTP (`manage.py lcmsim` sets LCM_SIMULATOR=1).
+LCM_SIMULATOR = env_bool("LCM_SIMULATOR", LCM_URL == "embedded")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -70,12 +77,15 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    # Bottom to top: each app imports only from the ones listed before it (README "Layout").
     "agentdesk.jobs",
     "agentdesk.retiredkeys",
-    "agentdesk.lcmsim",
+    "agentdesk.teams",
+    *(["agentdesk.lcmsim"] if LCM_SIMULATOR else []),
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
+    "agentdesk.demo",
 ]
 
 MIDDLEWARE = [
@@ -185,9 +195,6 @@ else:
 # agents go offline after this many seconds (renewed every third of it).
 PRESENCE_TTL_SECONDS = float(os.environ.get("PRESENCE_TTL_SECONDS", "60"))
 
-# LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
-# that accepts each envelope as a JSON POST.
-LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
 try:
     LCM_TIMEOUT_SECONDS = float(os.environ.get("LCM_TIMEOUT_SECONDS", "5"))
 except ValueError as exc:

@@ -189,7 +189,7 @@ async def test_a_lead_removed_from_a_team_stops_getting_its_pushes_at_once(
 ):
     from channels.layers import get_channel_layer
 
-    from agentdesk.desk.events import team_group
+    from agentdesk.monitor.push import team_group
 
     lead = agents["lead"]
     team = agents["alice"].team
@@ -279,7 +279,7 @@ async def test_a_failing_handler_never_skips_the_disconnect_bookkeeping(agents, 
     connection off the count."""
     from channels.testing import WebsocketCommunicator
 
-    from agentdesk.desk import actions
+    from agentdesk.desk import inputs
     from agentdesk.desk.consumers import AgentConsumer
 
     from .helpers import log_into
@@ -287,7 +287,7 @@ async def test_a_failing_handler_never_skips_the_disconnect_bookkeeping(agents, 
     async def broken(*args, **kwargs):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(actions, "dispatch", broken)
+    monkeypatch.setattr(inputs, "run", broken)
     for ending in ("close", "cancel"):
         tab = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
         await log_into(tab, agents["alice"].user)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from agentdesk.asyncdb import db_async
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 
-from . import actions, events, presence, state
+from . import actions, events, inputs, presence, state
 from .lookups import group_choices, outcome_menu
 from .models import AgentProfile
 from .rendering import render_live
@@ -82,7 +82,7 @@ class AgentConsumer(AccessCheckedConsumer):
         self.counted = True
         # Resync: whatever happened while this page was away, show the truth now.
         await self.send(text_data=await events.render_for(session))
-        await self._tell_team()
+        await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
     async def disconnect(self, code: int) -> None:
         if self.profile is None:
@@ -92,8 +92,9 @@ class AgentConsumer(AccessCheckedConsumer):
             return
         self.counted = False
         presence.release(self.profile.pk)
-        if await db_async(state.set_connections)(self.profile, -1) is not None:
-            await self._tell_team()
+        session = await db_async(state.set_connections)(self.profile, -1)
+        if session is not None:
+            await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
     async def still_allowed(self, user_id: int) -> bool:
         return await db_async(_still_agent)(user_id, self.profile.pk)
@@ -102,7 +103,7 @@ class AgentConsumer(AccessCheckedConsumer):
         return (self.group,) if self.profile is not None else ()
 
     async def bad_frame(self, message: str) -> None:
-        await self._send_result(actions.Result(False, message, "error"))
+        await self._send_result(actions.Result(ok=False, message=message, level="error"))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message, problem = frame_fields(text_data)
@@ -110,7 +111,7 @@ class AgentConsumer(AccessCheckedConsumer):
             await self.bad_frame(problem)
             return
         action = message.pop("action", "")
-        result = await actions.dispatch(self.profile, action, message)
+        result = await inputs.run(self.profile, action, message)
         await self._send_result(result)
 
     async def _send_result(self, result: actions.Result) -> None:
@@ -122,11 +123,6 @@ class AgentConsumer(AccessCheckedConsumer):
             session, menu, groups, message=result.message, level=result.level, form=result.form
         )
         await self.send(text_data=html)
-
-    async def _tell_team(self) -> None:
-        """Connection status is shown on the monitor."""
-        if self.profile.team_id:
-            events.publish_team_soon(self.profile.team_id, self.profile.pk)
 
     async def desk_push(self, event: dict) -> None:
         await self.send(text_data=event["html"])

@@ -39,9 +39,8 @@ class _Renewal:
             except Exception:
                 log.exception("could not renew the presence of %s agents", len(self.held))
                 continue
-            for agent_id, team_id in gone:
-                if team_id:
-                    events.publish_team_soon(team_id, agent_id)
+            for session in gone:
+                await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
 
 _renewals: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Renewal] = (

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .models import ActionLog, AgentProfile, AgentSession
+from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
 
 
 class Busy(Exception):
@@ -57,7 +57,7 @@ def release(session: AgentSession, token: str, **changes: Any) -> AgentSession |
         busy_until=None,
         version=F("version") + 1,
         updated_at=timezone.now(),
-        **changes,
+        **fit_to_fields(AgentSession, changes),
     )
     if not updated:
         return None
@@ -65,7 +65,20 @@ def release(session: AgentSession, token: str, **changes: Any) -> AgentSession |
 
 
 def write_log(profile: AgentProfile, kind: str, **fields: Any) -> ActionLog:
-    return ActionLog.objects.create(agent=profile, team_id=profile.team_id, kind=kind, **fields)
+    return ActionLog.objects.create(
+        agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, fields)
+    )
+
+
+def choose(profile: AgentProfile, *, campaign_group: str, consent: str) -> AgentSession:
+    """Save the agent's campaign group and consent filter; the session as now stored."""
+    session = session_for(profile)
+    AgentSession.objects.filter(pk=session.pk).update(
+        campaign_group=campaign_group, consent=consent
+    )
+    session.refresh_from_db()
+    session.agent = profile
+    return session
 
 
 def used_request_token(profile: AgentProfile, token: str) -> ActionLog | None:
@@ -100,19 +113,24 @@ def presence_ttl() -> timedelta:
     return timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
 
 
-def renew_presence(agent_ids: list[int]) -> list[tuple[int, int | None]]:
+def renew_presence(agent_ids: list[int]) -> list[AgentSession]:
     """Renew the presence of the agents this worker holds connections for, and end every
-    presence whose renewal lapsed (its worker is gone); returns the (agent, team) pairs
-    that just went offline."""
+    presence whose renewal lapsed (its worker is gone); returns the sessions that just went
+    offline."""
     now = timezone.now()
     if agent_ids:
         AgentSession.objects.filter(agent_id__in=agent_ids).update(
             seen_until=now + presence_ttl(), connections=Greatest(F("connections"), 1)
         )
     lapsed = AgentSession.objects.filter(connections__gt=0, seen_until__lt=now)
-    gone = list(lapsed.values_list("agent_id", "agent__team_id"))
-    if gone:
-        AgentSession.objects.filter(
-            agent_id__in=[agent for agent, _ in gone], seen_until__lt=now
-        ).update(connections=0, seen_until=None)
-    return gone
+    gone = list(lapsed.values_list("pk", flat=True))
+    if not gone:
+        return []
+    AgentSession.objects.filter(pk__in=gone, seen_until__lt=now).update(
+        connections=0, seen_until=None
+    )
+    return list(
+        AgentSession.objects.filter(pk__in=gone, connections=0).select_related(
+            "agent__user", "agent__team"
+        )
+    )

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from agentdesk.asyncdb import db_async
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
-from agentdesk.monitor.stats import teams_for
+from agentdesk.teams.access import teams_for
 
 from . import bulk
 from .models import ImportJob

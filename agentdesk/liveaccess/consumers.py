@@ -9,6 +9,7 @@ import logging
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
 
@@ -104,9 +105,13 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
         except Exception:
             kind = message.get("type", "")
             log.exception("websocket consumer %s failed on %s", type(self).__name__, kind)
-            if kind == "websocket.receive":
-                await self.bad_frame("agentdesk could not handle that message.")
-            elif kind == "websocket.connect":
+            try:
+                if kind == "websocket.receive":
+                    await self.bad_frame(_("agentdesk could not handle that message."))
+                elif kind == "websocket.connect":
+                    await self.close(code=SERVER_ERROR)
+            except Exception:
+                log.exception("and could not tell the page")
                 await self.close(code=SERVER_ERROR)
 
     async def websocket_disconnect(self, message: dict) -> None:
