@@ -61,6 +61,12 @@ LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
 # The bundled simulator's app is installed where it answers: in-process with LCM_URL=embedded,
 # or in the process serving it over HTTP (`manage.py lcmsim` sets LCM_SIMULATOR=1).
 LCM_SIMULATOR = env_bool("LCM_SIMULATOR", LCM_URL == "embedded")
+# Demo mode (`make run` sets AGENTDESK_DEMO=1): `serve` and `seed_demo` create the demo users
+# (known password) and the simulator may serve with DEBUG off. Never set it in production.
+DEMO_MODE = env_bool("AGENTDESK_DEMO", False)
+# The operator chose the bundled simulator on purpose (demo mode, or LCM_SIMULATOR=1 given);
+# otherwise LCM_URL=embedded with DEBUG off is refused by a system check (agentdesk.E001).
+LCM_SIMULATOR_CHOSEN = DEMO_MODE or env_bool("LCM_SIMULATOR", False)
 
 INSTALLED_APPS = [
     "daphne",

@@ -36,13 +36,23 @@ def server_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url(),
         SECRET_KEY=settings.SECRET_KEY,
         PYTHONUNBUFFERED="1",
+        # The tests' servers may run the bundled simulator (see agentdesk.E001); `serve` is
+        # always given --no-demo.
+        AGENTDESK_DEMO="1",
     )
     env.update(extra)
     return env
 
 
 class Server:
-    def __init__(self, args: list[str], port: int, env: dict[str, str], ready_path: str) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        port: int,
+        env: dict[str, str],
+        ready_path: str,
+        start_timeout: float = 30,
+    ) -> None:
         self.port = port
         self._start_args = (args, env, ready_path)
         self.url = f"http://127.0.0.1:{port}"
@@ -52,7 +62,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, *args], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log()}")

@@ -19,6 +19,7 @@ PRODUCTION = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "SECURE_HSTS_PRELOAD": "1",
     "ALLOWED_HOSTS": "desk.example.com",
+    "LCM_URL": "https://lcm.example.com/lcm",
 }
 # Serving plain HTTP on localhost (the demo) cannot have these; docs/reliability.md says why.
 HTTP_ONLY_WARNINGS = {"security.W004", "security.W008", "security.W012", "security.W016"}
@@ -51,8 +52,9 @@ def test_production_settings_pass_check_deploy(tmp_path):
 def test_the_http_demo_has_only_the_explained_warnings(tmp_path):
     import re
 
-    output = check_deploy(tmp_path)
+    output = check_deploy(tmp_path, AGENTDESK_DEMO="1")  # as `make run` starts it
     assert set(re.findall(r"security\.W\d+", output)) == HTTP_ONLY_WARNINGS, output
+    assert "agentdesk.W001" in output  # demo mode is named, too
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # generated, private
 
 
