@@ -129,3 +129,28 @@ async def test_the_full_stack_checks_login_and_origin(agents, origin, allowed):
     connected, _ = await communicator.connect()
     assert connected is allowed
     await communicator.disconnect()
+
+
+async def test_markup_from_lcm_is_escaped_on_the_desk_and_the_monitor(agents):
+    """Stored XSS through LCM data: an outcome named like markup, and a skip with it, reach the
+    agent's page and the team lead's monitor as text."""
+    from asgiref.sync import sync_to_async
+
+    from agentdesk.lcmsim.models import Outcome
+    from agentdesk.monitor.live import render_team
+
+    markup = "<img src=x onerror=alert(1)>"
+    await sync_to_async(Outcome.objects.filter(pk=8).update)(name=markup)
+    await sync_to_async(add_contact)(phone="2025550125")
+    tab = await connect(agents["alice"].user)
+    await tab.send_to(
+        text_data=json.dumps({"action": "next", "campaign_group": "Sales Manual Group"})
+    )
+    html = await tab.receive_from(timeout=10)
+    assert "2025550125" in html
+    assert markup not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    await tab.send_to(text_data=json.dumps({"action": "skip", "outcome": "8"}))
+    assert markup not in await tab.receive_from(timeout=10)
+    monitor = await render_team(agents["alice"].team_id)
+    assert markup not in monitor and "&lt;img src=x" in monitor
+    await tab.disconnect()
