@@ -14,7 +14,7 @@ from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from . import actions, events, inputs, presence, state
 from .lookups import group_choices, outcome_menu
 from .models import AgentProfile
-from .rendering import render_live
+from .rendering import render_banner, render_live
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,8 @@ class AgentConsumer(AccessCheckedConsumer):
         return (self.group,) if self.profile is not None else ()
 
     async def bad_frame(self, message: str) -> None:
-        await self._send_result(actions.Result(ok=False, message=message, level="error"))
+        """Only the banner: nothing else changed, and an unreadable frame must stay cheap."""
+        await self.send(text_data=render_banner(message, "error"))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message, problem = frame_fields(text_data)
