@@ -19,6 +19,7 @@ rest of that body is read and thrown away, never stored, and the connection is c
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
 from urllib.parse import urlsplit
 
@@ -58,6 +59,7 @@ def install_daphne_guard() -> None:
     class LimitedRequest(http_protocol.WebRequest):
         agentdesk_limited = True
         _body_limit = 0
+        _body_path = ""
         _body_seen = 0
         _refused = False
 
@@ -69,6 +71,7 @@ def install_daphne_guard() -> None:
         def gotLength(self, length: int | None) -> None:
             raw_path = getattr(self.channel, "_path", b"") or b""
             path = urlsplit(raw_path.decode("latin-1")).path
+            self._body_path = path
             self._body_limit = limit_for(path)
             if length is not None and length > self._body_limit:
                 # Refused on the header alone: no "100 Continue", nothing stored.
@@ -98,7 +101,7 @@ def install_daphne_guard() -> None:
             from twisted.internet import reactor
 
             self._refused = True
-            self.channel.transport.write(refusal(self._body_limit))
+            self.channel.transport.write(refusal(self._body_path, self._body_limit))
             reactor.callLater(LINGER_SECONDS, self._close_if_open)
 
         def _close_if_open(self) -> None:

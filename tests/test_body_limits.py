@@ -1,6 +1,7 @@
 """Oversized request bodies: refused with 413 before a worker buffers them, measured on the RSS
 of a real Daphne process."""
 
+import json
 import re
 import socket
 import threading
@@ -135,6 +136,19 @@ def test_the_refusal_comes_on_the_headers_alone(server):
     assert answer.startswith(b"HTTP/1.1 413"), answer
     assert b"100 Continue" not in answer
     assert b"at most 1,048,576 bytes" in answer
+
+
+def test_the_api_gets_its_refusal_in_its_json_envelope(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /api/dialler/contacts/import HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n"
+        )
+        answer = sock.recv(4096)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"application/json" in head
+    envelope = json.loads(body)
+    assert envelope["status"] == 413 and envelope["records"] == [] and envelope["count"] == 0
 
 
 def test_small_requests_still_work(server):

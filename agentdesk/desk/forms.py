@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 
+from agentdesk import phones
 from agentdesk.lcm import messages as m
-from agentdesk.lcm.timezones import TIME_ZONES
+from agentdesk.lcm.timezones import TIME_ZONES, find_time_zone
 from agentdesk.lcm.xmlfields import ContactMode
 
 MODE_NAMES = ["Home", "Mobile", "Work", "Other"]
 MODE_ROWS = 3
-PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 STATUS_CHOICES = [
     (4, "4 Delivered: stored, held back from dialing"),
     (0, "0 Open: ready to be handed out for dialing"),
@@ -58,9 +58,10 @@ class AddContactForm(forms.Form):
     priority = forms.IntegerField(min_value=0, max_value=99, initial=0)
     status = forms.TypedChoiceField(choices=STATUS_CHOICES, coerce=int, initial=4)
 
-    def __init__(self, *args, campaigns: list[str], **kwargs) -> None:
+    def __init__(self, *args: Any, campaigns: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [("", "Choose a campaign…")] + [(c, c) for c in campaigns]
+        campaign_choices = [("", "Choose a campaign…")] + [(c, c) for c in campaigns]
+        cast(forms.ChoiceField, self.fields["campaign"]).choices = campaign_choices
         for row in range(1, MODE_ROWS + 1):
             self.fields[f"mode{row}_name"] = forms.ChoiceField(
                 label=f"Mode {row}",
@@ -92,27 +93,30 @@ class AddContactForm(forms.Form):
             for r in range(1, MODE_ROWS + 1)
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not (data.get("first_name") or "").strip() and not (data.get("last_name") or "").strip():
             self.add_error("last_name", "Give at least a first or a last name.")
-        modes = []
+        modes: list[tuple[str, str, str]] = []
         for row in range(1, MODE_ROWS + 1):
             number = (data.get(f"mode{row}_number") or "").strip()
             if not number:
                 continue
-            if not PHONE_NUMBER.match(number):
-                self.add_error(
-                    f"mode{row}_number",
-                    "Use digits, spaces, brackets or dashes, optionally starting with +.",
-                )
+            zone_label = data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE
+            zone = find_time_zone(zone_label)
+            # National numbers are read in the country of the number's own time zone.
+            region = phones.region_for_time_zone(zone.iana) if zone else None
+            try:
+                number = phones.canonical(number, region)
+            except phones.PhoneError as exc:
+                self.add_error(f"mode{row}_number", f"{exc.raw!r} {exc.reason}.")
                 continue
             names = [name for name, _, _ in modes]
             name = data.get(f"mode{row}_name") or "Home"
             if name in names:
                 self.add_error(f"mode{row}_name", f"{name} is already used by another number.")
                 continue
-            modes.append((name, number, data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE))
+            modes.append((name, number, zone_label))
         if not modes and not any(f"mode{r}_number" in self.errors for r in range(1, 4)):
             self.add_error("mode1_number", "Enter at least one phone number.")
         data["modes"] = tuple(ContactMode(*mode) for mode in modes)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -10,7 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--contacts", type=int, default=400)
 
-    def handle(self, *args, contacts: int, **options) -> None:
+    def handle(self, *args: Any, contacts: int, **options: Any) -> None:
         if not settings.DEMO_MODE:
             raise CommandError(
                 "Demo users have a known password and exist only in demo mode: "
