@@ -39,11 +39,19 @@ def limit_for(path: str) -> int:
     return settings.REQUEST_BODY_MAX_BYTES
 
 
-def refusal(limit: int) -> bytes:
-    body = (f"Request body too large: this address accepts at most {limit:,} bytes.\n").encode()
+def refusal(path: str, limit: int) -> bytes:
+    """The whole 413 answer; under /api/ in the API's JSON envelope, like its other errors."""
+    message = f"Request body too large: this address accepts at most {limit:,} bytes."
+    if path.startswith("/api/"):
+        body = json.dumps(
+            {"records": [], "count": 0, "status": 413, "message": message, "errors": []}
+        ).encode()
+        content_type = b"application/json"
+    else:
+        body, content_type = (message + "\n").encode(), b"text/plain; charset=utf-8"
     return (
         b"HTTP/1.1 413 Content Too Large\r\n"
-        b"Content-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Type: " + content_type + b"\r\n"
         b"Content-Length: " + str(len(body)).encode() + b"\r\n"
         b"Connection: close\r\n\r\n" + body
     )
