@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from io import BytesIO
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -71,7 +72,7 @@ def install_daphne_guard() -> None:
         _body_seen = 0
         _refused = False
 
-        def __init__(self, *args, **kwargs) -> None:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             # Daphne reads the raw body itself; Twisted's in-memory form parsing is waste.
             self._parsePOSTFormSubmission = False
@@ -93,13 +94,13 @@ def install_daphne_guard() -> None:
                 return
             self._body_seen += len(data)
             if self._body_seen > self._body_limit:
-                self.content.close()
+                self.content.close()  # type: ignore[has-type]
                 self.content = BytesIO()
                 self._refuse()
                 return
             super().handleContentChunk(data)
 
-        def process(self):
+        def process(self) -> Any:
             if self._refused:
                 self.channel.loseConnection()
                 return None
@@ -110,7 +111,7 @@ def install_daphne_guard() -> None:
 
             self._refused = True
             self.channel.transport.write(refusal(self._body_path, self._body_limit))
-            reactor.callLater(LINGER_SECONDS, self._close_if_open)
+            reactor.callLater(LINGER_SECONDS, self._close_if_open)  # type: ignore[arg-type]
 
         def _close_if_open(self) -> None:
             transport = getattr(self.channel, "transport", None)

@@ -69,7 +69,7 @@ def address_failures(request: HttpRequest) -> int:
     address = getattr(request, "axes_ip_address", None)
     if not address:
         return 0
-    since = timezone.now() - get_cool_off(request)
+    since = timezone.now() - (get_cool_off(request) or cool_off())
     attempts = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=since)
     return sum(attempts.values_list("failures_since_start", flat=True))
 

@@ -8,11 +8,13 @@ desk. This is Django's CSRF origin rule applied to the websocket handshake.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
-from django.http.request import is_same_domain, split_domain_port, validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -81,10 +83,10 @@ def origin_allowed(scope: dict) -> bool:
 class SameOriginValidator:
     """ASGI middleware: websocket handshakes from any other origin are refused (403)."""
 
-    def __init__(self, application) -> None:
+    def __init__(self, application: Any) -> None:
         self.application = application
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         if scope["type"] == "websocket" and not origin_allowed(scope):
             return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register(Tags.security)
-def simulator_chosen_on_purpose(app_configs, **kwargs) -> list:
+def simulator_chosen_on_purpose(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if settings.DEBUG or settings.LCM_URL != "embedded" or settings.LCM_SIMULATOR_CHOSEN:
         return []
     return [
@@ -22,7 +24,7 @@ def simulator_chosen_on_purpose(app_configs, **kwargs) -> list:
 
 
 @register(Tags.security, deploy=True)
-def no_demo_mode_in_production(app_configs, **kwargs) -> list:
+def no_demo_mode_in_production(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if not settings.DEMO_MODE:
         return []
     return [

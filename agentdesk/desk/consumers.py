@@ -100,6 +100,7 @@ class AgentConsumer(AccessCheckedConsumer):
             await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
     async def still_allowed(self, user_id: int) -> bool:
+        assert self.profile is not None  # only connected sockets are checked
         return await db_async(_still_agent)(user_id, self.profile.pk)
 
     def groups_to_leave(self) -> tuple[str, ...]:

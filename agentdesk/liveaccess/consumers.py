@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -80,7 +81,9 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
         """The consumer's own groups (its pushes), left the moment access ends."""
         return ()
 
-    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
         if self.access_ended and not close:
             return  # nothing more for a socket whose access ended
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
@@ -132,7 +135,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
             for group in self.groups:
                 await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:

@@ -5,20 +5,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from importlib import import_module
 from types import SimpleNamespace
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user
+from django.http import HttpRequest
 from django.utils import timezone
 
 
-def _store(session_key: str):
+def _store(session_key: str) -> Any:
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
 
 
 def current_user_id(session_key: str) -> int | None:
     """The user the session is logged in as now; None once it is logged out, expired, deleted,
     or no longer valid for that user (deactivated, password changed)."""
-    user = get_user(SimpleNamespace(session=_store(session_key)))
+    user = get_user(cast(HttpRequest, SimpleNamespace(session=_store(session_key))))
     return user.pk if user.is_authenticated else None
 
 

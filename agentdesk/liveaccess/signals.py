@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -9,24 +11,26 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from .groups import CHECK, END, EVERYONE, session_group, tell, user_group
 
 
-def on_logged_out(sender, request=None, user=None, **kwargs) -> None:
+def on_logged_out(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     key = getattr(session, "session_key", None)
     if key:
         tell(session_group(key), END)
 
 
-def on_user_saved(sender, instance, update_fields=None, **kwargs) -> None:
+def on_user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a login elsewhere changes nobody's access
     tell(user_group(instance.pk), CHECK)
 
 
-def on_user_deleted(sender, instance, **kwargs) -> None:
+def on_user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     tell(user_group(instance.pk), END)
 
 
-def on_relation_changed(sender, instance, action, model, pk_set, **kwargs) -> None:
+def on_relation_changed(
+    sender: Any, instance: Any, action: str, model: Any, pk_set: Any, **kwargs: Any
+) -> None:
     """Any many-to-many change of a user (teams led, groups, permissions) rechecks them."""
     if action not in ("post_add", "post_remove", "post_clear"):
         return
