@@ -82,9 +82,11 @@ DATA_DIR = Path(env_str("AGENTDESK_DATA_DIR", str(BASE_DIR / "var")))
 
 
 def private_data_dir() -> Path:
-    """The data directory, readable by the service's own user only (0700)."""
+    """The data directory, readable by the service's own user only (0700). A directory an
+    operator prepared for the service under another owner is left as they set it."""
     DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-    DATA_DIR.chmod(0o700)
+    if DATA_DIR.stat().st_uid == os.getuid():
+        DATA_DIR.chmod(0o700)
     return DATA_DIR
 
 
