@@ -119,7 +119,7 @@ def test_the_simulator_always_answers_an_envelope(sim_world, subtopic, data):
     assert answer["channel"] == "LCM" and "response" in answer["message"]
 
 
-printable = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+printable = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=60)
 FORM_FIELDS = [
     "campaign",
     "first_name",
@@ -201,7 +201,7 @@ def test_the_import_api_never_answers_500(api_token, body):
 
 
 csv_cells = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=20
 )
 
 

@@ -139,7 +139,9 @@ SEED_004_RESPONSE = """{
 
 def read_request(text: str) -> m.LcmRequest:
     subtopic, data = parse_request(json.loads(text))
-    return m.request_type_for(subtopic).from_data(data)
+    request_type = m.request_type_for(subtopic)
+    assert request_type is not None, subtopic
+    return request_type.from_data(data)
 
 
 def test_seed_000_create_contact_sample_is_accepted_under_its_alias():
@@ -337,13 +339,13 @@ def test_bad_dates_in_requests_name_the_field():
 
 
 def test_envelope_shape():
-    request = m.GetAgentCallCount("agent7")
+    request = m.GetCampaignGroups("agent7")
     assert build_request(request.SUBTOPIC, request.to_data(), "agentdesk") == {
         "channel": "LCM",
         "topic": "WebService",
-        "subtopic": "GetAgentCallCount",
+        "subtopic": "GetCampaignGroups",
         "source": "agentdesk",
-        "data": {"AgentID": "agent7"},
+        "data": {"UserID": "agent7"},
     }
 
 
@@ -398,8 +400,16 @@ def test_campaign_groups_answer_round_trips():
     ]
 
 
-def test_agent_call_count_reads_string_booleans():
-    answer = m.AgentCallCountAnswer.from_response(
-        {"PCBCount": "2", "RegularCount": 1, "IsAgentReserved": "true"}
-    )
-    assert answer == m.AgentCallCountAnswer(2, 1, True)
+def test_answers_read_string_booleans_and_numbers():
+    assert m.SkipAnswer.from_response({"success": "true"}) == m.SkipAnswer(True)
+    answer = m.QueueCountAnswer.from_response({"CampaignGroup": "G", "OpenContacts": "7"})
+    assert answer == m.QueueCountAnswer("G", 7)
+
+
+def test_every_request_type_names_its_answer_type():
+    """`LcmRequest[X]` and its ANSWER agree, so `exchange.answer` has the declared type."""
+    from typing import get_args
+
+    for request_type in m.REQUEST_TYPES:
+        (declared,) = get_args(request_type.__orig_bases__[0])
+        assert declared is request_type.ANSWER, request_type.__name__

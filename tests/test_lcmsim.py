@@ -150,14 +150,6 @@ def test_reserved_manual_dial_contact(sim_world):
     assert response(answer)["AccountNumber"] == key
 
 
-def test_agent_call_count(sim_world):
-    add_contact(call_type="2", agent_id="a1@test")
-    add_contact(call_type="2", agent_id="a1@test")
-    counts = response(call("GetAgentCallCount", {"AgentID": "a1@test"}))
-    assert counts == {"PCBCount": 2, "RegularCount": 0, "IsAgentReserved": True}
-    assert response(call("GetAgentCallCount", {"AgentID": "a3@test"}))["IsAgentReserved"] is False
-
-
 def test_campaign_groups_for_the_dropdown(sim_world):
     answer = call("GetCampaignGroups", {"UserID": "a2@test"})
     assert answer["subtopic"] == "SetCampaignGroup"
@@ -180,8 +172,6 @@ def test_outcomes(sim_world):
     manual = response(call("GetOutcomeByOutcomegroup", {"Type": "MANUAL"}))
     assert 130 not in {o["OutcomeID"] for o in manual}  # a PREDICTIVE outcome
     assert {"OutcomeID": 101, "OutcomeName": "Sale: annual plan", "ParentID": 100} in manual
-    business = response(call("GetBusinessOutCome", {}))
-    assert 130 in {o["OutcomeID"] for o in business}
 
 
 def test_queue_count(sim_world):

@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol
 
 import httpx
 from django.conf import settings
@@ -25,7 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .envelope import build_request, parse_answer
 from .errors import LcmBadAnswer, LcmError, LcmTimeout, LcmUnreachable, MessageError
-from .messages import LcmRequest
+from .messages import AnswerT, LcmRequest
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +156,11 @@ class CircuitBreaker:
 
 
 @dataclass(frozen=True)
-class LcmExchange:
+class LcmExchange(Generic[AnswerT]):
     """One completed call: what was asked, what LCM answered, and how long it took."""
 
-    request: LcmRequest
-    answer: Any
+    request: LcmRequest[AnswerT]
+    answer: AnswerT
     latency_ms: float
     attempts: int
 
@@ -179,7 +179,7 @@ class LcmClient:
         self.source = source
         self.breaker = breaker or CircuitBreaker()
 
-    async def call(self, request: LcmRequest) -> LcmExchange:
+    async def call(self, request: LcmRequest[AnswerT]) -> LcmExchange[AnswerT]:
         """Send `request`; return its typed answer or raise an LcmError (with `latency_ms`)."""
         envelope = build_request(request.SUBTOPIC, request.to_data(), self.source)
         attempts = 1 if request.WRITES else 2

@@ -290,10 +290,6 @@ def call_outcomes(request: m.GetCallOutCome) -> m.OutcomeList:
     return _outcomes(Outcome.objects.filter(kind=Outcome.TELEPHONY), m.OutcomeList)
 
 
-def business_outcomes(request: m.GetBusinessOutCome) -> m.OutcomeList:
-    return _outcomes(Outcome.objects.filter(kind=Outcome.BUSINESS), m.BusinessOutcomeList)
-
-
 def outcomes_by_group(request: m.GetOutcomeByOutcomegroup) -> m.OutcomeList:
     queryset = Outcome.objects.filter(kind=Outcome.BUSINESS, group_type__iexact=request.group_type)
     return _outcomes(queryset, m.BusinessOutcomeList)
@@ -325,18 +321,6 @@ def campaign_groups(request: m.GetCampaignGroups) -> m.CampaignGroupsAnswer:
     )
 
 
-def agent_call_count(request: m.GetAgentCallCount) -> m.AgentCallCountAnswer:
-    now = timezone.now()
-    reserved = Contact.objects.filter(
-        _dialable(now) | Q(callback_start__gt=now),
-        status=Contact.OPEN,
-        reserved_for=request.agent_id,
-    )
-    pcb = reserved.filter(call_type=Contact.PERSONAL_CALLBACK).count()
-    regular = reserved.exclude(call_type=Contact.PERSONAL_CALLBACK).count()
-    return m.AgentCallCountAnswer(pcb, regular, pcb + regular > 0)
-
-
 def queue_count(request: m.GetCampaignGroupContactCount) -> m.QueueCountAnswer:
     group = _group(request.campaign_group)
     waiting = Contact.objects.filter(
@@ -352,10 +336,8 @@ HANDLERS: dict[type[m.LcmRequest], Callable[[Any], Any]] = {
     m.GetReservedManualDialContact: reserved_manual_dial,
     m.SkipManualDialContact: skip_contact,
     m.GetCallOutCome: call_outcomes,
-    m.GetBusinessOutCome: business_outcomes,
     m.GetOutcomeByOutcomegroup: outcomes_by_group,
     m.GetCampaignGroups: campaign_groups,
-    m.GetAgentCallCount: agent_call_count,
     m.GetCampaignGroupContactCount: queue_count,
 }
 
