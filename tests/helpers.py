@@ -49,7 +49,7 @@ def import_payload(*, omit: tuple[str, ...] = (), **fields: object) -> dict[str,
     payload: dict[str, object] = {
         "DiallerCampaignsID": 538,
         "Name": "A",
-        "PhoneNumber1": "2025550100",
+        "PhoneNumber1": "+1 202 555 0100",
     }
     if "DiallerCampaignsName" in fields:
         del payload["DiallerCampaignsID"]
