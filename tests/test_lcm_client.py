@@ -44,7 +44,9 @@ def test_every_subtopic_through_the_transport(client):
         results = {}
         results["groups"] = (await client.call(m.GetCampaignGroups("a1@test"))).answer
         results["telephony"] = (await client.call(m.GetCallOutCome())).answer
+        results["business"] = (await client.call(m.GetBusinessOutCome())).answer
         results["manual"] = (await client.call(m.GetOutcomeByOutcomegroup("MANUAL"))).answer
+        results["count"] = (await client.call(m.GetAgentCallCount("a2@test"))).answer
         results["queue"] = (
             await client.call(m.GetCampaignGroupContactCount("Sales Manual Group"))
         ).answer
@@ -81,7 +83,9 @@ def test_every_subtopic_through_the_transport(client):
         "Service Manual Group",
     ]
     assert {o.id for o in results["telephony"].outcomes} == {3, 4, 5, 8, 9}
+    assert 130 in {o.id for o in results["business"].outcomes}
     assert 130 not in {o.id for o in results["manual"].outcomes}
+    assert results["count"] == m.AgentCallCountAnswer(1, 0, True)
     assert results["queue"].open_contacts == 1
     assert results["next"].contact.phone_number == "2025550112"
     assert results["skip"].success is True
