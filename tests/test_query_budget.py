@@ -1,0 +1,135 @@
+"""Query budget: how many SQL statements an agent's action and a page's (re)connect may cost.
+
+Every statement is a round trip to the database (on PostgreSQL a network one) and, under load,
+the bulk of a worker's time (docs/benchmarks.md). The budgets below are what the code needs
+today; a change that adds a statement to these paths fails here and has to say why.
+
+Counted: agentdesk's own statements, in whatever thread runs them (the actions run their ORM
+work in worker threads, where Django's CaptureQueriesContext, bound to one thread's
+connection, does not see it). Not counted: the embedded LCM simulator's statements (LCM is
+another system; in production they run in LCM) and transaction control (BEGIN, SAVEPOINT,
+RELEASE), which SQLite and PostgreSQL issue differently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db.backends.utils import CursorWrapper
+from django.test import Client
+
+from agentdesk.asgi import application
+from agentdesk.desk import actions
+from agentdesk.desk.models import ActionLog, AgentSession
+
+from .helpers import add_contact
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SALES = "Sales Manual Group"
+NOT_COUNTED = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|\blcmsim_", re.I)
+
+# The budgets: statements per action, every one of them explained.
+NEXT_BUDGET = 4  # take the lock + read the session; apply result + log (2); recent log
+SKIP_BUDGET = 4  # the same four
+CONNECT_BUDGET = 5  # session; user + agent profile; count the connection; recent log; team
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement agentdesk runs inside the block, from any thread."""
+    seen: list[str] = []
+    original = CursorWrapper._execute_with_wrappers
+
+    def recording(self, sql, params, many, executor):
+        if not NOT_COUNTED.search(sql):
+            seen.append(sql)
+        return original(self, sql, params, many, executor)
+
+    CursorWrapper._execute_with_wrappers = recording  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        CursorWrapper._execute_with_wrappers = original  # type: ignore[method-assign]
+
+
+def explain(seen: list[str]) -> str:
+    return "\n".join(f"  {n + 1}. {sql[:160]}" for n, sql in enumerate(seen))
+
+
+@pytest.fixture
+def warm(agents):
+    """An agent who has worked before (session row exists, reference data cached), as on
+    any action but the first of the day."""
+    for n in range(4):
+        add_contact(phone=f"20255577{n:02d}")
+    alice = agents["alice"]
+    return alice
+
+
+async def test_next_and_skip_stay_within_their_query_budget(warm):
+    alice = warm
+    first = await actions.next_contact(alice, campaign_group=SALES, consent="Both")
+    assert first.ok, first.message
+    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+
+    with statements() as seen:
+        result = await actions.next_contact(alice, campaign_group=SALES, consent="Both")
+    assert result.ok and result.session.state == AgentSession.PREVIEWING, result.message
+    assert len(seen) <= NEXT_BUDGET, f"Next ran {len(seen)} statements:\n{explain(seen)}"
+
+    with statements() as seen:
+        result = await actions.skip_contact(alice, outcome_id="8")
+    assert result.ok and result.session.state == AgentSession.IDLE, result.message
+    assert len(seen) <= SKIP_BUDGET, f"Skip ran {len(seen)} statements:\n{explain(seen)}"
+
+    # The budget did not cost the log entries.
+    kinds = await sync_to_async(
+        lambda: list(ActionLog.objects.filter(agent=alice).values_list("kind", flat=True))
+    )()
+    assert sorted(kinds) == ["next", "next", "skip", "skip"]
+
+
+async def test_a_refused_action_costs_no_more_than_a_done_one(warm):
+    """Skip with nothing on screen: the lock is taken and given back, nothing else."""
+    alice = warm
+    await actions.skip_contact(alice, outcome_id="8")  # warm the caches
+    with statements() as seen:
+        result = await actions.skip_contact(alice, outcome_id="8")
+    assert not result.ok and "no contact" in result.message
+    assert len(seen) <= SKIP_BUDGET, f"refused Skip ran {len(seen)}:\n{explain(seen)}"
+
+
+async def test_a_page_connecting_stays_within_its_query_budget(warm):
+    """The reconnect path: session cookie to resynced page, as after a deploy."""
+    alice = warm
+
+    def cookie() -> str:
+        client = Client()
+        client.force_login(alice.user)
+        return client.cookies["sessionid"].value
+
+    headers = [(b"origin", b"http://127.0.0.1"),
+               (b"cookie", f"sessionid={await sync_to_async(cookie)()}".encode())]
+
+    async def connect_once() -> str:
+        page = WebsocketCommunicator(application, "/ws/desk/", headers=headers)
+        connected, _ = await page.connect()
+        assert connected
+        first = await page.receive_from(timeout=5)
+        await page.disconnect()
+        return first
+
+    await connect_once()  # the first of the day fills the caches
+    with statements() as seen:
+        first = await connect_once()
+    assert 'id="agent-status"' in first
+    connect_and_leave = [sql for sql in seen]
+    assert len(connect_and_leave) <= CONNECT_BUDGET + 1, (
+        f"connect + disconnect ran {len(seen)} statements:\n{explain(seen)}"
+    )
