@@ -42,6 +42,13 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
+# that accepts each envelope as a JSON POST.
+LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
+# The bundled simulator's app is installed where it answers: in-process with LCM_URL=embedded,
+# or in the process serving it over HTTP (`manage.py lcmsim` sets LCM_SIMULATOR=1).
+LCM_SIMULATOR = env_bool("LCM_SIMULATOR", LCM_URL == "embedded")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -52,10 +59,18 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
-    "agentdesk.lcmsim",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    # Bottom to top: each app imports only from the ones listed before it (README "Layout").
+    "agentdesk.jobs",
+    "agentdesk.retiredkeys",
+    "agentdesk.teams",
+    *(["agentdesk.lcmsim"] if LCM_SIMULATOR else []),
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
+    "agentdesk.demo",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "agentdesk.language.context_processors.ui_text",
             ],
         },
     },
@@ -117,6 +133,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Background jobs (CSV imports, …): django-tasks with its database backend, so queued work is
+# in the same database as everything else and survives restarts; `manage.py jobs_worker` runs
+# them (`serve` starts one). See docs/jobs.md.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How often each job runner looks for work a killed runner left behind, and how long a job
+# may go without a heartbeat before it counts as left behind.
+JOBS_SWEEP_SECONDS = float(os.environ.get("JOBS_SWEEP_SECONDS", "10"))
+JOBS_STALE_SECONDS = float(os.environ.get("JOBS_STALE_SECONDS", "30"))
+
 # Channel layer: in-process unless REDIS_URL points at Redis (scaled mode, several workers).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
@@ -138,9 +163,6 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
-# that accepts each envelope as a JSON POST.
-LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
 try:
     LCM_TIMEOUT_SECONDS = float(os.environ.get("LCM_TIMEOUT_SECONDS", "5"))
 except ValueError as exc:

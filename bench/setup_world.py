@@ -24,7 +24,7 @@ from django.contrib.sessions.models import Session  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from agentdesk.desk.demo import seed_dialler_campaigns  # noqa: E402
+from agentdesk.demo.seeding import seed_dialler_campaigns  # noqa: E402
 from agentdesk.desk.models import AgentProfile, AgentSession, Team  # noqa: E402
 from agentdesk.lcmsim import demo  # noqa: E402
 from agentdesk.lcmsim.models import CampaignGroup, SimAgent  # noqa: E402

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from .models import ActionLog, AgentProfile, AgentSession
+from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
 from .returning import update_returning
 
 
@@ -68,7 +68,8 @@ def release(session: AgentSession, token: str, **changes: Any) -> AgentSession |
         AgentSession,
         "id = %s AND busy_token = %s",
         [session.pk, token],
-        {"busy_token": "", "busy_until": None, "updated_at": now, **changes},
+        {"busy_token": "", "busy_until": None, "updated_at": now,
+         **fit_to_fields(AgentSession, changes)},
         {"version": ("version + 1", [])},
     )
     if updated is not None:
@@ -82,7 +83,20 @@ def _moment(value):
 
 
 def write_log(profile: AgentProfile, kind: str, **fields: Any) -> ActionLog:
-    return ActionLog.objects.create(agent=profile, team_id=profile.team_id, kind=kind, **fields)
+    return ActionLog.objects.create(
+        agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, fields)
+    )
+
+
+def choose(profile: AgentProfile, *, campaign_group: str, consent: str) -> AgentSession:
+    """Save the agent's campaign group and consent filter; the session as now stored."""
+    session = session_for(profile)
+    AgentSession.objects.filter(pk=session.pk).update(
+        campaign_group=campaign_group, consent=consent
+    )
+    session.refresh_from_db()
+    session.agent = profile
+    return session
 
 
 def used_request_token(profile: AgentProfile, token: str) -> ActionLog | None:
