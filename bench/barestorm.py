@@ -1,6 +1,7 @@
 """The floor a reconnect is measured against: the same Django settings, session store, origin
-check and channel layer as agentdesk, and a consumer that only authenticates the page from its
-session cookie, joins the agent's group and sends one fixed fragment. No agentdesk code runs.
+check, session authentication and channel layer as agentdesk, and a consumer that only
+authenticates the page from its session cookie, joins the agent's group and sends one fixed
+fragment. No agentdesk consumer code runs.
 
     python -m daphne bench.barestorm:application
 """
@@ -13,11 +14,12 @@ from django.core.asgi import get_asgi_application
 
 http = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
+
+from agentdesk.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
 
 FRAGMENT = '<div id="agent-status" hx-swap-oob="true">bare-resync</div>'
 
@@ -40,7 +42,7 @@ class BareConsumer(AsyncWebsocketConsumer):
 
 application = ProtocolTypeRouter({
     "http": http,
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter([
+    "websocket": AllowedHostsOriginValidator(ParallelAuthMiddlewareStack(URLRouter([
         path("ws/desk/", BareConsumer.as_asgi()),
     ]))),
 })

@@ -32,6 +32,7 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
     last page resynced, failed attempts, per-page seconds). A page still without its resync
     after `give_up` seconds counts as never resynced (infinite)."""
     failures = 0
+    errors: dict[str, int] = {}
     gate = asyncio.Semaphore(at_once or len(agents))
     rng = random.Random(1)
     sockets = []
@@ -53,14 +54,17 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
                 assert check in first, first[:300]
                 sockets.append(ws)
                 return time.perf_counter() - started
-            except (OSError, websockets.exceptions.WebSocketException, TimeoutError):
+            except (OSError, websockets.exceptions.WebSocketException, TimeoutError) as exc:
                 failures += 1
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                 base = min(10.0, 0.5 * 2**attempt)
                 await asyncio.sleep(base / 2 + rng.random() * base / 2)
         return float("inf")
 
     per_page = await asyncio.gather(*(page(a) for a in agents))
     elapsed = max(per_page)
+    if errors:
+        print(f"    failed attempts by kind: {errors}", flush=True)
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     return elapsed, failures, per_page
 
