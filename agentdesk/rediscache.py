@@ -26,8 +26,12 @@ POOL_DEFAULTS: dict[str, Any] = {
 
 
 class SharedPoolRedisCache(RedisCache):
+    _servers: list[str]
+    _options: dict[str, Any]
+    _class: type[RedisCacheClient]
+
     @property
-    def _cache(self) -> RedisCacheClient:  # type: ignore[override]
+    def _cache(self) -> RedisCacheClient:
         options = {**POOL_DEFAULTS, **self._options}
         key = (tuple(self._servers), tuple(sorted((k, repr(v)) for k, v in options.items())))
         client = _clients.get(key)

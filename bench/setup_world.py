@@ -70,7 +70,7 @@ def main() -> None:
     def cookie(user) -> str:
         """A logged-in session, as Django's login() stores it."""
         store = SessionStore()
-        key = store._get_new_session_key()
+        key = store._get_new_session_key()  # type: ignore[attr-defined]
         data = {SESSION_KEY: str(user.pk),
                 BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
                 HASH_SESSION_KEY: user.get_session_auth_hash()}

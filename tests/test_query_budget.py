@@ -60,18 +60,18 @@ async def settled() -> None:
 def statements() -> Iterator[list[str]]:
     """Every SQL statement agentdesk runs inside the block, from any thread."""
     seen: list[str] = []
-    original = CursorWrapper._execute_with_wrappers
+    original = CursorWrapper._execute_with_wrappers  # type: ignore[attr-defined]
 
     def recording(self, sql, params, many, executor):
         if not NOT_COUNTED.search(sql):
             seen.append(sql)
         return original(self, sql, params, many, executor)
 
-    CursorWrapper._execute_with_wrappers = recording  # type: ignore[method-assign]
+    CursorWrapper._execute_with_wrappers = recording  # type: ignore[attr-defined]
     try:
         yield seen
     finally:
-        CursorWrapper._execute_with_wrappers = original  # type: ignore[method-assign]
+        CursorWrapper._execute_with_wrappers = original  # type: ignore[attr-defined]
 
 
 def explain(seen: list[str]) -> str:
@@ -98,13 +98,15 @@ async def test_next_and_skip_stay_within_their_query_budget(warm):
     with statements() as seen:
         result = await actions.next_contact(alice, campaign_group=SALES, consent="Both")
         await settled()
-    assert result.ok and result.session.state == AgentSession.PREVIEWING, result.message
+    assert result.ok and result.session, result.message
+    assert result.session.state == AgentSession.PREVIEWING
     assert len(seen) <= NEXT_BUDGET, f"Next ran {len(seen)} statements:\n{explain(seen)}"
 
     with statements() as seen:
         result = await actions.skip_contact(alice, outcome_id="8")
         await settled()
-    assert result.ok and result.session.state == AgentSession.IDLE, result.message
+    assert result.ok and result.session, result.message
+    assert result.session.state == AgentSession.IDLE
     assert len(seen) <= SKIP_BUDGET, f"Skip ran {len(seen)} statements:\n{explain(seen)}"
 
     # The budget did not cost the log entries.

@@ -12,7 +12,7 @@ class DeskConfig(AppConfig):
         from .lookups import forget_agent
         from .models import AgentProfile
 
-        def profile_saved(sender, instance: AgentProfile, **kwargs) -> None:
+        def profile_saved(sender: type, instance: AgentProfile, **kwargs: object) -> None:
             forget_agent(instance)  # its campaign groups may have changed
 
         post_save.connect(profile_saved, sender=AgentProfile, weak=False,

@@ -30,9 +30,11 @@ def update_returning(
     connection = connections[using]
     meta = model._meta
     quote = connection.ops.quote_name
-    sets, params = [], []
+    sets: list[str] = []
+    params: list[Any] = []
     for name, value in values.items():
         field = meta.get_field(name)
+        assert isinstance(field, models.Field)  # a concrete column, not a relation's other side
         sets.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
     for column, (sql, sql_params) in (expressions or {}).items():
@@ -49,10 +51,10 @@ def update_returning(
     if row is None:
         return None
     converted = []
-    for field, value in zip(fields, row, strict=True):
-        column = field.get_col(meta.db_table)
-        for converter in (*connection.ops.get_db_converters(column),
-                          *field.get_db_converters(connection)):
-            value = converter(value, column, connection)
+    for concrete, value in zip(fields, row, strict=True):
+        col = concrete.get_col(meta.db_table)
+        converters = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
+        for converter in converters:
+            value = converter(value, col, connection)
         converted.append(value)
     return model.from_db(using, [field.attname for field in fields], converted)
