@@ -22,6 +22,7 @@ from django.contrib.auth import (  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from agentdesk.demo.seeding import seed_dialler_campaigns  # noqa: E402
@@ -61,7 +62,8 @@ def main() -> None:
                                  batch_size=1000, ignore_conflicts=True)
     CampaignGroup.objects.get(name=GROUP).agents.add(
         *SimAgent.objects.filter(agent_id__in=[p.lcm_agent_id for p in agents]))
-    demo.seed_contacts(campaigns, count=args.contacts, personal_for=[])
+    with transaction.atomic():  # one commit, not one per contact
+        demo.seed_contacts(campaigns, count=args.contacts, personal_for=[])
     seed_dialler_campaigns()
 
     sessions: list[Session] = []
