@@ -48,7 +48,7 @@ def test_the_monitor_follows_next_skip_add_live(app_server, browser: Browser):
     expect(row).to_contain_text("live")
 
     desk.click("#btn-next")
-    expect(desk.locator(".dial")).to_have_text("2025550155")
+    expect(desk.locator(".dial")).to_have_text("(202) 555-0155")
     expect(row).to_contain_text("previewing")
     expect(row).to_contain_text("···0155")
     expect(monitor.locator("#monitor-feed")).to_contain_text("Next contact ···0155")
