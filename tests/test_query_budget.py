@@ -36,10 +36,10 @@ SALES = "Sales Manual Group"
 NOT_COUNTED = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|\blcmsim_", re.I)
 
 # The budgets: statements per action, every one of them explained.
-NEXT_BUDGET = 5  # take the lock, reading the session (1); save the result and free the lock,
+SKIP_BUDGET = 5  # take the lock, reading the session (1); save the result and free the lock,
 # reading the session back (1); the log entry (1); the agent's recent log for the render (1);
 # the monitor asking whether anyone watches the team (1, in the background)
-SKIP_BUDGET = 5  # the same five
+NEXT_BUDGET = SKIP_BUDGET + 1  # and whether the contact handed out has a retired LCM key
 REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce
 CONNECT_BUDGET = 8  # connect: the login session, the user, the agent profile, count the
 # connection (reading the session), the recent log, the monitor's check (6); leave: count
