@@ -131,7 +131,7 @@ async def _busy(profile: AgentProfile, form: AddContactForm | None = None) -> Re
     return Result(ok=False, message=BUSY_MESSAGE, level="warning", session=current, form=form)
 
 
-def _exchange_fields(exchange: LcmExchange) -> dict[str, Any]:
+def _exchange_fields(exchange: LcmExchange[Any]) -> dict[str, Any]:
     return {"subtopic": exchange.request.SUBTOPIC, "lcm_latency_ms": round(exchange.latency_ms, 1)}
 
 
@@ -169,7 +169,7 @@ async def next_contact(profile: AgentProfile, *, campaign_group: str, consent: s
 
 async def reserved_contact(profile: AgentProfile) -> Result:
     """Reserved: the contact LCM already holds for this agent."""
-    request: m.LcmRequest
+    request: m.LcmRequest[m.FetchAnswer]
     if settings.LCM_RESERVED_SUBTOPIC == m.GetReservedManualDialContact.SUBTOPIC:
         request = m.GetReservedManualDialContact(profile.lcm_agent_id)
     else:
@@ -181,7 +181,7 @@ async def reserved_contact(profile: AgentProfile) -> Result:
 async def _fetch(
     profile: AgentProfile,
     kind: str,
-    request: m.LcmRequest,
+    request: m.LcmRequest[m.FetchAnswer],
     none_message: str,
     choices: Mapping[str, str],
 ) -> Result:
@@ -198,7 +198,7 @@ async def _fetch(
             exchange = await _past_retired(profile, request, await get_client().call(request))
         except LcmError as error:
             return await turn.failed(kind, error, group)
-        contact: m.Contact | None = exchange.answer.contact
+        contact = exchange.answer.contact
         if contact is None:
             message, level = no_contact_message(exchange.answer.failure_reason, none_message)
             entry = {**_exchange_fields(exchange), **group, "result": message[:300]}
@@ -311,7 +311,9 @@ async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> di
     }
 
 
-async def _skip_not_confirmed(turn: Turn, exchange: LcmExchange, entry: dict[str, Any]) -> Result:
+async def _skip_not_confirmed(
+    turn: Turn, exchange: LcmExchange[m.SkipAnswer], entry: dict[str, Any]
+) -> Result:
     message = "LCM did not confirm the skip. The contact is still yours; try again."
     refused = {"ok": False, "error": message, "error_kind": "rejected", "result": "not confirmed"}
     logged = {**_exchange_fields(exchange), **entry, **refused}
