@@ -14,15 +14,17 @@ install_daphne_guard()
 # every request through async_to_sync).
 django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from agentdesk.origin import SameOriginValidator  # noqa: E402
 from agentdesk.routing import websocket_urlpatterns  # noqa: E402
+from agentdesk.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(
+            ParallelAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
@@ -16,7 +17,7 @@ from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 
 from . import actions, events, inputs, presence, state
 from .lookups import group_choices, outcome_menu
-from .models import AgentProfile
+from .models import AgentProfile, AgentSession
 from .rendering import render_banner, render_live
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,26 @@ class AgentConsumer(AccessCheckedConsumer):
         await self.keep_access_checked()
         if self.access_ended:
             return
-        session = await db_async(state.set_connections)(self.profile, +1)
+        # Resync: whatever happened while this page was away, show the truth now. One trip
+        # to a worker thread counts the connection, reads the session and renders it (a
+        # reconnect storm after a deploy is thousands of these at once).
+        menu = await outcome_menu()
+        groups = await group_choices(self.profile)
+        profile = self.profile
+
+        def resync() -> tuple[AgentSession | None, str | None]:
+            session = state.set_connections(profile, +1)
+            if session is None:
+                return None, None
+            return session, render_live(session, menu, groups)
+
+        session, html = await db_async(resync)()
+        if session is None:  # the agent was deleted meanwhile
+            await self.close(code=4403)
+            return
         presence.hold(self.profile.pk)
         self.counted = True
-        # Resync: whatever happened while this page was away, show the truth now.
-        await self.send(text_data=await events.render_for(session))
+        await self.send(text_data=html)
         await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
     async def disconnect(self, code: int) -> None:
@@ -122,6 +138,14 @@ class AgentConsumer(AccessCheckedConsumer):
         await self._send_result(self.profile, result)
 
     async def _send_result(self, profile: AgentProfile, result: actions.Result) -> None:
+        if result.html:
+            # The fragments were pushed to every tab of the agent, this one included.
+            parts = [render_banner(result.message, result.level)] if result.message else []
+            if result.form is not None:
+                parts.append(render_to_string("desk/_add.html", {"form": result.form, "oob": True}))
+            if parts:
+                await self.send(text_data="\n".join(parts))
+            return
         session = result.session or await db_async(state.session_for)(profile)
         session.agent = profile
         menu = await outcome_menu()
