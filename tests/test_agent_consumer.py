@@ -143,11 +143,15 @@ async def test_markup_from_lcm_is_escaped_on_the_desk_and_the_monitor(agents):
     markup = "<img src=x onerror=alert(1)>"
     await sync_to_async(Outcome.objects.filter(pk=8).update)(name=markup)
     await sync_to_async(add_contact)(phone="2025550125")
-    tab = await connect(agents["alice"].user)
+    tab = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
+    await log_into(tab, agents["alice"].user)
+    assert (await tab.connect())[0]
+    html = await tab.receive_from(timeout=10)  # the resync: the outcome menu is in it
     await tab.send_to(
         text_data=json.dumps({"action": "next", "campaign_group": "Sales Manual Group"})
     )
-    html = await tab.receive_from(timeout=10)
+    while "status-previewing" not in html:  # the push and the answer come as frames
+        html += await tab.receive_from(timeout=10)
     assert "2025550125" in html
     assert markup not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     await tab.send_to(text_data=json.dumps({"action": "skip", "outcome": "8"}))
