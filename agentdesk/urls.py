@@ -4,12 +4,10 @@ from django.urls import include, path, re_path
 from agentdesk.dialler import dnc_api  # noqa: F401 - puts /api/dnc on the API before its URLs
 from agentdesk.dialler.api import api, api_not_found
 from agentdesk.health import healthz
-from agentdesk.login import ThrottledLoginView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # unknown API paths answer in the API's envelope too

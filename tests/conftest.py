@@ -36,23 +36,39 @@ def server_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url(),
         SECRET_KEY=settings.SECRET_KEY,
         PYTHONUNBUFFERED="1",
+        # The tests' servers may run the bundled simulator (see agentdesk.E001); `serve` is
+        # always given --no-demo.
+        AGENTDESK_DEMO="1",
     )
     env.update(extra)
     return env
 
 
 class Server:
-    def __init__(self, args: list[str], port: int, env: dict[str, str], ready_path: str) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        port: int,
+        env: dict[str, str],
+        ready_path: str,
+        start_timeout: float = 30,
+    ) -> None:
         self.port = port
         self._start_args = (args, env, ready_path)
         self.url = f"http://127.0.0.1:{port}"
+        self.start_timeout = start_timeout
+        self._start()
+
+    def _start(self) -> None:
+        args, env, ready_path = self._start_args
+        port = self.port
         self.log_path = ROOT / "var" / f"server-{port}.log"
         self.log_path.parent.mkdir(exist_ok=True)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, *args], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log()}")
@@ -66,9 +82,8 @@ class Server:
 
     def restart(self) -> None:
         """Stop and start again on the same port (live connections drop meanwhile)."""
-        args, env, ready = self._start_args
         self.stop()
-        self.__init__(args, self.port, env, ready)
+        self._start()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -118,12 +133,15 @@ def _fresh_cache():
     """Cached LCM reference data must not leak from one test's database into the next."""
     from django.core.cache import cache
 
+    from agentdesk.desk import lookups
     from agentdesk.lcm import client
 
     cache.clear()
+    lookups.forget_all()
     client._clients.clear()  # a fresh circuit breaker per test
     yield
     cache.clear()
+    lookups.forget_all()
 
 
 FAST_HASHERS = [

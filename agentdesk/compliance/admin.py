@@ -122,7 +122,5 @@ class ConsentEvidenceAdmin(admin.ModelAdmin):
     search_fields = ["number", "lcm_key", "given_by"]
     date_hierarchy = "given_at"
 
-    def has_change_permission(
-        self, request: HttpRequest, obj: ConsentEvidence | None = None
-    ) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # evidence is a record: read it, do not rewrite it

@@ -7,6 +7,7 @@ This app sits below the desk and the dialler: they ask it, it never asks them.
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -129,7 +130,7 @@ class CampaignPolicy(models.Model):
         return self.campaign
 
     def clean(self) -> None:
-        errors: dict[str, object] = {}
+        errors: dict[str, Any] = {}
         start, end = self.window_start, self.window_end
         if start is not None and end is not None and end <= start:
             errors["window_end"] = _("Must be after the window opens (same day).")
