@@ -9,6 +9,8 @@ from agentdesk.lcmsim.models import Contact, ContactMode
 
 from .helpers import add_contact
 
+pytestmark = pytest.mark.django_db  # the card asks the compliance rules (policy, DNC list)
+
 BERLIN = "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"
 EASTERN = "(UTC-05:00) Eastern Time (US and Canada)"
 
