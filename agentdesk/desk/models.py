@@ -68,6 +68,12 @@ class AgentSession(models.Model):
     busy_token = models.CharField(max_length=40, blank=True)
     busy_until = models.DateTimeField(null=True, blank=True)
     connections = models.IntegerField(default=0, help_text="Open live connections")
+    unconfirmed = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Writes LCM may have done without confirming, by kind: "
+        '{"skip": {lcm_key, outcome_id, outcome_name, at}, "add": {request_token, campaign, at}}',
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
