@@ -266,8 +266,11 @@ async def test_add_contact_shows_the_new_key_and_leaves_the_screen_alone(agents,
     ("typed", "zone", "sent"),
     [
         ("(202) 555-0143", "(UTC-05:00) Eastern Time (US and Canada)", "+12025550143"),
-        ("030/1234567", "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
-         "+49301234567"),
+        (
+            "030/1234567",
+            "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
+            "+49301234567",
+        ),
         ("+49 (0)30 1234567", "(UTC-05:00) Eastern Time (US and Canada)", "+49301234567"),
     ],
 )
