@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,22 +71,29 @@ class Turn:
         self, kind: str, entry: dict[str, Any], result: Result, **changes: Any
     ) -> Result:
         """Save `changes` and free the lock, write the log entry, publish once; `result` with
-        the session as now stored and the published fragments."""
+        the session as now stored and the published fragments.
 
-        def apply() -> tuple[AgentSession | None, ActionLog]:
-            return (
-                state.release(self.session, self.token, **changes),
-                state.write_log(self.profile, kind, **entry),
-            )
+        One trip to a worker thread: the result and its log entry in one transaction, then
+        the fragments rendered from the row as stored (the push and the acting tab's answer
+        share that render)."""
+        menu = await outcome_menu()
+        groups = await group_choices(self.profile)
 
-        updated, written = await db_async(apply)()
+        def apply() -> tuple[AgentSession, ActionLog, str | None]:
+            with transaction.atomic():
+                updated = state.release(self.session, self.token, **changes)
+                written = state.write_log(self.profile, kind, **entry)
+            if updated is None:
+                # The lock expired and another action took over; show whatever is stored now.
+                log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
+                updated = state.session_for(self.profile)
+                updated.agent = self.profile
+            return updated, written, events.render_now(updated, menu, groups)
+
+        updated, written, html = await db_async(apply)()
         self.held = False
-        if updated is None:
-            # The lock expired and another action took over; show whatever is stored now.
-            log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
-            updated = await db_async(state.session_for)(self.profile)
-            updated.agent = self.profile
-        html = await events.publish(updated, events.AgentChanged.of_action(updated, written))
+        event = events.AgentChanged.of_action(updated, written)
+        html = await events.publish(updated, event, html=html)
         return replace(result, session=updated, html=html)
 
     async def failed(
@@ -120,7 +128,7 @@ async def _busy(profile: AgentProfile, form: AddContactForm | None = None) -> Re
     return Result(ok=False, message=BUSY_MESSAGE, level="warning", session=current, form=form)
 
 
-def _exchange_fields(exchange: LcmExchange) -> dict[str, Any]:
+def _exchange_fields(exchange: LcmExchange[Any]) -> dict[str, Any]:
     return {"subtopic": exchange.request.SUBTOPIC, "lcm_latency_ms": round(exchange.latency_ms, 1)}
 
 
@@ -158,7 +166,7 @@ async def next_contact(profile: AgentProfile, *, campaign_group: str, consent: s
 
 async def reserved_contact(profile: AgentProfile) -> Result:
     """Reserved: the contact LCM already holds for this agent."""
-    request: m.LcmRequest
+    request: m.LcmRequest[m.FetchAnswer]
     if settings.LCM_RESERVED_SUBTOPIC == m.GetReservedManualDialContact.SUBTOPIC:
         request = m.GetReservedManualDialContact(profile.lcm_agent_id)
     else:
@@ -170,7 +178,7 @@ async def reserved_contact(profile: AgentProfile) -> Result:
 async def _fetch(
     profile: AgentProfile,
     kind: str,
-    request: m.LcmRequest,
+    request: m.LcmRequest[m.FetchAnswer],
     none_message: str,
     choices: Mapping[str, str],
 ) -> Result:
@@ -187,7 +195,7 @@ async def _fetch(
             exchange = await _past_retired(profile, request, await get_client().call(request))
         except LcmError as error:
             return await turn.failed(kind, error, group, _fetch_failure(error, kind))
-        contact: m.Contact | None = exchange.answer.contact
+        contact = exchange.answer.contact
         if contact is None:
             message, level = no_contact_message(exchange.answer.failure_reason, none_message)
             entry = {**_exchange_fields(exchange), **group, "result": message[:300]}
@@ -390,7 +398,9 @@ async def _skip_reconciled(
     )
 
 
-async def _skip_not_confirmed(turn: Turn, exchange: LcmExchange, entry: dict[str, Any]) -> Result:
+async def _skip_not_confirmed(
+    turn: Turn, exchange: LcmExchange[m.SkipAnswer], entry: dict[str, Any]
+) -> Result:
     message = "LCM did not confirm the skip. The contact is still yours; try again."
     refused = {"ok": False, "error": message, "error_kind": "rejected", "result": "not confirmed"}
     logged = {**_exchange_fields(exchange), **entry, **refused}
