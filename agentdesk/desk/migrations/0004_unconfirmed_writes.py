@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('desk', '0002_team_moved_to_teams'),
+        ('desk', '0003_agentsession_seen_until'),
     ]
 
     operations = [
