@@ -44,6 +44,7 @@ def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices)
         "profile": profile,
         "card": card,
         "hand_back_outcome": hand_back,
+        "pending_skip": state.pending_skip(session),
         "menu": menu,
         "groups": groups,
         "consent_choices": AgentSession.CONSENT_CHOICES,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('desk', '0003_agentsession_seen_until'),
+        ('desk', '0004_unconfirmed_writes'),
     ]
 
     operations = [
