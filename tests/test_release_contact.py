@@ -12,7 +12,7 @@ from agentdesk.desk.consumers import AgentConsumer
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact
+from .helpers import add_contact, log_into
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +29,7 @@ async def hold_a_contact(agents, phone="2025550131") -> str:
 async def test_lead_releases_and_the_agents_page_updates_live(agents):
     key = await hold_a_contact(agents)
     tab = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
-    tab.scope["user"] = agents["alice"].user
+    await log_into(tab, agents["alice"].user)
     assert (await tab.connect())[0]
     assert "2025550131" in await tab.receive_from(timeout=5)  # the resync: contact on screen
 
