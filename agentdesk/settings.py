@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
+    "agentdesk.metrics",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,15 @@ LCM_BREAKER_SECONDS = float(os.environ.get("LCM_BREAKER_SECONDS", "10"))
 # Which call the Reserved button makes: the Non-PEWC GetReservedContactOD or the newer
 # Manual Dial widget call GetReservedManualDialContact.
 LCM_RESERVED_SUBTOPIC = os.environ.get("LCM_RESERVED_SUBTOPIC", "GetReservedContactOD").strip()
+
+# Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+try:
+    from agentdesk.metrics.access import parse_networks
+
+    parse_networks(METRICS_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -3,9 +3,11 @@ from django.urls import include, path
 
 from agentdesk.health import healthz
 from agentdesk.login import ThrottledLoginView
+from agentdesk.metrics.views import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -7,6 +7,7 @@ class LcmError(Exception):
     kind = "error"
     user_message = "LCM could not complete the request."
     latency_ms: float = 0.0
+    circuit_open = False  # True when the circuit breaker refused the call without trying
 
     def __init__(self, detail: str = "", *, subtopic: str = "") -> None:
         self.detail = detail
