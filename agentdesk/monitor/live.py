@@ -9,10 +9,11 @@ from agentdesk.desk.lookups import queue_depths
 from agentdesk.desk.models import Team
 from agentdesk.lcm.client import breaker_state
 
-from . import stats
+from . import figures, stats
 
 FRAGMENTS = (
     "monitor/_agents.html",
+    "monitor/_charts.html",
     "monitor/_queues.html",
     "monitor/_feed.html",
     "monitor/_lcm_status.html",
@@ -27,6 +28,7 @@ def monitor_context(team: Team, open_counts: dict[str, int | None]) -> dict:
         "rows": rows,
         "queues": stats.queue_rows(team, rows, open_counts),
         "feed": stats.feed(team),
+        **figures.today_charts(team),
     }
 
 
@@ -56,6 +58,9 @@ def render_changes(team: Team, agent_ids: set[int], open_counts: dict[str, int |
         )
     )
     parts.append(render_to_string("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
+    parts.append(
+        render_to_string("monitor/_charts.html", {**context, **figures.today_charts(team)})
+    )
     parts.append(render_to_string("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
     return "\n".join(parts)
 
