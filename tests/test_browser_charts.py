@@ -1,5 +1,7 @@
 """A team lead's charts follow an agent's work live, in a real browser."""
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, expect
@@ -86,5 +88,5 @@ def test_charts_update_live_and_the_history_page_shows_them(app_server, browser:
     with monitor.expect_download() as download:
         monitor.click("button[value=csv]")
     assert download.value.suggested_filename.startswith("agentdesk-charts-chart-team-")
-    body = open(download.value.path(), encoding="utf-8").read()
+    body = Path(download.value.path()).read_text(encoding="utf-8")
     assert "per_agent,Mo Agent,skipped,2" in body
