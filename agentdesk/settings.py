@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "agentdesk.jobs",
+    "agentdesk.retiredkeys",
     "agentdesk.lcmsim",
     "agentdesk.desk",
     "agentdesk.monitor",
@@ -117,6 +122,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (CSV imports, …): django-tasks with its database backend, so queued work is
+# in the same database as everything else and survives restarts; `manage.py jobs_worker` runs
+# them (`serve` starts one). See docs/jobs.md.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How often each job runner looks for work a killed runner left behind, and how long a job
+# may go without a heartbeat before it counts as left behind.
+JOBS_SWEEP_SECONDS = float(os.environ.get("JOBS_SWEEP_SECONDS", "10"))
+JOBS_STALE_SECONDS = float(os.environ.get("JOBS_STALE_SECONDS", "30"))
 
 # Channel layer: in-process unless REDIS_URL points at Redis (scaled mode, several workers).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()

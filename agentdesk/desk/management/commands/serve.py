@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -5,14 +8,24 @@ from agentdesk.desk import demo
 
 
 class Command(BaseCommand):
-    help = "Migrate, load the demo data (unless --no-demo), print how to log in, serve with Daphne."
+    help = (
+        "Migrate, load the demo data (unless --no-demo), print how to log in, start the job "
+        "runner (unless --no-worker) and serve with Daphne."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-demo", action="store_true", help="do not create demo data")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a job runner (run `manage.py jobs_worker` elsewhere)",
+        )
 
-    def handle(self, *args, host: str, port: int, no_demo: bool, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, no_demo: bool, no_worker: bool, **options
+    ) -> None:
         from daphne.cli import CommandLineInterface
 
         call_command("migrate", interactive=False, verbosity=0)
@@ -30,4 +43,19 @@ class Command(BaseCommand):
             )
         self.stdout.write("Stop with Ctrl+C.")
         self.stdout.flush()
-        CommandLineInterface().run(["-b", host, "-p", str(port), "agentdesk.asgi:application"])
+        worker = None
+        if not no_worker:
+            # The job runner in its own process: background imports keep running while Daphne
+            # serves pages, and a crash of one does not take the other down.
+            worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+                [sys.executable, sys.argv[0], "jobs_worker", "--no-reload", "--interval", "0.5"]
+            )
+        try:
+            CommandLineInterface().run(["-b", host, "-p", str(port), "agentdesk.asgi:application"])
+        finally:
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
