@@ -42,6 +42,13 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
+# that accepts each envelope as a JSON POST.
+LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
+# The bundled simulator's app is installed where it answers: in-process with LCM_URL=embedded,
+# or in the process serving it over HTTP (`manage.py lcmsim` sets LCM_SIMULATOR=1).
+LCM_SIMULATOR = env_bool("LCM_SIMULATOR", LCM_URL == "embedded")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -55,13 +62,17 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    # Bottom to top: each app imports only from the ones listed before it (README "Layout").
     "agentdesk.jobs",
     "agentdesk.retiredkeys",
-    "agentdesk.lcmsim",
+    "agentdesk.teams",
+    *(["agentdesk.lcmsim"] if LCM_SIMULATOR else []),
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
+    "agentdesk.webhooks",
     "agentdesk.metrics",
+    "agentdesk.demo",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "agentdesk.language.context_processors.ui_text",
             ],
         },
     },
@@ -152,9 +164,6 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
-# that accepts each envelope as a JSON POST.
-LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
 try:
     LCM_TIMEOUT_SECONDS = float(os.environ.get("LCM_TIMEOUT_SECONDS", "5"))
 except ValueError as exc:
@@ -167,6 +176,12 @@ LCM_BREAKER_SECONDS = float(os.environ.get("LCM_BREAKER_SECONDS", "10"))
 # Which call the Reserved button makes: the Non-PEWC GetReservedContactOD or the newer
 # Manual Dial widget call GetReservedManualDialContact.
 LCM_RESERVED_SUBTOPIC = os.environ.get("LCM_RESERVED_SUBTOPIC", "GetReservedContactOD").strip()
+
+# Webhooks (docs/webhooks.md): how long to wait for a receiver, how many attempts before
+# giving up, and the wait after the first failure (four times longer after each next one).
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_RETRY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_SECONDS", "30"))
 
 # Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")

@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from agentdesk.desk.models import ActionLog, Team
+from agentdesk.desk.models import ActionLog
 from agentdesk.monitor import charts, figures
+from agentdesk.teams.models import Team
 
 SVG = "{http://www.w3.org/2000/svg}"
 

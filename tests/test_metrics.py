@@ -9,12 +9,13 @@ from django.test import Client
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from agentdesk.desk.models import AgentSession, Team
+from agentdesk.desk.models import AgentSession
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import CircuitBreaker, LcmClient, get_client
 from agentdesk.lcm.errors import LcmRejected, LcmUnreachable
 from agentdesk.lcmsim.service import set_fault
 from agentdesk.metrics.access import may_scrape, parse_networks
+from agentdesk.teams.models import Team
 
 from .conftest import ROOT
 
@@ -238,3 +239,34 @@ def test_several_processes_add_up_in_multiprocess_mode(tmp_path):
     assert samples[("agentdesk_actions_total", (("kind", "next"), ("result", "ok")))] == 2
     assert samples[("agentdesk_action_seconds_count", (("kind", "next"),))] == 2
     assert ("agentdesk_open_sockets", (("kind", "agent"),)) in samples
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_actions_are_counted_by_kind_and_result_with_their_duration(agents):
+    from agentdesk.desk import actions
+
+    from .helpers import add_contact
+
+    add_contact(phone="2025550181")
+    alice = agents["alice"]
+
+    def now(kind: str, result: str) -> tuple[float, float]:
+        return (
+            counted("agentdesk_actions_total", kind=kind, result=result),
+            counted("agentdesk_action_seconds_count", kind=kind),
+        )
+
+    next_ok, next_timed = now("next", "ok")
+    skip_ok, _ = now("skip", "ok")
+    asyncio.run(actions.next_contact(alice, campaign_group="Sales Manual Group", consent="Both"))
+    asyncio.run(actions.skip_contact(alice, outcome_id=8))
+    assert now("next", "ok") == (next_ok + 1, next_timed + 1)
+    assert now("skip", "ok")[0] == skip_ok + 1
+    assert (REGISTRY.get_sample_value("agentdesk_action_seconds_sum", {"kind": "next"}) or 0) > 0
+
+    set_fault("down")
+    down_before = counted("agentdesk_actions_total", kind="next", result="unreachable")
+    asyncio.run(actions.next_contact(alice, campaign_group="Sales Manual Group", consent="Both"))
+    assert counted("agentdesk_actions_total", kind="next", result="unreachable") == down_before + 1
+    samples = scrape()
+    assert samples[("agentdesk_actions_total", (("kind", "next"), ("result", "ok")))] >= 1

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from agentdesk.asyncdb import db_async
 from agentdesk.csvsafe import safe_cell
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.lcm.fields import is_whole_number
+from agentdesk.teams.models import Team
 
-from . import importing
+from . import importing, signals
 from .models import ALL_FIELDS, DiallerCampaign, ImportJob, ImportRow
 
 log = logging.getLogger(__name__)
@@ -270,6 +271,7 @@ async def run_job(job_id: int, *, allowed: set[int] | None, actor: str) -> None:
             )
         )()
         await push_progress(job_id)
+        await db_async(signals.announce_import_finished)(job_id)
     finally:
         _running.discard(job_id)
 

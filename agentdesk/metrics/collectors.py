@@ -1,5 +1,5 @@
-"""Figures read at scrape time: open sockets and import rows from the database (the same on
-every worker, since all share it) and this worker's circuit breaker."""
+"""Figures read at scrape time: open sockets, import rows and webhook deliveries from the
+database (the same on every worker, since all share it) and this worker's circuit breaker."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from django.db.models import Count, Sum
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from agentdesk.desk.models import AgentSession, Team
+from agentdesk.desk.models import AgentSession
 from agentdesk.dialler.models import ImportRow
 from agentdesk.lcm.client import CircuitBreaker, breaker_state
+from agentdesk.teams.models import Team
+from agentdesk.webhooks.models import Delivery
 
 BREAKER_STATES = (CircuitBreaker.CLOSED, CircuitBreaker.HALF_OPEN, CircuitBreaker.OPEN)
 
@@ -44,6 +46,16 @@ class DatabaseCollector(Collector):
         ):
             rows.add_metric([status], counts.get(status, 0))
         yield rows
+
+        deliveries = GaugeMetricFamily(
+            "agentdesk_webhook_deliveries",
+            "Webhook deliveries by status: pending, sending, delivered, failed (given up).",
+            labels=["status"],
+        )
+        counts = dict(Delivery.objects.order_by().values_list("status").annotate(n=Count("pk")))
+        for status, _label in Delivery.STATES:
+            deliveries.add_metric([status], counts.get(status, 0))
+        yield deliveries
 
 
 class BreakerCollector(Collector):

@@ -7,6 +7,8 @@ in files in that directory and any one worker's `/metrics` answers the sum over 
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Histogram
 
 from agentdesk.lcm.client import CallRecord
@@ -22,7 +24,7 @@ ACTIONS = Counter(
 )
 ACTION_SECONDS = Histogram(
     "agentdesk_action_seconds",
-    "How long an agent action took, from the click arriving to its state being saved.",
+    "How long an agent action took, from taking the agent's turn to its state being saved.",
     ["kind"],
     buckets=LATENCY_BUCKETS,
 )
@@ -55,3 +57,12 @@ def record_action(kind: str, result: str, seconds: float | None) -> None:
     ACTIONS.labels(kind, result).inc()
     if seconds is not None:
         ACTION_SECONDS.labels(kind).observe(seconds)
+
+
+async def on_agent_changed(sender: Any, *, event: Any, **kwargs: Any) -> None:
+    """The desk's `agent_changed` receiver: count the four actions (not selections or
+    connections). Async and without I/O, so it costs the acting request no thread hop."""
+    if event.entry is None:
+        return
+    result = "ok" if event.ok else (event.entry.error_kind or "error")
+    record_action(event.kind, result, event.seconds)

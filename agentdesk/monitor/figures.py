@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
+from agentdesk.teams.models import Team
 
 from . import charts, stats
 

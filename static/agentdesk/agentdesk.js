@@ -40,16 +40,36 @@
     }
   });
 
+  // Texts the page shows from here come translated from the server (base.html, "ui-text").
+  var TEXT = {};
+  try { TEXT = JSON.parse(document.getElementById("ui-text").textContent); } catch (e) { TEXT = {}; }
+  function text(key, fallback) { return TEXT[key] || fallback; }
+
+  // One polite live region says what changed without a banner (state, connection, progress).
+  // Cleared first so the same words said twice are announced twice.
+  function announce(message) {
+    var region = document.getElementById("announcer");
+    if (!region || !message) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = message; }, 60);
+  }
+
   // Live connection status, shown in the top bar and as a banner while it is down.
   var retryTimer = null;
+  var wasLost = false;
   function setLive(state) {
     var badge = document.getElementById("live-status");
     var banner = document.getElementById("connection-banner");
     if (badge) {
       badge.dataset.state = state;
-      badge.textContent = state === "live" ? "Live" : state === "lost" ? "Offline" : "Connecting…";
+      badge.textContent = state === "live" ? text("live", "Live") : state === "lost" ? text("offline", "Offline") : text("connecting", "Connecting…");
     }
-    if (banner) banner.hidden = state !== "lost";
+    if (banner) {
+      if (state === "lost" && !wasLost) announce(banner.textContent.trim());
+      if (state === "live" && wasLost) announce(banner.dataset.restored);
+      banner.hidden = state !== "lost";
+    }
+    wasLost = state === "lost";
   }
   document.addEventListener("htmx:wsOpen", function () { setLive("live"); });
   document.addEventListener("htmx:wsClose", function (event) {
@@ -64,21 +84,95 @@
   document.addEventListener("htmx:wsError", function () { setLive("lost"); });
   // A request the server could not answer (network down, 5xx) still tells the agent.
   document.addEventListener("htmx:sendError", function () {
-    showBanner("The server could not be reached. Nothing was changed; try again.");
+    showBanner(text("unreachable", "The server could not be reached. Nothing was changed; try again."));
   });
   document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status >= 500) showBanner("The server failed to answer. Nothing was changed; try again.");
+    if (event.detail.xhr && event.detail.xhr.status >= 500) showBanner(text("server_failed", "The server failed to answer. Nothing was changed; try again."));
   });
-  function showBanner(text) {
+  function showBanner(message) {
     var slot = document.getElementById("banner");
     if (!slot) return;
     slot.innerHTML = "";
     var p = document.createElement("p");
     p.className = "banner banner-error";
     p.setAttribute("role", "alert");
-    p.textContent = text;
+    p.textContent = message;
     slot.appendChild(p);
   }
+
+  // Live pushes replace whole fragments. Keep keyboard focus where it was (same id), announce
+  // fragments that carry data-announce when their words change, and finish moving focus
+  // after an action once its fragments are in.
+  var focusedId = null;
+  var announced = {};
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var active = document.activeElement;
+    if (active && active !== document.body && active.id && event.detail.target.contains(active)) focusedId = active.id;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var elt = event.target;
+    if (elt && elt.dataset && elt.dataset.announce !== undefined && elt.id) {
+      var words = elt.dataset.announce;
+      if (announced[elt.id] !== undefined && announced[elt.id] !== words) announce(words);
+      announced[elt.id] = words;
+    }
+    restoreFocus();
+  });
+  function restoreFocus() {
+    var wanted = pendingFocus && Date.now() < pendingFocus.until ? pendingFocus.id : focusedId;
+    var active = document.activeElement;
+    if (!wanted || (active && active !== document.body && document.contains(active))) return;
+    var target = document.getElementById(wanted);
+    if (target && !target.disabled) target.focus();
+    focusedId = null;
+  }
+  document.querySelectorAll("[data-announce][id]").forEach(function (elt) { announced[elt.id] = elt.dataset.announce; });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-announce][id]").forEach(function (elt) { announced[elt.id] = elt.dataset.announce; });
+  });
+
+  // Where focus goes after each action: Next/Reserved to the contact card (or back to Next
+  // when none came), Skip back to Next (or the outcome list if it failed), Add to the first
+  // field with an error (or the form's first field, ready for the next one).
+  var pendingAction = null;
+  var pendingFocus = null;
+  function actionOf(elt) {
+    if (!elt) return null;
+    if (elt.id === "btn-next" || elt.id === "btn-reserved") return "fetch";
+    if (elt.id === "skip-form") return "skip";
+    if (elt.id === "add-form") return "add";
+    return null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var action = actionOf(event.detail.elt);
+    if (action) pendingAction = action;
+  });
+  function focusAfterAction() {
+    var action = pendingAction;
+    pendingAction = null;
+    if (!action) return;
+    var id = null;
+    var card = document.getElementById("contact-card");
+    if (action === "fetch") id = card ? "contact-card" : "btn-next";
+    else if (action === "skip") id = card ? "outcome" : "btn-next";
+    else if (action === "add") {
+      var invalid = document.querySelector("#add-form .invalid input, #add-form .invalid select, #add-form .invalid textarea");
+      if (invalid && !invalid.id) invalid.id = "add-invalid-field";
+      id = invalid ? invalid.id : "id_campaign";
+    }
+    var target = id && document.getElementById(id);
+    if (!target) return;
+    // A live push with the same fragments may land just after; it must not take focus away.
+    pendingFocus = { id: id, until: Date.now() + 3000 };
+    target.focus();
+  }
+  // The answer's fragments are all in when the request's target (the body) reports its swap;
+  // a failed request has no swap, so its end moves focus too.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target === document.body) focusAfterAction();
+  });
+  document.addEventListener("htmx:afterRequest", function () { setTimeout(focusAfterAction, 0); });
+  document.addEventListener("htmx:wsAfterMessage", restoreFocus);
 
   // A live push may replace the button an agent just pressed before its answer arrives; htmx
   // would then look for the answer's fragments inside the detached button. Swap them into the
