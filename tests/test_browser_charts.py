@@ -12,6 +12,7 @@ from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 from .helpers import add_contact
+from .test_accessibility import audit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "browser-test-pw-1"
@@ -80,12 +81,14 @@ def test_charts_update_live_and_the_history_page_shows_them(app_server, browser:
     monitor.locator("#monitor-charts").scroll_into_view_if_needed()
     monitor.screenshot(path=str(ARTIFACTS / "monitor-charts.png"))
     monitor.screenshot(path=str(ARTIFACTS / "monitor-charts-full.png"), full_page=True)
+    audit(monitor, "monitor-with-charts")
 
     monitor.click("#history-link")
     expect(monitor.locator("h2")).to_contain_text("Chart Team from")
     expect(monitor.locator("#chart-agents-desc")).to_contain_text(
         "Mo Agent: fetched 2, skipped 2, added 0."
     )
+    audit(monitor, "history")
     with monitor.expect_download() as download:
         monitor.click("button[value=csv]")
     assert download.value.suggested_filename.startswith("agentdesk-charts-chart-team-")
