@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 
 import phonenumbers
+import phonenumbers.timezone
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 # A spreadsheet turns 2025550143 into the float 2025550143.0; the ".0" is not a digit.
@@ -29,6 +30,7 @@ _PARSE_REASONS = {
     NumberParseException.TOO_LONG: "is too long",
 }
 MAX_INPUT_LENGTH = 64
+UNKNOWN_ZONE = "Etc/Unknown"
 
 
 class PhoneError(ValueError):
@@ -64,6 +66,14 @@ class Phone:
     def is_valid(self) -> bool:
         """True when the number exists in its country's numbering plan (not only its length)."""
         return phonenumbers.is_valid_number(self.number)
+
+    @property
+    def time_zones(self) -> tuple[str, ...]:
+        """IANA zones the number may ring in (libphonenumber's prefix data); empty when unknown.
+
+        A country with several zones and no finer prefix data answers all of them."""
+        zones = phonenumbers.timezone.time_zones_for_number(self.number)
+        return tuple(zone for zone in zones if zone != UNKNOWN_ZONE)
 
     def tel_uri(self) -> str:
         """An RFC 3966 `tel:` URI (`tel:+1-202-555-0143;ext=123`)."""

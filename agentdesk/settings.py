@@ -4,6 +4,7 @@ import math
 import os
 import secrets
 from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -126,6 +127,7 @@ INSTALLED_APPS = [
     "agentdesk.retiredkeys",
     "agentdesk.teams",
     *(["agentdesk.lcmsim"] if LCM_SIMULATOR else []),
+    "agentdesk.compliance",
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
@@ -251,6 +253,18 @@ try:
     parse_networks(METRICS_ALLOWED_NETWORKS)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
+
+# Compliance: freeze the moment calling hours are judged at (an ISO date-time with its offset),
+# for training rooms, drills and tests; empty means the real time. Never set it in production.
+_compliance_clock = env_str("COMPLIANCE_CLOCK", "")
+try:
+    COMPLIANCE_CLOCK = datetime.fromisoformat(_compliance_clock) if _compliance_clock else None
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "COMPLIANCE_CLOCK must be an ISO date-time like 2026-11-23T03:00:00+00:00"
+    ) from exc
+if COMPLIANCE_CLOCK is not None and COMPLIANCE_CLOCK.tzinfo is None:
+    raise ImproperlyConfigured("COMPLIANCE_CLOCK needs a UTC offset, e.g. +00:00")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
