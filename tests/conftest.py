@@ -142,7 +142,8 @@ def agents(sim_world, settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
     password = make_password("pw-for-tests-1", hasher="md5")
 
-    from agentdesk.desk.models import AgentProfile, Team
+    from agentdesk.desk.models import AgentProfile
+    from agentdesk.teams.models import Team
 
     user_model = get_user_model()
     blue = Team.objects.create(name="Blue")

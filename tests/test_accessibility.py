@@ -9,10 +9,11 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 from .helpers import add_contact

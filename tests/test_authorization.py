@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from agentdesk.asgi import application
-from agentdesk.desk.models import Team
 from agentdesk.dialler.models import ApiToken, DiallerCampaign, ImportJob
+from agentdesk.teams.models import Team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROLES = ["anonymous", "agent", "other_agent", "lead", "other_lead", "staff"]

@@ -6,10 +6,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from agentdesk.desk.models import AgentProfile, AgentSession, Team
+from agentdesk.desk.models import AgentProfile, AgentSession
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 from .helpers import add_contact

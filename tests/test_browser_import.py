@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.dialler.models import DiallerContact
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, expect
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.lcmsim import demo
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 from .helpers import add_contact

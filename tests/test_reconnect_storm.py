@@ -14,8 +14,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from agentdesk.desk import actions
-from agentdesk.desk.models import AgentProfile, AgentSession, Team
+from agentdesk.desk.models import AgentProfile, AgentSession
 from agentdesk.lcmsim import demo
+from agentdesk.teams.models import Team
 
 from .conftest import Server, free_port, server_env
 from .helpers import add_contact

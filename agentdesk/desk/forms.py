@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -58,9 +59,10 @@ class AddContactForm(forms.Form):
     priority = forms.IntegerField(min_value=0, max_value=99, initial=0)
     status = forms.TypedChoiceField(choices=STATUS_CHOICES, coerce=int, initial=4)
 
-    def __init__(self, *args, campaigns: list[str], **kwargs) -> None:
+    def __init__(self, *args: Any, campaigns: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [("", "Choose a campaign…")] + [(c, c) for c in campaigns]
+        campaign_choices = [("", "Choose a campaign…")] + [(c, c) for c in campaigns]
+        cast(forms.ChoiceField, self.fields["campaign"]).choices = campaign_choices
         for row in range(1, MODE_ROWS + 1):
             self.fields[f"mode{row}_name"] = forms.ChoiceField(
                 label=f"Mode {row}",
@@ -92,11 +94,11 @@ class AddContactForm(forms.Form):
             for r in range(1, MODE_ROWS + 1)
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not (data.get("first_name") or "").strip() and not (data.get("last_name") or "").strip():
             self.add_error("last_name", "Give at least a first or a last name.")
-        modes = []
+        modes: list[tuple[str, str, str]] = []
         for row in range(1, MODE_ROWS + 1):
             number = (data.get(f"mode{row}_number") or "").strip()
             if not number:

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import ApiToken, DiallerCampaign, DiallerContact, ImportJob
@@ -16,11 +18,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     filter_horizontal = ["campaigns"]
     actions = ["revoke"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens are issued with `manage.py create_api_token`, which shows them once
 
     @admin.action(description="Revoke the selected tokens")
-    def revoke(self, request, queryset) -> None:
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"{count} token(s) revoked.")
 

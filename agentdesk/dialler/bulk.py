@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from channels.layers import get_channel_layer
+from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -124,7 +125,13 @@ def _check_row(payload: dict, allowed: set[int] | None) -> str:
 
 
 def create_preview(
-    team: Team, user, file_name: str, data: bytes, *, overwrite: bool, allowed: set[int] | None
+    team: Team,
+    user: User,
+    file_name: str,
+    data: bytes,
+    *,
+    overwrite: bool,
+    allowed: set[int] | None,
 ) -> ImportJob:
     """Check every row and store the job as a preview (nothing is imported yet)."""
     header, rows = read_csv(data)

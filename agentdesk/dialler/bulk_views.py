@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agentdesk.asyncdb import db_async, release_request_connection
-from agentdesk.teams.access import visible_team
+from agentdesk.teams.access import AnyUser, sees_every_team, visible_team
 from agentdesk.teams.models import Team
 
 from . import bulk
@@ -17,7 +20,7 @@ from .models import ImportJob, ImportRow
 PREVIEW_ROWS = 200
 
 
-def _team(user, team_id: int) -> Team:
+def _team(user: AnyUser, team_id: int) -> Team:
     team = visible_team(user, team_id)
     if team is None:
         raise Http404("No such team among the teams you lead.")
@@ -31,8 +34,8 @@ def _job(team: Team, job_id: int) -> ImportJob:
     return job
 
 
-def _allowed(user, team: Team) -> set[int] | None:
-    return None if user.is_superuser else bulk.allowed_campaign_ids(team)
+def _allowed(user: AnyUser, team: Team) -> set[int] | None:
+    return None if sees_every_team(user) else bulk.allowed_campaign_ids(team)
 
 
 @login_required
@@ -47,8 +50,8 @@ def upload(request: HttpRequest, team_id: int) -> HttpResponse:
             try:
                 job = bulk.create_preview(
                     team,
-                    request.user,
-                    upload_file.name,
+                    cast(User, request.user),  # login_required
+                    upload_file.name or "upload.csv",
                     upload_file.read(),
                     overwrite=request.POST.get("overwrite") == "on",
                     allowed=_allowed(request.user, team),

@@ -6,19 +6,19 @@ from __future__ import annotations
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from agentdesk.asyncdb import db_async
-from agentdesk.teams.access import teams_for
+from agentdesk.teams.access import AnyUser, sees_every_team, teams_for
 
 from . import bulk
 from .models import ImportJob
 
 
-def _job_for(user, job_id: int) -> tuple[ImportJob | None, set[int] | None]:
+def _job_for(user: AnyUser | None, job_id: int) -> tuple[ImportJob | None, set[int] | None]:
     if not user or not user.is_authenticated:
         return None, None
     job = ImportJob.objects.filter(pk=job_id, team__in=teams_for(user)).first()
     if job is None:
         return None, None
-    return job, None if user.is_superuser else bulk.allowed_campaign_ids(job.team)
+    return job, None if sees_every_team(user) else bulk.allowed_campaign_ids(job.team)
 
 
 class ImportConsumer(AsyncWebsocketConsumer):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -13,7 +14,16 @@ from agentdesk.asyncdb import db_async
 from .models import ApiToken, hash_token
 
 
-def error_response(status: int, message: str, **extra) -> JsonResponse:
+class ApiRequest(HttpRequest):
+    """A request authenticated with an API token (by `api_token_required`)."""
+
+    api_token: ApiToken
+
+
+ApiView = Callable[..., Coroutine[Any, Any, HttpResponse]]
+
+
+def error_response(status: int, message: str, **extra: Any) -> JsonResponse:
     """The seed's envelope for errors: no records, the status mirrored, and what went wrong."""
     body = {"records": [], "count": 0, "status": status, "message": message, **extra}
     return JsonResponse(body, status=status)
@@ -28,9 +38,9 @@ def _token_for(raw: str) -> ApiToken | None:
     return token
 
 
-def api_token_required(view: Callable[..., Awaitable[HttpResponse]]):
+def api_token_required(view: ApiView) -> ApiView:
     @wraps(view)
-    async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         header = request.headers.get("Authorization", "")
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
@@ -46,7 +56,8 @@ def api_token_required(view: Callable[..., Awaitable[HttpResponse]]):
             response = error_response(401, "The API token has been revoked.")
             response["WWW-Authenticate"] = 'Bearer realm="agentdesk", error="invalid_token"'
             return response
-        request.api_token = token
-        return await view(request, *args, **kwargs)
+        api_request = cast(ApiRequest, request)
+        api_request.api_token = token
+        return await view(api_request, *args, **kwargs)
 
     return wrapper

@@ -72,6 +72,10 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # Filled in when a request authenticates with the token: the campaign IDs it may use,
+    # None for all.
+    allowed_campaigns: set[int] | None = None
+
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agentdesk.asyncdb import db_async
 
 from . import importing
-from .decorators import api_token_required, error_response
+from .decorators import ApiRequest, api_token_required, error_response
 from .models import DiallerCampaign, DiallerContact
 
 MAX_BODY_BYTES = 256 * 1024
@@ -27,7 +28,7 @@ ORDER_FIELDS = {
 }
 
 
-def _records(records: list[dict], status: int = 200, **extra) -> JsonResponse:
+def _records(records: list[dict[str, Any]], status: int = 200, **extra: Any) -> JsonResponse:
     return JsonResponse(
         {"records": records, "count": len(records), "status": status, **extra}, status=status
     )
@@ -47,7 +48,7 @@ def _flag(request: HttpRequest, name: str, default: bool) -> bool | None:
 @csrf_exempt
 @require_POST
 @api_token_required
-async def import_contact(request: HttpRequest) -> HttpResponse:
+async def import_contact(request: ApiRequest) -> HttpResponse:
     overwrite = _flag(request, "overwriteDuplicates", False)
     if overwrite is None:
         return error_response(
@@ -89,7 +90,7 @@ def _visible_contacts(token):
 
 @require_GET
 @api_token_required
-async def list_contacts(request: HttpRequest) -> HttpResponse:
+async def list_contacts(request: ApiRequest) -> HttpResponse:
     errors = []
     try:
         start = int(request.GET.get("limitStart", 0))
@@ -131,7 +132,7 @@ async def list_contacts(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @api_token_required
-async def get_contact(request: HttpRequest, contact_id: int) -> HttpResponse:
+async def get_contact(request: ApiRequest, contact_id: int) -> HttpResponse:
     def find():
         contact = _visible_contacts(request.api_token).filter(pk=contact_id).first()
         return importing.contact_record(contact) if contact else None
@@ -144,7 +145,7 @@ async def get_contact(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @require_GET
 @api_token_required
-async def list_campaigns(request: HttpRequest) -> HttpResponse:
+async def list_campaigns(request: ApiRequest) -> HttpResponse:
     def campaigns() -> list[dict]:
         queryset = DiallerCampaign.objects.order_by("pk")
         if request.api_token.allowed_campaigns is not None:

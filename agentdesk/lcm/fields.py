@@ -136,14 +136,10 @@ def parse_lcm_datetime(text: Any) -> datetime | None:
     return None
 
 
-def parse_request_datetime(
-    data: Mapping[str, Any], name: str, *, required: bool
-) -> datetime | None:
+def parse_request_datetime(data: Mapping[str, Any], name: str) -> datetime:
     value = lookup(data, name, default=None)
     if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise MessageError(name, "is missing")
-        return None
+        raise MessageError(name, "is missing")
     if not isinstance(value, str):
         raise MessageError(name, "must be a date in dd/mm/yyyy HH:MM format")
     try:

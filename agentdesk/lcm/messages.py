@@ -427,8 +427,8 @@ class CreateContact(LcmRequest):
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> CreateContact:
-        start = parse_request_datetime(data, "callStartDateTime", required=True)
-        end = parse_request_datetime(data, "callEndDateTime", required=True)
+        start = parse_request_datetime(data, "callStartDateTime")
+        end = parse_request_datetime(data, "callEndDateTime")
         if end < start:
             raise MessageError("callEndDateTime", "must not be before callStartDateTime")
         detail = lookup(data, "ContactDetail", default="") or ""
