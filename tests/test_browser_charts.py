@@ -41,9 +41,8 @@ def test_charts_update_live_and_the_history_page_shows_them(app_server, browser:
     add_contact(phone="2025550161")
     add_contact(phone="2025550162")
 
-    viewport = {"width": 1366, "height": 768}
-    monitor = browser.new_context(viewport=viewport).new_page()
-    desk = browser.new_context(viewport=viewport).new_page()
+    monitor = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    desk = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
     log_in(monitor, app_server, "chlead", "/monitor/")
     hours = monitor.locator("#chart-hours-desc")
     mix = monitor.locator("#chart-mix")

@@ -184,7 +184,8 @@ def test_the_charts_render_as_valid_svg_with_text_alternatives(history):
         root = ElementTree.fromstring(svg.replace("<svg ", f'<svg xmlns="{SVG[1:-1]}" ', 1))
         assert root.get("role") == "img"
         title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
-        assert title.text.strip() and desc.text.strip()
+        assert title is not None and desc is not None
+        assert (title.text or "").strip() and (desc.text or "").strip()
         assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
     assert "2026-03-10: 4 contacts handled, most at 09:00 (3)." in html
     assert "Sales Manual Group: 3 skipped, most with 8 No Answer (3)." in html

@@ -22,8 +22,8 @@ from .conftest import ROOT
 LOCAL = parse_networks(["127.0.0.1/32", "::1/128"])
 
 
-def scrape(client: Client | None = None, **meta: str) -> dict[tuple[str, tuple], float]:
-    response = (client or Client()).get("/metrics", **meta)
+def scrape(remote_addr: str = "127.0.0.1") -> dict[tuple[str, tuple], float]:
+    response = Client().get("/metrics", REMOTE_ADDR=remote_addr)
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/plain; version=")
     samples = {}
@@ -66,14 +66,14 @@ def test_networks_are_read_in_cidr_and_a_bad_one_is_named():
 
 @pytest.mark.django_db
 def test_metrics_need_no_login_from_localhost_and_refuse_other_networks(settings):
-    assert scrape(REMOTE_ADDR="127.0.0.1")
+    assert scrape("127.0.0.1")
     refused = Client().get("/metrics", REMOTE_ADDR="198.51.100.4")
     assert refused.status_code == 403
     assert b"METRICS_ALLOWED_NETWORKS" in refused.content
     assert b"agentdesk_" not in refused.content
 
     settings.METRICS_ALLOWED_NETWORKS = ["198.51.100.0/24"]
-    assert scrape(REMOTE_ADDR="198.51.100.4")
+    assert scrape("198.51.100.4")
     assert Client().get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
 
 

@@ -8,6 +8,7 @@ contact."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -31,7 +32,7 @@ class TeamFigures:
     start: date  # first day
     end: date  # last day (inclusive)
     outcome_mix: list[tuple[str, list[tuple[str, int]]]]  # per queue: (outcome, skips)
-    handled_by_hour: list[float]  # per hour of day; an average per day when several days
+    handled_by_hour: Sequence[float]  # per hour of day; an average per day when several days
     baseline_by_hour: list[float]  # per hour of day, average of the 7 days before `start`
     per_agent: list[tuple[str, list[tuple[str, int]]]]  # per agent: (fetched|skipped|added, n)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
@@ -104,7 +105,7 @@ def export_csv(request: HttpRequest, team_id: int) -> HttpResponse:
 LONGEST_HISTORY_DAYS = 366
 
 
-def _history_period(params) -> tuple[date, date, dict[str, str]]:
+def _history_period(params: Mapping[str, str]) -> tuple[date, date, dict[str, str]]:
     """The period asked for (default: the last 7 days), and an error per field that is wrong."""
     today = timezone.localdate()
     chosen = {
