@@ -141,6 +141,7 @@ def history(agents):
     return day
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_days_figures(history):
     blue = Team.objects.get(name="Blue")
@@ -159,6 +160,7 @@ def test_a_days_figures(history):
     }
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_range_averages_per_day_and_compares_with_the_week_before_it(history):
     blue = Team.objects.get(name="Blue")
@@ -212,6 +214,7 @@ def test_the_monitor_page_shows_todays_charts(agents):
     assert "Sales Manual Group: 1 skipped" in page
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_history_page_for_a_range_with_csv(history, agents):
     blue = Team.objects.get(name="Blue")

@@ -166,6 +166,7 @@ def test_the_breaker_state_of_the_answering_worker_is_shown(sim_world):
     assert samples[("agentdesk_lcm_consecutive_failures", ())] >= 3
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_open_sockets_and_import_rows_come_from_the_database(agents):
     from agentdesk.dialler.models import ImportJob, ImportRow

@@ -245,6 +245,7 @@ def act(coroutine):
     return asyncio.run(run())
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_agents_fetch_and_skip_reach_the_crm_signed_through_the_job_runner(agents, receiver):
     from agentdesk.desk import actions
@@ -288,6 +289,7 @@ def test_an_agents_fetch_and_skip_reach_the_crm_signed_through_the_job_runner(ag
     assert {str(r.event_id) for r in rows} == {e["id"] for e in events.values()}
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_crm_answering_500_gets_the_same_event_again_with_backoff_and_the_log_shows_it(
     agents,
@@ -320,6 +322,7 @@ def test_a_crm_answering_500_gets_the_same_event_again_with_backoff_and_the_log_
     assert gaps[0] >= 0.3 and gaps[1] >= 1.2  # 0.3 s, then four times longer
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_wrong_secret_fails_and_the_delivery_gives_up_after_the_last_attempt(
     agents, receiver, settings
@@ -401,6 +404,7 @@ def test_a_failed_action_sends_nothing(agents):
     assert not Delivery.objects.exists()
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_finished_import_is_announced_once_with_its_counts(agents):
     from agentdesk.dialler.models import ImportJob, ImportRow
@@ -470,6 +474,7 @@ def test_the_secret_is_never_logged(agents, caplog):
     assert caplog.records and SECRET not in caplog.text
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_work_a_killed_runner_left_is_picked_up_again(agents, settings):
     from agentdesk.webhooks import payloads, tasks
