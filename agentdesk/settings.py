@@ -138,6 +138,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "agentdesk.dialler.middleware.api_errors_as_json",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -204,6 +205,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # may go without a heartbeat before it counts as left behind.
 JOBS_SWEEP_SECONDS = env_float("JOBS_SWEEP_SECONDS", 10.0, minimum=0.1)
 JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 30.0, minimum=1.0)
+# The outcome agentdesk closes a retired LCM contact with when LCM hands it out (docs/lcm.md).
+LCM_RETIRED_OUTCOME_ID = env_int("LCM_RETIRED_OUTCOME_ID", 9, minimum=1)
+# Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
+IMPORT_CONCURRENCY = env_int("IMPORT_CONCURRENCY", 8, minimum=1)
 
 # Channel layer: in-process unless REDIS_URL points at Redis (scaled mode, several workers).
 REDIS_URL = env_str("REDIS_URL", "")

@@ -179,6 +179,32 @@ def app_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
+def jobs_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+    """A job runner (`manage.py jobs_worker`) on the test database, LCM embedded."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "jobs_worker",
+            "--no-reload",
+            "--interval",
+            "0.2",
+            "--no-startup-delay",
+        ],
+        cwd=ROOT,
+        env=server_env(LCM_URL="embedded"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,

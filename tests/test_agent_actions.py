@@ -250,6 +250,24 @@ async def test_add_contact_shows_the_new_key_and_leaves_the_screen_alone(agents,
     assert result.form is not None and not result.form.is_bound  # a fresh form
 
 
+@pytest.mark.parametrize(
+    ("typed", "zone", "sent"),
+    [
+        ("(202) 555-0143", "(UTC-05:00) Eastern Time (US and Canada)", "+12025550143"),
+        ("030/1234567", "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
+         "+49301234567"),
+        ("+49 (0)30 1234567", "(UTC-05:00) Eastern Time (US and Canada)", "+49301234567"),
+    ],
+)
+async def test_add_contact_sends_numbers_in_one_canonical_form(agents, typed, zone, sent):
+    result = await actions.add_contact(
+        agents["alice"], add_form(mode1_number=typed, mode1_tz=zone, request_token=typed)
+    )
+    assert result.ok, result.message
+    stored = await db(Contact.objects.get, lcm_key=result.lcm_key)
+    assert [m.number for m in await db(lambda: list(stored.modes.all()))] == [sent]
+
+
 async def test_the_same_add_submitted_twice_creates_one_contact(agents):
     first = await actions.add_contact(agents["alice"], add_form(request_token="same"))
     second = await actions.add_contact(agents["alice"], add_form(request_token="same"))

@@ -128,7 +128,7 @@ def test_add_contact_errors_keep_what_was_typed(alice_client):
     assert response.status_code == 200
     assert "Check the highlighted fields." in html
     assert 'value="Ünïcode &amp; &lt;Co&gt;"' in html
-    assert "Use digits, spaces, brackets or dashes" in html
+    assert "&#x27;not a number&#x27; is not a phone number" in html
     assert 'value="not a number"' in html
 
 

@@ -20,7 +20,7 @@ PASSWORD = "browser-test-pw-1"
 ROWS = 300
 
 
-def test_csv_import_with_live_progress(app_server, page: Page, tmp_path):
+def test_csv_import_with_live_progress(app_server, jobs_worker, page: Page, tmp_path):
     from agentdesk.demo.seeding import seed_dialler_campaigns
 
     demo.seed_outcomes()
@@ -72,4 +72,4 @@ def test_csv_import_with_live_progress(app_server, page: Page, tmp_path):
     expect(page.locator("#results-link")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "import-page.png"))
     assert DiallerContact.objects.count() == ROWS
-    assert Contact.objects.filter(business_fields__Company="ACME & Sons <Ltd>").count() == ROWS
+    assert Contact.objects.filter(business_fields__company="ACME & Sons <Ltd>").count() == ROWS

@@ -407,30 +407,49 @@ def test_a_failed_action_sends_nothing(agents):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_finished_import_is_announced_once_with_its_counts(agents):
-    from agentdesk.dialler.models import ImportJob, ImportRow
-    from agentdesk.dialler.signals import import_finished
+    import asyncio
+
+    from agentdesk.dialler import bulk
+    from agentdesk.dialler.models import DiallerCampaign, ImportJob
+    from agentdesk.dialler.signals import announce_import_finished
     from agentdesk.teams.models import Team
     from agentdesk.webhooks.models import Delivery
 
+    DiallerCampaign.objects.create(
+        name="Spring Renewals",
+        campaign_group="Sales Manual Group",
+        time_zone="(UTC-05:00) Eastern Time (US and Canada)",
+    )
     endpoint_for("Blue", "http://127.0.0.1:9/")
-    job = ImportJob.objects.create(
-        team=Team.objects.get(name="Blue"),
-        created_by=agents["lead"],
-        file_name="spring.csv",
-        state=ImportJob.DONE,
-        finished_at=timezone.now(),
+    blue = Team.objects.get(name="Blue")
+    data = (
+        b"Name,DiallerCampaignsName,PhoneNumber1\n"
+        b"Ada,Spring Renewals,2025550191\nBo,Spring Renewals,2025550192\nCy,Nowhere,2025550193\n"
     )
-    ImportRow.objects.bulk_create(
-        [ImportRow(job=job, line=n, data={}, status=ImportRow.CREATED) for n in range(2, 5)]
-        + [ImportRow(job=job, line=5, data={}, status=ImportRow.INVALID)]
+    job = bulk.create_preview(
+        blue,
+        agents["lead"],
+        "spring.csv",
+        data,
+        overwrite=True,
+        allowed=bulk.allowed_campaign_ids(blue),
     )
-    import_finished.send(sender=ImportJob, job_id=job.pk)
-    import_finished.send(sender=ImportJob, job_id=job.pk)  # a job run twice
+    assert bulk.start(job)
+    asyncio.run(bulk.run_job(job.pk))
+    assert ImportJob.objects.get(pk=job.pk).state == ImportJob.DONE
+    announce_import_finished(job.pk)  # a job announced twice still makes one event
     (row,) = Delivery.objects.all()
     data = json.loads(row.body)["data"]
     assert row.event_type == "import.finished"
-    assert data["import"]["file_name"] == "spring.csv"
-    assert data["import"]["rows"] == {"created": 3, "updated": 0, "failed": 0, "invalid": 1}
+    assert data["import"]["file_name"] == "spring.csv" and data["import"]["finished_at"]
+    assert data["import"]["rows"] == {
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "invalid": 1,
+        "unknown": 0,
+    }
     assert data["started_by"] == "lena"
 
 

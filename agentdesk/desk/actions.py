@@ -21,6 +21,7 @@ from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmTimeout
+from agentdesk.retiredkeys.models import is_retired, mark_closed
 
 from . import events, state
 from .forms import AddContactForm
@@ -189,7 +190,7 @@ async def _fetch(
             return Result(ok=False, message=message, level="warning", session=session)
         group = {"campaign_group": choices["campaign_group"]} if choices else {}
         try:
-            exchange = await get_client().call(request)
+            exchange = await _past_retired(profile, request, await get_client().call(request))
         except LcmError as error:
             return await turn.failed(kind, error, group)
         contact: m.Contact | None = exchange.answer.contact
@@ -247,6 +248,31 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
         result = Result(ok=True, message=message, level="success")
         idle = {"state": AgentSession.IDLE, "contact": None}
         return await turn.finish(ActionLog.SKIP, entry, result, **idle, notice="", last_error="")
+
+
+MAX_RETIRED_SKIPS = 5
+
+
+async def _past_retired(
+    profile: AgentProfile, request: m.LcmRequest, exchange: LcmExchange
+) -> LcmExchange:
+    """LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired keys"):
+    close it with the configured outcome and fetch again, unseen by the agent."""
+    for _ in range(MAX_RETIRED_SKIPS):
+        contact = exchange.answer.contact
+        if contact is None or not await db_async(is_retired)(contact.account_number):
+            return exchange
+        await get_client().call(
+            m.SkipManualDialContact(
+                settings.LCM_RETIRED_OUTCOME_ID,
+                profile.lcm_agent_id,
+                contact.account_number,
+                contact.phone_number,
+            )
+        )
+        await db_async(mark_closed)(contact.account_number)
+        exchange = await get_client().call(request)
+    return exchange
 
 
 async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -10,13 +9,13 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 
+from agentdesk import phones
 from agentdesk.lcm import messages as m
-from agentdesk.lcm.timezones import TIME_ZONES
+from agentdesk.lcm.timezones import TIME_ZONES, find_time_zone
 from agentdesk.lcm.xmlfields import ContactMode
 
 MODE_NAMES = ["Home", "Mobile", "Work", "Other"]
 MODE_ROWS = 3
-PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 STATUS_CHOICES = [
     (4, "4 Delivered: stored, held back from dialing"),
     (0, "0 Open: ready to be handed out for dialing"),
@@ -103,18 +102,21 @@ class AddContactForm(forms.Form):
             number = (data.get(f"mode{row}_number") or "").strip()
             if not number:
                 continue
-            if not PHONE_NUMBER.match(number):
-                self.add_error(
-                    f"mode{row}_number",
-                    "Use digits, spaces, brackets or dashes, optionally starting with +.",
-                )
+            zone_label = data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE
+            zone = find_time_zone(zone_label)
+            # National numbers are read in the country of the number's own time zone.
+            region = phones.region_for_time_zone(zone.iana) if zone else None
+            try:
+                number = phones.canonical(number, region)
+            except phones.PhoneError as exc:
+                self.add_error(f"mode{row}_number", f"{exc.raw!r} {exc.reason}.")
                 continue
             names = [name for name, _, _ in modes]
             name = data.get(f"mode{row}_name") or "Home"
             if name in names:
                 self.add_error(f"mode{row}_name", f"{name} is already used by another number.")
                 continue
-            modes.append((name, number, data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE))
+            modes.append((name, number, zone_label))
         if not modes and not any(f"mode{r}_number" in self.errors for r in range(1, 4)):
             self.add_error("mode1_number", "Enter at least one phone number.")
         data["modes"] = tuple(ContactMode(*mode) for mode in modes)

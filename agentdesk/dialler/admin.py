@@ -2,13 +2,31 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken, DiallerCampaign, DiallerContact, ImportJob
 
 
 @admin.register(DiallerCampaign)
 class DiallerCampaignAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "campaign_group", "time_zone"]
+    """Also how the campaign's contacts reach LCM: region, mode names, business fields
+    (checked by DiallerCampaign.clean; docs/api.md, "What LCM receives")."""
+
+    list_display = ["id", "name", "campaign_group", "time_zone", "region"]
+    fields = [
+        "name",
+        "campaign_group",
+        "time_zone",
+        "default_region",
+        "region",
+        "mode_names",
+        "business_fields",
+    ]
+    readonly_fields = ["region"]
+
+    @admin.display(description=_("Region in use"))
+    def region(self, campaign: DiallerCampaign) -> str:
+        return campaign.region or str(_("none: numbers need a +country code"))
 
 
 @admin.register(ApiToken)
@@ -29,9 +47,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(DiallerContact)
 class DiallerContactAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "user_data", "campaign", "lcm_key", "updated_at"]
+    list_display = [
+        "id",
+        "name",
+        "user_data",
+        "campaign",
+        "lcm_key",
+        "lcm_state",
+        "uncertain_attempts",
+        "updated_at",
+    ]
+    list_filter = ["campaign", "lcm_state"]
     search_fields = ["name", "user_data", "lcm_key"]
-    list_filter = ["campaign"]
 
 
 @admin.register(ImportJob)

@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.teams.access import AnyUser, sees_every_team, visible_team
 from agentdesk.teams.models import Team
 
@@ -87,25 +86,9 @@ def job_page(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
 
 
 @require_POST
-async def start_job(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
-    user = await request.auser()
-    await release_request_connection()
-    if not user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
-
-    def claim() -> tuple[ImportJob, set[int] | None, bool]:
-        team = _team(user, team_id)
-        job = _job(team, job_id)
-        started = ImportJob.objects.filter(pk=job.pk, state=ImportJob.PREVIEW).update(
-            state=ImportJob.RUNNING
-        )
-        return job, _allowed(user, team), bool(started)
-
-    job, allowed, started = await db_async(claim)()
-    if started:
-        bulk.start(job, allowed=allowed, actor=f"csv:{user.get_username()}")
+@login_required
+def start_job(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
+    bulk.start(_job(_team(request.user, team_id), job_id))
     return redirect("imports:job", team_id=team_id, job_id=job_id)
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from agentdesk import phones
 from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.envelope import build_answer, build_ws_error, parse_request
@@ -32,7 +33,6 @@ from .models import Campaign, CampaignGroup, Contact, ContactMode, Fault, Outcom
 log = logging.getLogger(__name__)
 
 LCM_TIME_FORMAT = "%m/%d/%Y %H:%M:%S"  # as in the DownloadContactsForDialing sample
-PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 
 
 class SimulatorDown(Exception):
@@ -243,7 +243,10 @@ def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
     if request.call_type not in {"0", "1", "2"}:
         raise Rejected("Invalid Call Type.")
     for mode in request.modes:
-        if not PHONE_NUMBER.match(mode.number):
+        # National numbers are read in the country of the mode's zone, else the campaign's.
+        zone = find_time_zone(mode.time_zone) or find_time_zone(campaign.time_zone_label)
+        region = phones.region_for_time_zone(zone.iana) if zone else None
+        if phones.try_parse(mode.number, region) is None:
             raise Rejected(f"Invalid phone number for mode {mode.name}.")
     call_type = int(request.call_type)
     with transaction.atomic():

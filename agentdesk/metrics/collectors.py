@@ -33,16 +33,20 @@ class DatabaseCollector(Collector):
 
         rows = GaugeMetricFamily(
             "agentdesk_import_rows",
-            "Rows of bulk contact imports by status: pending, invalid, created, updated, failed.",
+            "Rows of bulk contact imports by status (pending, importing, invalid, created, "
+            "updated, unchanged, failed, unknown: LCM may or may not have it).",
             labels=["status"],
         )
         counts = dict(ImportRow.objects.order_by().values_list("status").annotate(n=Count("pk")))
         for status in (
             ImportRow.PENDING,
+            ImportRow.IMPORTING,
             ImportRow.INVALID,
             ImportRow.CREATED,
             ImportRow.UPDATED,
+            ImportRow.UNCHANGED,
             ImportRow.FAILED,
+            ImportRow.UNKNOWN,
         ):
             rows.add_metric([status], counts.get(status, 0))
         yield rows

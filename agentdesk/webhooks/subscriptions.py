@@ -59,8 +59,10 @@ def on_import_finished(sender: type, *, job_id: int, **kwargs: Any) -> None:
     statuses = (
         ImportRow.CREATED,
         ImportRow.UPDATED,
+        ImportRow.UNCHANGED,
         ImportRow.FAILED,
         ImportRow.INVALID,
+        ImportRow.UNKNOWN,
     )
     counts = ImportRow.objects.filter(job=job).aggregate(
         **{status: Count("pk", filter=Q(status=status)) for status in statuses}
