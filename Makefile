@@ -27,6 +27,7 @@ run: install
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: install-test browser-deps lint
 	bash scripts/test.sh

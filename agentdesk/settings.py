@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 # ------------------------------------------------------------------ reading the environment
@@ -125,6 +126,7 @@ INSTALLED_APPS = [
     # Bottom to top: each app imports only from the ones listed before it (README "Layout").
     "agentdesk.jobs",
     "agentdesk.retiredkeys",
+    "agentdesk.lcm",
     "agentdesk.teams",
     *(["agentdesk.lcmsim"] if LCM_SIMULATOR else []),
     "agentdesk.compliance",
@@ -270,6 +272,18 @@ except ValueError as exc:
     ) from exc
 if COMPLIANCE_CLOCK is not None and COMPLIANCE_CLOCK.tzinfo is None:
     raise ImproperlyConfigured("COMPLIANCE_CLOCK needs a UTC offset, e.g. +00:00")
+# How an ambiguous numeric date in an LCM answer ("02/03/2024 16:00") is read: "month-first"
+# (as the vendor's answer samples) or "day-first" (as CreateContact's documented format).
+LCM_DATE_ORDER = env_str("LCM_DATE_ORDER", "month-first", choices={"month-first", "day-first"})
+# Key casing where the vendor's parameter tables and samples disagree (docs/lcm.md):
+# "tables" sends UserId and NumberOfContactsRequired "1"; "samples" UserID and
+# NumberofContactsRequired 1.
+LCM_REQUEST_STYLE = env_str("LCM_REQUEST_STYLE", "tables", choices={"tables", "samples"})
+# The region (ISO 3166, e.g. "US") national phone numbers from LCM are read in when the
+# contact's time zone does not name a country; also the agents' home region for formatting.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US", choices=phonenumbers.SUPPORTED_REGIONS)
+# The simulator releases a contact an agent has held (fetched, not closed) this long.
+LCMSIM_HOLD_SECONDS = env_float("LCMSIM_HOLD_SECONDS", 1800.0, minimum=1.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

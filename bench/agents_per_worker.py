@@ -58,7 +58,9 @@ async def run(app, world: dict, seconds: float, rate: float) -> dict:
     await asyncio.sleep(2)
     rss_after = app.rss_kib()
 
-    agent_latency, monitor_latency, errors = [], [], 0
+    agent_latency: list[float] = []
+    monitor_latency: list[float] = []
+    errors = 0
     next_kind: dict[int, str] = {}
     limits = httpx.Limits(max_connections=100)
     async with httpx.AsyncClient(base_url=app.url, timeout=30, limits=limits) as client:

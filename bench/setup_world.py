@@ -35,7 +35,8 @@ def main() -> None:
     demo.seed_outcomes()
     campaigns = [c for c in demo.seed_campaigns() if c.group.name == GROUP]
     users = get_user_model().objects
-    agents, teams = [], []
+    agents: list[AgentProfile] = []
+    teams: list[Team] = []
     for n in range(args.agents):
         if n % args.team_size == 0:
             teams.append(Team.objects.create(name=f"Team {len(teams) + 1}"))

@@ -91,7 +91,7 @@ def test_login_and_agent_page_have_no_serious_issues(app_server, team_world, pag
     audit(page, "agent-idle")
 
     page.click("#btn-next")
-    expect(page.locator(".dial")).to_have_text("2025550131")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0131")
     audit(page, "agent-previewing")
 
     # An error banner and a field error in the add form.
@@ -167,7 +167,7 @@ def test_keyboard_only_next_skip_add(app_server, team_world, page: Page):
     focus_ring = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert focus_ring not in ("none", ""), "focus must be visible"
     page.keyboard.press("Enter")
-    expect(page.locator(".dial")).to_have_text("2025550151")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0151")
     expect(page.locator("#contact-card")).to_be_focused()
     expect(page.locator("#banner")).to_contain_text("on your screen")
 

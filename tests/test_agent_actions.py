@@ -86,7 +86,10 @@ async def test_skip_needs_an_outcome_from_the_list(agents, contacts, outcome):
 async def test_no_contact_is_a_friendly_idle(agents):
     result = await next_for(agents["alice"])
     assert result.ok and result.level == "info"
-    assert result.message == "No contact available in Sales Manual Group right now."
+    assert result.message == (
+        "No contact available in Sales Manual Group right now. LCM said: "
+        "“No contacts available in campaign group Sales Manual Group.”"
+    )
     session = await session_of(agents["alice"])
     assert session.state == AgentSession.IDLE and session.notice == result.message
 
@@ -100,7 +103,8 @@ async def test_a_group_outside_the_profile_is_refused(agents, contacts):
 async def test_reserved_contact(agents):
     key = await db(add_contact, call_type="2", agent_id="a2@test")
     assert (await actions.reserved_contact(agents["alice"])).message == (
-        "No contact is reserved for you right now."
+        "No contact is reserved for you right now. LCM said: "
+        "“No contact is reserved for agent a1@test.”"
     )
     result = await actions.reserved_contact(agents["bob"])
     assert result.ok

@@ -9,6 +9,7 @@ leaves the state exactly as it was on any failure), writes the log entry and pub
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
@@ -126,7 +128,7 @@ async def _busy(profile: AgentProfile, form: AddContactForm | None = None) -> Re
     return Result(ok=False, message=BUSY_MESSAGE, level="warning", session=current, form=form)
 
 
-def _exchange_fields(exchange: LcmExchange) -> dict[str, Any]:
+def _exchange_fields(exchange: LcmExchange[Any]) -> dict[str, Any]:
     return {"subtopic": exchange.request.SUBTOPIC, "lcm_latency_ms": round(exchange.latency_ms, 1)}
 
 
@@ -164,7 +166,7 @@ async def next_contact(profile: AgentProfile, *, campaign_group: str, consent: s
 
 async def reserved_contact(profile: AgentProfile) -> Result:
     """Reserved: the contact LCM already holds for this agent."""
-    request: m.LcmRequest
+    request: m.LcmRequest[m.FetchAnswer]
     if settings.LCM_RESERVED_SUBTOPIC == m.GetReservedManualDialContact.SUBTOPIC:
         request = m.GetReservedManualDialContact(profile.lcm_agent_id)
     else:
@@ -176,7 +178,7 @@ async def reserved_contact(profile: AgentProfile) -> Result:
 async def _fetch(
     profile: AgentProfile,
     kind: str,
-    request: m.LcmRequest,
+    request: m.LcmRequest[m.FetchAnswer],
     none_message: str,
     choices: Mapping[str, str],
 ) -> Result:
@@ -193,12 +195,13 @@ async def _fetch(
             exchange = await _past_retired(profile, request, await get_client().call(request))
         except LcmError as error:
             return await turn.failed(kind, error, group)
-        contact: m.Contact | None = exchange.answer.contact
+        contact = exchange.answer.contact
         if contact is None:
-            entry = {**_exchange_fields(exchange), **group, "result": none_message}
-            result = Result(ok=True, message=none_message)
+            message, level = no_contact_message(exchange.answer.failure_reason, none_message)
+            entry = {**_exchange_fields(exchange), **group, "result": message[:300]}
+            result = Result(ok=True, message=message, level=level)
             return await turn.finish(
-                kind, entry, result, notice=none_message, last_error="", **choices
+                kind, entry, result, notice=message[:300], last_error="", **choices
             )
         groups = await group_choices(profile)
         queue = groups.group_of(contact.campaign_id) or group.get("campaign_group", "")
@@ -214,6 +217,26 @@ async def _fetch(
         return await turn.finish(
             kind, entry, result, **on_screen, notice="", last_error="", **choices
         )
+
+
+_SAYS_NO_CONTACT = re.compile(r"\bno\b.*\bcontacts?\b|\bcontacts?\b.*\bnot available\b", re.I)
+
+
+def no_contact_message(lcm_reason: str, none_message: str) -> tuple[str, str]:
+    """The banner for "no contact", with LCM's own reason when it gave one. A reason that says
+    there is no contact is information; any other (e.g. "Agent is not logged in to the
+    application") is a warning with a hint of what to do."""
+    if not lcm_reason:
+        return none_message, "info"
+    reason = lcm_reason[:250]
+    if _SAYS_NO_CONTACT.search(reason):
+        said = _("%(ours)s LCM said: “%(reason)s”") % {"ours": none_message, "reason": reason}
+        return said, "info"
+    hint = _(
+        "LCM did not hand out a contact: “%(reason)s”. If that is unexpected, check that you "
+        "are logged in to LCM and that the campaign group is right, then try again."
+    )
+    return hint % {"reason": reason}, "warning"
 
 
 async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
@@ -258,7 +281,7 @@ async def _past_retired(
 ) -> LcmExchange:
     """LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired keys"):
     close it with the configured outcome and fetch again, unseen by the agent."""
-    for _ in range(MAX_RETIRED_SKIPS):
+    for _attempt in range(MAX_RETIRED_SKIPS):
         contact = exchange.answer.contact
         if contact is None or not await db_async(is_retired)(contact.account_number):
             return exchange
@@ -285,7 +308,9 @@ async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> di
     }
 
 
-async def _skip_not_confirmed(turn: Turn, exchange: LcmExchange, entry: dict[str, Any]) -> Result:
+async def _skip_not_confirmed(
+    turn: Turn, exchange: LcmExchange[m.SkipAnswer], entry: dict[str, Any]
+) -> Result:
     message = "LCM did not confirm the skip. The contact is still yours; try again."
     refused = {"ok": False, "error": message, "error_kind": "rejected", "result": "not confirmed"}
     logged = {**_exchange_fields(exchange), **entry, **refused}

@@ -73,7 +73,8 @@ async def application(scope: dict[str, Any], receive: Receive, send: Send) -> No
     try:
         answer = await handle_envelope_async(body)
     except SimulatorHttpFailure as exc:
-        await _respond(send, exc.status, b"Internal Server Error", b"text/plain")
+        kind = b"application/json" if exc.body.startswith(b"{") else b"text/plain"
+        await _respond(send, exc.status, exc.body, kind)
         return
     except SimulatorDown:
         # "down" over HTTP: the server is there but refuses to serve.
