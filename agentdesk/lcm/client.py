@@ -246,8 +246,11 @@ class LcmClient:
         self.source = source
         self.breaker = breaker or CircuitBreaker()
 
-    async def call(self, request: LcmRequest) -> LcmExchange:
-        """Send `request`; return its typed answer or raise an LcmError (with `latency_ms`)."""
+    async def call(self, request: LcmRequest[AnswerT]) -> LcmExchange[AnswerT]:
+        """Send `request`; return its typed answer or raise an LcmError (with `latency_ms`).
+
+        A write's error says `outcome_unknown` when LCM may have acted: it timed out, answered
+        something unreadable, or the connection broke after the request went out."""
         started = time.perf_counter()
         trace = {"opened_circuit": False}
         result = "cancelled"  # unless it ends otherwise below
@@ -268,8 +271,12 @@ class LcmClient:
                 )
             )
 
-    async def _call(self, request: LcmRequest, trace: dict[str, bool]) -> LcmExchange:
-        envelope = build_request(request.SUBTOPIC, request.to_data(), self.source)
+    async def _call(
+        self, request: LcmRequest[AnswerT], trace: dict[str, bool]
+    ) -> LcmExchange[AnswerT]:
+        envelope = build_request(
+            request.SUBTOPIC, request.to_data(settings.LCM_REQUEST_STYLE), self.source
+        )
         attempts = 1 if request.WRITES else 2
         started = time.perf_counter()
         for attempt in range(1, attempts + 1):
