@@ -122,12 +122,15 @@ def _fresh_cache():
     """Cached LCM reference data must not leak from one test's database into the next."""
     from django.core.cache import cache
 
+    from agentdesk.desk import lookups
     from agentdesk.lcm import client
 
     cache.clear()
+    lookups.forget_all()
     client._clients.clear()  # a fresh circuit breaker per test
     yield
     cache.clear()
+    lookups.forget_all()
 
 
 FAST_HASHERS = [

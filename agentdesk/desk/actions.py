@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
@@ -75,25 +76,30 @@ class Turn:
         self, kind: str, entry: dict[str, Any], result: Result, **changes: Any
     ) -> Result:
         """Save `changes` and free the lock, write the log entry, publish once; `result` with
-        the session as now stored and the published fragments."""
+        the session as now stored and the published fragments.
 
-        def apply() -> tuple[AgentSession | None, ActionLog]:
-            return (
-                state.release(self.session, self.token, **changes),
-                state.write_log(self.profile, kind, **entry),
-            )
+        One trip to a worker thread: the result and its log entry in one transaction, then
+        the fragments rendered from the row as stored (the push and the acting tab's answer
+        share that render)."""
+        menu = await outcome_menu()
+        groups = await group_choices(self.profile)
 
-        updated, written = await db_async(apply)()
+        def apply() -> tuple[AgentSession, ActionLog, str | None]:
+            with transaction.atomic():
+                updated = state.release(self.session, self.token, **changes)
+                written = state.write_log(self.profile, kind, **entry)
+            if updated is None:
+                # The lock expired and another action took over; show whatever is stored now.
+                log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
+                updated = state.session_for(self.profile)
+                updated.agent = self.profile
+            return updated, written, events.render_now(updated, menu, groups)
+
+        updated, written, html = await db_async(apply)()
         self.held = False
-        if updated is None:
-            # The lock expired and another action took over; show whatever is stored now.
-            log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
-            updated = await db_async(state.session_for)(self.profile)
-            updated.agent = self.profile
         took = time.perf_counter() - self.started
-        html = await events.publish(
-            updated, events.AgentChanged.of_action(updated, written, seconds=took)
-        )
+        event = events.AgentChanged.of_action(updated, written, seconds=took)
+        html = await events.publish(updated, event, html=html)
         return replace(result, session=updated, html=html)
 
     async def failed(
