@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
+from cachetools import TTLCache
 from django.db.models import Count, Q
 
 from agentdesk.asyncdb import db_async
@@ -18,9 +20,32 @@ log = logging.getLogger(__name__)
 
 _background: set[asyncio.Task] = set()
 
+# Whether a team has any active endpoint, remembered by each worker for a few seconds: most
+# teams have none, and asking the database on every agent action would add a statement to
+# each. An endpoint added in the admin is heard by every worker within ENDPOINTS_SEEN_SECONDS.
+ENDPOINTS_SEEN_SECONDS = 10
+_has_endpoints: TTLCache = TTLCache(maxsize=10_000, ttl=ENDPOINTS_SEEN_SECONDS)
+_has_endpoints_lock = threading.Lock()
+
+
+def team_has_endpoints(team_id: int) -> bool:
+    with _has_endpoints_lock:
+        known = _has_endpoints.get(team_id)
+    if known is None:
+        known = Endpoint.objects.filter(team_id=team_id, active=True).exists()
+        with _has_endpoints_lock:
+            _has_endpoints[team_id] = known
+    return known
+
+
+def forget_endpoints(**kwargs: Any) -> None:
+    """An endpoint was saved or deleted here: this worker asks the database again."""
+    with _has_endpoints_lock:
+        _has_endpoints.clear()
+
 
 def _schedule_action(team_id: int, event_type: str, entry: Any) -> int:
-    if not Endpoint.objects.filter(team_id=team_id, active=True).exists():
+    if not team_has_endpoints(team_id):
         return 0
     username = entry.agent.user.get_username()
     data = payloads.contact_data(entry, username)
@@ -73,8 +98,12 @@ def on_import_finished(sender: type, *, job_id: int, **kwargs: Any) -> None:
 
 
 def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
     from agentdesk.desk.events import agent_changed
     from agentdesk.dialler.signals import import_finished
 
+    post_save.connect(forget_endpoints, sender=Endpoint, dispatch_uid="webhooks.forget_saved")
+    post_delete.connect(forget_endpoints, sender=Endpoint, dispatch_uid="webhooks.forget_gone")
     agent_changed.connect(on_agent_changed, dispatch_uid="webhooks.on_agent_changed")
     import_finished.connect(on_import_finished, dispatch_uid="webhooks.on_import_finished")
