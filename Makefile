@@ -22,8 +22,9 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install -y chromium'"; exit 1; fi; }
 
+# The demo: AGENTDESK_DEMO=1 creates the demo users (known password) and allows the simulator.
 run: install
-	$(PY) manage.py serve $(ARGS)
+	AGENTDESK_DEMO=1 $(PY) manage.py serve $(ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

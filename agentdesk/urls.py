@@ -3,14 +3,12 @@ from django.urls import include, path, re_path
 
 from agentdesk.dialler.api import api, api_not_found
 from agentdesk.health import healthz
-from agentdesk.login import ThrottledLoginView
 from agentdesk.metrics.views import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # unknown API paths answer in the API's envelope too

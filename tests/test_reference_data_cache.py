@@ -110,8 +110,8 @@ def test_every_cache_object_of_a_worker_shares_one_redis_pool():
     params = {"OPTIONS": {"max_connections": 4}}
     first, second = SharedPoolRedisCache(REDIS_URL, params), SharedPoolRedisCache(REDIS_URL, params)
     assert first._cache is second._cache
-    pool = first._cache._get_connection_pool(write=True)  # type: ignore[attr-defined]
-    assert pool is second._cache._get_connection_pool(write=True)  # type: ignore[attr-defined]
+    pool = first._cache._get_connection_pool(write=True)
+    assert pool is second._cache._get_connection_pool(write=True)
 
     async def burst() -> list:
         async def one(n: int):

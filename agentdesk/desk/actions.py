@@ -196,33 +196,51 @@ async def _fetch(
             message = "A contact is already on your screen: skip it with an outcome first."
             session = await turn.give_back()
             return Result(ok=False, message=message, level="warning", session=session)
-        group = {"campaign_group": choices["campaign_group"]} if choices else {}
         try:
             exchange = await _past_retired(profile, request, await get_client().call(request))
         except LcmError as error:
-            return await turn.failed(kind, error, group)
+            return await turn.failed(kind, error, _group_field(choices))
         contact = exchange.answer.contact
         if contact is None:
-            message, level = no_contact_message(exchange.answer.failure_reason, none_message)
-            entry = {**_exchange_fields(exchange), **group, "result": message[:300]}
-            result = Result(ok=True, message=message, level=level)
-            return await turn.finish(
-                kind, entry, result, notice=message[:300], last_error="", **choices
-            )
-        groups = await group_choices(profile)
-        queue = groups.group_of(contact.campaign_id) or group.get("campaign_group", "")
-        entry = {
-            **_exchange_fields(exchange),
-            **_contact_fields(contact),
-            "campaign_group": queue,
-            "result": f"Contact {contact.contact_id or contact.account_number} on screen",
-        }
-        message = f"Contact {contact.phone_number} is on your screen."
-        on_screen = {"state": AgentSession.PREVIEWING, "contact": contact.to_response()}
-        result = Result(ok=True, message=message, level="success")
-        return await turn.finish(
-            kind, entry, result, **on_screen, notice="", last_error="", **choices
-        )
+            return await _no_contact(turn, kind, exchange, none_message, choices)
+        return await _on_screen(turn, kind, exchange, contact, choices)
+
+
+def _group_field(choices: Mapping[str, str]) -> dict[str, str]:
+    return {"campaign_group": choices["campaign_group"]} if choices else {}
+
+
+async def _no_contact(
+    turn: Turn,
+    kind: str,
+    exchange: LcmExchange[m.FetchAnswer],
+    none_message: str,
+    choices: Mapping[str, str],
+) -> Result:
+    message, level = no_contact_message(exchange.answer.failure_reason, none_message)
+    entry = {**_exchange_fields(exchange), **_group_field(choices), "result": message}
+    result = Result(ok=True, message=message, level=level)
+    return await turn.finish(kind, entry, result, notice=message, last_error="", **choices)
+
+
+async def _on_screen(
+    turn: Turn,
+    kind: str,
+    exchange: LcmExchange[m.FetchAnswer],
+    contact: m.Contact,
+    choices: Mapping[str, str],
+) -> Result:
+    groups = await group_choices(turn.profile)
+    entry = {
+        **_exchange_fields(exchange),
+        **_contact_fields(contact),
+        "campaign_group": groups.group_of(contact.campaign_id) or choices.get("campaign_group", ""),
+        "result": f"Contact {contact.contact_id or contact.account_number} on screen",
+    }
+    message = f"Contact {contact.phone_number} is on your screen."
+    result = Result(ok=True, message=message, level="success")
+    on_screen = {"state": AgentSession.PREVIEWING, "contact": contact.to_response()}
+    return await turn.finish(kind, entry, result, **on_screen, notice="", last_error="", **choices)
 
 
 _SAYS_NO_CONTACT = re.compile(r"\bno\b.*\bcontacts?\b|\bcontacts?\b.*\bnot available\b", re.I)
@@ -283,8 +301,10 @@ MAX_RETIRED_SKIPS = 5
 
 
 async def _past_retired(
-    profile: AgentProfile, request: m.LcmRequest, exchange: LcmExchange
-) -> LcmExchange:
+    profile: AgentProfile,
+    request: m.LcmRequest[m.FetchAnswer],
+    exchange: LcmExchange[m.FetchAnswer],
+) -> LcmExchange[m.FetchAnswer]:
     """LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired keys"):
     close it with the configured outcome and fetch again, unseen by the agent."""
     for _attempt in range(MAX_RETIRED_SKIPS):
