@@ -213,6 +213,7 @@ def test_several_processes_add_up_in_multiprocess_mode(tmp_path):
         "DJANGO_SETTINGS_MODULE": "agentdesk.settings",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         "AGENTDESK_DATA_DIR": str(tmp_path / "data"),
+        "AGENTDESK_DEMO": "1",  # the bundled LCM, on purpose
     }
     for _ in range(2):
         subprocess.run([sys.executable, "-c", WORKER], cwd=ROOT, env=env, check=True, timeout=60)
