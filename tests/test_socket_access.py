@@ -304,3 +304,23 @@ async def test_a_failing_handler_never_skips_the_disconnect_bookkeeping(agents, 
                 await tab.future
         await asyncio.sleep(0.2)
         assert await sync_to_async(connections_of)(agents["alice"]) == 0, ending
+
+
+async def test_deleting_an_agents_profile_closes_their_desk(agents):
+    """In-process (the in-memory layer): the agent profile, not the user, is removed."""
+    from channels.testing import WebsocketCommunicator
+
+    from agentdesk.desk.consumers import AgentConsumer
+
+    from .helpers import log_into
+
+    tab = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
+    await log_into(tab, agents["bob"].user)
+    assert (await tab.connect())[0]
+    await tab.receive_from(timeout=5)
+    await sync_to_async(agents["bob"].delete)()
+    while True:
+        output = await tab.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            break
+    assert output["code"] == 4401

@@ -37,6 +37,9 @@ def _local_input(moment: datetime) -> str:
 
 class AddContactForm(forms.Form):
     request_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    # Shown only after an add whose outcome is unknown: the agent checked LCM and adds anyway.
+    add_anyway = forms.BooleanField(required=False, label="Add anyway")
+    needs_confirmation = False
     campaign = forms.ChoiceField(label="Campaign")
     first_name = forms.CharField(label="First name", max_length=100, required=False)
     last_name = forms.CharField(label="Last name", max_length=100, required=False)

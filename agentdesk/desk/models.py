@@ -74,6 +74,12 @@ class AgentSession(models.Model):
         help_text="The agent counts as connected until then, unless a worker holding one of "
         "their connections renews it (see desk/presence.py)",
     )
+    unconfirmed = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Writes LCM may have done without confirming, by kind: "
+        '{"skip": {lcm_key, outcome_id, outcome_name, at}, "add": {request_token, campaign, at}}',
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

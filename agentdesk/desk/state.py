@@ -60,6 +60,15 @@ def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:
     raise Busy
 
 
+def pending_skip(session: AgentSession) -> dict[str, Any] | None:
+    """The agent's earlier skip of the contact on screen whose outcome LCM did not confirm."""
+    earlier = (session.unconfirmed or {}).get("skip")
+    contact = session.contact or {}
+    if earlier and earlier.get("lcm_key") == contact.get("AccountNumber"):
+        return earlier
+    return None
+
+
 def release(session: AgentSession, token: str, **changes: Any) -> AgentSession | None:
     """Apply `changes` and free the lock, if this action still holds it; None if it lost it.
     The session as now stored (its `agent` is the caller's profile object)."""

@@ -28,6 +28,13 @@ def on_user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     tell(user_group(instance.pk), END)
 
 
+def on_user_record_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A record that gives a user access was deleted (an agent profile, say): recheck them."""
+    field = next((f for f in sender._meta.concrete_fields if f.name == "user"), None)
+    if field is not None and field.related_model is get_user_model() and instance.user_id:
+        tell(user_group(instance.user_id), CHECK)
+
+
 def on_relation_changed(
     sender: Any, instance: Any, action: str, model: Any, pk_set: Any, **kwargs: Any
 ) -> None:
@@ -51,3 +58,4 @@ def connect() -> None:
     post_save.connect(on_user_saved, sender=user_model, dispatch_uid="liveaccess-user-saved")
     post_delete.connect(on_user_deleted, sender=user_model, dispatch_uid="liveaccess-user-del")
     m2m_changed.connect(on_relation_changed, dispatch_uid="liveaccess-m2m")
+    post_delete.connect(on_user_record_deleted, dispatch_uid="liveaccess-user-record-del")
