@@ -4,9 +4,11 @@ from django.urls import include, path, re_path
 from agentdesk.dialler import dnc_api  # noqa: F401 - puts /api/dnc on the API before its URLs
 from agentdesk.dialler.api import api, api_not_found
 from agentdesk.health import healthz
+from agentdesk.metrics.views import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),

@@ -9,10 +9,11 @@ from agentdesk.desk.lookups import OutcomeMenu, outcome_menu, queue_depths
 from agentdesk.lcm.client import breaker_state
 from agentdesk.teams.models import Team
 
-from . import stats
+from . import figures, stats
 
 FRAGMENTS = (
     "monitor/_agents.html",
+    "monitor/_charts.html",
     "monitor/_queues.html",
     "monitor/_feed.html",
     "monitor/_lcm_status.html",
@@ -30,6 +31,7 @@ def monitor_context(
         "rows": rows,
         "queues": stats.queue_rows(team, rows, open_counts),
         "feed": stats.feed(team),
+        **figures.today_charts(team),
     }
 
 
@@ -70,6 +72,9 @@ def render_changes(
         )
     )
     parts.append(render_to_string("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
+    parts.append(
+        render_to_string("monitor/_charts.html", {**context, **figures.today_charts(team)})
+    )
     parts.append(render_to_string("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
     return "\n".join(parts)
 

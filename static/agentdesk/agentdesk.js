@@ -188,6 +188,17 @@
     }
   });
 
+  // A live push replaces a whole panel; keep open what the reader opened in it (the numbers
+  // under a chart) instead of snapping it shut every few seconds.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target, incoming = event.detail.fragment;
+    if (!target || !incoming || !incoming.querySelectorAll) return;
+    target.querySelectorAll("details[id][open]").forEach(function (open) {
+      var twin = incoming.querySelector("#" + CSS.escape(open.id));
+      if (twin) twin.open = true;
+    });
+  });
+
   // Confirm and dial: posted from the page itself, not from the button, because the live push
   // of the confirmation replaces the button before the answer arrives, and htmx fires the
   // answer's "dial" event on the element that made the request.
