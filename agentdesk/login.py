@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import ngettext
 
 
 def _keys(request: HttpRequest) -> list[str]:
@@ -45,7 +46,12 @@ class ThrottledLoginView(auth_views.LoginView):
             form.errors.clear()
             form.add_error(
                 None,
-                f"Too many failed attempts. Logging in is paused for up to {minutes} minutes.",
+                ngettext(
+                    "Too many failed attempts. Logging in is paused for up to %(minutes)d minute.",
+                    "Too many failed attempts. Logging in is paused for up to %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
             )
             response = self.render_to_response(self.get_context_data(form=form, throttled=True))
             response.status_code = 429

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agentdesk.health import healthz
+from agentdesk.language.views import set_language
 from agentdesk.login import ThrottledLoginView
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("language/", set_language, name="set_language"),
     path("api/dialler/", include("agentdesk.dialler.urls")),
     path("monitor/", include("agentdesk.monitor.urls")),
     path("imports/", include("agentdesk.dialler.bulk_urls")),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
@@ -25,7 +27,7 @@ from .models import ActionLog, AgentProfile, AgentSession
 
 log = logging.getLogger(__name__)
 
-BUSY_MESSAGE = "Your previous action is still running; wait for it to finish."
+BUSY_MESSAGE = gettext_lazy("Your previous action is still running; wait for it to finish.")
 
 
 @dataclass
@@ -100,7 +102,7 @@ async def _acquire(profile: AgentProfile) -> tuple[AgentSession | None, str, Res
         session, token = await db_async(state.acquire)(profile)
     except state.Busy:
         current = await db_async(state.session_for)(profile)
-        return None, "", Result(False, BUSY_MESSAGE, "warning", current)
+        return None, "", Result(False, str(BUSY_MESSAGE), "warning", current)
     return session, token, None
 
 
@@ -118,9 +120,9 @@ async def _refuse_choices(
     """A refusal when the campaign group is not the agent's or the consent filter unknown."""
     groups = await group_choices(profile)
     if campaign_group not in groups.names:
-        return Result(False, "Choose one of your campaign groups first.", "error")
+        return Result(False, _("Choose one of your campaign groups first."), "error")
     if consent not in dict(AgentSession.CONSENT_CHOICES):
-        return Result(False, "Choose consent, non-consent or both.", "error")
+        return Result(False, _("Choose consent, non-consent or both."), "error")
     return None
 
 
@@ -132,7 +134,7 @@ async def next_contact(profile: AgentProfile, *, campaign_group: str, consent: s
         profile,
         ActionLog.NEXT,
         m.GetDownloadContactsForDialing(campaign_group, profile.lcm_agent_id, consent, False),
-        f"No contact available in {campaign_group} right now.",
+        _("No contact available in %(group)s right now.") % {"group": campaign_group},
         campaign_group=campaign_group,
         consent=consent,
     )
@@ -146,7 +148,7 @@ async def reserved_contact(profile: AgentProfile) -> Result:
     else:
         request = m.GetReservedContactOD(profile.lcm_agent_id)
     return await _fetch(
-        profile, ActionLog.RESERVED, request, "No contact is reserved for you right now."
+        profile, ActionLog.RESERVED, request, _("No contact is reserved for you right now.")
     )
 
 
@@ -160,7 +162,7 @@ async def _fetch(
         session = await _give_back(session, token)
         return Result(
             False,
-            "A contact is already on your screen: skip it with an outcome first.",
+            _("A contact is already on your screen: skip it with an outcome first."),
             "warning",
             session,
         )
@@ -202,7 +204,8 @@ async def _fetch(
             **_log_fields(exchange=exchange),
             **_contact_fields(contact),
             "campaign_group": queue[:100],
-            "result": f"Contact {contact.contact_id or contact.account_number} on screen",
+            "result": _("Contact %(id)s on screen")
+            % {"id": contact.contact_id or contact.account_number},
         },
         state=AgentSession.PREVIEWING,
         contact=contact.to_response(),
@@ -210,7 +213,12 @@ async def _fetch(
         last_error="",
         **choices,
     )
-    return Result(True, f"Contact {contact.phone_number} is on your screen.", "success", session)
+    return Result(
+        True,
+        _("Contact %(number)s is on your screen.") % {"number": contact.phone_number},
+        "success",
+        session,
+    )
 
 
 def _group(choices: dict) -> dict:
@@ -229,13 +237,15 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
     except (TypeError, ValueError):
         outcome = None
     if outcome is None:
-        return Result(False, "Pick an outcome from the list before skipping.", "error")
+        return Result(False, _("Pick an outcome from the list before skipping."), "error")
     session, token, refused = await _acquire(profile)
     if refused:
         return refused
     if session.state != AgentSession.PREVIEWING or not session.contact:
         session = await _give_back(session, token)
-        return Result(False, "There is no contact on your screen to skip.", "warning", session)
+        return Result(
+            False, _("There is no contact on your screen to skip."), "warning", session
+        )
     contact = m.Contact.from_response(session.contact)
     request = m.SkipManualDialContact(
         outcome.id, profile.lcm_agent_id, contact.account_number, contact.phone_number
@@ -252,7 +262,7 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
         if not exchange.answer.success:
             raise _NotConfirmed(exchange)
     except _NotConfirmed as failure:
-        message = "LCM did not confirm the skip. The contact is still yours; try again."
+        message = _("LCM did not confirm the skip. The contact is still yours; try again.")
         session = await _finish(
             profile,
             session,
@@ -264,7 +274,7 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
                 "ok": False,
                 "error": message,
                 "error_kind": "rejected",
-                "result": "not confirmed",
+                "result": _("not confirmed"),
             },
             last_error=message,
         )
@@ -287,14 +297,19 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: Any) -> Result:
         {
             **_log_fields(exchange=exchange),
             **outcome_fields,
-            "result": f"Skipped with {outcome.name}"[:300],
+            "result": (_("Skipped with %(outcome)s") % {"outcome": outcome.name})[:300],
         },
         state=AgentSession.IDLE,
         contact=None,
         notice="",
         last_error="",
     )
-    return Result(True, f"Skipped with outcome {outcome.id} {outcome.name}.", "success", session)
+    return Result(
+        True,
+        _("Skipped with outcome %(id)s %(name)s.") % {"id": outcome.id, "name": outcome.name},
+        "success",
+        session,
+    )
 
 
 class _NotConfirmed(Exception):
@@ -307,13 +322,13 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
     groups = await group_choices(profile)
     form = AddContactForm(data, campaigns=groups.campaigns)
     if not form.is_valid():
-        return Result(False, "Check the highlighted fields.", "error", form=form)
+        return Result(False, _("Check the highlighted fields."), "error", form=form)
     token = form.cleaned_data.get("request_token") or ""
     already = await db_async(state.used_request_token)(profile, token)
     if already is not None:
         return Result(
             True,
-            f"This contact was already added (LCM key {already.lcm_key}).",
+            _("This contact was already added (LCM key %(key)s).") % {"key": already.lcm_key},
             "info",
             form=form.fresh_copy(groups.campaigns),
             lcm_key=already.lcm_key,
@@ -333,7 +348,7 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
     except LcmError as error:
         message = error.describe()
         if isinstance(error, LcmTimeout):
-            message = (
+            message = _(
                 "LCM did not answer in time, so the contact may or may not have been "
                 "added. Your entries are kept: check the campaign before adding again."
             )
@@ -357,13 +372,14 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
             **add_fields,
             "lcm_key": lcm_key[:80],
             "request_token": token,
-            "result": f"Added to {request.campaign_id}"[:300],
+            "result": (_("Added to %(campaign)s") % {"campaign": request.campaign_id})[:300],
         },
         last_error="",
     )
     return Result(
         True,
-        f"Contact added to {request.campaign_id}. LCM key: {lcm_key}",
+        _("Contact added to %(campaign)s. LCM key: %(key)s")
+        % {"campaign": request.campaign_id, "key": lcm_key},
         "success",
         session,
         form=form.fresh_copy(groups.campaigns),
@@ -413,4 +429,4 @@ async def dispatch(profile: AgentProfile, action: str, params: dict[str, Any]) -
             campaign_group=str(params.get("campaign_group", "")),
             consent=str(params.get("consent", "Both")),
         )
-    return Result(False, f"Unknown action {action!r}.", "error")
+    return Result(False, _("Unknown action %(action)r.") % {"action": action}, "error")

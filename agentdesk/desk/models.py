@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Team(models.Model):
@@ -44,8 +45,12 @@ class AgentSession(models.Model):
 
     IDLE = "idle"
     PREVIEWING = "previewing"
-    STATES = [(IDLE, "Idle"), (PREVIEWING, "Previewing a contact")]
-    CONSENT_CHOICES = [("Both", "Both"), ("true", "With consent"), ("false", "Without consent")]
+    STATES = [(IDLE, _("Idle")), (PREVIEWING, _("Previewing a contact"))]
+    CONSENT_CHOICES = [
+        ("Both", _("Both")),
+        ("true", _("With consent")),
+        ("false", _("Without consent")),
+    ]
 
     agent = models.OneToOneField(AgentProfile, on_delete=models.CASCADE, related_name="session")
     state = models.CharField(max_length=20, choices=STATES, default=IDLE)
@@ -73,10 +78,10 @@ class ActionLog(models.Model):
     SKIP = "skip"
     ADD = "add"
     KINDS = [
-        (NEXT, "Next contact"),
-        (RESERVED, "Reserved contact"),
-        (SKIP, "Skip"),
-        (ADD, "Add contact"),
+        (NEXT, _("Next contact")),
+        (RESERVED, _("Reserved contact")),
+        (SKIP, _("Skip")),
+        (ADD, _("Add contact")),
     ]
 
     agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="actions")

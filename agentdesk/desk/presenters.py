@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agentdesk.lcm.messages import Contact
 
@@ -26,15 +28,20 @@ def _readable(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "—"
     local = timezone.localtime(moment)
-    text = local.strftime("%a %d %b %Y, %H:%M")
+    # Django's date formatting names weekdays and months in the active language.
+    text = formats.date_format(local, _("D d M Y, H:i"))
     delta = moment - now
     minutes = int(abs(delta.total_seconds()) // 60)
-    span = (
-        f"{minutes} min"
-        if minutes < 120
-        else (f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // 1440} days")
-    )
-    return f"{text} ({'in ' + span if delta.total_seconds() >= 0 else span + ' ago'})"
+    if minutes < 120:
+        span = _("%(minutes)d min") % {"minutes": minutes}
+    elif minutes < 48 * 60:
+        span = _("%(hours)d h") % {"hours": minutes // 60}
+    else:
+        days = minutes // 1440
+        span = ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+    if delta.total_seconds() >= 0:
+        return _("%(when)s (in %(span)s)") % {"when": text, "span": span}
+    return _("%(when)s (%(span)s ago)") % {"when": text, "span": span}
 
 
 @dataclass(frozen=True)
@@ -52,9 +59,9 @@ class ContactCard:
     def consent_text(self) -> str:
         value = self.contact.consent.strip().lower()
         if value in {"yes", "true", "1"}:
-            return "Yes"
+            return _("Yes")
         if value in {"no", "false", "0"}:
-            return "No"
+            return _("No")
         return self.contact.consent or "—"
 
 
@@ -67,20 +74,25 @@ def contact_card(data: dict | None, now: datetime | None = None) -> ContactCard 
     expiry = _aware(contact.expiry)
     if expiry is not None:
         if expiry <= now:
-            warnings.append("This contact has expired: do not dial it, skip it with an outcome.")
+            warnings.append(
+                _("This contact has expired: do not dial it, skip it with an outcome.")
+            )
         elif expiry - now <= EXPIRES_SOON:
             minutes = max(1, int((expiry - now).total_seconds() // 60))
-            warnings.append(f"Expires soon: in {minutes} min.")
+            warnings.append(_("Expires soon: in %(minutes)d min.") % {"minutes": minutes})
     tz = contact.lcm_time_zone
-    local_time_text = "unknown time zone"
+    local_time_text = _("unknown time zone")
     if tz is not None:
         local = now.astimezone(ZoneInfo(tz.iana))
         local_time_text = f"{local:%H:%M}, {tz.label}"
         start, end = CALLING_HOURS
         if not (start <= local.hour < end):
             warnings.append(
-                f"It is {local:%H:%M} for this contact: outside calling hours "
-                f"({start}:00 to {end}:00 their time)."
+                _(
+                    "It is %(time)s for this contact: outside calling hours "
+                    "(%(start)d:00 to %(end)d:00 their time)."
+                )
+                % {"time": f"{local:%H:%M}", "start": start, "end": end}
             )
     dial = contact.dial_string
     return ContactCard(

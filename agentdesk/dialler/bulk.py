@@ -14,6 +14,7 @@ from channels.layers import get_channel_layer
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
 from agentdesk.csvsafe import safe_cell
@@ -79,12 +80,14 @@ def _row_payload(row: dict[str, str]) -> dict:
 def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
     """Header and rows of an uploaded CSV; CsvRejected explains what is wrong with the file."""
     if len(data) > MAX_FILE_BYTES:
-        raise CsvRejected(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+        raise CsvRejected(
+            _("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CsvRejected(
-            "The file is not UTF-8 text. Save it as CSV UTF-8 and try again."
+            _("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")
         ) from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -93,20 +96,24 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
-        raise CsvRejected("The file is empty: it needs a header row with the field names.")
+        raise CsvRejected(_("The file is empty: it needs a header row with the field names."))
     reader.fieldnames = header
     if "Name" not in header or not any(c in header for c in CAMPAIGN_COLUMNS):
         raise CsvRejected(
-            "The header row needs Name, DiallerCampaignsID or DiallerCampaignsName, and "
-            "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
+            _(
+                "The header row needs Name, DiallerCampaignsID or DiallerCampaignsName, and "
+                "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
+            )
         )
     rows = []
     for index, row in enumerate(reader):
         if index >= MAX_ROWS:
-            raise CsvRejected(f"The file has more than {MAX_ROWS} rows; split it.")
+            raise CsvRejected(
+                _("The file has more than %(rows)d rows; split it.") % {"rows": MAX_ROWS}
+            )
         rows.append(row)
     if not rows:
-        raise CsvRejected("The file has a header row but no contacts.")
+        raise CsvRejected(_("The file has a header row but no contacts."))
     return header, rows
 
 
@@ -149,7 +156,9 @@ def create_preview(
     ImportRow.objects.bulk_create(batch)
     ignored = sorted(set(header) - KNOWN_COLUMNS)
     if ignored:
-        job.notes = "Columns ignored (not contact fields): " + ", ".join(ignored)
+        job.notes = _("Columns ignored (not contact fields): %(columns)s") % {
+            "columns": ", ".join(ignored)
+        }
         job.save(update_fields=["notes"])
     return job
 
