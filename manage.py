@@ -5,6 +5,9 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentdesk.settings")
+    if sys.argv[1:2] in (["lcmsim"], ["lcmsim_fault"]):
+        # The simulator's own commands need its app, whatever LCM_URL says.
+        os.environ.setdefault("LCM_SIMULATOR", "1")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

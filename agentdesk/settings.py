@@ -42,6 +42,13 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
+# that accepts each envelope as a JSON POST.
+LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
+# The bundled simulator's app is installed where it answers: in-process with LCM_URL=embedded,
+# or in the process serving it over HTTP (`manage.py lcmsim` sets LCM_SIMULATOR=1).
+LCM_SIMULATOR = env_bool("LCM_SIMULATOR", LCM_URL == "embedded")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -56,12 +63,15 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    # Bottom to top: each app imports only from the ones listed before it (README "Layout").
     "agentdesk.jobs",
     "agentdesk.retiredkeys",
-    "agentdesk.lcmsim",
+    "agentdesk.teams",
+    *(["agentdesk.lcmsim"] if LCM_SIMULATOR else []),
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
+    "agentdesk.demo",
     "agentdesk.language",
 ]
 
@@ -155,9 +165,6 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
-# that accepts each envelope as a JSON POST.
-LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
 try:
     LCM_TIMEOUT_SECONDS = float(os.environ.get("LCM_TIMEOUT_SECONDS", "5"))
 except ValueError as exc:

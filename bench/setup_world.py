@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from agentdesk.desk.demo import seed_dialler_campaigns  # noqa: E402
+from agentdesk.demo.seeding import seed_dialler_campaigns  # noqa: E402
 from agentdesk.desk.models import AgentProfile, AgentSession, Team  # noqa: E402
 from agentdesk.lcmsim import demo  # noqa: E402
 

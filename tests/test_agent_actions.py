@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from agentdesk.desk import actions
+from agentdesk.desk import actions, inputs
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
@@ -280,5 +280,5 @@ async def test_bob_cannot_add_to_a_campaign_outside_his_groups(agents):
 
 
 async def test_unknown_socket_action(agents):
-    result = await actions.dispatch(agents["alice"], "dial-everyone", {})
+    result = await inputs.run(agents["alice"], "dial-everyone", {})
     assert not result.ok and "Unknown action" in result.message

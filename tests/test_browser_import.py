@@ -20,7 +20,7 @@ ROWS = 300
 
 
 def test_csv_import_with_live_progress(app_server, page: Page, tmp_path):
-    from agentdesk.desk.demo import seed_dialler_campaigns
+    from agentdesk.demo.seeding import seed_dialler_campaigns
 
     demo.seed_outcomes()
     demo.seed_campaigns()

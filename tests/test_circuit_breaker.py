@@ -6,8 +6,9 @@ import time
 import pytest
 
 from agentdesk.lcm import messages as m
-from agentdesk.lcm.client import CircuitBreaker, EmbeddedTransport, HttpTransport, LcmClient
+from agentdesk.lcm.client import CircuitBreaker, HttpTransport, LcmClient
 from agentdesk.lcm.errors import LcmRejected, LcmUnreachable
+from agentdesk.lcmsim.transport import EmbeddedTransport
 
 from .conftest import free_port
 

@@ -9,9 +9,10 @@ import pytest
 from django.db import connection
 
 from agentdesk.lcm import messages as m
-from agentdesk.lcm.client import EmbeddedTransport, HttpTransport, LcmClient
+from agentdesk.lcm.client import HttpTransport, LcmClient
 from agentdesk.lcmsim import demo, service
 from agentdesk.lcmsim.models import Contact
+from agentdesk.lcmsim.transport import EmbeddedTransport
 
 from .helpers import add_contact
 

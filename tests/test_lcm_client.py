@@ -8,11 +8,12 @@ import threading
 import pytest
 
 from agentdesk.lcm import messages as m
-from agentdesk.lcm.client import EmbeddedTransport, HttpTransport, LcmClient
+from agentdesk.lcm.client import HttpTransport, LcmClient
 from agentdesk.lcm.errors import LcmBadAnswer, LcmRejected, LcmTimeout, LcmUnreachable
 from agentdesk.lcm.xmlfields import ContactMode
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
+from agentdesk.lcmsim.transport import EmbeddedTransport
 
 from .conftest import free_port
 from .helpers import EASTERN, add_contact

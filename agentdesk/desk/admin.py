@@ -1,13 +1,6 @@
 from django.contrib import admin
 
-from .models import ActionLog, AgentProfile, AgentSession, Team
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name"]
-    filter_horizontal = ["leads"]
-    search_fields = ["name"]
+from .models import ActionLog, AgentProfile, AgentSession
 
 
 @admin.register(AgentProfile)

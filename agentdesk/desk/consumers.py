@@ -7,10 +7,11 @@ import json
 import logging
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
 
-from . import actions, events, state
+from . import actions, events, inputs, state
 from .lookups import group_choices, outcome_menu
 from .models import AgentProfile
 from .rendering import render_live
@@ -38,14 +39,15 @@ class AgentConsumer(AsyncWebsocketConsumer):
         session = await db_async(state.set_connections)(self.profile, +1)
         # Resync: whatever happened while this page was away, show the truth now.
         await self.send(text_data=await events.render_for(session))
-        await self._tell_team()
+        await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
     async def disconnect(self, code: int) -> None:
         if self.profile is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
-        if await db_async(state.set_connections)(self.profile, -1) is not None:
-            await self._tell_team()
+        session = await db_async(state.set_connections)(self.profile, -1)
+        if session is not None:
+            await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -53,11 +55,12 @@ class AgentConsumer(AsyncWebsocketConsumer):
         except ValueError:
             message = None
         if not isinstance(message, dict):
-            await self._send_result(actions.Result(False, "Unreadable message.", "error"))
+            unreadable = actions.Result(ok=False, message=_("Unreadable message."), level="error")
+            await self._send_result(unreadable)
             return
         message.pop("HEADERS", None)
         action = str(message.pop("action", ""))
-        result = await actions.dispatch(self.profile, action, message)
+        result = await inputs.run(self.profile, action, message)
         await self._send_result(result)
 
     async def _send_result(self, result: actions.Result) -> None:
@@ -69,11 +72,6 @@ class AgentConsumer(AsyncWebsocketConsumer):
             session, menu, groups, message=result.message, level=result.level, form=result.form
         )
         await self.send(text_data=html)
-
-    async def _tell_team(self) -> None:
-        """Connection status is shown on the monitor."""
-        if self.profile.team_id:
-            events.publish_team_soon(self.profile.team_id, self.profile.pk)
 
     async def desk_push(self, event: dict) -> None:
         await self.send(text_data=event["html"])

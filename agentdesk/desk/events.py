@@ -1,26 +1,113 @@
-"""Publishing an agent's state change, once, to every tab of that agent and to their team."""
+"""Publishing an agent's change: once to every open tab of that agent, and once as the
+`agent_changed` signal for whatever listens above the desk.
+
+The desk does not know who listens. Apps above it subscribe in their AppConfig.ready with an
+async receiver (the monitor does, to update its team's pages)::
+
+    from agentdesk.desk.events import AgentChanged, agent_changed
+
+    async def on_agent_changed(sender: type, *, event: AgentChanged, **kwargs) -> None: ...
+
+    agent_changed.connect(on_agent_changed)
+
+The signal is sent with `asend_robust` after the change is saved: a receiver runs on the acting
+request's event loop, so it must be quick (hand slow work to a task or the job runner), and a
+receiver that raises is logged, never passed to the agent. Sync receivers work too but cost a
+thread hop per change.
+
+`AgentChanged` says who changed (agent profile, LCM agent id, team), what happened (the action
+kind; "select" for a new campaign group or consent choice; "connection" when a page of the
+agent connected or left), whether it worked, and, for actions, the action log entry with the
+contact key, campaign, campaign group, outcome, LCM subtopic and latency. `session` is the
+agent's session row as stored after the change (state, contact on screen, open connections).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from channels.layers import get_channel_layer
+from django.dispatch import Signal
+from django.utils import timezone
 
 from agentdesk.asyncdb import db_async
 
 from .lookups import group_choices, outcome_menu
-from .models import AgentSession
+from .models import ActionLog, AgentSession
 
 log = logging.getLogger(__name__)
+
+SELECT = "select"
+CONNECTION = "connection"
+
+agent_changed = Signal()
+"""Sent with `event=AgentChanged(...)` after every saved change of an agent (see above)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentChanged:
+    agent_profile_id: int
+    lcm_agent_id: str
+    team_id: int | None
+    kind: str  # an ActionLog kind (next, reserved, skip, add), SELECT or CONNECTION
+    ok: bool
+    at: datetime
+    session: AgentSession | None
+    entry: ActionLog | None = None  # the action log entry, for the four actions
+
+    @property
+    def result(self) -> str:
+        """What happened, in words (the log entry's result, or its error)."""
+        if self.entry is None:
+            return ""
+        return self.entry.result or self.entry.error
+
+    @property
+    def contact_key(self) -> str:
+        return self.entry.lcm_key if self.entry else ""
+
+    @property
+    def campaign(self) -> str:
+        return self.entry.campaign if self.entry else ""
+
+    @property
+    def campaign_group(self) -> str:
+        if self.entry is not None and self.entry.campaign_group:
+            return self.entry.campaign_group
+        return self.session.campaign_group if self.session else ""
+
+    @classmethod
+    def of_action(cls, session: AgentSession, entry: ActionLog) -> AgentChanged:
+        profile = session.agent
+        return cls(
+            agent_profile_id=profile.pk,
+            lcm_agent_id=profile.lcm_agent_id,
+            team_id=profile.team_id,
+            kind=entry.kind,
+            ok=entry.ok,
+            at=entry.at,
+            session=session,
+            entry=entry,
+        )
+
+    @classmethod
+    def of_session(cls, session: AgentSession, kind: str) -> AgentChanged:
+        profile = session.agent
+        return cls(
+            agent_profile_id=profile.pk,
+            lcm_agent_id=profile.lcm_agent_id,
+            team_id=profile.team_id,
+            kind=kind,
+            ok=True,
+            at=timezone.now(),
+            session=session,
+        )
 
 
 def agent_group(agent_profile_id: int) -> str:
     return f"agent.{agent_profile_id}"
-
-
-def team_group(team_id: int) -> str:
-    return f"team.{team_id}"
 
 
 async def render_for(session: AgentSession) -> str:
@@ -31,13 +118,12 @@ async def render_for(session: AgentSession) -> str:
     return await db_async(render_live)(session, menu, groups)
 
 
-async def publish(session: AgentSession) -> str:
-    """Push the agent's fresh fragments to their group and tell their team's monitors; returns
-    the fragments so the acting request can answer with the same HTML.
+async def publish(session: AgentSession, event: AgentChanged) -> str:
+    """Push the agent's fresh fragments to their tabs, then announce `event`; returns the
+    fragments so the acting request can answer with the same HTML.
 
     A push that cannot be delivered (channel layer down) is logged, never raised: the state
-    is already saved and every page resyncs from it on reconnect. The monitors are updated in
-    the background, so a team's monitor never slows an agent down."""
+    is already saved and every page resyncs from it on reconnect."""
     html = ""
     try:
         html = await render_for(session)
@@ -46,59 +132,17 @@ async def publish(session: AgentSession) -> str:
         )
     except Exception:
         log.exception("could not publish the state of agent %s", session.agent_id)
-    if session.agent.team_id:
-        publish_team_soon(session.agent.team_id, session.agent_id)
+    await announce(event)
     return html
 
 
-_background: set[asyncio.Task] = set()
-
-
-def publish_team_soon(team_id: int, agent_id: int | None = None) -> None:
-    task = asyncio.get_running_loop().create_task(publish_team(team_id, agent_id))
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-# Agents whose rows changed since their team's monitors were last updated, per team; while
-# one update is being rendered, further changes collect here and go out together next, so a
-# burst of N actions costs a couple of renders, not N.
-_team_changes: dict[int, set[int]] = {}
-_team_rendering: set[int] = set()
-
-
-async def publish_team(team_id: int, agent_id: int | None = None) -> None:
-    """Push what changed (the agent's row, the queues, the feed) to every monitor of the team."""
-    changed = _team_changes.setdefault(team_id, set())
-    if agent_id is not None:
-        changed.add(agent_id)
-    if team_id in _team_rendering:
-        return
-    _team_rendering.add(team_id)
-    try:
-        while team_id in _team_changes:
-            await _publish_team_now(team_id, _team_changes.pop(team_id))
-    finally:
-        _team_rendering.discard(team_id)
-
-
-def _watched(team_id: int) -> bool:
-    from .models import Team
-
-    return Team.objects.filter(pk=team_id, monitors_open__gt=0).exists()
-
-
-async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
-    from agentdesk.monitor.live import render_team_changes
-
-    try:
-        if not await db_async(_watched)(team_id):
-            return  # nobody is looking: no render
-        html = await render_team_changes(team_id, agent_ids)
-        if html is None:
-            return
-        await get_channel_layer().group_send(
-            team_group(team_id), {"type": "monitor.push", "html": html}
-        )
-    except Exception:
-        log.exception("could not publish to the monitors of team %s", team_id)
+async def announce(event: AgentChanged) -> None:
+    """Send `agent_changed`; a failing receiver is logged and the others still run."""
+    for receiver, outcome in await agent_changed.asend_robust(sender=AgentChanged, event=event):
+        if isinstance(outcome, BaseException):
+            log.error(
+                "agent_changed receiver %r failed for agent %s",
+                receiver,
+                event.agent_profile_id,
+                exc_info=outcome,
+            )

@@ -41,6 +41,13 @@ class OutcomeMenu:
             found.update({child.id: child for child in children})
         return found
 
+    def find(self, outcome_id: object) -> m.Outcome | None:
+        """The outcome with this id (as a form or socket sends it), if the menu has it."""
+        try:
+            return self.ids.get(int(outcome_id))  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return None
+
 
 def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple:
     ids = {o.id for o in outcomes}

@@ -1,18 +1,25 @@
-"""Agents, their teams, their live session state and the log of what they did."""
+"""Agents, their live session state and the log of what they did."""
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agentdesk.teams.models import Team
 
-class Team(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    leads = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="led_teams")
-    monitors_open = models.IntegerField(default=0, editable=False, help_text="Open monitor pages")
 
-    def __str__(self) -> str:
-        return self.name
+def fit_to_fields(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with each text cut to its column's max_length: what LCM or an error says can
+    be longer than the log keeps, and the log must be written all the same."""
+    fitted = dict(values)
+    for name, value in values.items():
+        if isinstance(value, str):
+            limit = getattr(model._meta.get_field(name), "max_length", None)
+            if limit is not None and len(value) > limit:
+                fitted[name] = value[:limit]
+    return fitted
 
 
 class AgentProfile(models.Model):

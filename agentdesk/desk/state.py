@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import ActionLog, AgentProfile, AgentSession
+from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
 
 
 class Busy(Exception):
@@ -56,7 +56,7 @@ def release(session: AgentSession, token: str, **changes: Any) -> AgentSession |
         busy_until=None,
         version=F("version") + 1,
         updated_at=timezone.now(),
-        **changes,
+        **fit_to_fields(AgentSession, changes),
     )
     if not updated:
         return None
@@ -64,7 +64,20 @@ def release(session: AgentSession, token: str, **changes: Any) -> AgentSession |
 
 
 def write_log(profile: AgentProfile, kind: str, **fields: Any) -> ActionLog:
-    return ActionLog.objects.create(agent=profile, team_id=profile.team_id, kind=kind, **fields)
+    return ActionLog.objects.create(
+        agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, fields)
+    )
+
+
+def choose(profile: AgentProfile, *, campaign_group: str, consent: str) -> AgentSession:
+    """Save the agent's campaign group and consent filter; the session as now stored."""
+    session = session_for(profile)
+    AgentSession.objects.filter(pk=session.pk).update(
+        campaign_group=campaign_group, consent=consent
+    )
+    session.refresh_from_db()
+    session.agent = profile
+    return session
 
 
 def used_request_token(profile: AgentProfile, token: str) -> ActionLog | None:

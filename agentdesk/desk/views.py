@@ -4,55 +4,67 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import wraps
+from typing import cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from agentdesk.asyncdb import db_async, release_request_connection
 
-from . import actions, state
+from . import actions, inputs, state
 from .forms import AddContactForm
 from .lookups import group_choices, outcome_menu
 from .models import AgentProfile
 from .rendering import desk_context, render_banner, render_live
 
-View = Callable[..., Awaitable[HttpResponse]]
+
+class AgentRequest(HttpRequest):
+    """A request of a logged-in agent: `agent_profile` says who acts (never the browser)."""
+
+    agent_profile: AgentProfile
 
 
-def _profile_of(user) -> AgentProfile | None:
+AgentView = Callable[[AgentRequest], Awaitable[HttpResponse]]
+View = Callable[[HttpRequest], Awaitable[HttpResponse]]
+
+
+def _profile_of(user: object) -> AgentProfile | None:
     return AgentProfile.objects.select_related("user", "team").filter(user=user).first()
 
 
-def agent_required(view: View) -> View:
-    """Logged in, with an agent profile; the profile (never the browser) says who acts."""
+def agent_required(view: AgentView) -> View:
+    """Logged in, with an agent profile. Not Django's login_required: an htmx request must be
+    told to navigate to the login page (401 + HX-Redirect), not be redirected in place."""
 
     @wraps(view)
-    async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    async def wrapper(request: HttpRequest) -> HttpResponse:
         user = await request.auser()
         await release_request_connection()
         if not user.is_authenticated:
             if request.htmx:
-                response = HttpResponse(status=401)
-                response["HX-Redirect"] = "/accounts/login/"
-                return response
+                return HttpResponseClientRedirect(reverse("login"), status=401)
             return redirect_to_login(request.get_full_path())
         profile = await db_async(_profile_of)(user)
         if profile is None:
             is_lead = await db_async(lambda: user.led_teams.exists())()
             if is_lead and request.method == "GET":
-                return redirect("/monitor/")
+                return redirect("monitor:home")
             return await db_async(render)(request, "desk/no_profile.html", status=403)
-        request.agent_profile = profile
-        return await view(request, *args, **kwargs)
+        agent_request = cast(AgentRequest, request)
+        agent_request.agent_profile = profile
+        return await view(agent_request)
 
     return wrapper
 
 
 @require_GET
 @agent_required
-async def agent_page(request: HttpRequest) -> HttpResponse:
+async def agent_page(request: AgentRequest) -> HttpResponse:
     profile = request.agent_profile
     menu = await outcome_menu()
     groups = await group_choices(profile)
@@ -67,74 +79,47 @@ async def agent_page(request: HttpRequest) -> HttpResponse:
     return await db_async(render)(request, "desk/page.html", context)
 
 
-async def _answer(request: HttpRequest, result: actions.Result) -> HttpResponse:
+async def _answer(request: AgentRequest, result: actions.Result) -> HttpResponse:
     """The acting tab's answer: fresh fragments plus the result's banner (and form)."""
     if not request.htmx:
-        return redirect("/")
-    profile = request.agent_profile
-    if result.session is None:
-        html = render_banner(result.message, result.level)
-        if result.form is not None:
-            html += await _form_only(request, result.form)
+        return redirect("desk:page")
+    if result.session is not None and not result.html:
+        result.session.agent = request.agent_profile
+        menu = await outcome_menu()
+        groups = await group_choices(request.agent_profile)
+        html = await db_async(render_live)(
+            result.session,
+            menu,
+            groups,
+            message=result.message,
+            level=result.level,
+            form=result.form,
+        )
         return HttpResponse(html)
-    published = getattr(result.session, "published_html", "")
-    if published:
-        html = published + "\n" + render_banner(result.message, result.level)
-        if result.form is not None:
-            html += await _form_only(request, result.form)
-        return HttpResponse(html)
-    result.session.agent = profile
-    menu = await outcome_menu()
-    groups = await group_choices(profile)
-    html = await db_async(render_live)(
-        result.session, menu, groups, message=result.message, level=result.level, form=result.form
-    )
-    return HttpResponse(html)
+    parts = [result.html] if result.html else []
+    if result.message or result.session is None:
+        parts.append(render_banner(result.message, result.level))
+    if result.form is not None:
+        form_context = {"form": result.form, "oob": True}
+        parts.append(render_to_string("desk/_add.html", form_context, request=request))
+    return HttpResponse("\n".join(parts))
 
 
-async def _form_only(request: HttpRequest, form: AddContactForm) -> str:
-    from django.template.loader import render_to_string
+def _action_view(action: str) -> View:
+    """The POST endpoint of one action: the same input reading as the socket's."""
 
-    return render_to_string("desk/_add.html", {"form": form, "oob": True}, request=request)
+    @require_POST
+    @agent_required
+    async def view(request: AgentRequest) -> HttpResponse:
+        result = await inputs.run(request.agent_profile, action, request.POST)
+        return await _answer(request, result)
 
-
-def _choices(request: HttpRequest) -> dict[str, str]:
-    return {
-        "campaign_group": request.POST.get("campaign_group", ""),
-        "consent": request.POST.get("consent", "Both"),
-    }
-
-
-@require_POST
-@agent_required
-async def next_contact(request: HttpRequest) -> HttpResponse:
-    result = await actions.next_contact(request.agent_profile, **_choices(request))
-    return await _answer(request, result)
+    view.__name__ = view.__qualname__ = f"{action}_view"
+    return view
 
 
-@require_POST
-@agent_required
-async def reserved_contact(request: HttpRequest) -> HttpResponse:
-    return await _answer(request, await actions.reserved_contact(request.agent_profile))
-
-
-@require_POST
-@agent_required
-async def skip_contact(request: HttpRequest) -> HttpResponse:
-    result = await actions.skip_contact(
-        request.agent_profile, outcome_id=request.POST.get("outcome")
-    )
-    return await _answer(request, result)
-
-
-@require_POST
-@agent_required
-async def add_contact(request: HttpRequest) -> HttpResponse:
-    return await _answer(request, await actions.add_contact(request.agent_profile, request.POST))
-
-
-@require_POST
-@agent_required
-async def select(request: HttpRequest) -> HttpResponse:
-    result = await actions.select(request.agent_profile, **_choices(request))
-    return await _answer(request, result)
+next_contact = _action_view("next")
+reserved_contact = _action_view("reserved")
+skip_contact = _action_view("skip")
+add_contact = _action_view("add")
+select = _action_view("select")

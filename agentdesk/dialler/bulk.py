@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
 from agentdesk.csvsafe import safe_cell
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.lcm.fields import is_whole_number
+from agentdesk.teams.models import Team
 
 from . import importing
 from .models import ALL_FIELDS, DiallerCampaign, ImportJob, ImportRow

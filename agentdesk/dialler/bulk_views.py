@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agentdesk.asyncdb import db_async, release_request_connection
-from agentdesk.desk.models import Team
-from agentdesk.monitor.stats import teams_for
+from agentdesk.teams.access import visible_team
+from agentdesk.teams.models import Team
 
 from . import bulk
 from .models import ImportJob, ImportRow
@@ -19,7 +19,7 @@ PREVIEW_ROWS = 200
 
 
 def _team(user, team_id: int) -> Team:
-    team = teams_for(user).filter(pk=team_id).first()
+    team = visible_team(user, team_id)
     if team is None:
         raise Http404(_("No such team among the teams you lead."))
     return team

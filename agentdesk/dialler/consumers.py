@@ -6,7 +6,7 @@ from __future__ import annotations
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from agentdesk.asyncdb import db_async
-from agentdesk.monitor.stats import teams_for
+from agentdesk.teams.access import teams_for
 
 from . import bulk
 from .models import ImportJob

@@ -121,7 +121,7 @@ class ImportJob(models.Model):
     DONE = "done"
     STATES = [(PREVIEW, "Preview"), (RUNNING, "Importing"), (DONE, "Done")]
 
-    team = models.ForeignKey("desk.Team", on_delete=models.CASCADE)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     file_name = models.CharField(max_length=255)
     overwrite_duplicates = models.BooleanField(default=True)

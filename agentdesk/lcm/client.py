@@ -1,7 +1,9 @@
 """The async LCM client: builds the envelope, sends it over a transport, reads the answer.
 
-Transports: HTTP (httpx, one shared connection pool per event loop) and embedded (the bundled
-simulator, in-process). Every failure becomes a typed LcmError. Reads are retried once on a
+Transports: HTTP (httpx, one shared connection pool per event loop) for an `http(s)://` LCM_URL;
+any other LCM_URL names a transport an installed app registered with `register_transport`
+(the bundled simulator registers "embedded"), so this layer never imports what sits above it.
+Every failure becomes a typed LcmError. Reads are retried once on a
 transport failure; calls that change LCM state (hand out or create or close a contact) never
 are, because LCM may have acted before the failure.
 """
@@ -13,11 +15,13 @@ import json
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .envelope import build_request, parse_answer
 from .errors import LcmBadAnswer, LcmError, LcmTimeout, LcmUnreachable, MessageError
@@ -68,16 +72,26 @@ class HttpTransport:
         return response.content
 
 
-class EmbeddedTransport:
-    """Routes envelopes to the bundled LCM simulator in this process."""
+TransportFactory = Callable[[], Transport]
+_named_transports: dict[str, TransportFactory] = {}
 
-    async def exchange(self, envelope: dict[str, Any]) -> bytes:
-        from agentdesk.lcmsim.service import SimulatorDown, handle_envelope_async
 
-        try:
-            return await handle_envelope_async(json.dumps(envelope).encode())
-        except SimulatorDown as exc:
-            raise LcmUnreachable("the LCM simulator is switched to 'down'") from exc
+def register_transport(name: str, factory: TransportFactory) -> None:
+    """Let LCM_URL=`name` route envelopes through `factory()` (called in AppConfig.ready)."""
+    _named_transports[name] = factory
+
+
+def transport_for(url: str, timeout: float) -> Transport:
+    """The one place LCM_URL picks a transport."""
+    if url.startswith(("http://", "https://")):
+        return HttpTransport(url, timeout)
+    factory = _named_transports.get(url)
+    if factory is None:
+        raise ImproperlyConfigured(
+            f"LCM_URL={url!r}: not an http(s) URL and no installed app provides that transport "
+            f"(known: {', '.join(sorted(_named_transports)) or 'none'})"
+        )
+    return factory()
 
 
 class CircuitBreaker:
@@ -217,11 +231,8 @@ def get_client() -> LcmClient:
     client = _clients.get(key)
     if client is None:
         url, timeout, source = key
-        transport: Transport = (
-            EmbeddedTransport() if url == "embedded" else HttpTransport(url, timeout)
-        )
         client = _clients[key] = LcmClient(
-            transport,
+            transport_for(url, timeout),
             timeout=timeout,
             source=source,
             breaker=CircuitBreaker(

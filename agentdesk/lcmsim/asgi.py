@@ -9,6 +9,7 @@ import os
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentdesk.settings")
+os.environ.setdefault("LCM_SIMULATOR", "1")
 django.setup()
 
 from .service import SimulatorDown, SimulatorHttpFailure, handle_envelope_async  # noqa: E402

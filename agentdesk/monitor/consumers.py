@@ -6,10 +6,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db.models import F
 
 from agentdesk.asyncdb import db_async
-from agentdesk.desk.events import team_group
-from agentdesk.desk.models import Team
+from agentdesk.teams.access import visible_team
+from agentdesk.teams.models import Team
 
-from . import live, stats
+from . import live
+from .push import team_group
 
 
 def _count_monitor(team_id: int, delta: int) -> None:
@@ -18,9 +19,7 @@ def _count_monitor(team_id: int, delta: int) -> None:
 
 
 def _may_watch(user, team_id: int) -> bool:
-    if not user or not user.is_authenticated:
-        return False
-    return stats.teams_for(user).filter(pk=team_id).exists()
+    return visible_team(user, team_id) is not None
 
 
 class MonitorConsumer(AsyncWebsocketConsumer):

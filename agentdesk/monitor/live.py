@@ -6,8 +6,8 @@ from django.template.loader import render_to_string
 
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.lookups import queue_depths
-from agentdesk.desk.models import Team
 from agentdesk.lcm.client import breaker_state
+from agentdesk.teams.models import Team
 
 from . import stats
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession, Team
+from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession
+from agentdesk.teams.models import Team
 
 FETCH_KINDS = (ActionLog.NEXT, ActionLog.RESERVED)
 
@@ -188,9 +189,3 @@ def feed(team: Team, limit: int = 15) -> list[ActionLog]:
         .order_by("-at", "-pk")[:limit]
     )
 
-
-def teams_for(user) -> QuerySet:
-    """The teams a user may monitor: the ones they lead (every team for superusers)."""
-    if user.is_superuser:
-        return Team.objects.order_by("name")
-    return Team.objects.filter(leads=user).order_by("name")

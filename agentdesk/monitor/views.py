@@ -12,13 +12,15 @@ from django.utils import timezone
 
 from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.csvsafe import safe_cell
-from agentdesk.desk.models import ActionLog, Team
+from agentdesk.desk.models import ActionLog
+from agentdesk.teams.access import teams_for, visible_team
+from agentdesk.teams.models import Team
 
 from . import live, stats
 
 
 def _allowed_team(user, team_id: int) -> Team:
-    team = stats.teams_for(user).filter(pk=team_id).first()
+    team = visible_team(user, team_id)
     if team is None:
         raise Http404("No such team among the teams you lead.")
     return team
@@ -30,7 +32,7 @@ def _refuse(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def monitor_home(request: HttpRequest) -> HttpResponse:
-    team = stats.teams_for(request.user).first()
+    team = teams_for(request.user).first()
     if team is None:
         return _refuse(request)
     return redirect("monitor:team", team_id=team.pk)
@@ -43,7 +45,7 @@ async def team_page(request: HttpRequest, team_id: int) -> HttpResponse:
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
-    teams = await db_async(lambda: list(stats.teams_for(user)))()
+    teams = await db_async(lambda: list(teams_for(user)))()
     if not teams:
         return await db_async(_refuse)(request)
     team = next((t for t in teams if t.pk == team_id), None)

@@ -4,7 +4,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from agentdesk.desk import demo
+from agentdesk.demo import seeding as demo
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from agentdesk.desk import demo
+from agentdesk.demo import seeding as demo
 
 
 class Command(BaseCommand):
@@ -15,6 +15,12 @@ class Command(BaseCommand):
             f"Demo data ready: {result['agents']} agents, {result['leads']} team leads, "
             f"{result['contacts_created']} new contacts."
         )
+        if not demo.simulator_installed():
+            self.stdout.write(
+                "The LCM simulator is not installed in this process (LCM_URL is not "
+                "'embedded'), so no campaigns or contacts were seeded; set LCM_SIMULATOR=1 "
+                "to seed the simulator that shares this database."
+            )
         self.stdout.write(
             "Log in as agent1 … agent6 (agents), lead1 or lead2 (team leads) or admin, "
             f"password: {demo.demo_password()}"

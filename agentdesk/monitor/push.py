@@ -1,0 +1,81 @@
+"""Keeping the monitors live: on every `agent_changed` the agent's team's open monitors get
+what changed (the agent's row, the queues, the feed), rendered once per change.
+
+Runs in the background, so a team's monitor never slows an agent down, and only while some
+monitor of the team is open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from agentdesk.asyncdb import db_async
+from agentdesk.desk.events import AgentChanged
+from agentdesk.teams.models import Team
+
+from .live import render_team_changes
+
+log = logging.getLogger(__name__)
+
+
+def team_group(team_id: int) -> str:
+    return f"team.{team_id}"
+
+
+async def on_agent_changed(sender: Any, *, event: AgentChanged, **kwargs: Any) -> None:
+    """The `agent_changed` receiver (connected in MonitorConfig.ready)."""
+    if event.team_id:
+        publish_team_soon(event.team_id, event.agent_profile_id)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def publish_team_soon(team_id: int, agent_id: int | None = None) -> None:
+    task = asyncio.get_running_loop().create_task(publish_team(team_id, agent_id))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+# Agents whose rows changed since their team's monitors were last updated, per team; while
+# one update is being rendered, further changes collect here and go out together next, so a
+# burst of N actions costs a couple of renders, not N.
+_team_changes: dict[int, set[int]] = {}
+_team_rendering: set[int] = set()
+
+
+async def publish_team(team_id: int, agent_id: int | None = None) -> None:
+    """Push what changed (the agent's row, the queues, the feed) to every monitor of the team."""
+    changed = _team_changes.setdefault(team_id, set())
+    if agent_id is not None:
+        changed.add(agent_id)
+    if team_id in _team_rendering:
+        return
+    _team_rendering.add(team_id)
+    try:
+        while team_id in _team_changes:
+            await _publish_team_now(team_id, _team_changes.pop(team_id))
+    finally:
+        _team_rendering.discard(team_id)
+
+
+def _watched(team_id: int) -> bool:
+    return Team.objects.filter(pk=team_id, monitors_open__gt=0).exists()
+
+
+async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
+    try:
+        if not await db_async(_watched)(team_id):
+            return  # nobody is looking: no render
+        html = await render_team_changes(team_id, agent_ids)
+        if html is None:
+            return
+        await get_channel_layer().group_send(
+            team_group(team_id), {"type": "monitor.push", "html": html}
+        )
+    except Exception:
+        log.exception("could not publish to the monitors of team %s", team_id)

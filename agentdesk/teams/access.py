@@ -1,0 +1,25 @@
+"""Who may see which team: team leads see the teams they lead, superusers every team.
+
+Every page, socket and import that shows a team's data asks here, so the rule lives once.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from .models import Team
+
+
+def teams_for(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Team]:
+    """The teams `user` may see, by name; none for a missing or anonymous user."""
+    if user is None or not user.is_authenticated:
+        return Team.objects.none()
+    if getattr(user, "is_superuser", False):
+        return Team.objects.order_by("name")
+    return Team.objects.filter(leads=user).order_by("name")
+
+
+def visible_team(user: AbstractBaseUser | AnonymousUser | None, team_id: int) -> Team | None:
+    """The team `team_id` if `user` may see it, else None (callers answer 404 or refuse)."""
+    return teams_for(user).filter(pk=team_id).first()
