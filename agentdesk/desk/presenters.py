@@ -13,6 +13,8 @@ from django.utils.translation import ngettext
 
 from agentdesk.lcm.messages import Contact
 
+from .forms import MODE_LABELS
+
 EXPIRES_SOON = timedelta(minutes=30)
 CALLING_HOURS = (8, 21)  # local time of the contact, 8:00 to 21:00
 
@@ -54,6 +56,11 @@ class ContactCard:
     local_time_text: str
     time_zone_label: str
     warnings: tuple[str, ...]
+
+    @property
+    def mode_text(self) -> str:
+        """LCM's mode name ("Home", "Mobile"…), in the reader's language where known."""
+        return str(MODE_LABELS.get(self.contact.mode, self.contact.mode)) or "—"
 
     @property
     def consent_text(self) -> str:

@@ -10,7 +10,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from channels.layers import get_channel_layer
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from agentdesk.asyncdb import db_async
 from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import AgentProfile
+from agentdesk.language.sockets import send_in_each_language
 from agentdesk.lcm.fields import is_whole_number
 from agentdesk.teams.models import Team
 
@@ -206,10 +206,10 @@ def render_progress(job: ImportJob, *, oob: bool = True) -> str:
 
 async def push_progress(job_id: int) -> None:
     job = await db_async(ImportJob.objects.get)(pk=job_id)
-    html = await db_async(render_progress)(job)
     try:
-        await get_channel_layer().group_send(
-            job_group(job_id), {"type": "import.push", "html": html}
+        # The runner has no reader's language: one render per language (see the consumer).
+        await send_in_each_language(
+            job_group(job_id), "import.push", lambda: db_async(render_progress)(job)
         )
     except Exception:
         log.exception("could not push the progress of import %s", job_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from agentdesk.asyncdb import db_async
+from agentdesk.language.sockets import language_group, scope_language
 from agentdesk.teams.access import teams_for
 
 from . import bulk
@@ -31,7 +32,7 @@ class ImportConsumer(AsyncWebsocketConsumer):
         if job is None:
             await self.close(code=4403)
             return
-        self.group = bulk.job_group(job_id)
+        self.group = language_group(bulk.job_group(job_id), scope_language(self.scope))
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send(text_data=await db_async(bulk.render_progress)(job))

@@ -36,6 +36,11 @@ class LanguageMiddleware:
             return await self.inner({**scope, "language": language}, receive, send)
 
 
+def scope_language(scope) -> str:
+    """The connection's language (the active one when LanguageMiddleware did not run)."""
+    return scope.get("language") or translation.get_language() or settings.LANGUAGE_CODE
+
+
 def languages() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
 

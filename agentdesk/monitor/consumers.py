@@ -6,6 +6,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db.models import F
 
 from agentdesk.asyncdb import db_async
+from agentdesk.language.sockets import language_group, scope_language
 from agentdesk.teams.access import visible_team
 from agentdesk.teams.models import Team
 
@@ -24,6 +25,7 @@ def _may_watch(user, team_id: int) -> bool:
 
 class MonitorConsumer(AsyncWebsocketConsumer):
     group: str = ""
+    language_group: str = ""
 
     async def connect(self) -> None:
         team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
@@ -32,7 +34,11 @@ class MonitorConsumer(AsyncWebsocketConsumer):
             return
         self.team_id = team_id
         self.group = team_group(team_id)
+        # Pushes rendered per language come to the group of this page's language; the team's
+        # plain group carries anything language-neutral.
+        self.language_group = language_group(self.group, scope_language(self.scope))
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.language_group, self.channel_name)
         await db_async(_count_monitor)(team_id, +1)
         await self.accept()
         # Resync: the current truth from the database.
@@ -41,6 +47,7 @@ class MonitorConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.language_group, self.channel_name)
             await db_async(_count_monitor)(self.team_id, -1)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
