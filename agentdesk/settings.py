@@ -1,31 +1,88 @@
 """agentdesk settings: one module, configured from the environment (see README "Configuration")."""
 
+import math
 import os
 import secrets
+from collections.abc import Collection
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("AGENTDESK_DATA_DIR", BASE_DIR / "var"))
+# ------------------------------------------------------------------ reading the environment
+# Every setting below is read through these: a malformed value stops the process at start
+# with ImproperlyConfigured naming the variable, instead of being taken as a default.
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def _env(name: str) -> str | None:
+    """The variable's value, stripped; None when unset or blank (the default applies)."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def env_str(name: str, default: str, *, choices: Collection[str] | None = None) -> str:
+    value = _env(name)
+    if value is None:
+        return default
+    if choices is not None and value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: use one of {', '.join(sorted(choices))}")
+    return value
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
+    value = _env(name)
+    if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a yes/no value: use 1 or 0")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r} is below the minimum of {minimum}")
+    return number
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if not math.isfinite(number) or number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number of at least {minimum:g}")
+    return number
 
 
 def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    """A comma-separated list; empty items are dropped."""
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+# ------------------------------------------------------------------ the settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("AGENTDESK_DATA_DIR", str(BASE_DIR / "var")))
 
 
 def _secret_key() -> str:
     """SECRET_KEY from the environment; on a single embedded machine, a generated key kept
     in the data directory so sessions survive restarts without a secret in the repository."""
-    key = os.environ.get("SECRET_KEY", "").strip()
+    key = env_str("SECRET_KEY", "")
     if key:
         return key
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -44,7 +101,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # LCM: "embedded" routes envelopes to the bundled simulator in-process; otherwise an http(s) URL
 # that accepts each envelope as a JSON POST.
-LCM_URL = os.environ.get("LCM_URL", "embedded").strip() or "embedded"
+LCM_URL = env_str("LCM_URL", "embedded")
+if LCM_URL != "embedded" and not LCM_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"LCM_URL={LCM_URL!r}: use 'embedded' or an http(s):// URL")
 # The bundled simulator's app is installed where it answers: in-process with LCM_URL=embedded,
 # or in the process serving it over HTTP (`manage.py lcmsim` sets LCM_SIMULATOR=1).
 LCM_SIMULATOR = env_bool("LCM_SIMULATOR", LCM_URL == "embedded")
@@ -108,7 +167,7 @@ TEMPLATES = [
 
 # Database: an embedded SQLite file unless DATABASE_URL names another (PostgreSQL in scaled mode).
 _default_sqlite = f"sqlite:///{DATA_DIR / 'agentdesk.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite))}
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # IMMEDIATE transactions take the write lock up front, so concurrent writers queue on the
@@ -129,7 +188,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {
         "pool": {
             "min_size": 2,
-            "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "20")),
+            "max_size": env_int("DATABASE_POOL_SIZE", 20, minimum=2),
             "timeout": 30,
         }
     }
@@ -142,11 +201,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How often each job runner looks for work a killed runner left behind, and how long a job
 # may go without a heartbeat before it counts as left behind.
-JOBS_SWEEP_SECONDS = float(os.environ.get("JOBS_SWEEP_SECONDS", "10"))
-JOBS_STALE_SECONDS = float(os.environ.get("JOBS_STALE_SECONDS", "30"))
+JOBS_SWEEP_SECONDS = env_float("JOBS_SWEEP_SECONDS", 10.0, minimum=0.1)
+JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 30.0, minimum=1.0)
 
 # Channel layer: in-process unless REDIS_URL points at Redis (scaled mode, several workers).
-REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -165,18 +224,19 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-try:
-    LCM_TIMEOUT_SECONDS = float(os.environ.get("LCM_TIMEOUT_SECONDS", "5"))
-except ValueError as exc:
-    raise ImproperlyConfigured("LCM_TIMEOUT_SECONDS must be a number of seconds") from exc
-LCM_SOURCE = os.environ.get("LCM_SOURCE", "agentdesk")
+LCM_TIMEOUT_SECONDS = env_float("LCM_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+LCM_SOURCE = env_str("LCM_SOURCE", "agentdesk")
 # Circuit breaker: after this many transport failures in a row, stop calling LCM for this
 # many seconds (then let one call test it).
-LCM_BREAKER_FAILURES = int(os.environ.get("LCM_BREAKER_FAILURES", "3"))
-LCM_BREAKER_SECONDS = float(os.environ.get("LCM_BREAKER_SECONDS", "10"))
+LCM_BREAKER_FAILURES = env_int("LCM_BREAKER_FAILURES", 3, minimum=1)
+LCM_BREAKER_SECONDS = env_float("LCM_BREAKER_SECONDS", 10.0)
 # Which call the Reserved button makes: the Non-PEWC GetReservedContactOD or the newer
 # Manual Dial widget call GetReservedManualDialContact.
-LCM_RESERVED_SUBTOPIC = os.environ.get("LCM_RESERVED_SUBTOPIC", "GetReservedContactOD").strip()
+LCM_RESERVED_SUBTOPIC = env_str(
+    "LCM_RESERVED_SUBTOPIC",
+    "GetReservedContactOD",
+    choices={"GetReservedContactOD", "GetReservedManualDialContact"},
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -193,13 +253,13 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "agentdesk" / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "staticfiles"))
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "staticfiles")))
 # Workers serve /static/ themselves (asgi.py), straight from the app and project folders, so
 # a fresh checkout works without collectstatic; deployments may collect to STATIC_ROOT and
 # serve from a proxy instead.
@@ -209,7 +269,7 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
@@ -220,13 +280,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Failed logins allowed per username and per address before a pause (see agentdesk/login.py).
-LOGIN_FAILURES_ALLOWED = int(os.environ.get("LOGIN_FAILURES_ALLOWED", "5"))
-LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
 
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

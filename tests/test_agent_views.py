@@ -23,7 +23,8 @@ def test_anonymous_visitors_are_sent_to_login(agents):
     response = Client().get("/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     response = Client().post("/desk/next", **HTMX)
-    assert response.status_code in (401, 403)
+    # htmx is told to navigate to the login page, not handed the login page as a fragment
+    assert response.status_code == 401 and response["HX-Redirect"] == "/accounts/login/"
 
 
 def test_login_page_and_real_login(agents):
@@ -132,12 +133,24 @@ def test_add_contact_errors_keep_what_was_typed(alice_client):
 
 
 def test_a_user_without_agent_profile_gets_a_clear_403(agents):
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.create(username="nobody"))
+    response = client.get("/")
+    assert response.status_code == 403 and b"No agent profile" in response.content
+    response = client.post("/desk/next", **HTMX)
+    assert response.status_code == 403 and b"No agent profile" in response.content
+
+
+def test_a_team_lead_on_the_agent_page_is_sent_to_the_monitor(agents):
     client = Client()
     client.force_login(agents["lead"])
     response = client.get("/")
-    assert response.status_code in (302, 403)
-    if response.status_code == 403:
-        assert b"No agent profile" in response.content
+    assert response.status_code == 302 and response["Location"] == "/monitor/"
+    # acting as an agent stays refused: a lead has no agent identity to act with
+    response = client.post("/desk/next", {"campaign_group": "Sales Manual Group"}, **HTMX)
+    assert response.status_code == 403 and b"No agent profile" in response.content
 
 
 def test_group_and_consent_choice_is_remembered(alice_client):

@@ -56,11 +56,34 @@ def test_the_http_demo_has_only_the_explained_warnings(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # generated, private
 
 
-def test_no_secret_in_the_repository():
+def secret_key_of(tmp_path, **env) -> str:
+    """The SECRET_KEY a process started with `env` and data directory `tmp_path` uses."""
+    import os
+
+    full = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+    full.update(AGENTDESK_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="agentdesk.settings")
+    full.update(env)
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_no_secret_in_the_repository(tmp_path):
+    """The key comes from SECRET_KEY, or is generated per installation: none is built in."""
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
     assert "var/secret_key" not in tracked.stdout.split()
-    settings_text = (ROOT / "agentdesk" / "settings.py").read_text()
-    assert 'SECRET_KEY = "' not in settings_text and "SECRET_KEY = '" not in settings_text
+    given = secrets.token_urlsafe(50)
+    assert secret_key_of(tmp_path / "given", SECRET_KEY=given) == given
+    first, second = secret_key_of(tmp_path / "one"), secret_key_of(tmp_path / "two")
+    assert first != second and min(len(first), len(second)) >= 50
+    assert secret_key_of(tmp_path / "one") == first  # kept: sessions survive restarts
+    assert (tmp_path / "one" / "secret_key").read_text().strip() == first
 
 
 def test_security_headers(agents):
