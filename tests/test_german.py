@@ -1,6 +1,7 @@
 """German: the language is chosen from the saved preference, the cookie or the browser; pages,
 messages made in Python, dates and live pushes speak it; the catalogue covers every text."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -252,6 +253,46 @@ def test_every_text_has_a_german_translation(tmp_path):
     )
 
 
+# Words that are the same in every language: the product's name, the contact API's field name.
+NOT_TRANSLATED = {"agentdesk", "UserData"}
+
+
+def untranslated_template_text(source: str) -> list[str]:
+    """Words a user would read that are not inside {% translate %} / {% blocktranslate %}:
+    text between tags, and title / aria-label / placeholder / alt / label attributes."""
+    for pattern in [
+        r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}",
+        r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{#.*?#}",
+        r"{%\s*block body_attrs\s*%}.*?{%\s*endblock\s*%}",  # attributes, not text
+        r"{%.*?%}|{{.*?}}",
+        r"<(code|kbd|script|style)\b.*?</\1>",  # field names, keys, code
+    ]:
+        source = re.sub(pattern, " ", source, flags=re.S | re.I)
+    attributes = re.findall(
+        r'\b(?:title|aria-label|placeholder|alt|label)="([^"]*[A-Za-z][^"]*)"', source
+    )
+    text = re.sub(r"<[^>]*>", " ", source, flags=re.S)
+    words = re.findall(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß'’]+", text)
+    return [w for w in words if w not in NOT_TRANSLATED] + attributes
+
+
+def test_templates_have_no_text_outside_translation_tags():
+    problems = {
+        str(path.relative_to(ROOT)): found
+        for path in sorted((ROOT / "templates").glob("**/*.html"))
+        if (found := untranslated_template_text(path.read_text()))
+    }
+    assert not problems, "wrap these in {% translate %} (docs/translations.md): " + str(problems)
+
+
+def test_the_untranslated_text_check_finds_text():
+    found = untranslated_template_text(
+        '{% load i18n %}<p title="Click me">{% translate "Fine" %} Not fine <kbd>N</kbd></p>'
+        '{% blocktranslate %}Also fine {{ x }}{% endblocktranslate %}<b>{{ value }}</b>'
+    )
+    assert found == ["Not", "fine", "Click me"]
+
+
 def test_the_compiled_catalogue_matches_the_sources():
     """The committed .mo (what Django reads) is compiled from the committed .po."""
     po = polib.pofile(str(PO_FILE))
@@ -264,8 +305,6 @@ def test_the_compiled_catalogue_matches_the_sources():
 
 def test_placeholders_survive_translation():
     """A translation that drops or renames a %(name)s placeholder would fail at runtime."""
-    import re
-
     placeholder = re.compile(r"%\(\w+\)[sdr]|%%")
     for entry in polib.pofile(str(PO_FILE)):
         if entry.msgid_plural:
