@@ -11,6 +11,7 @@ from django.test import Client
 
 from agentdesk.dialler import bulk
 from agentdesk.dialler.models import DiallerCampaign, DiallerContact, ImportJob, ImportRow
+from agentdesk.language.sockets import language_group
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
 
@@ -115,7 +116,8 @@ async def test_the_run_imports_pushes_progress_and_summarises(campaigns):
     job = await sync_to_async(preview)(team, lead, data)
     layer = get_channel_layer()
     listener = await layer.new_channel()
-    await layer.group_add(bulk.job_group(job.pk), listener)
+    # Progress is rendered once per language, to a group per language.
+    await layer.group_add(language_group(bulk.job_group(job.pk), "en"), listener)
 
     await bulk.run_job(job.pk, allowed=allowed, actor="csv:lena")
 
