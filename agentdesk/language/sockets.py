@@ -50,6 +50,14 @@ def language_group(group: str, language: str) -> str:
     return f"{group}.{language}"
 
 
+async def send_each(group: str, message_type: str, rendered: dict[str, str]) -> None:
+    """Send each language's rendering of a push to that language's group."""
+    layer = get_channel_layer()
+    for language, html in rendered.items():
+        message = {"type": message_type, "html": html}
+        await layer.group_send(language_group(group, language), message)
+
+
 async def send_in_each_language(
     group: str, message_type: str, render: Callable[[], Awaitable[str | None]]
 ) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.lookups import queue_depths
@@ -41,23 +44,29 @@ async def team_context(team: Team) -> dict:
     return await db_async(monitor_context)(team, depths)
 
 
-def render_changes(team: Team, agent_ids: set[int], open_counts: dict[str, int | None]) -> str:
-    """What changed for the monitors: the rows of `agent_ids`, the queues and the feed."""
+def changed_parts(
+    team: Team, agent_ids: set[int], open_counts: dict[str, int | None]
+) -> list[tuple[str, dict]]:
+    """What changed for the monitors (the rows of `agent_ids`, the queues and the feed) as
+    (template, context) pairs, every query already run, ready to render in any language."""
     changed = stats.agent_rows(team, only=agent_ids) if agent_ids else []
     presence = stats.presence_rows(team)
     context = {"team": team, "oob": True}
-    parts = [
-        render_to_string("monitor/_agent_row.html", {**context, "row": row}) for row in changed
-    ]
-    parts.append(
-        render_to_string(
-            "monitor/_queues.html",
-            {**context, "queues": stats.queue_rows(team, presence, open_counts)},
-        )
-    )
-    parts.append(render_to_string("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
-    parts.append(render_to_string("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
-    return "\n".join(parts)
+    queues = stats.queue_rows(team, presence, open_counts)
+    parts = [("monitor/_agent_row.html", {**context, "row": row}) for row in changed]
+    parts.append(("monitor/_queues.html", {**context, "queues": queues}))
+    parts.append(("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
+    parts.append(("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
+    return parts
+
+
+def render_parts(parts: list[tuple[str, dict]]) -> str:
+    return "\n".join(render_to_string(name, context) for name, context in parts)
+
+
+def render_changes(team: Team, agent_ids: set[int], open_counts: dict[str, int | None]) -> str:
+    """What changed for the monitors, rendered in the active language."""
+    return render_parts(changed_parts(team, agent_ids, open_counts))
 
 
 async def render_team_changes(team_id: int, agent_ids: set[int]) -> str | None:
@@ -67,6 +76,28 @@ async def render_team_changes(team_id: int, agent_ids: set[int]) -> str | None:
     names = await db_async(stats.team_queue_names)(team)
     depths = await queue_depths(names)
     return await db_async(render_changes)(team, agent_ids, depths)
+
+
+async def render_team_changes_in(
+    team_id: int, agent_ids: set[int], languages: Sequence[str]
+) -> dict[str, str] | None:
+    """What changed, rendered once per language from one set of queries (the monitors of one
+    team may be read in different languages); None when the team no longer exists."""
+    team = await db_async(Team.objects.filter(pk=team_id).first)()
+    if team is None:
+        return None
+    names = await db_async(stats.team_queue_names)(team)
+    depths = await queue_depths(names)
+
+    def render() -> dict[str, str]:
+        parts = changed_parts(team, agent_ids, depths)
+        rendered = {}
+        for language in languages:
+            with translation.override(language):
+                rendered[language] = render_parts(parts)
+        return rendered
+
+    return await db_async(render)()
 
 
 async def render_team(team_id: int) -> str | None:

@@ -13,10 +13,10 @@ from typing import Any
 
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.events import AgentChanged
-from agentdesk.language.sockets import send_in_each_language
+from agentdesk.language.sockets import languages, send_each
 from agentdesk.teams.models import Team
 
-from .live import render_team_changes
+from .live import render_team_changes_in
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
         if not await db_async(_watched)(team_id):
             return  # nobody is looking: no render
         # Each lead reads the monitor in their own language: one render per language.
-        await send_in_each_language(
-            team_group(team_id), "monitor.push", lambda: render_team_changes(team_id, agent_ids)
-        )
+        rendered = await render_team_changes_in(team_id, agent_ids, languages())
+        if rendered is not None:
+            await send_each(team_group(team_id), "monitor.push", rendered)
     except Exception:
         log.exception("could not publish to the monitors of team %s", team_id)
