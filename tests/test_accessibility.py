@@ -49,7 +49,7 @@ def audit(page: Page, name: str) -> Counter:
 
 @pytest.fixture
 def team_world(app_server):
-    from agentdesk.desk.demo import seed_dialler_campaigns
+    from agentdesk.demo.seeding import seed_dialler_campaigns
 
     demo.seed_outcomes()
     demo.seed_campaigns()

@@ -43,6 +43,13 @@ def test_the_browser_language_chooses_german():
     assert "<h1>Log in</h1>" in english.content.decode()
 
 
+def test_a_request_in_german_leaves_the_thread_as_it_was():
+    """The language is the request's only: whatever this thread runs next is not German."""
+    assert translation.get_language() == "en"
+    Client(HTTP_ACCEPT_LANGUAGE="de").get("/accounts/login/")
+    assert translation.get_language() == "en"
+
+
 def test_a_failed_login_says_so_in_german(agents):
     client = Client(HTTP_ACCEPT_LANGUAGE="de")
     page = client.post("/accounts/login/", {"username": "alice", "password": "wrong"})

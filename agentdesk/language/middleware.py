@@ -16,7 +16,6 @@ from .choice import SESSION_KEY, language_for
 
 def _chosen(request: HttpRequest, saved: str | None) -> str:
     language = language_for(saved, request.COOKIES, request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
-    translation.activate(language)
     request.LANGUAGE_CODE = language
     return language
 
@@ -35,7 +34,10 @@ def language_middleware(get_response):
             session = getattr(request, "session", None)
             saved = await session.aget(SESSION_KEY) if session is not None else None
             language = _chosen(request, saved)
-            return _label(await get_response(request), language)
+            # override, not activate: the language must not outlive the request in a thread
+            # that serves something else next (a job, another request without a session).
+            with translation.override(language):
+                return _label(await get_response(request), language)
 
     else:
 
@@ -43,6 +45,7 @@ def language_middleware(get_response):
             session = getattr(request, "session", None)
             saved = session.get(SESSION_KEY) if session is not None else None
             language = _chosen(request, saved)
-            return _label(get_response(request), language)
+            with translation.override(language):
+                return _label(get_response(request), language)
 
     return middleware
