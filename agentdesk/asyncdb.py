@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.db import aclose_old_connections, database_sync_to_async
 
 
 def db_async(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -20,7 +20,4 @@ async def release_request_connection() -> None:
     user lookup. The rest of an async view runs its ORM work through db_async in other
     threads; a request holding one pooled connection while waiting for another would, under
     load, deadlock the pool."""
-    from asgiref.sync import sync_to_async
-    from django.db import close_old_connections
-
-    await sync_to_async(close_old_connections)()
+    await aclose_old_connections()

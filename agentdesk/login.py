@@ -4,6 +4,7 @@ login form pauses for a while instead of letting passwords be guessed."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -39,7 +40,7 @@ def forget_failures(request: HttpRequest) -> None:
 
 
 class ThrottledLoginView(auth_views.LoginView):
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if failures(request) >= settings.LOGIN_FAILURES_ALLOWED:
             minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
             form = self.get_form()

@@ -4,9 +4,11 @@ import math
 import os
 import secrets
 from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 # ------------------------------------------------------------------ reading the environment
@@ -125,8 +127,10 @@ INSTALLED_APPS = [
     # Bottom to top: each app imports only from the ones listed before it (README "Layout").
     "agentdesk.jobs",
     "agentdesk.retiredkeys",
+    "agentdesk.lcm",
     "agentdesk.teams",
     *(["agentdesk.lcmsim"] if LCM_SIMULATOR else []),
+    "agentdesk.compliance",
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
@@ -136,6 +140,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "agentdesk.dialler.middleware.api_errors_as_json",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -203,6 +208,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # may go without a heartbeat before it counts as left behind.
 JOBS_SWEEP_SECONDS = env_float("JOBS_SWEEP_SECONDS", 10.0, minimum=0.1)
 JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 30.0, minimum=1.0)
+# The outcome agentdesk closes a retired LCM contact with when LCM hands it out (docs/lcm.md).
+LCM_RETIRED_OUTCOME_ID = env_int("LCM_RETIRED_OUTCOME_ID", 9, minimum=1)
+# Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
+IMPORT_CONCURRENCY = env_int("IMPORT_CONCURRENCY", 8, minimum=1)
 
 # Channel layer: in-process unless REDIS_URL points at Redis (scaled mode, several workers).
 REDIS_URL = env_str("REDIS_URL", "")
@@ -238,13 +247,37 @@ LCM_RESERVED_SUBTOPIC = env_str(
     choices={"GetReservedContactOD", "GetReservedManualDialContact"},
 )
 
+# Compliance: freeze the moment calling hours are judged at (an ISO date-time with its offset),
+# for training rooms, drills and tests; empty means the real time. Never set it in production.
+_compliance_clock = env_str("COMPLIANCE_CLOCK", "")
+try:
+    COMPLIANCE_CLOCK = datetime.fromisoformat(_compliance_clock) if _compliance_clock else None
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "COMPLIANCE_CLOCK must be an ISO date-time like 2026-11-23T03:00:00+00:00"
+    ) from exc
+if COMPLIANCE_CLOCK is not None and COMPLIANCE_CLOCK.tzinfo is None:
+    raise ImproperlyConfigured("COMPLIANCE_CLOCK needs a UTC offset, e.g. +00:00")
+# How an ambiguous numeric date in an LCM answer ("02/03/2024 16:00") is read: "month-first"
+# (as the vendor's answer samples) or "day-first" (as CreateContact's documented format).
+LCM_DATE_ORDER = env_str("LCM_DATE_ORDER", "month-first", choices={"month-first", "day-first"})
+# Key casing where the vendor's parameter tables and samples disagree (docs/lcm.md):
+# "tables" sends UserId and NumberOfContactsRequired "1"; "samples" UserID and
+# NumberofContactsRequired 1.
+LCM_REQUEST_STYLE = env_str("LCM_REQUEST_STYLE", "tables", choices={"tables", "samples"})
+# The region (ISO 3166, e.g. "US") national phone numbers from LCM are read in when the
+# contact's time zone does not name a country; also the agents' home region for formatting.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US", choices=phonenumbers.SUPPORTED_REGIONS)
+# The simulator releases a contact an agent has held (fetched, not closed) this long.
+LCMSIM_HOLD_SECONDS = env_float("LCMSIM_HOLD_SECONDS", 1800.0, minimum=1.0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/accounts/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "desk:page"
+LOGOUT_REDIRECT_URL = "login"
 
 # Pages speak English or German: the user's saved choice, else the language cookie, else the
 # browser's Accept-Language (agentdesk/language/choice.py). Translations: agentdesk/locale

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from agentdesk.dialler.api import api, api_not_found
 from agentdesk.health import healthz
 from agentdesk.language.views import set_language
 from agentdesk.login import ThrottledLoginView
@@ -11,7 +12,8 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("language/", set_language, name="set_language"),
-    path("api/dialler/", include("agentdesk.dialler.urls")),
+    path("api/", api.urls),
+    re_path(r"^api/", api_not_found),  # unknown API paths answer in the API's envelope too
     path("monitor/", include("agentdesk.monitor.urls")),
     path("imports/", include("agentdesk.dialler.bulk_urls")),
     path("", include("agentdesk.desk.urls")),

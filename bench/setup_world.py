@@ -17,8 +17,9 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from agentdesk.demo.seeding import seed_dialler_campaigns  # noqa: E402
-from agentdesk.desk.models import AgentProfile, AgentSession, Team  # noqa: E402
+from agentdesk.desk.models import AgentProfile, AgentSession  # noqa: E402
 from agentdesk.lcmsim import demo  # noqa: E402
+from agentdesk.teams.models import Team  # noqa: E402
 
 GROUP = "Sales Manual Group"
 

@@ -142,7 +142,8 @@ def agents(sim_world, settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
     password = make_password("pw-for-tests-1", hasher="md5")
 
-    from agentdesk.desk.models import AgentProfile, Team
+    from agentdesk.desk.models import AgentProfile
+    from agentdesk.teams.models import Team
 
     user_model = get_user_model()
     blue = Team.objects.create(name="Blue")
@@ -175,6 +176,32 @@ def app_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
     )
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def jobs_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+    """A job runner (`manage.py jobs_worker`) on the test database, LCM embedded."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "jobs_worker",
+            "--no-reload",
+            "--interval",
+            "0.2",
+            "--no-startup-delay",
+        ],
+        cwd=ROOT,
+        env=server_env(LCM_URL="embedded"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,10 @@ class FaultyLcm:
         self.mode = "pass"
         self.slow_seconds = 2.0
         self.received: Counter[str] = Counter()
+        self.sent: list[dict] = []  # the envelopes agentdesk sent, in order
+        # subtopic -> (HTTP status, body, forward first): answer that subtopic with this body,
+        # after passing the request on to the simulator when `forward first` (LCM acted).
+        self.answers: dict[str, tuple[int, bytes, bool]] = {}
         self.server: ThreadingHTTPServer | None = None
         self.start()
 
@@ -36,9 +41,22 @@ class FaultyLcm:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 try:
                     subtopic = json.loads(body).get("subtopic", "")
+                    proxy.sent.append(json.loads(body))
                 except ValueError:
                     subtopic = "?"
                 proxy.received[subtopic] += 1
+                if subtopic in proxy.answers:
+                    status, canned, forward_first = proxy.answers[subtopic]
+                    if forward_first:
+                        urllib.request.urlopen(
+                            urllib.request.Request(
+                                proxy.upstream,
+                                data=body,
+                                headers={"Content-Type": "application/json"},
+                            ),
+                            timeout=30,
+                        ).read()
+                    return self._answer(status, canned)
                 mode = proxy.mode
                 if mode == "slow":
                     time.sleep(proxy.slow_seconds)  # then answer, too late
@@ -83,8 +101,11 @@ class FaultyLcm:
                 request = urllib.request.Request(
                     proxy.upstream, data=body, headers={"Content-Type": "application/json"}
                 )
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    self._answer(answer.status, answer.read())
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        self._answer(answer.status, answer.read())
+                except urllib.error.HTTPError as error:  # pass LCM's HTTP errors on as they are
+                    self._answer(error.code, error.read(), error.headers.get_content_type())
 
             def _answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
                 self.send_response(status)
@@ -97,6 +118,22 @@ class FaultyLcm:
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(
+        self,
+        subtopic: str,
+        body: bytes | str | dict | list | None,
+        *,
+        status: int = 200,
+        forward_first: bool = False,
+    ) -> None:
+        """Answer `subtopic` with `body` (JSON-encoded unless bytes or str)."""
+        raw = (
+            body
+            if isinstance(body, bytes)
+            else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        )
+        self.answers[subtopic] = (status, raw, forward_first)
 
     def set(self, mode: str) -> None:
         """Switch fault; "refuse" stops listening (connections refused), others keep it."""

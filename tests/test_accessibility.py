@@ -9,10 +9,11 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 from .helpers import add_contact
@@ -90,7 +91,7 @@ def test_login_and_agent_page_have_no_serious_issues(app_server, team_world, pag
     audit(page, "agent-idle")
 
     page.click("#btn-next")
-    expect(page.locator(".dial")).to_have_text("2025550131")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0131")
     audit(page, "agent-previewing")
 
     # An error banner and a field error in the add form.
@@ -166,7 +167,7 @@ def test_keyboard_only_next_skip_add(app_server, team_world, page: Page):
     focus_ring = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert focus_ring not in ("none", ""), "focus must be visible"
     page.keyboard.press("Enter")
-    expect(page.locator(".dial")).to_have_text("2025550151")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0151")
     expect(page.locator("#contact-card")).to_be_focused()
     expect(page.locator("#banner")).to_contain_text("on your screen")
 

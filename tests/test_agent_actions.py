@@ -86,7 +86,10 @@ async def test_skip_needs_an_outcome_from_the_list(agents, contacts, outcome):
 async def test_no_contact_is_a_friendly_idle(agents):
     result = await next_for(agents["alice"])
     assert result.ok and result.level == "info"
-    assert result.message == "No contact available in Sales Manual Group right now."
+    assert result.message == (
+        "No contact available in Sales Manual Group right now. LCM said: "
+        "“No contacts available in campaign group Sales Manual Group.”"
+    )
     session = await session_of(agents["alice"])
     assert session.state == AgentSession.IDLE and session.notice == result.message
 
@@ -100,7 +103,8 @@ async def test_a_group_outside_the_profile_is_refused(agents, contacts):
 async def test_reserved_contact(agents):
     key = await db(add_contact, call_type="2", agent_id="a2@test")
     assert (await actions.reserved_contact(agents["alice"])).message == (
-        "No contact is reserved for you right now."
+        "No contact is reserved for you right now. LCM said: "
+        "“No contact is reserved for agent a1@test.”"
     )
     result = await actions.reserved_contact(agents["bob"])
     assert result.ok
@@ -248,6 +252,24 @@ async def test_add_contact_shows_the_new_key_and_leaves_the_screen_alone(agents,
     after = await session_of(alice)
     assert after.state == AgentSession.PREVIEWING and after.contact == before.contact
     assert result.form is not None and not result.form.is_bound  # a fresh form
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone", "sent"),
+    [
+        ("(202) 555-0143", "(UTC-05:00) Eastern Time (US and Canada)", "+12025550143"),
+        ("030/1234567", "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
+         "+49301234567"),
+        ("+49 (0)30 1234567", "(UTC-05:00) Eastern Time (US and Canada)", "+49301234567"),
+    ],
+)
+async def test_add_contact_sends_numbers_in_one_canonical_form(agents, typed, zone, sent):
+    result = await actions.add_contact(
+        agents["alice"], add_form(mode1_number=typed, mode1_tz=zone, request_token=typed)
+    )
+    assert result.ok, result.message
+    stored = await db(Contact.objects.get, lcm_key=result.lcm_key)
+    assert [m.number for m in await db(lambda: list(stored.modes.all()))] == [sent]
 
 
 async def test_the_same_add_submitted_twice_creates_one_contact(agents):

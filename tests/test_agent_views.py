@@ -60,7 +60,7 @@ def test_next_then_skip_over_http(alice_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="contact-panel"' in html and 'hx-swap-oob="true"' in html
-    assert 'href="tel:2025550142"' in html and key in html
+    assert 'href="tel:+1-202-555-0142"' in html and key in html
     assert "is on your screen" in html  # the banner
     assert '<option value="8">8 No Answer</option>' in html
     assert Contact.objects.get(lcm_key=key).held_by == "a1@test"
@@ -128,7 +128,7 @@ def test_add_contact_errors_keep_what_was_typed(alice_client):
     assert response.status_code == 200
     assert "Check the highlighted fields." in html
     assert 'value="Ünïcode &amp; &lt;Co&gt;"' in html
-    assert "Use digits, spaces, brackets or dashes" in html
+    assert "&#x27;not a number&#x27; is not a phone number" in html
     assert 'value="not a number"' in html
 
 

@@ -6,10 +6,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from agentdesk.desk.models import AgentProfile, AgentSession, Team
+from agentdesk.desk.models import AgentProfile, AgentSession
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 from .helpers import add_contact
@@ -49,8 +50,8 @@ def test_log_in_next_skip_reserved(app_server, world, page: Page):
     expect(page.locator(".empty").first).to_contain_text("No contact on screen")
 
     page.keyboard.press("n")
-    expect(page.locator(".dial")).to_have_text("2025550161")
-    expect(page.locator(".dial")).to_have_attribute("href", "tel:2025550161")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0161")
+    expect(page.locator(".dial")).to_have_attribute("href", "tel:+1-202-555-0161")
     expect(page.locator("#banner")).to_contain_text("is on your screen")
     expect(page.locator("#btn-next")).to_be_disabled()
     expect(page.locator("#agent-status")).to_contain_text("Previewing")
@@ -63,7 +64,7 @@ def test_log_in_next_skip_reserved(app_server, world, page: Page):
     assert Contact.objects.get(lcm_key__endswith="|0|0|84|" + reserved_key.split("|")[-1])
 
     page.keyboard.press("r")
-    expect(page.locator(".dial")).to_have_text("2025550162")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0162")
     expect(page.locator("#contact-panel")).to_contain_text("Personal callback")
     page.screenshot(path=str(ARTIFACTS / "agent-page.png"))
     assert AgentSession.objects.get(agent=world).state == "previewing"
@@ -110,7 +111,7 @@ def test_a_second_tab_updates_live(app_server, world, page: Page):
     expect(other.locator("#live-status")).to_have_attribute("data-state", "live")
 
     page.click("#btn-next")
-    expect(other.locator(".dial")).to_have_text("2025550181")
+    expect(other.locator(".dial")).to_have_text("(202) 555-0181")
     expect(other.locator("#btn-next")).to_be_disabled()
     other.select_option("#outcome", "3")
     other.click("#btn-skip")
@@ -143,4 +144,33 @@ def test_reconnect_banner_and_resync(app_server, world, page: Page):
     app_server.restart()
     expect(banner).to_be_hidden(timeout=20000)
     expect(page.locator("#live-status")).to_have_text("Live")
-    expect(page.locator(".dial")).to_have_text("2025550191")  # resynced on reconnect
+    expect(page.locator(".dial")).to_have_text("(202) 555-0191")  # resynced on reconnect
+
+
+def test_lcms_own_words_on_the_agent_page(app_server, world, page: Page):
+    from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
+
+    add_contact(phone="2025550171")
+    log_in(page, app_server)
+    set_agent_logged_in("ab@test", False)
+
+    page.keyboard.press("n")  # LCM refuses with a WS_Error
+    expect(page.locator("#banner")).to_contain_text(
+        "LCM refused the request: “Agent is not logged in to the application.”"
+    )
+    expect(page.locator("#banner")).to_contain_text("Fix what LCM names")
+
+    set_shape("fetch_reason")  # the same refusal as a RequestFailureReason
+    page.click("#btn-next")
+    expect(page.locator("#banner")).to_contain_text(
+        "LCM did not hand out a contact: “Agent is not logged in to the application.”"
+    )
+    expect(page.locator("#banner")).to_contain_text("check that you are logged in to LCM")
+    expect(page.locator(".dial")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "agent-page-lcm-words.png"))
+
+    set_shape("documented")
+    set_agent_logged_in("ab@test", True)
+    page.click("#btn-next")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0171")
+    assert Contact.objects.filter(held_by="ab@test").count() == 1

@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.dialler.models import DiallerContact
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 
@@ -19,7 +20,7 @@ PASSWORD = "browser-test-pw-1"
 ROWS = 300
 
 
-def test_csv_import_with_live_progress(app_server, page: Page, tmp_path):
+def test_csv_import_with_live_progress(app_server, jobs_worker, page: Page, tmp_path):
     from agentdesk.demo.seeding import seed_dialler_campaigns
 
     demo.seed_outcomes()
@@ -71,4 +72,4 @@ def test_csv_import_with_live_progress(app_server, page: Page, tmp_path):
     expect(page.locator("#results-link")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "import-page.png"))
     assert DiallerContact.objects.count() == ROWS
-    assert Contact.objects.filter(business_fields__Company="ACME & Sons <Ltd>").count() == ROWS
+    assert Contact.objects.filter(business_fields__company="ACME & Sons <Ltd>").count() == ROWS

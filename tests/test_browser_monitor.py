@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, expect
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.lcmsim import demo
+from agentdesk.teams.models import Team
 
 from .conftest import ARTIFACTS
 from .helpers import add_contact
@@ -47,7 +48,7 @@ def test_the_monitor_follows_next_skip_add_live(app_server, browser: Browser):
     expect(row).to_contain_text("live")
 
     desk.click("#btn-next")
-    expect(desk.locator(".dial")).to_have_text("2025550155")
+    expect(desk.locator(".dial")).to_have_text("(202) 555-0155")
     expect(row).to_contain_text("previewing")
     expect(row).to_contain_text("···0155")
     expect(monitor.locator("#monitor-feed")).to_contain_text("Next contact ···0155")

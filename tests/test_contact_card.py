@@ -30,13 +30,8 @@ def test_a_plain_contact_has_no_warnings():
     assert c.warnings == ()
     assert c.local_time_text.startswith("12:00")
     assert c.expiry_text.startswith("Wed 30 Dec 2026, 23:59 (in ")
-    assert c.consent_text == "Yes" and c.tel_href == "tel:2025550100"
-
-
-def test_prefix_and_suffix_are_dialed():
-    c = card(Prefix="9", Suffix="#1", PhoneNumber="(202) 555-0100")
-    assert c.dial_string == "9(202) 555-0100#1"
-    assert c.tel_href == "tel:92025550100#1"
+    assert c.consent_text == "Yes" and c.tel_href == "tel:+1-202-555-0100"
+    assert c.dial_string == "(202) 555-0100"
 
 
 def test_expiring_soon_and_expired():

@@ -1,6 +1,6 @@
 """The bundled LCM simulator: documented shapes, documented errors, and real handout rules."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -38,6 +38,9 @@ def fetch(agent="a1@test", group="Sales Manual Group", consent="Both", reserved=
             "ReservedContacts": reserved,
         },
     )
+
+
+FETCH = {"NumberOfContactsRequired": "1", "Consent": "Both", "ReservedContacts": "false"}
 
 
 def skip(key, phone, agent="a1@test", outcome=3):
@@ -139,7 +142,7 @@ def test_reserved_contacts_go_only_to_their_agent(sim_world):
     assert od["subtopic"] == "ContactOD" and "RequestFailureReason" in response(od)
     od = call("GetReservedContactOD", {"UserID": "a2@test"})
     assert response(od)["AccountNumber"] == key
-    assert response(od)["CallType"] == "2"
+    assert response(od)["CallType"] == "Personal Callback"  # seed 002 writes it in words
     assert set(response(od)) >= {"Prefix", "Suffix", "Queue"}
 
 
@@ -234,17 +237,22 @@ def test_create_contact_sent_as_add_compliance_answers_in_kind(sim_world):
         ("NoSuchCall", {}, "Unknown subtopic NoSuchCall."),
         (
             "GetDownloadContactsForDialing",
-            {"CampaignGroup": "Nope", "AgentID": "a1@test"},
+            {**FETCH, "CampaignGroup": "Nope", "AgentID": "a1@test"},
             "Invalid Campaign Group.",
         ),
         (
             "GetDownloadContactsForDialing",
-            {"CampaignGroup": "Service Manual Group", "AgentID": "a2@test"},
+            {**FETCH, "CampaignGroup": "Service Manual Group", "AgentID": "a2@test"},
             "Agent a2@test is not assigned to campaign group Service Manual Group.",
         ),
         (
             "GetDownloadContactsForDialing",
-            {"AgentID": "a1@test"},
+            {
+                "NumberOfContactsRequired": "1",
+                "Consent": "Both",
+                "ReservedContacts": "false",
+                "AgentID": "a1@test",
+            },
             "Invalid request: CampaignGroup is missing.",
         ),
         (
@@ -324,3 +332,118 @@ def test_skipping_someone_elses_contact_is_refused(sim_world):
 def test_non_json_request_body(sim_world):
     answer = service.handle_envelope(b"not json")
     assert b"WS_Error" in answer and b"not JSON" in answer
+
+
+# ------------------------------------------- behaving like the documented LCM, not like agentdesk
+
+
+@pytest.mark.parametrize("field", ["IsAccountNumber", "Status"])
+def test_create_contact_without_a_mandatory_field_is_refused(sim_world, field):
+    data = m.CreateContact(
+        "Spring Renewals",
+        timezone.now(),
+        timezone.now(),
+        {"a": "b"},
+        (m.ContactMode("Home", "2025550100", ""),),
+    ).to_data()
+    del data[field]
+    assert ws_error(call("CreateContact", data)) == f"Invalid request: {field} is missing."
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["NumberOfContactsRequired", "Consent", "ReservedContacts"])
+def test_a_fetch_without_a_mandatory_field_is_refused(sim_world, field):
+    add_contact()
+    data = {"CampaignGroup": "Sales Manual Group", "AgentID": "a1@test", **FETCH}
+    del data[field]
+    assert ws_error(call("GetDownloadContactsForDialing", data)) == (
+        f"Invalid request: {field} is missing."
+    )
+    assert not Contact.objects.filter(status=Contact.IN_PROGRESS).exists()
+
+
+def test_unknown_and_logged_out_agents_get_an_error_not_no_contact(sim_world):
+    from agentdesk.lcmsim.service import set_agent_logged_in
+
+    add_contact()
+    assert ws_error(fetch(agent="nobody@test")) == "Invalid Agent ID."
+    assert ws_error(call("GetAgentCallCount", {"AgentID": "nobody@test"})) == "Invalid Agent ID."
+    set_agent_logged_in("a1@test", False)
+    assert ws_error(fetch()) == "Agent is not logged in to the application."
+    assert ws_error(call("GetReservedContactOD", {"UserID": "a1@test"})) == (
+        "Agent is not logged in to the application."
+    )
+    assert not Contact.objects.filter(status=Contact.IN_PROGRESS).exists()
+    set_agent_logged_in("a1@test", True)
+    assert "AccountNumber" in response(fetch())
+
+
+def test_a_held_contact_is_released_when_its_hold_times_out(sim_world, settings):
+    settings.LCMSIM_HOLD_SECONDS = 60
+    key = add_contact(phone="2025550101")
+    assert response(fetch())["AccountNumber"] == key
+    Contact.objects.filter(lcm_key=key).update(held_at=timezone.now() - timedelta(seconds=61))
+
+    assert response(fetch(agent="a2@test"))["AccountNumber"] == key  # back in the campaign
+    assert ws_error(skip(key, "2025550101")) == "Contact is not held by agent a1@test."
+    assert Contact.objects.get(lcm_key=key).held_by == "a2@test"
+
+
+def test_a_held_contact_is_never_handed_out_from_another_group(sim_world):
+    key = add_contact(phone="2025550101")  # Spring Renewals, in Sales Manual Group
+    assert response(fetch())["AccountNumber"] == key
+    text = ws_error(fetch(group="Service Manual Group"))
+    assert text == (
+        f"Agent a1@test already holds contact {key} of campaign group Sales Manual Group; "
+        "close it before fetching from Service Manual Group."
+    )
+    assert response(fetch())["AccountNumber"] == key  # still the agent's, in its own group
+
+
+def test_only_outcomes_valid_for_a_manual_skip_are_accepted(sim_world):
+    key = add_contact(phone="2025550101")
+    fetch()
+    assert ws_error(skip(key, "2025550101", outcome=130)) == (
+        "Outcome 130 is not valid for a manual dial contact."
+    )
+    assert Contact.objects.get(lcm_key=key).status == Contact.IN_PROGRESS
+    assert response(skip(key, "2025550101", outcome=101)) == {"success": True}  # MANUAL
+
+
+def test_a_repeated_skip_with_another_outcome_says_what_lcm_has(sim_world):
+    key = add_contact(phone="2025550101")
+    fetch()
+    assert response(skip(key, "2025550101", outcome=3)) == {"success": True}
+    assert response(skip(key, "2025550101", outcome=3)) == {"success": True}
+    assert ws_error(skip(key, "2025550101", outcome=8)) == (
+        "Contact is already closed with outcome 3 Busy."
+    )
+    assert Contact.objects.get(lcm_key=key).outcome_id == 3
+
+
+def test_contact_od_writes_dates_and_call_types_as_seed_002_shows(sim_world):
+    moment = timezone.make_aware(datetime(2030, 10, 7, 23, 59))
+    key = add_contact(call_type="2", agent_id="a1@test", end=moment.replace(tzinfo=None))
+    od = response(call("GetReservedContactOD", {"UserID": "a1@test"}))
+    assert od["AccountNumber"] == key
+    assert od["ExpiryTime"] == "Oct 7 2030 11:59PM"
+    assert od["CallType"] == "Personal Callback"
+    assert isinstance(od["ContactId"], str)
+
+
+def test_the_shape_switch_command(sim_world):
+    import asyncio
+    import json
+
+    from django.core.management import call_command
+
+    from agentdesk.lcmsim.models import Fault
+
+    call_command("lcmsim_shape", "error_key")
+    assert Fault.objects.get().shape == "error_key"
+    body = json.dumps(build_request("GetAgentCallCount", {"AgentID": "nobody@test"}, "t"))
+    answer = json.loads(asyncio.run(service.handle_envelope_async(body.encode())))
+    assert answer["subtopic"] == "AgentCallCount"
+    assert answer["message"]["response"] == {"Error": "Invalid Agent ID."}
+    call_command("lcmsim_agent", "a1@test", "--logged-out")
+    assert ws_error(fetch()) == "Agent is not logged in to the application."

@@ -54,3 +54,9 @@ def test_region_comes_from_the_time_zone():
     assert region_for_time_zone("America/New_York") == "US"
     assert region_for_time_zone("Europe/Berlin") == "DE"
     assert region_for_time_zone("Mars/Base") is None
+
+
+def test_time_zones_of_a_number_come_from_its_prefix():
+    assert parse_phone("+1 202 555 0143").time_zones == ("America/New_York",)
+    assert parse_phone("030 1234567", "DE").time_zones == ("Europe/Berlin",)
+    assert parse_phone("+1 555 555 0100").time_zones == ()  # no prefix data: unknown

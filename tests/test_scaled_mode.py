@@ -16,9 +16,10 @@ from django.db import connection
 from django.test import Client
 from websockets.sync.client import connect as ws_connect
 
-from agentdesk.desk.models import AgentProfile, Team
+from agentdesk.desk.models import AgentProfile
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
+from agentdesk.teams.models import Team
 
 from .conftest import Server, free_port, server_env
 from .helpers import add_contact

@@ -3,9 +3,11 @@ where the bundled simulator is installed, its campaigns and contacts and the imp
 campaigns."""
 
 import os
+from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from agentdesk.desk.models import AgentProfile, AgentSession
@@ -36,7 +38,7 @@ def lcm_agent_id(username: str) -> str:
     return f"{username}@agentdesk.demo"
 
 
-def _user(username: str, first: str, last: str, password: str, **extra):
+def _user(username: str, first: str, last: str, password: str, **extra: Any) -> User:
     user, _ = get_user_model().objects.get_or_create(username=username)
     user.first_name, user.last_name = first, last
     for key, value in extra.items():

@@ -9,6 +9,7 @@ leaves the state exactly as it was on any failure), writes the log entry and pub
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmTimeout
+from agentdesk.retiredkeys.models import is_retired, mark_closed
 
 from . import events, state
 from .forms import AddContactForm
@@ -186,15 +188,16 @@ async def _fetch(
             return Result(ok=False, message=message, level="warning", session=session)
         group = {"campaign_group": choices["campaign_group"]} if choices else {}
         try:
-            exchange = await get_client().call(request)
+            exchange = await _past_retired(profile, request, await get_client().call(request))
         except LcmError as error:
             return await turn.failed(kind, error, group)
         contact: m.Contact | None = exchange.answer.contact
         if contact is None:
-            entry = {**_exchange_fields(exchange), **group, "result": none_message}
-            result = Result(ok=True, message=none_message)
+            message, level = no_contact_message(exchange.answer.failure_reason, none_message)
+            entry = {**_exchange_fields(exchange), **group, "result": message[:300]}
+            result = Result(ok=True, message=message, level=level)
             return await turn.finish(
-                kind, entry, result, notice=none_message, last_error="", **choices
+                kind, entry, result, notice=message[:300], last_error="", **choices
             )
         groups = await group_choices(profile)
         queue = groups.group_of(contact.campaign_id) or group.get("campaign_group", "")
@@ -211,6 +214,26 @@ async def _fetch(
         return await turn.finish(
             kind, entry, result, **on_screen, notice="", last_error="", **choices
         )
+
+
+_SAYS_NO_CONTACT = re.compile(r"\bno\b.*\bcontacts?\b|\bcontacts?\b.*\bnot available\b", re.I)
+
+
+def no_contact_message(lcm_reason: str, none_message: str) -> tuple[str, str]:
+    """The banner for "no contact", with LCM's own reason when it gave one. A reason that says
+    there is no contact is information; any other (e.g. "Agent is not logged in to the
+    application") is a warning with a hint of what to do."""
+    if not lcm_reason:
+        return none_message, "info"
+    reason = lcm_reason[:250]
+    if _SAYS_NO_CONTACT.search(reason):
+        said = _("%(ours)s LCM said: “%(reason)s”") % {"ours": none_message, "reason": reason}
+        return said, "info"
+    hint = _(
+        "LCM did not hand out a contact: “%(reason)s”. If that is unexpected, check that you "
+        "are logged in to LCM and that the campaign group is right, then try again."
+    )
+    return hint % {"reason": reason}, "warning"
 
 
 async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
@@ -251,6 +274,31 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
         result = Result(ok=True, message=message, level="success")
         idle = {"state": AgentSession.IDLE, "contact": None}
         return await turn.finish(ActionLog.SKIP, entry, result, **idle, notice="", last_error="")
+
+
+MAX_RETIRED_SKIPS = 5
+
+
+async def _past_retired(
+    profile: AgentProfile, request: m.LcmRequest, exchange: LcmExchange
+) -> LcmExchange:
+    """LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired keys"):
+    close it with the configured outcome and fetch again, unseen by the agent."""
+    for _attempt in range(MAX_RETIRED_SKIPS):
+        contact = exchange.answer.contact
+        if contact is None or not await db_async(is_retired)(contact.account_number):
+            return exchange
+        await get_client().call(
+            m.SkipManualDialContact(
+                settings.LCM_RETIRED_OUTCOME_ID,
+                profile.lcm_agent_id,
+                contact.account_number,
+                contact.phone_number,
+            )
+        )
+        await db_async(mark_closed)(contact.account_number)
+        exchange = await get_client().call(request)
+    return exchange
 
 
 async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> dict[str, Any]:

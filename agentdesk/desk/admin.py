@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import ActionLog, AgentProfile, AgentSession
 
@@ -25,5 +26,5 @@ class ActionLogAdmin(admin.ModelAdmin):
     search_fields = ["agent__user__username", "lcm_key"]
     date_hierarchy = "at"
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ActionLog | None = None) -> bool:
         return False  # the log is a record: read it, do not edit it

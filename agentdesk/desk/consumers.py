@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
@@ -19,10 +22,10 @@ from .rendering import render_live
 log = logging.getLogger(__name__)
 
 
-def _profile_for(user) -> AgentProfile | None:
+def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile | None:
     if not user or not user.is_authenticated:
         return None
-    return AgentProfile.objects.select_related("user", "team").filter(user=user).first()
+    return AgentProfile.objects.select_related("user", "team").filter(user_id=user.pk).first()
 
 
 class AgentConsumer(AsyncWebsocketConsumer):
@@ -50,28 +53,30 @@ class AgentConsumer(AsyncWebsocketConsumer):
             await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.profile is None:
+            return  # refused in connect
         try:
             message = json.loads(text_data or "")
         except ValueError:
             message = None
         if not isinstance(message, dict):
             unreadable = actions.Result(ok=False, message=_("Unreadable message."), level="error")
-            await self._send_result(unreadable)
+            await self._send_result(self.profile, unreadable)
             return
         message.pop("HEADERS", None)
         action = str(message.pop("action", ""))
         result = await inputs.run(self.profile, action, message)
-        await self._send_result(result)
+        await self._send_result(self.profile, result)
 
-    async def _send_result(self, result: actions.Result) -> None:
-        session = result.session or await db_async(state.session_for)(self.profile)
-        session.agent = self.profile
+    async def _send_result(self, profile: AgentProfile, result: actions.Result) -> None:
+        session = result.session or await db_async(state.session_for)(profile)
+        session.agent = profile
         menu = await outcome_menu()
-        groups = await group_choices(self.profile)
+        groups = await group_choices(profile)
         html = await db_async(render_live)(
             session, menu, groups, message=result.message, level=result.level, form=result.form
         )
         await self.send(text_data=html)
 
-    async def desk_push(self, event: dict) -> None:
+    async def desk_push(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["html"])

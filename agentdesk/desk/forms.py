@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agentdesk import phones
 from agentdesk.lcm import messages as m
-from agentdesk.lcm.timezones import TIME_ZONES
+from agentdesk.lcm.timezones import TIME_ZONES, find_time_zone
 from agentdesk.lcm.xmlfields import ContactMode
 
 MODE_NAMES = ["Home", "Mobile", "Work", "Other"]
 MODE_ROWS = 3
-PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 STATUS_CHOICES = [
     (4, _("4 Delivered: stored, held back from dialing")),
     (0, _("0 Open: ready to be handed out for dialing")),
@@ -65,11 +65,10 @@ class AddContactForm(forms.Form):
         label=_("Status"), choices=STATUS_CHOICES, coerce=int, initial=4
     )
 
-    def __init__(self, *args, campaigns: list[str], **kwargs) -> None:
+    def __init__(self, *args: Any, campaigns: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [("", _("Choose a campaign…"))] + [
-            (c, c) for c in campaigns
-        ]
+        campaign_choices = [("", _("Choose a campaign…"))] + [(c, c) for c in campaigns]
+        cast(forms.ChoiceField, self.fields["campaign"]).choices = campaign_choices
         for row in range(1, MODE_ROWS + 1):
             self.fields[f"mode{row}_name"] = forms.ChoiceField(
                 label=_("Mode %(row)d") % {"row": row},
@@ -101,19 +100,25 @@ class AddContactForm(forms.Form):
             for r in range(1, MODE_ROWS + 1)
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not (data.get("first_name") or "").strip() and not (data.get("last_name") or "").strip():
             self.add_error("last_name", _("Give at least a first or a last name."))
-        modes = []
+        modes: list[tuple[str, str, str]] = []
         for row in range(1, MODE_ROWS + 1):
             number = (data.get(f"mode{row}_number") or "").strip()
             if not number:
                 continue
-            if not PHONE_NUMBER.match(number):
+            zone_label = data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE
+            zone = find_time_zone(zone_label)
+            # National numbers are read in the country of the number's own time zone.
+            region = phones.region_for_time_zone(zone.iana) if zone else None
+            try:
+                number = phones.canonical(number, region)
+            except phones.PhoneError as exc:
                 self.add_error(
                     f"mode{row}_number",
-                    _("Use digits, spaces, brackets or dashes, optionally starting with +."),
+                    _("%(number)s %(reason)s.") % {"number": repr(exc.raw), "reason": exc.reason},
                 )
                 continue
             names = [mode[0] for mode in modes]
@@ -125,7 +130,7 @@ class AddContactForm(forms.Form):
                     % {"mode": MODE_LABELS.get(name, name)},
                 )
                 continue
-            modes.append((name, number, data.get(f"mode{row}_tz") or DEFAULT_TIME_ZONE))
+            modes.append((name, number, zone_label))
         if not modes and not any(f"mode{r}_number" in self.errors for r in range(1, 4)):
             self.add_error("mode1_number", _("Enter at least one phone number."))
         data["modes"] = tuple(ContactMode(*mode) for mode in modes)

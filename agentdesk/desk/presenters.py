@@ -1,17 +1,20 @@
-"""What the contact card shows: readable times and the warnings an agent must not miss."""
+"""What the contact card shows: the number to dial, readable times and the warnings an agent
+must not miss."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from agentdesk.lcm.dates import LcmDate
 from agentdesk.lcm.messages import Contact
+from agentdesk.phones import Phone, PhoneError, parse_phone, region_for_time_zone
 
 from .forms import MODE_LABELS
 
@@ -19,16 +22,12 @@ EXPIRES_SOON = timedelta(minutes=30)
 CALLING_HOURS = (8, 21)  # local time of the contact, 8:00 to 21:00
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    # LCM sends naive times in its own (the configured) zone.
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-
-
-def _readable(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
+def _readable(date: LcmDate, now: datetime) -> str:
+    if date.is_blank:
         return "—"
+    if date.moment is None:
+        return _("%(raw)s (not understood)") % {"raw": date.raw}
+    moment = date.moment
     local = timezone.localtime(moment)
     # Django's date formatting names weekdays and months in the active language.
     text = formats.date_format(local, _("D d M Y, H:i"))
@@ -47,10 +46,80 @@ def _readable(moment: datetime | None, now: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Dialling:
+    """The number LCM handed out, read by libphonenumber: the link to dial and the text to show.
+
+    The link is an RFC 3966 `tel:` URI in international form (so a national trunk prefix such
+    as the 0 in `+49 (0)30…` never ends up in it), vanity letters become digits, and an
+    extension (LCM's suffix `#123`, or `x123` in the number) is kept as `;ext=`. LCM's `Prefix`
+    (an outside-line digit of a phone system) is not part of a global number: it is shown
+    beside it, not put in the link."""
+
+    raw: str
+    phone: Phone | None
+    region: str
+    warnings: tuple[str, ...]
+
+    @property
+    def tel_href(self) -> str:
+        """No link for a number that is not valid: dialling it would reach no one, or someone
+        else."""
+        return self.phone.tel_uri() if self.phone and self.phone.is_valid else ""
+
+    @property
+    def text(self) -> str:
+        return self.phone.for_people(settings.PHONE_DEFAULT_REGION) if self.phone else self.raw
+
+
+def _region(contact: Contact) -> str:
+    tz = contact.lcm_time_zone
+    return region_for_time_zone(tz.iana if tz else None) or settings.PHONE_DEFAULT_REGION
+
+
+def dialling(contact: Contact) -> Dialling:
+    region = _region(contact)
+    raw = " ".join(f"{contact.prefix} {contact.phone_number} {contact.suffix}".split())
+    warnings: list[str] = []
+    phone: Phone | None = None
+    suffix = contact.suffix.strip()
+    if suffix:
+        try:
+            phone = parse_phone(f"{contact.phone_number} {suffix}", region)
+        except PhoneError:
+            phone = None
+        if phone is not None and not phone.extension:
+            phone = None  # the suffix was not an extension; read the number alone
+    try:
+        phone = phone or parse_phone(contact.phone_number, region)
+    except PhoneError as exc:
+        warnings.append(
+            _("The number LCM sent (“%(raw)s”) cannot be dialled as given: it %(reason)s.")
+            % {"raw": raw, "reason": exc.reason}
+        )
+        return Dialling(raw, None, region, tuple(warnings))
+    if suffix and not phone.extension:
+        warnings.append(
+            _(
+                "LCM's suffix “%(suffix)s” is not an extension and is not dialled: key it in "
+                "yourself if the call needs it."
+            )
+            % {"suffix": suffix}
+        )
+    if not phone.is_valid:
+        warnings.append(
+            _(
+                "The number %(number)s does not exist in its country's numbering plan as LCM sent "
+                "it (“%(raw)s”), so it is not offered for dialling: check it."
+            )
+            % {"number": phone.for_people(), "raw": raw}
+        )
+    return Dialling(raw, phone, region, tuple(warnings))
+
+
+@dataclass(frozen=True)
 class ContactCard:
     contact: Contact
-    dial_string: str
-    tel_href: str
+    dial: Dialling
     expiry_text: str
     callback_text: str
     local_time_text: str
@@ -63,6 +132,14 @@ class ContactCard:
         return str(MODE_LABELS.get(self.contact.mode, self.contact.mode)) or "—"
 
     @property
+    def tel_href(self) -> str:
+        return self.dial.tel_href
+
+    @property
+    def dial_string(self) -> str:
+        return self.dial.text
+
+    @property
     def consent_text(self) -> str:
         value = self.contact.consent.strip().lower()
         if value in {"yes", "true", "1"}:
@@ -72,21 +149,34 @@ class ContactCard:
         return self.contact.consent or "—"
 
 
+def _expiry_warnings(expiry: LcmDate, now: datetime) -> list[str]:
+    if expiry.is_blank:
+        return []
+    if expiry.moment is None:
+        return [
+            _(
+                "LCM sent an expiry time agentdesk cannot read (“%(raw)s”): check that the contact "
+                "has not expired before dialling."
+            )
+            % {"raw": expiry.raw}
+        ]
+    if expiry.moment <= now:
+        return [_("This contact has expired: do not dial it, skip it with an outcome.")]
+    if expiry.moment - now <= EXPIRES_SOON:
+        minutes = max(1, int((expiry.moment - now).total_seconds() // 60))
+        return [_("Expires soon: in %(minutes)s min.") % {"minutes": minutes}]
+    return []
+
+
 def contact_card(data: dict | None, now: datetime | None = None) -> ContactCard | None:
     if not data:
         return None
     contact = Contact.from_response(data)
     now = now or timezone.now()
-    warnings = []
-    expiry = _aware(contact.expiry)
-    if expiry is not None:
-        if expiry <= now:
-            warnings.append(
-                _("This contact has expired: do not dial it, skip it with an outcome.")
-            )
-        elif expiry - now <= EXPIRES_SOON:
-            minutes = max(1, int((expiry - now).total_seconds() // 60))
-            warnings.append(_("Expires soon: in %(minutes)d min.") % {"minutes": minutes})
+    dial = dialling(contact)
+    warnings = list(dial.warnings)
+    expiry = contact.expiry
+    warnings += _expiry_warnings(expiry, now)
     tz = contact.lcm_time_zone
     local_time_text = _("unknown time zone")
     if tz is not None:
@@ -101,13 +191,11 @@ def contact_card(data: dict | None, now: datetime | None = None) -> ContactCard 
                 )
                 % {"time": f"{local:%H:%M}", "start": start, "end": end}
             )
-    dial = contact.dial_string
     return ContactCard(
         contact=contact,
-        dial_string=dial,
-        tel_href="tel:" + re.sub(r"[^0-9+*#]", "", dial),
+        dial=dial,
         expiry_text=_readable(expiry, now),
-        callback_text=_readable(_aware(contact.callback), now),
+        callback_text=_readable(contact.callback, now),
         local_time_text=local_time_text,
         time_zone_label=tz.label if tz else "",
         warnings=tuple(warnings),

@@ -44,7 +44,7 @@ def render_live(
 ) -> str:
     """All live fragments as out-of-band swaps; the banner and add form only when given."""
     context = {**desk_context(session, menu, groups), "oob": True}
-    parts = [render_to_string(name, context) for name in LIVE_FRAGMENTS]
+    parts: list[str] = [render_to_string(name, context) for name in LIVE_FRAGMENTS]
     if message:
         parts.append(render_banner(message, level))
     if form is not None:

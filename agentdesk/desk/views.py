@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
-from typing import cast
+from typing import Any, cast
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from agentdesk.asyncdb import db_async, release_request_connection
 
@@ -23,18 +25,22 @@ from .models import AgentProfile
 from .rendering import desk_context, render_banner, render_live
 
 
-class AgentRequest(HttpRequest):
+class HtmxRequest(HttpRequest):
+    htmx: HtmxDetails  # set by django-htmx's middleware
+
+
+class AgentRequest(HtmxRequest):
     """A request of a logged-in agent: `agent_profile` says who acts (never the browser)."""
 
     agent_profile: AgentProfile
 
 
-AgentView = Callable[[AgentRequest], Awaitable[HttpResponse]]
-View = Callable[[HttpRequest], Awaitable[HttpResponse]]
+AgentView = Callable[[AgentRequest], Coroutine[Any, Any, HttpResponse]]
+View = Callable[[HtmxRequest], Coroutine[Any, Any, HttpResponse]]
 
 
-def _profile_of(user: object) -> AgentProfile | None:
-    return AgentProfile.objects.select_related("user", "team").filter(user=user).first()
+def _profile_of(user: AbstractBaseUser) -> AgentProfile | None:
+    return AgentProfile.objects.select_related("user", "team").filter(user__pk=user.pk).first()
 
 
 def agent_required(view: AgentView) -> View:
@@ -42,7 +48,7 @@ def agent_required(view: AgentView) -> View:
     told to navigate to the login page (401 + HX-Redirect), not be redirected in place."""
 
     @wraps(view)
-    async def wrapper(request: HttpRequest) -> HttpResponse:
+    async def wrapper(request: HtmxRequest) -> HttpResponse:
         user = await request.auser()
         await release_request_connection()
         if not user.is_authenticated:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agentdesk.asyncdb import db_async, release_request_connection
-from agentdesk.teams.access import visible_team
+from agentdesk.teams.access import AnyUser, sees_every_team, visible_team
 from agentdesk.teams.models import Team
 
 from . import bulk
@@ -18,7 +20,7 @@ from .models import ImportJob, ImportRow
 PREVIEW_ROWS = 200
 
 
-def _team(user, team_id: int) -> Team:
+def _team(user: AnyUser, team_id: int) -> Team:
     team = visible_team(user, team_id)
     if team is None:
         raise Http404(_("No such team among the teams you lead."))
@@ -32,8 +34,8 @@ def _job(team: Team, job_id: int) -> ImportJob:
     return job
 
 
-def _allowed(user, team: Team) -> set[int] | None:
-    return None if user.is_superuser else bulk.allowed_campaign_ids(team)
+def _allowed(user: AnyUser, team: Team) -> set[int] | None:
+    return None if sees_every_team(user) else bulk.allowed_campaign_ids(team)
 
 
 @login_required
@@ -48,8 +50,8 @@ def upload(request: HttpRequest, team_id: int) -> HttpResponse:
             try:
                 job = bulk.create_preview(
                     team,
-                    request.user,
-                    upload_file.name,
+                    cast(User, request.user),  # login_required
+                    upload_file.name or "upload.csv",
                     upload_file.read(),
                     overwrite=request.POST.get("overwrite") == "on",
                     allowed=_allowed(request.user, team),
@@ -85,25 +87,9 @@ def job_page(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
 
 
 @require_POST
-async def start_job(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
-    user = await request.auser()
-    await release_request_connection()
-    if not user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
-
-    def claim() -> tuple[ImportJob, set[int] | None, bool]:
-        team = _team(user, team_id)
-        job = _job(team, job_id)
-        started = ImportJob.objects.filter(pk=job.pk, state=ImportJob.PREVIEW).update(
-            state=ImportJob.RUNNING
-        )
-        return job, _allowed(user, team), bool(started)
-
-    job, allowed, started = await db_async(claim)()
-    if started:
-        bulk.start(job, allowed=allowed, actor=f"csv:{user.get_username()}")
+@login_required
+def start_job(request: HttpRequest, team_id: int, job_id: int) -> HttpResponse:
+    bulk.start(_job(_team(request.user, team_id), job_id))
     return redirect("imports:job", team_id=team_id, job_id=job_id)
 
 

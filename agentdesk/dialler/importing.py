@@ -1,28 +1,41 @@
-"""Importing one dialler contact (seed 003): validate, resolve the campaign, create it in LCM
+"""Importing one dialler contact (seed 003): validate, resolve the campaign, send it to LCM
 with CreateContact, store it. Used by the REST API and by the team leads' CSV import.
 
-Nothing is half-written: LCM is asked first (when the contact is new to LCM) and the contact is
-stored only once LCM has given it a key, so a caller whose request failed can simply retry.
+Everything is checked before LCM is called. Exactly once: agentdesk's record is written
+*before* CreateContact is sent (state "sending"), so a lost answer or a killed worker leaves a
+record that LCM may hold the contact; a retry with the same UserData finds it and finishes it
+instead of creating a second agentdesk contact. An overwrite that changes what LCM holds
+creates a new LCM contact and retires the old key (LCM has no update call; docs/api.md).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import timedelta
 from typing import Any
 
+import httpx
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from pydantic import ValidationError
 
+from agentdesk import phones
 from agentdesk.asyncdb import db_async
+from agentdesk.desk.models import AgentProfile
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import get_client
-from agentdesk.lcm.errors import LcmError, LcmRejected, LcmTimeout, LcmUnreachable, MessageError
-from agentdesk.lcm.fields import is_whole_number
+from agentdesk.lcm.errors import (
+    LcmBadAnswer,
+    LcmError,
+    LcmRejected,
+    LcmTimeout,
+    LcmUnreachable,
+    MessageError,
+)
 from agentdesk.lcm.xmlfields import ContactMode
+from agentdesk.retiredkeys.models import retire
 
 from .models import (
     DATE_FIELDS,
@@ -32,13 +45,11 @@ from .models import (
     DiallerContact,
     ImportClaim,
 )
+from .schemas import ContactIn
 
-PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
-LONG_TEXT = {"Comment": 2000, "ExternalSystemLink": 1000}
 DEFAULT_WINDOW = timedelta(days=30)
 CLAIM_STALE_AFTER = timedelta(minutes=2)
-# BussinessFields names LCM gets for the seed's fields (the rest keep the seed's name).
-BUSINESS_NAMES = {"Name": "last_name", "FirstName": "first_name"}
+CALL_TYPE_REGULAR, CALL_TYPE_CALLBACK, CALL_TYPE_PERSONAL = "0", "1", "2"
 
 
 @dataclass
@@ -66,163 +77,222 @@ class ImportRejected(Exception):
         self.retry_after = retry_after
         super().__init__(message)
 
+    def describe(self) -> str:
+        if self.errors:
+            return "; ".join(f"{e.field} {e.message}" for e in self.errors)
+        return self.message
+
+
+# ------------------------------------------------------------------------------ checking
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of a contact (check the spelling)",
+    "string_too_long": "is longer than {max_length} characters",
+    "string_too_short": "is required",
+    "string_type": "must be text",
+    "int_parsing": "must be a whole number",
+    "int_parsing_size": "must be a whole number of at most 19 digits",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number (not Infinity or NaN)",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "datetime_parsing": "must be a date and time like 2026-03-01T09:00:00",
+    "datetime_from_date_parsing": "must be a date and time like 2026-03-01T09:00:00",
+    "datetime_type": "must be a date and time like 2026-03-01T09:00:00",
+}
+
+
+def field_errors(error: ValidationError, *, skip: tuple[str, ...] = ()) -> list[FieldError]:
+    """pydantic's errors as one sentence per field, in the API's words."""
+    problems = []
+    for item in error.errors(include_url=False):
+        names = [str(part) for part in item["loc"] if str(part) not in skip]
+        name = names[-1] if names else "body"
+        template = _MESSAGES.get(item["type"])
+        if template:
+            try:
+                message = template.format(**(item.get("ctx") or {}))
+            except (KeyError, IndexError):
+                message = template
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(FieldError(name, message))
+    return problems
+
+
+def parse(payload: Any) -> ContactIn:
+    """A contact from decoded JSON (or a CSV row); ImportRejected(400) names every problem."""
+    if not isinstance(payload, dict):
+        raise ImportRejected(400, "The body must be a JSON object describing one contact.")
+    try:
+        return ContactIn.model_validate(payload)
+    except ValidationError as exc:
+        raise ImportRejected(
+            400, "The contact has invalid or missing fields.", field_errors(exc)
+        ) from None
+    except RecursionError:
+        raise ImportRejected(400, "The contact is nested too deeply.") from None
+
 
 @dataclass
-class CleanContact:
-    campaign_id: int | None
-    campaign_name: str
-    values: dict[str, Any] = field(default_factory=dict)  # every seed field given, typed
+class Prepared:
+    """A contact checked against its campaign and ready to send: nothing below can fail on
+    agentdesk's side."""
+
+    contact: ContactIn
+    campaign: DiallerCampaign
+    values: dict[str, Any]  # every given field as stored and answered (E.164 numbers, ISO dates)
+    lcm: dict[str, Any]  # what LCM is to hold; compared with what it holds to tell a change
+    request: m.CreateContact = field(repr=False)
 
     @property
     def user_data(self) -> str:
-        return self.values.get("UserData") or ""
-
-    @property
-    def phones(self) -> list[tuple[str, str]]:
-        return [(name, self.values[name]) for name in PHONE_FIELDS if self.values.get(name)]
+        return self.contact.UserData or ""
 
 
-def _text(value: Any, name: str, errors: list[FieldError]) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        errors.append(FieldError(name, "must be text"))
-        return None
-    text = str(value).strip()
-    limit = LONG_TEXT.get(name, 255)
-    if len(text) > limit:
-        errors.append(FieldError(name, f"is longer than {limit} characters"))
-        return None
-    return text
-
-
-def _date(value: Any, name: str, errors: list[FieldError]) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            pass
-        else:
-            return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-    errors.append(FieldError(name, "must be a date and time like 2026-03-01T09:00:00"))
-    return None
-
-
-def validate(payload: Any) -> CleanContact:
-    """Check a contact body; raise ImportRejected(400) listing every problem."""
-    if not isinstance(payload, dict):
-        raise ImportRejected(400, "The body must be a JSON object describing one contact.")
-    errors: list[FieldError] = []
-    values: dict[str, Any] = {}
-    for name in TEXT_FIELDS:
-        if name in payload:
-            values[name] = _text(payload[name], name, errors)
-    for name in DATE_FIELDS:
-        if name in payload:
-            moment = _date(payload[name], name, errors)
-            values[name] = moment.isoformat() if moment else None
-    if payload.get("Amount") is not None:
-        try:
-            values["Amount"] = float(Decimal(str(payload["Amount"])))
-            if isinstance(payload["Amount"], bool):
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            errors.append(FieldError("Amount", "must be a number"))
-    if payload.get("RandomSortOrder") is not None:
-        order = payload["RandomSortOrder"]
-        if isinstance(order, bool) or not isinstance(order, int):
-            errors.append(FieldError("RandomSortOrder", "must be a whole number"))
-        else:
-            values["RandomSortOrder"] = order
-    if not values.get("Name"):
-        errors.append(FieldError("Name", "is required"))
-    for name in PHONE_FIELDS:
-        number = _text(payload.get(name), name, errors)
-        if number:
-            if PHONE_NUMBER.match(number) and sum(c in "0123456789" for c in number) >= 3:
-                values[name] = number
-            else:
-                errors.append(FieldError(name, f"{number!r} is not a phone number"))
-        elif name in payload:
-            values[name] = None
-    if not any(values.get(name) for name in PHONE_FIELDS) and not any(
-        e.field in PHONE_FIELDS for e in errors
-    ):
-        errors.append(
-            FieldError("PhoneNumber1", "at least one of PhoneNumber1…PhoneNumber6 is required")
+def resolve_campaign(contact: ContactIn, allowed: set[int] | None) -> DiallerCampaign:
+    """The campaign named by ID or name. Unknown and not-this-token's answer alike (404), so a
+    token cannot probe which campaigns exist."""
+    if contact.DiallerCampaignsID is None and not contact.DiallerCampaignsName:
+        raise ImportRejected(
+            400,
+            "The contact has invalid or missing fields.",
+            [FieldError("DiallerCampaignsID", "give DiallerCampaignsID or DiallerCampaignsName")],
         )
-    begin, end = values.get("dtBeginDate"), values.get("dtEndDate")
-    if begin and end and end < begin:
-        errors.append(FieldError("dtEndDate", "must not be before dtBeginDate"))
-    campaign_id = payload.get("DiallerCampaignsID")
-    campaign_name = _text(payload.get("DiallerCampaignsName"), "DiallerCampaignsName", errors) or ""
-    if campaign_id is not None and (
-        isinstance(campaign_id, bool) or not isinstance(campaign_id, int)
-    ):
-        if isinstance(campaign_id, str) and is_whole_number(campaign_id.strip()):
-            campaign_id = int(campaign_id)
-        else:
-            errors.append(FieldError("DiallerCampaignsID", "must be a whole number"))
-            campaign_id = None
-    if (
-        campaign_id is None
-        and not campaign_name
-        and not any(e.field.startswith("DiallerCampaigns") for e in errors)
-    ):
-        errors.append(
-            FieldError("DiallerCampaignsID", "give DiallerCampaignsID or DiallerCampaignsName")
-        )
-    if errors:
-        raise ImportRejected(400, "The contact has invalid or missing fields.", errors)
-    return CleanContact(campaign_id, campaign_name, values)
-
-
-def resolve_campaign(clean: CleanContact, allowed: set[int] | None) -> DiallerCampaign:
-    """The campaign named by ID or name; 404 when unknown, 403 when the caller may not use it."""
-    if clean.campaign_id is not None:
-        campaign = DiallerCampaign.objects.filter(pk=clean.campaign_id).first()
-        label = f"DiallerCampaignsID {clean.campaign_id}"
-        if campaign and clean.campaign_name and campaign.name != clean.campaign_name:
+    campaigns = DiallerCampaign.objects.all()
+    if allowed is not None:
+        campaigns = campaigns.filter(pk__in=allowed)
+    if contact.DiallerCampaignsID is not None:
+        campaign = campaigns.filter(pk=contact.DiallerCampaignsID).first()
+        label = f"DiallerCampaignsID {contact.DiallerCampaignsID}"
+        name = contact.DiallerCampaignsName
+        if campaign and name and campaign.name != name:
             raise ImportRejected(
                 400,
                 "DiallerCampaignsID and DiallerCampaignsName name different campaigns.",
                 [FieldError("DiallerCampaignsName", "does not match DiallerCampaignsID")],
             )
     else:
-        campaign = DiallerCampaign.objects.filter(name=clean.campaign_name).first()
-        label = f"DiallerCampaignsName {clean.campaign_name!r}"
+        campaign = campaigns.filter(name=contact.DiallerCampaignsName).first()
+        label = f"DiallerCampaignsName {contact.DiallerCampaignsName!r}"
     if campaign is None:
-        raise ImportRejected(404, f"No campaign with {label}.")
-    if allowed is not None and campaign.pk not in allowed:
-        raise ImportRejected(403, f"This token may not import into campaign {campaign.name!r}.")
+        raise ImportRejected(404, f"No campaign with {label} that this token may use.")
     return campaign
 
 
-def create_request(clean: CleanContact, campaign: DiallerCampaign) -> m.CreateContact:
-    values = clean.values
-    now = timezone.localtime()
-    begin = datetime.fromisoformat(values["dtBeginDate"]) if values.get("dtBeginDate") else now
-    end = (
-        datetime.fromisoformat(values["dtEndDate"])
-        if values.get("dtEndDate")
-        else now + DEFAULT_WINDOW
+def _agent(uid: str | None, name: str, errors: list[FieldError]) -> str:
+    """The LCM agent ID of an agent given by agentdesk user name or LCM agent ID."""
+    if not uid:
+        return ""
+    profile = (
+        AgentProfile.objects.filter(lcm_agent_id=uid).first()
+        or AgentProfile.objects.filter(user__username__iexact=uid).first()
+    )
+    if profile is None:
+        errors.append(FieldError(name, f"{uid!r} is not an agent agentdesk knows"))
+        return ""
+    return profile.lcm_agent_id
+
+
+def prepare(contact: ContactIn, campaign: DiallerCampaign) -> Prepared:
+    """Check the contact against its campaign and build what LCM gets; ImportRejected(400)."""
+    errors: list[FieldError] = []
+    values: dict[str, Any] = contact.model_dump(
+        exclude_none=True, exclude={"DiallerCampaignsID", "DiallerCampaignsName"}
+    )
+    region = campaign.region
+    numbers: list[tuple[str, str]] = []
+    for name in PHONE_FIELDS:
+        raw = values.get(name)
+        if raw is None:
+            continue
+        try:
+            number = phones.canonical(raw, region)
+        except phones.PhoneError as exc:
+            errors.append(FieldError(name, f"{raw!r} {exc.reason}"))
+            continue
+        values[name] = number
+        numbers.append((name, number))
+    if not numbers and not any(e.field in PHONE_FIELDS for e in errors):
+        errors.append(
+            FieldError("PhoneNumber1", "at least one of PhoneNumber1…PhoneNumber6 is required")
+        )
+    now = timezone.now()
+    begin, end, follow_up = contact.dtBeginDate, contact.dtEndDate, contact.FollowUpDateTime
+    if end is not None and end <= now:
+        errors.append(FieldError("dtEndDate", f"has already passed ({end.isoformat()})"))
+    elif end is not None and begin is not None and end <= begin:
+        errors.append(FieldError("dtEndDate", "must be after dtBeginDate"))
+    if follow_up is not None and end is not None and follow_up >= end:
+        errors.append(FieldError("FollowUpDateTime", "must be before dtEndDate"))
+    reserved = _agent(contact.ReservedUsersUID, "ReservedUsersUID", errors)
+    follower = _agent(contact.FollowUpUsersUID, "FollowUpUsersUID", errors)
+    if reserved and follower and reserved != follower:
+        errors.append(
+            FieldError(
+                "FollowUpUsersUID",
+                "must be the agent of ReservedUsersUID (LCM reserves a contact for one agent)",
+            )
+        )
+    if errors:
+        raise ImportRejected(400, "The contact has invalid or missing fields.", errors)
+    for name in DATE_FIELDS:
+        if name in values:
+            values[name] = values[name].isoformat()
+    agent = reserved or follower
+    call_type = (
+        CALL_TYPE_PERSONAL if agent else CALL_TYPE_CALLBACK if follow_up else CALL_TYPE_REGULAR
     )
     business = {
-        BUSINESS_NAMES.get(name, name): values[name]
-        for name in TEXT_FIELDS
-        if values.get(name) and not name.startswith("Account")
+        campaign.business_name(name): values[name]
+        for name in (*TEXT_FIELDS, "Amount")
+        if name in values and campaign.business_name(name)
     }
-    return m.CreateContact(
+    modes = [[campaign.mode_name(name), number] for name, number in numbers]  # JSON-shaped
+    lcm: dict[str, Any] = {
+        "modes": modes,
+        "business": business,
+        "start": values.get("FollowUpDateTime") or values.get("dtBeginDate"),
+        "end": values.get("dtEndDate"),
+        "agent": agent,
+        "call_type": call_type,
+        "zip": values.get("PostalCode") or "",
+        "time_zone": campaign.time_zone,
+    }
+    start = follow_up or begin or now
+    request = m.CreateContact(
         campaign_id=campaign.name,
-        call_start=timezone.localtime(begin).replace(tzinfo=None),
-        call_end=timezone.localtime(end).replace(tzinfo=None),
-        business_fields=business,
-        modes=tuple(ContactMode(name, number, campaign.time_zone) for name, number in clean.phones),
+        call_start=timezone.localtime(start).replace(tzinfo=None),
+        call_end=timezone.localtime(end or max(start, now) + DEFAULT_WINDOW).replace(tzinfo=None),
+        business_fields={k: str(v) for k, v in business.items()},
+        modes=tuple(ContactMode(name, number, campaign.time_zone) for name, number in modes),
+        call_type=call_type,
+        agent_id=agent,
         status=0,
-        zip_code=values.get("PostalCode") or "",
+        zip_code=str(lcm["zip"]),
     )
+    try:
+        request.to_data()  # builds the XML fields: a name LCM cannot take fails here, not in LCM
+    except MessageError as exc:
+        raise ImportRejected(
+            400,
+            "The campaign's field mapping cannot be sent to LCM.",
+            [FieldError(exc.field, exc.problem)],
+        ) from None
+    return Prepared(contact, campaign, values, lcm, request)
+
+
+def check(payload: Any, allowed: set[int] | None) -> Prepared:
+    """Everything short of LCM: parse, resolve the campaign, check against it."""
+    contact = payload if isinstance(payload, ContactIn) else parse(payload)
+    return prepare(contact, resolve_campaign(contact, allowed))
+
+
+# ------------------------------------------------------------------------------ claims
 
 
 def _claim_key(campaign: DiallerCampaign, user_data: str) -> str:
@@ -242,84 +312,164 @@ def _take_claim(key: str) -> None:
         ) from None
 
 
+# ------------------------------------------------------------------------------ importing
+
+
 @dataclass
 class ImportOutcome:
     contact: DiallerContact
     created: bool
+    changed_in_lcm: bool
+
+
+class LcmOutcomeUnknown(ImportRejected):
+    """CreateContact was sent but its answer was lost: LCM may hold the contact."""
+
+
+def _surely_not_sent(exc: LcmError) -> bool:
+    """True when LCM cannot have acted: it refused, or the call never left agentdesk."""
+    if isinstance(exc, LcmRejected):
+        return True
+    if isinstance(exc, LcmUnreachable):
+        return exc.__cause__ is None or isinstance(exc.__cause__, httpx.ConnectError)
+    return False
+
+
+def _begin(
+    prepared: Prepared, overwrite: bool, actor: str, on_record: Callable[[int], None] | None
+) -> tuple[DiallerContact, bool, bool]:
+    """Find or write agentdesk's record before LCM is called: (record, created, must_send)."""
+    campaign, user_data = prepared.campaign, prepared.user_data
+    with transaction.atomic():
+        existing = None
+        if user_data:
+            same = DiallerContact.objects.filter(campaign=campaign, user_data=user_data)
+            # An earlier attempt whose outcome is unknown is finished first, whatever the flag.
+            existing = same.exclude(lcm_state=DiallerContact.CONFIRMED).order_by("pk").first()
+            if existing is None and overwrite:
+                existing = same.order_by("-pk").first()
+        created = existing is None
+        record = existing or DiallerContact(
+            campaign=campaign, user_data=user_data, lcm_state=DiallerContact.SENDING
+        )
+        must_send = (
+            created
+            or record.lcm_state != DiallerContact.CONFIRMED
+            or (record.lcm_sent != prepared.lcm)
+        )
+        record.name = prepared.values["Name"]
+        record.fields = {k: v for k, v in prepared.values.items() if k not in ("Name", "UserData")}
+        record.imported_by = actor[:120]
+        record.updated_at = timezone.now()
+        if must_send:
+            record.lcm_state = DiallerContact.SENDING
+        record.save()
+        if on_record is not None:
+            on_record(record.pk)
+    return record, created, must_send
+
+
+def _settle(record: DiallerContact, prepared: Prepared, lcm_key: str) -> None:
+    with transaction.atomic():
+        old_key = record.lcm_key
+        record.lcm_key = lcm_key
+        record.lcm_sent = prepared.lcm
+        record.lcm_state = DiallerContact.CONFIRMED
+        record.save(update_fields=["lcm_key", "lcm_sent", "lcm_state"])
+        if old_key and old_key != lcm_key:
+            retire(old_key, replaced_by=lcm_key)
+
+
+def _undo(record: DiallerContact, created: bool) -> None:
+    """LCM surely did not act: leave agentdesk as it was before this import."""
+    if created:
+        record.delete()
+    else:
+        DiallerContact.objects.filter(pk=record.pk, lcm_state=DiallerContact.SENDING).update(
+            lcm_state=DiallerContact.CONFIRMED if record.lcm_key else DiallerContact.UNKNOWN
+        )
+
+
+def _mark_unknown(record: DiallerContact) -> None:
+    from django.db.models import F
+
+    DiallerContact.objects.filter(pk=record.pk).update(
+        lcm_state=DiallerContact.UNKNOWN, uncertain_attempts=F("uncertain_attempts") + 1
+    )
+    if record.lcm_key:
+        # A replacement may exist now: the old data must not be dialled either way.
+        retire(record.lcm_key, replaced_by="")
 
 
 async def import_contact(
-    payload: Any, *, overwrite: bool, allowed: set[int] | None, actor: str
+    payload: Any,
+    *,
+    overwrite: bool,
+    allowed: set[int] | None,
+    actor: str,
+    on_record: Callable[[int], None] | None = None,
 ) -> ImportOutcome:
-    """Import one contact; raises ImportRejected with the status and message to answer."""
-    clean = validate(payload)
-    campaign = await db_async(resolve_campaign)(clean, allowed)
-    claim = None
-    if overwrite and clean.user_data:
-        claim = _claim_key(campaign, clean.user_data)
+    """Import one contact; raises ImportRejected with the status and message to answer.
+
+    `on_record(contact_id)` runs in the transaction that writes agentdesk's record before LCM
+    is called (the CSV import ties its row to the record there).
+    """
+    prepared = await db_async(check)(payload, allowed)
+    claim = _claim_key(prepared.campaign, prepared.user_data) if prepared.user_data else None
+    if claim:
         await db_async(_take_claim)(claim)
     try:
-        existing = None
-        if overwrite and clean.user_data:
-            existing = await db_async(
-                lambda: (
-                    DiallerContact.objects.filter(campaign=campaign, user_data=clean.user_data)
-                    .order_by("pk")
-                    .first()
-                )
-            )()
-        lcm_key = existing.lcm_key if existing else ""
-        if not lcm_key:
-            lcm_key = await _create_in_lcm(clean, campaign)
-        return await db_async(_store)(clean, campaign, existing, lcm_key, actor)
+        record, created, must_send = await db_async(_begin)(prepared, overwrite, actor, on_record)
+        if must_send:
+            try:
+                lcm_key = (await get_client().call(prepared.request)).answer.lcm_key
+            except LcmError as exc:
+                if _surely_not_sent(exc):
+                    await db_async(_undo)(record, created)
+                    raise _rejection(exc) from exc
+                await db_async(_mark_unknown)(record)
+                raise _unknown(exc, prepared) from exc
+            await db_async(_settle)(record, prepared, lcm_key)
+        await db_async(record.refresh_from_db)()
+        return ImportOutcome(record, created=created, changed_in_lcm=must_send)
     finally:
         if claim:
             await db_async(lambda: ImportClaim.objects.filter(key=claim).delete())()
 
 
-async def _create_in_lcm(clean: CleanContact, campaign: DiallerCampaign) -> str:
-    try:
-        request = create_request(clean, campaign)
-        return (await get_client().call(request)).answer.lcm_key
-    except MessageError as exc:
-        raise ImportRejected(
-            400, "The contact has invalid fields.", [FieldError(exc.field, exc.problem)]
-        ) from exc
-    except (LcmUnreachable, LcmTimeout) as exc:
-        raise ImportRejected(
-            503, f"{exc.describe()} Nothing was stored; retry later.", retry_after=30
-        ) from exc
-    except LcmRejected as exc:
-        raise ImportRejected(502, f"LCM refused the contact: {exc.detail}") from exc
-    except LcmError as exc:
-        raise ImportRejected(502, f"{exc.describe()} Nothing was stored.") from exc
+def _rejection(exc: LcmError) -> ImportRejected:
+    if isinstance(exc, LcmRejected):
+        return ImportRejected(502, f"LCM refused the contact: {exc.detail}. Nothing was stored.")
+    return ImportRejected(503, f"{exc.describe()} Nothing was stored; retry later.", retry_after=30)
 
 
-def _store(
-    clean: CleanContact,
-    campaign: DiallerCampaign,
-    existing: DiallerContact | None,
-    lcm_key: str,
-    actor: str,
-) -> ImportOutcome:
-    fields = {k: v for k, v in clean.values.items() if k not in ("Name", "UserData")}
-    if existing is not None:
-        existing.name = clean.values["Name"]
-        existing.fields = {**existing.fields, **fields}
-        existing.lcm_key = lcm_key
-        existing.updated_at = timezone.now()
-        existing.imported_by = actor[:120]
-        existing.save()
-        return ImportOutcome(existing, created=False)
-    contact = DiallerContact.objects.create(
-        campaign=campaign,
-        user_data=clean.user_data,
-        name=clean.values["Name"],
-        fields=fields,
-        lcm_key=lcm_key,
-        imported_by=actor[:120],
+_LOST_ANSWER = {
+    LcmTimeout: "LCM did not answer in time.",
+    LcmBadAnswer: "LCM answered something agentdesk cannot read.",
+    LcmUnreachable: "LCM is unreachable: the connection broke after the contact was sent.",
+}
+
+
+def _unknown(exc: LcmError, prepared: Prepared) -> LcmOutcomeUnknown:
+    what = next(
+        (text for kind, text in _LOST_ANSWER.items() if isinstance(exc, kind)),
+        "LCM's answer was lost.",
     )
-    return ImportOutcome(contact, created=True)
+    retry = (
+        "Retry with the same UserData: agentdesk finishes this contact instead of making a "
+        "second one."
+        if prepared.user_data
+        else "Without UserData a retry cannot be told from a new contact; send UserData."
+    )
+    status = 504 if isinstance(exc, LcmTimeout) else 502
+    return LcmOutcomeUnknown(
+        status,
+        f"{what} LCM may have created the contact before its answer was lost. {retry}",
+        retry_after=30,
+    )
+
+
+# ------------------------------------------------------------------------------ answers
 
 
 def contact_record(contact: DiallerContact) -> dict[str, Any]:
@@ -334,7 +484,11 @@ def contact_record(contact: DiallerContact) -> dict[str, Any]:
             "DiallerCampaignsName": contact.campaign.name,
             "Name": contact.name,
             "UserData": contact.user_data or None,
-            "LCMKey": contact.lcm_key,
+            "LCMKey": contact.lcm_key if contact.lcm_state == DiallerContact.CONFIRMED else "",
+            "LCMStatus": (
+                "confirmed" if contact.lcm_state == DiallerContact.CONFIRMED else "unknown"
+            ),
+            "LCMPossibleDuplicate": contact.uncertain_attempts > 0,
             "dtCreated": contact.created_at.isoformat(),
             "dtModified": contact.updated_at.isoformat(),
             "dtNextTry": None,
@@ -356,4 +510,5 @@ def campaign_record(campaign: DiallerCampaign) -> dict[str, Any]:
         "Name": campaign.name,
         "CampaignGroup": campaign.campaign_group,
         "TimeZone": campaign.time_zone,
+        "Region": campaign.region,
     }

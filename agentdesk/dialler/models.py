@@ -2,10 +2,16 @@
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agentdesk import phones
+from agentdesk.lcm.timezones import find_time_zone
 
 TEXT_FIELDS = (
     "UserData",
@@ -44,15 +50,140 @@ NUMBER_FIELDS = ("Amount", "RandomSortOrder")
 ALL_FIELDS = (*TEXT_FIELDS, *PHONE_FIELDS, *DATE_FIELDS, *NUMBER_FIELDS)
 
 
+# LCM contact-mode names the seed's PhoneNumber1…6 become (seed 000 shows <Home>).
+DEFAULT_MODE_NAMES = {
+    "PhoneNumber1": "Home",
+    "PhoneNumber2": "Mobile",
+    "PhoneNumber3": "Work",
+    "PhoneNumber4": "Other",
+    "PhoneNumber5": "Alternate1",
+    "PhoneNumber6": "Alternate2",
+}
+# BussinessFields names LCM gets for the seed's text fields; "" keeps a field in agentdesk only.
+# Bank details never leave agentdesk by default; PostalCode goes as LCM's own ZipCode.
+DEFAULT_BUSINESS_FIELDS = {
+    "Name": "last_name",
+    "FirstName": "first_name",
+    "UserData": "user_data",
+    "Client": "client",
+    "Service": "service",
+    "ReferenceNumber": "reference_number",
+    "Salutation": "salutation",
+    "Title": "title",
+    "Company": "company",
+    "Address": "address",
+    "PostalCode": "",
+    "City": "city",
+    "Country": "country",
+    "AccountOwner": "",
+    "AccountBank": "",
+    "AccountNationalBankCode": "",
+    "AccountBIC": "",
+    "AccountNumber": "",
+    "AccountIBAN": "",
+    "FaxNumber": "fax_number",
+    "Email": "email",
+    "Website": "website",
+    "Comment": "comment",
+    "ReservedUsersUID": "",
+    "FollowUpUsersUID": "",
+    "Manufacturer": "manufacturer",
+    "Model": "model",
+    "Tag": "tag",
+    "ExternalSystemLink": "external_system_link",
+    "Amount": "amount",
+}
+
+
+def default_mode_names() -> dict[str, str]:
+    return dict(DEFAULT_MODE_NAMES)
+
+
+def default_business_fields() -> dict[str, str]:
+    return dict(DEFAULT_BUSINESS_FIELDS)
+
+
 class DiallerCampaign(models.Model):
-    """An LCM campaign that contacts may be imported into; its ID is `DiallerCampaignsID`."""
+    """An LCM campaign that contacts may be imported into; its ID is `DiallerCampaignsID`.
+
+    Also how its contacts are sent to LCM: the region national numbers are read in, the LCM
+    mode name of each PhoneNumberN and the LCM business-field name of each seed field.
+    """
 
     name = models.CharField(max_length=100, unique=True, help_text="The LCM campaign (CampaignID)")
     campaign_group = models.CharField(max_length=100, blank=True)
     time_zone = models.CharField(max_length=120, help_text="LCM time zone label for its numbers")
+    default_region = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text=_(
+            "Country (ISO 3166 code such as US or DE) that numbers without +country code are "
+            "read in. Empty: the country of the campaign's time zone."
+        ),
+    )
+    mode_names = models.JSONField(
+        default=default_mode_names,
+        blank=True,
+        help_text=_("LCM contact-mode name for each of PhoneNumber1…PhoneNumber6."),
+    )
+    business_fields = models.JSONField(
+        default=default_business_fields,
+        blank=True,
+        help_text=_(
+            "LCM business-field name for each contact field; an empty name keeps that field "
+            "in agentdesk only."
+        ),
+    )
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def region(self) -> str | None:
+        """The region national numbers are read in: the admin's choice, else the time zone's."""
+        if self.default_region:
+            return self.default_region.upper()
+        zone = find_time_zone(self.time_zone)
+        return phones.region_for_time_zone(zone.iana) if zone else None
+
+    def mode_name(self, phone_field: str) -> str:
+        return (self.mode_names or {}).get(phone_field) or DEFAULT_MODE_NAMES[phone_field]
+
+    def business_name(self, field: str) -> str:
+        names = self.business_fields or {}
+        return names[field] if field in names else DEFAULT_BUSINESS_FIELDS.get(field, "")
+
+    def clean(self) -> None:
+        from agentdesk.lcm.errors import MessageError
+        from agentdesk.lcm.xmlfields import build_fields_xml
+
+        errors: dict[str, Any] = {}
+        if self.default_region and not phones.is_region(self.default_region):
+            errors["default_region"] = _("Not a country code libphonenumber knows.")
+        modes = self.mode_names or {}
+        unknown = set(modes) - set(DEFAULT_MODE_NAMES)
+        names = [self.mode_name(f) for f in DEFAULT_MODE_NAMES]
+        try:
+            build_fields_xml({name: "" for name in names}, "Modes")
+        except MessageError as exc:
+            errors["mode_names"] = exc.problem
+        if unknown:
+            errors["mode_names"] = _("Unknown keys: %s") % ", ".join(sorted(unknown))
+        elif len(set(names)) != len(names):
+            errors["mode_names"] = _("Each PhoneNumber needs its own mode name.")
+        fields = self.business_fields or {}
+        unknown = set(fields) - set(DEFAULT_BUSINESS_FIELDS)
+        sent = [name for name in fields.values() if name]
+        try:
+            build_fields_xml({name: "" for name in sent})
+        except MessageError as exc:
+            errors["business_fields"] = exc.problem
+        if unknown:
+            errors["business_fields"] = _("Unknown keys: %s") % ", ".join(sorted(unknown))
+        elif len(set(sent)) != len(sent):
+            errors["business_fields"] = _("Two fields map to the same LCM name.")
+        if errors:
+            raise ValidationError(errors)
 
 
 def hash_token(raw: str) -> str:
@@ -72,6 +203,10 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # Filled in when a request authenticates with the token: the campaign IDs it may use,
+    # None for all.
+    allowed_campaigns: set[int] | None = None
+
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
@@ -88,11 +223,29 @@ class ApiToken(models.Model):
 
 
 class DiallerContact(models.Model):
+    CONFIRMED = "confirmed"
+    SENDING = "sending"
+    UNKNOWN = "unknown"
+    LCM_STATES = [
+        (CONFIRMED, "LCM holds it under lcm_key"),
+        (SENDING, "CreateContact under way"),
+        (UNKNOWN, "LCM's answer was lost: LCM may hold it"),
+    ]
+
     campaign = models.ForeignKey(DiallerCampaign, on_delete=models.PROTECT, related_name="contacts")
     user_data = models.CharField(max_length=255, blank=True, db_index=True)
     name = models.CharField(max_length=255)
     fields = models.JSONField(default=dict, help_text="Every other field of the seed, by its name")
     lcm_key = models.CharField(max_length=80, blank=True)
+    # Written before CreateContact is sent, so a lost answer or a killed worker leaves a
+    # record that LCM may hold this contact (see docs/api.md, "Exactly once").
+    lcm_state = models.CharField(max_length=12, choices=LCM_STATES, default=CONFIRMED)
+    lcm_sent = models.JSONField(
+        default=dict, blank=True, help_text="What LCM holds for lcm_key (to tell a change)"
+    )
+    uncertain_attempts = models.PositiveIntegerField(
+        default=0, help_text="CreateContact calls whose answer was lost (LCM may hold a twin)"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     imported_by = models.CharField(max_length=120, blank=True)
@@ -129,6 +282,10 @@ class ImportJob(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="Its job-runner task")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker running it"
+    )
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.state})"
@@ -136,10 +293,13 @@ class ImportJob(models.Model):
 
 class ImportRow(models.Model):
     PENDING = "pending"
+    IMPORTING = "importing"
     INVALID = "invalid"
     CREATED = "created"
     UPDATED = "updated"
+    UNCHANGED = "unchanged"
     FAILED = "failed"
+    UNKNOWN = "unknown"
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
     line = models.PositiveIntegerField()

@@ -25,6 +25,7 @@ def stale_after_seconds() -> float:
     """Silence after which a job's worker counts as gone (its heartbeat is older than this)."""
     return float(settings.JOBS_STALE_SECONDS)
 
+
 _sweeps: list[Callable[[], object]] = []
 
 

@@ -3,8 +3,6 @@ answers) are rendered in it, and per-language groups carry pushes rendered once 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import translation
@@ -54,19 +52,5 @@ async def send_each(group: str, message_type: str, rendered: dict[str, str]) -> 
     """Send each language's rendering of a push to that language's group."""
     layer = get_channel_layer()
     for language, html in rendered.items():
-        message = {"type": message_type, "html": html}
-        await layer.group_send(language_group(group, language), message)
-
-
-async def send_in_each_language(
-    group: str, message_type: str, render: Callable[[], Awaitable[str | None]]
-) -> None:
-    """Render a push once per configured language and send each to that language's group."""
-    layer = get_channel_layer()
-    for language in languages():
-        with translation.override(language):
-            html = await render()
-        if html is None:
-            return
         message = {"type": message_type, "html": html}
         await layer.group_send(language_group(group, language), message)

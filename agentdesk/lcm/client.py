@@ -23,8 +23,15 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .envelope import build_request, parse_answer
-from .errors import LcmBadAnswer, LcmError, LcmTimeout, LcmUnreachable, MessageError
+from .envelope import build_request, parse_answer, refusal_text
+from .errors import (
+    LcmBadAnswer,
+    LcmError,
+    LcmRejected,
+    LcmTimeout,
+    LcmUnreachable,
+    MessageError,
+)
 from .messages import LcmRequest
 
 log = logging.getLogger(__name__)
@@ -32,6 +39,29 @@ log = logging.getLogger(__name__)
 
 class Transport(Protocol):
     async def exchange(self, envelope: dict[str, Any]) -> bytes: ...
+
+
+def check_http_status(status: int, body: bytes) -> bytes:
+    """The body of a successful HTTP answer; an HTTP error becomes a typed LcmError.
+
+    LCM's own words win: an error status whose body is an LCM error (WS_Error, ErrorMessage…)
+    is LCM refusing, with its text. Otherwise 502–504 mean LCM is unavailable behind a proxy
+    (503: it refused to serve, so it did nothing; 502 and 504 may come after it acted) and any
+    other error status is an answer agentdesk cannot read.
+    """
+    if status < 400:
+        return body
+    try:
+        text = refusal_text(json.loads(body)) if body.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        text = None
+    if text is not None:
+        raise LcmRejected(text)
+    if status in (502, 503, 504):
+        error = LcmUnreachable(f"LCM answered HTTP {status} (unavailable)")
+        error.may_have_arrived = status != 503
+        raise error
+    raise LcmBadAnswer(f"LCM answered HTTP {status}")
 
 
 class HttpTransport:
@@ -59,17 +89,20 @@ class HttpTransport:
     async def exchange(self, envelope: dict[str, Any]) -> bytes:
         try:
             response = await self._client().post(self.url, content=json.dumps(envelope))
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            error: LcmError = LcmTimeout(f"could not connect within {self.timeout:g} s")
+            error.may_have_arrived = False
+            raise error from exc
         except httpx.TimeoutException as exc:
             raise LcmTimeout(f"no answer within {self.timeout:g} s") from exc
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise LcmUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        except httpx.ConnectError as exc:
+            error = LcmUnreachable(f"{type(exc).__name__}: {exc}")
+            error.may_have_arrived = False  # nothing was sent
+            raise error from exc
         except httpx.HTTPError as exc:
+            # Cut while sending or reading: the request may have reached LCM.
             raise LcmUnreachable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in (502, 503, 504):
-            raise LcmUnreachable(f"LCM answered HTTP {response.status_code} (unavailable)")
-        if response.status_code >= 400:
-            raise LcmBadAnswer(f"LCM answered HTTP {response.status_code}")
-        return response.content
+        return check_http_status(response.status_code, response.content)
 
 
 TransportFactory = Callable[[], Transport]
@@ -180,8 +213,13 @@ class LcmClient:
         self.breaker = breaker or CircuitBreaker()
 
     async def call(self, request: LcmRequest) -> LcmExchange:
-        """Send `request`; return its typed answer or raise an LcmError (with `latency_ms`)."""
-        envelope = build_request(request.SUBTOPIC, request.to_data(), self.source)
+        """Send `request`; return its typed answer or raise an LcmError (with `latency_ms`).
+
+        A write's error says `outcome_unknown` when LCM may have acted: it timed out, answered
+        something unreadable, or the connection broke after the request went out."""
+        envelope = build_request(
+            request.SUBTOPIC, request.to_data(settings.LCM_REQUEST_STYLE), self.source
+        )
         attempts = 1 if request.WRITES else 2
         started = time.perf_counter()
         for attempt in range(1, attempts + 1):
@@ -209,11 +247,13 @@ class LcmClient:
                 self.breaker.succeeded()
                 exc.subtopic = request.SUBTOPIC
                 exc.latency_ms = (time.perf_counter() - started) * 1000
+                exc.outcome_unknown = request.WRITES and isinstance(exc, LcmBadAnswer)
                 raise
             self.breaker.failed()
             log.warning("LCM %s attempt %d failed: %s", request.SUBTOPIC, attempt, error)
         error.subtopic = request.SUBTOPIC
         error.latency_ms = (time.perf_counter() - started) * 1000
+        error.outcome_unknown = request.WRITES and error.may_have_arrived
         raise error
 
 

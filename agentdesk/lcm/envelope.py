@@ -62,45 +62,117 @@ def parse_request(envelope: Any) -> tuple[str, dict[str, Any]]:
     return subtopic, data
 
 
-def _error_text(response: Any, message: dict[str, Any]) -> str | None:
-    """The WS_Error text when the answer is an error, else None."""
-    for holder in (response, message):
-        if isinstance(holder, dict):
-            kind = lookup(holder, "ErrorType", "type", "error", default=None)
-            if isinstance(kind, str) and kind.strip().lower() == WS_ERROR.lower():
-                text = lookup(holder, "ErrorMessage", "message", "text", "description", default="")
-                return str(text).strip() or WS_ERROR
-            direct = lookup(holder, WS_ERROR, default=None)
-            if direct is not None:
-                return str(direct).strip() or WS_ERROR
+_ABSENT = object()
+# Where LCMs put the words of a refusal, checked in this order.
+_ERROR_TEXT_KEYS = ("ErrorMessage", "Error", "WS_Error", "ErrorDescription", "Message", "Reason")
+
+
+def _words(value: Any) -> str:
+    """A text worth showing: a non-empty string, or a number; else ""."""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def text_of(holder: Any, *names: str) -> str:
+    """The first non-empty text among `names` (any casing) in a dict, or the text itself."""
+    if not isinstance(holder, dict):
+        return _words(holder)
+    for name in names or _ERROR_TEXT_KEYS:
+        text = _words(lookup(holder, name, default=None))
+        if text:
+            return text
+    return ""
+
+
+def _refusal_in(holder: Any) -> str | None:
+    """LCM's refusal text when `holder` says it is an error, else None.
+
+    An error is said by `ErrorType: WS_Error`, a non-empty `ErrorMessage`, a non-empty or true
+    `Error`, or a `WS_Error` key. A bare `Message` is not an error by itself: a successful
+    answer may carry one too (answers read it when their own data is missing)."""
+    if not isinstance(holder, dict):
+        return None
+    kind = lookup(holder, "ErrorType", default=None)
+    if isinstance(kind, str) and kind.strip().lower() == WS_ERROR.lower():
+        return text_of(holder)
+    for name in ("ErrorMessage", WS_ERROR):
+        text = _words(lookup(holder, name, default=None))
+        if text:
+            return text
+    error = lookup(holder, "Error", default=None)
+    if error is True:
+        return text_of(holder, "ErrorMessage", "Message", "Description", "Reason")
+    if _words(error) and str(error).strip().lower() not in {"false", "0", "none", "null"}:
+        return _words(error)
+    return None
+
+
+def refusal_text(body: Any) -> str | None:
+    """LCM's refusal text when an answer envelope (parsed JSON) is an error, else None.
+
+    Looks in `message.response`, `message` and the envelope itself, so an error inside a
+    200 answer, an error with an unexpected subtopic and an HTTP error's JSON body all count;
+    `subtopic: WS_Error` is a refusal whatever its body holds (its text may be the response
+    itself, a string)."""
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
+    if not isinstance(body, dict):
+        return None
+    message = lookup(body, "message", default=None)
+    response = lookup(message, "response", default=None) if isinstance(message, dict) else None
+    for holder in (response, message, body):
+        text = _refusal_in(holder)
+        if text is not None:
+            return text
+    if clean_subtopic(lookup(body, "subtopic", default="")).lower() == WS_ERROR.lower():
+        for holder in (response, message):
+            text = text_of(holder)
+            if text:
+                return text
+        return ""
     return None
 
 
 def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: str = "") -> Any:
     """The `message.response` of an answer whose subtopic is one of `expected`.
 
-    Raises LcmRejected for a WS_Error answer and LcmBadAnswer for anything unreadable.
+    Raises LcmRejected when LCM refused (see `refusal_text`) and LcmBadAnswer for anything
+    unreadable. A `response` that is present but null is returned as None: for a fetch that
+    means "no contact"; other answers refuse it when they read it.
     """
     if isinstance(body, bytes | str):
+        raw = body
+        if not raw.strip():
+            raise LcmBadAnswer("the answer is empty", subtopic=request)
         try:
-            body = json.loads(body)
+            body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise LcmBadAnswer("the answer is not JSON", subtopic=request) from None
+            raise LcmBadAnswer(
+                f"the answer is not JSON: {_preview(raw)}", subtopic=request
+            ) from None
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]  # an envelope wrapped in an array
+    refused = refusal_text(body)
+    if refused is not None:
+        raise LcmRejected(refused, subtopic=request)
     if not isinstance(body, dict):
         raise LcmBadAnswer("the answer is not a JSON object", subtopic=request)
     subtopic = clean_subtopic(lookup(body, "subtopic", default=""))
     message = lookup(body, "message", default=None)
     if not isinstance(message, dict):
-        if subtopic.lower() == WS_ERROR.lower():
-            raise LcmRejected(str(message or WS_ERROR), subtopic=request)
         raise LcmBadAnswer("the answer has no message object", subtopic=request)
-    response = lookup(message, "response", default=None)
-    error = _error_text(response, message)
-    if subtopic.lower() == WS_ERROR.lower() or error is not None:
-        raise LcmRejected(error or WS_ERROR, subtopic=request)
     expected_lower = {name.lower() for name in expected}
     if subtopic.lower() not in expected_lower:
         raise LcmBadAnswer(f"unexpected answer subtopic {subtopic!r}", subtopic=request)
-    if response is None:
+    response = lookup(message, "response", default=_ABSENT)
+    if response is _ABSENT:
         raise LcmBadAnswer("the answer has no response", subtopic=request)
     return response
+
+
+def _preview(body: bytes | str, limit: int = 120) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return repr(" ".join(text.split())[:limit])

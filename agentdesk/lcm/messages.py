@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .errors import MessageError
+from .dates import LcmDate, read_lcm_datetime
+from .envelope import text_of
+from .errors import LcmBadAnswer, LcmRejected, MessageError
 from .fields import (
     as_bool,
     as_consent,
@@ -24,11 +26,11 @@ from .fields import (
     optional_bool,
     optional_int,
     optional_text,
-    parse_lcm_datetime,
     parse_request_datetime,
     required_int,
     required_text,
 )
+from .keys import is_lcm_key
 from .timezones import LcmTimeZone, find_time_zone, time_zone_from_key
 from .xmlfields import (
     ContactMode,
@@ -39,6 +41,21 @@ from .xmlfields import (
 )
 
 CALL_TYPES = {0: "Regular", 1: "Regular callback", 2: "Personal callback"}
+# ContactOD names call types in words ("Regular Call"); they are shown with the same labels.
+_CALL_TYPE_WORDS = {
+    "regular call": 0,
+    "regular": 0,
+    "regular callback": 1,
+    "regular call back": 1,
+    "personal callback": 2,
+    "personal call back": 2,
+}
+
+# Request casing where the vendor pages' tables and samples disagree (docs/lcm.md):
+# "tables" (the default) sends what the parameter tables say, "samples" what the samples send.
+TABLES = "tables"
+SAMPLES = "samples"
+REQUEST_STYLES = (TABLES, SAMPLES)
 
 CONTACT_STATUSES = {
     0: "Open: handed out for dialing straight away",
@@ -50,11 +67,34 @@ def _call_type_label(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return CALL_TYPES.get(value, str(value))
     if isinstance(value, str):
-        text = value.strip()
+        text = " ".join(value.split())
         if is_whole_number(text):
             return CALL_TYPES.get(int(text), text)
-        return text
+        known = _CALL_TYPE_WORDS.get(text.lower())
+        return CALL_TYPES[known] if known is not None else text
     return ""
+
+
+def peel(response: Any) -> Any:
+    """Take off wrapping an LCM added around the data: `{"Contact": {...}}`,
+    `{"response": {"CampaignGroups": [...]}}` — a dict whose only value is a dict or list."""
+    for _ in range(4):
+        if isinstance(response, dict) and len(response) == 1:
+            (inner,) = response.values()
+            if isinstance(inner, dict | list):
+                response = inner
+                continue
+        break
+    return response
+
+
+def _refused_with_text(response: Any, what: str) -> MessageError | LcmRejected:
+    """An answer without the data it should carry: LCM's words when it sent some (a text or a
+    `Message`/`Response`/`Description` field), else a plain unreadable-answer error."""
+    text = text_of(response, "Message", "Response", "Description", "Reason", "Status")
+    if isinstance(response, str) or (text and not text.replace(".", "").isdigit()):
+        return LcmRejected(text)
+    return MessageError("response", what)
 
 
 # --------------------------------------------------------------------------- answers
@@ -81,9 +121,12 @@ class Contact:
     @classmethod
     def from_response(cls, response: dict[str, Any]) -> Contact:
         consent = lookup(response, "Consent", default="")
+        account_number = required_text(response, "AccountNumber")
+        if not is_lcm_key(account_number):
+            raise MessageError("AccountNumber", f"{account_number[:60]!r} is not an LCM key")
         return cls(
             phone_number=required_text(response, "PhoneNumber"),
-            account_number=required_text(response, "AccountNumber"),
+            account_number=account_number,
             campaign_id=optional_text(response, "CampaignId"),
             mode=optional_text(response, "Mode"),
             contact_id=optional_text(response, "ContactId"),
@@ -115,40 +158,54 @@ class Contact:
         }
 
     @property
-    def dial_string(self) -> str:
-        return f"{self.prefix}{self.phone_number}{self.suffix}"
+    def expiry(self) -> LcmDate:
+        return read_lcm_datetime(self.expiry_time)
 
     @property
-    def expiry(self) -> datetime | None:
-        return parse_lcm_datetime(self.expiry_time)
-
-    @property
-    def callback(self) -> datetime | None:
-        return parse_lcm_datetime(self.callback_time)
+    def callback(self) -> LcmDate:
+        return read_lcm_datetime(self.callback_time)
 
     @property
     def lcm_time_zone(self) -> LcmTimeZone | None:
         return find_time_zone(self.time_zone) or time_zone_from_key(self.account_number)
 
 
+def _is_empty(value: Any) -> bool:
+    return value in (None, "", 0, "0", False, [], {}) or (
+        isinstance(value, str) and not value.strip()
+    )
+
+
 @dataclass(frozen=True)
 class FetchAnswer:
-    """A contact, or LCM's reason why none could be served (a normal outcome, not an error)."""
+    """A contact, or no contact with LCM's reason (a normal outcome, not an error).
+
+    The no-contact rule (docs/lcm.md): an answer is "no contact" when it carries neither a phone
+    number nor an LCM key: `null`, `""`, `{}`, `[]`, a text (LCM's reason, e.g. "No contacts
+    available"), `{"RequestFailureReason": …}`, or a contact whose fields are all empty. A
+    contact with one of the two but not the other is an unreadable answer."""
 
     contact: Contact | None
     failure_reason: str = ""
 
     @classmethod
     def from_response(cls, response: Any) -> FetchAnswer:
+        response = peel(response)
         if isinstance(response, list):
             if not response:
-                return cls(None, "No contact available.")
-            response = response[0]
+                return cls(None)
+            response = peel(response[0])
+        if response is None or isinstance(response, str | int | float):
+            return cls(None, text_of(response))
         if not isinstance(response, dict):
             raise MessageError("response", "must be a contact object")
-        reason = lookup(response, "RequestFailureReason", default=None)
-        if reason is not None and lookup(response, "PhoneNumber", default=None) in (None, ""):
-            return cls(None, str(reason).strip() or "No contact available.")
+        phone = lookup(response, "PhoneNumber", default=None)
+        key = lookup(response, "AccountNumber", default=None)
+        if _is_empty(phone) and _is_empty(key):
+            reason = text_of(
+                response, "RequestFailureReason", "Reason", "Message", "Response", "Description"
+            )
+            return cls(None, reason)
         return cls(Contact.from_response(response))
 
     def to_response(self) -> dict[str, Any]:
@@ -159,15 +216,27 @@ class FetchAnswer:
 
 @dataclass(frozen=True)
 class CreateContactAnswer:
+    """The new contact's LCM key. Anything that is not key-shaped (keys.py) is LCM refusing,
+    with its text (`{"Response": "Failed: Campaign not found"}`)."""
+
     lcm_key: str
 
     @classmethod
     def from_response(cls, response: Any) -> CreateContactAnswer:
+        response = peel(response)
+        if isinstance(response, list) and len(response) == 1:
+            response = response[0]
+        candidate = response
         if isinstance(response, dict):
-            response = lookup(response, "Response", "AccountNumber", "LCMKey", default=None)
-        if not isinstance(response, str) or not response.strip():
-            raise MessageError("response", "must be the new contact's LCM key")
-        return cls(response.strip())
+            candidate = lookup(
+                response, "Response", "AccountNumber", "LCMKey", "Key", "LcmKey", default=None
+            )
+        if is_lcm_key(candidate):
+            return cls(candidate.strip())
+        text = text_of(candidate) or text_of(response, "Message", "Description", "Status")
+        if text:
+            raise LcmRejected(text)
+        raise MessageError("response", "must be the new contact's LCM key")
 
     def to_response(self) -> str:
         return self.lcm_key
@@ -179,9 +248,23 @@ class SkipAnswer:
 
     @classmethod
     def from_response(cls, response: Any) -> SkipAnswer:
+        response = peel(response)
+        if isinstance(response, list) and len(response) == 1:
+            response = response[0]
+        value = response
         if isinstance(response, dict):
-            return cls(as_bool(lookup(response, "success"), "success"))
-        return cls(as_bool(response, "response"))
+            value = lookup(response, "success", "Success", "Result", "Response", default=None)
+        try:
+            success = as_bool(value, "success")
+        except MessageError:
+            # Words agentdesk cannot read as yes or no: LCM may have closed the contact.
+            raise LcmBadAnswer(
+                "the skip answer does not say whether it succeeded",
+                lcm_text=text_of(response, "Message", "Response", "Description", "Result"),
+            ) from None
+        if not success and (reason := text_of(response, "Message", "Reason", "Description")):
+            raise LcmRejected(reason)  # a refusal that explains itself
+        return cls(success)
 
     def to_response(self) -> dict[str, Any]:
         return {"success": self.success}
@@ -215,10 +298,13 @@ class OutcomeList:
 
     @classmethod
     def from_response(cls, response: Any) -> OutcomeList:
+        response = peel(response)
+        if isinstance(response, dict) and lookup(response, "OutcomeID", "OutcomeId", default=None):
+            response = [response]  # a single outcome sent as an object
         if isinstance(response, dict):
             response = lookup(response, "Outcomes", "OutcomeList", default=None)
         if not isinstance(response, list) or not all(isinstance(i, dict) for i in response):
-            raise MessageError("response", "must be a list of outcomes")
+            raise _refused_with_text(response, "must be a list of outcomes")
         return cls(tuple(Outcome.from_response(item, cls.KIND) for item in response))
 
     def to_response(self) -> list[dict[str, Any]]:
@@ -263,10 +349,13 @@ class CampaignGroupsAnswer:
 
     @classmethod
     def from_response(cls, response: Any) -> CampaignGroupsAnswer:
+        response = peel(response)
+        if isinstance(response, dict) and lookup(response, "Name", default=None) is not None:
+            response = [response]  # a single group sent as an object
         if isinstance(response, dict):
-            response = lookup(response, "CampaignGroups")
+            response = lookup(response, "CampaignGroups", default=response)
         if not isinstance(response, list):
-            raise MessageError("CampaignGroups", "must be a list")
+            raise _refused_with_text(response, "CampaignGroups must be a list")
         groups = []
         for item in response:
             if not isinstance(item, dict):
@@ -319,8 +408,11 @@ class AgentCallCountAnswer:
 
     @classmethod
     def from_response(cls, response: Any) -> AgentCallCountAnswer:
-        if not isinstance(response, dict):
-            raise MessageError("response", "must be an object")
+        response = peel(response)
+        if isinstance(response, list) and len(response) == 1:
+            response = response[0]
+        if not isinstance(response, dict) or lookup(response, "PCBCount", default=None) is None:
+            raise _refused_with_text(response, "must be an object with PCBCount")
         return cls(
             pcb_count=required_int(response, "PCBCount"),
             regular_count=required_int(response, "RegularCount"),
@@ -342,6 +434,7 @@ class QueueCountAnswer:
 
     @classmethod
     def from_response(cls, response: Any) -> QueueCountAnswer:
+        response = peel(response)
         if not isinstance(response, dict):
             raise MessageError("response", "must be an object")
         return cls(required_text(response, "CampaignGroup"), required_int(response, "OpenContacts"))
@@ -360,7 +453,8 @@ class LcmRequest:
     ANSWER: ClassVar[Any]
     WRITES: ClassVar[bool] = False
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
+        """The envelope's `data`; `style` picks the casing where the pages disagree."""
         raise NotImplementedError
 
     @classmethod
@@ -400,7 +494,7 @@ class CreateContact(LcmRequest):
     mail_msg: str = ""
     mail_attachment: str = ""
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {
             "CampaignID": self.campaign_id,
             "Calltype": self.call_type,
@@ -427,8 +521,8 @@ class CreateContact(LcmRequest):
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> CreateContact:
-        start = parse_request_datetime(data, "callStartDateTime", required=True)
-        end = parse_request_datetime(data, "callEndDateTime", required=True)
+        start = parse_request_datetime(data, "callStartDateTime")
+        end = parse_request_datetime(data, "callEndDateTime")
         if end < start:
             raise MessageError("callEndDateTime", "must not be before callStartDateTime")
         detail = lookup(data, "ContactDetail", default="") or ""
@@ -443,11 +537,11 @@ class CreateContact(LcmRequest):
             modes=tuple(parse_modes_xml(required_text(data, "Modes"))),
             priority=optional_int(data, "priority"),
             agent_id=optional_text(data, "AgentID"),
-            status=optional_int(data, "Status", default=4),
+            status=required_int(data, "Status"),
             zip_code=optional_text(data, "ZipCode"),
             contact_detail=parse_fields_xml(detail, "ContactDetail") if detail else {},
             list_id=optional_int(data, "ListID"),
-            is_account_number=optional_bool(data, "IsAccountNumber", default=True),
+            is_account_number=as_bool(lookup(data, "IsAccountNumber"), "IsAccountNumber"),
             sms_data=optional_text(data, "SMSData"),
             mail_subject=optional_text(data, "MailSubject"),
             mail_msg=optional_text(data, "MailMsg"),
@@ -455,8 +549,19 @@ class CreateContact(LcmRequest):
         )
 
 
-def _contacts_required(data: dict[str, Any]) -> int:
-    number = optional_int(data, "NumberOfContactsRequired", default=1)
+def _contacts_required_field(style: str) -> dict[str, Any]:
+    """Seed 001's table: `NumberOfContactsRequired`, a String; its sample: a number under
+    `NumberofContactsRequired`."""
+    if style == SAMPLES:
+        return {"NumberofContactsRequired": 1}
+    return {"NumberOfContactsRequired": "1"}
+
+
+def _contacts_required(data: dict[str, Any], *, mandatory: bool = True) -> int:
+    if mandatory:
+        number = required_int(data, "NumberOfContactsRequired")
+    else:
+        number = optional_int(data, "NumberOfContactsRequired", default=1)
     if number != 1:
         raise MessageError("NumberOfContactsRequired", "must be 1 (one contact per request)")
     return number
@@ -476,10 +581,10 @@ class GetDownloadContactsForDialing(LcmRequest):
     consent: str = "Both"
     reserved_contacts: bool = False
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {
             "CampaignGroup": self.campaign_group,
-            "NumberOfContactsRequired": 1,
+            **_contacts_required_field(style),
             "Consent": self.consent,
             "AgentID": self.agent_id,
             "ReservedContacts": "true" if self.reserved_contacts else "false",
@@ -491,8 +596,8 @@ class GetDownloadContactsForDialing(LcmRequest):
         return cls(
             campaign_group=required_text(data, "CampaignGroup"),
             agent_id=required_text(data, "AgentID", "UserID"),
-            consent=as_consent(lookup(data, "Consent", default="Both")),
-            reserved_contacts=optional_bool(data, "ReservedContacts"),
+            consent=as_consent(lookup(data, "Consent")),
+            reserved_contacts=as_bool(lookup(data, "ReservedContacts"), "ReservedContacts"),
         )
 
 
@@ -507,7 +612,7 @@ class GetReservedContactOD(LcmRequest):
 
     user_id: str
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {"UserID": self.user_id}
 
     @classmethod
@@ -527,15 +632,15 @@ class GetReservedManualDialContact(LcmRequest):
     agent_id: str
     campaign_group: str = ""
 
-    def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"AgentID": self.agent_id, "NumberOfContactsRequired": 1}
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
+        data: dict[str, Any] = {"AgentID": self.agent_id, **_contacts_required_field(style)}
         if self.campaign_group:
             data["CampaignGroup"] = self.campaign_group
         return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> GetReservedManualDialContact:
-        _contacts_required(data)
+        _contacts_required(data, mandatory=False)
         return cls(
             agent_id=required_text(data, "AgentID", "UserID"),
             campaign_group=optional_text(data, "CampaignGroup"),
@@ -556,10 +661,10 @@ class SkipManualDialContact(LcmRequest):
     account_number: str
     phone_number: str
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {
             "OutcomeId": self.outcome_id,
-            "UserId": self.user_id,
+            ("UserID" if style == SAMPLES else "UserId"): self.user_id,
             "AccountNumber": self.account_number,
             "PhoneNumber": self.phone_number,
         }
@@ -582,7 +687,7 @@ class GetCallOutCome(LcmRequest):
     ANSWERS: ClassVar[tuple[str, ...]] = ("CallOutCome",)
     ANSWER: ClassVar[Any] = OutcomeList
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {}
 
     @classmethod
@@ -596,7 +701,7 @@ class GetBusinessOutCome(LcmRequest):
     ANSWERS: ClassVar[tuple[str, ...]] = ("BusinessOutCome",)
     ANSWER: ClassVar[Any] = BusinessOutcomeList
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {}
 
     @classmethod
@@ -614,7 +719,7 @@ class GetOutcomeByOutcomegroup(LcmRequest):
 
     group_type: str = "MANUAL"
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {"Type": self.group_type}
 
     @classmethod
@@ -630,7 +735,7 @@ class GetCampaignGroups(LcmRequest):
 
     user_id: str
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {"UserID": self.user_id}
 
     @classmethod
@@ -646,7 +751,7 @@ class GetAgentCallCount(LcmRequest):
 
     agent_id: str
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {"AgentID": self.agent_id}
 
     @classmethod
@@ -665,7 +770,7 @@ class GetCampaignGroupContactCount(LcmRequest):
 
     campaign_group: str
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {"CampaignGroup": self.campaign_group}
 
     @classmethod

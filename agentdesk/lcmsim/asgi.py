@@ -5,6 +5,8 @@ produced exactly. Started by `python manage.py lcmsim`.
 """
 
 import os
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import django
 
@@ -15,9 +17,11 @@ django.setup()
 from .service import SimulatorDown, SimulatorHttpFailure, handle_envelope_async  # noqa: E402
 
 MAX_BODY_BYTES = 1_000_000
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-async def _read_body(receive) -> bytes | None:
+async def _read_body(receive: Receive) -> bytes | None:
     body = b""
     while True:
         message = await receive()
@@ -30,7 +34,9 @@ async def _read_body(receive) -> bytes | None:
             return body
 
 
-async def _respond(send, status: int, body: bytes, content_type: bytes = b"application/json"):
+async def _respond(
+    send: Send, status: int, body: bytes, content_type: bytes = b"application/json"
+) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -44,7 +50,7 @@ async def _respond(send, status: int, body: bytes, content_type: bytes = b"appli
     await send({"type": "http.response.body", "body": body})
 
 
-async def application(scope, receive, send) -> None:
+async def application(scope: dict[str, Any], receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -67,7 +73,8 @@ async def application(scope, receive, send) -> None:
     try:
         answer = await handle_envelope_async(body)
     except SimulatorHttpFailure as exc:
-        await _respond(send, exc.status, b"Internal Server Error", b"text/plain")
+        kind = b"application/json" if exc.body.startswith(b"{") else b"text/plain"
+        await _respond(send, exc.status, exc.body, kind)
         return
     except SimulatorDown:
         # "down" over HTTP: the server is there but refuses to serve.

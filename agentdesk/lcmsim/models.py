@@ -11,6 +11,9 @@ class SimAgent(models.Model):
 
     agent_id = models.CharField(max_length=150, unique=True)
     name = models.CharField(max_length=150, blank=True)
+    logged_in = models.BooleanField(
+        default=True, help_text="Logged in to the application (LCM serves only those)"
+    )
 
     def __str__(self) -> str:
         return self.agent_id
@@ -163,6 +166,11 @@ class Fault(models.Model):
     delay_seconds = models.FloatField(default=0)
     act_before_failing = models.BooleanField(
         default=False, help_text="Carry out the call, then fail the answer (lost-answer drill)"
+    )
+    shape = models.CharField(
+        max_length=40,
+        default="documented",
+        help_text="How answers are written (agentdesk/lcmsim/shapes.py), e.g. error_key",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,13 +13,15 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from agentdesk import phones
 from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.envelope import build_answer, build_ws_error, parse_request
@@ -27,21 +29,28 @@ from agentdesk.lcm.errors import MessageError
 from agentdesk.lcm.fields import is_whole_number
 from agentdesk.lcm.timezones import find_time_zone
 
+from . import shapes
 from .models import Campaign, CampaignGroup, Contact, ContactMode, Fault, Outcome, SimAgent
 
 log = logging.getLogger(__name__)
 
 LCM_TIME_FORMAT = "%m/%d/%Y %H:%M:%S"  # as in the DownloadContactsForDialing sample
-PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 
 
 class SimulatorDown(Exception):
-    """The simulator is switched to refuse calls."""
+    """The simulator is switched to refuse calls; `acted` when it carried the call out first."""
+
+    def __init__(self, mode: str, *, acted: bool = False) -> None:
+        self.acted = acted
+        super().__init__(mode)
 
 
 class SimulatorHttpFailure(Exception):
-    def __init__(self, status: int) -> None:
+    """Answer with this HTTP status (and body) instead of 200."""
+
+    def __init__(self, status: int, body: bytes = b"Internal Server Error") -> None:
         self.status = status
+        self.body = body
         super().__init__(f"HTTP {status}")
 
 
@@ -59,9 +68,27 @@ def _dialable(now: datetime) -> Q:
 
 
 def _locked_agent(agent_id: str) -> SimAgent:
-    """The agent's row, locked for this transaction so one agent's fetches run one at a time."""
-    SimAgent.objects.get_or_create(agent_id=agent_id)
-    return SimAgent.objects.select_for_update().get(agent_id=agent_id)
+    """The agent's row, locked for this transaction so one agent's fetches run one at a time.
+
+    LCM serves only agents it knows that are logged in to the application (the pages'
+    prerequisite), and says so with an error rather than "no contact"."""
+    return _check_agent(SimAgent.objects.select_for_update().filter(agent_id=agent_id).first())
+
+
+def _check_agent(agent: SimAgent | None) -> SimAgent:
+    if agent is None:
+        raise Rejected("Invalid Agent ID.")
+    if not agent.logged_in:
+        raise Rejected("Agent is not logged in to the application.")
+    return agent
+
+
+def release_expired_holds(now: datetime) -> int:
+    """Give contacts held longer than LCMSIM_HOLD_SECONDS back to the campaign (Open)."""
+    cutoff = now - timedelta(seconds=settings.LCMSIM_HOLD_SECONDS)
+    return Contact.objects.filter(status=Contact.IN_PROGRESS, held_at__lt=cutoff).update(
+        status=Contact.OPEN, held_by="", held_at=None
+    )
 
 
 def _claim_first(candidates: QuerySet[Contact], agent_id: str, now: datetime) -> Contact | None:
@@ -107,8 +134,14 @@ def fetch_contact(
     now = timezone.now()
     with transaction.atomic():
         _locked_agent(agent_id)
+        release_expired_holds(now)
         held = _held_contact(agent_id)
         if held is not None:
+            if group is not None and held.campaign.group_id != group.pk:
+                raise Rejected(
+                    f"Agent {agent_id} already holds contact {held.lcm_key} of campaign group "
+                    f"{held.campaign.group.name}; close it before fetching from {group.name}."
+                )
             return held
         candidates = Contact.objects.filter(_dialable(now), status=Contact.OPEN)
         if group is not None:
@@ -128,21 +161,35 @@ def fetch_contact(
         return _claim_first(candidates, agent_id, now)
 
 
-def _format_time(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime(LCM_TIME_FORMAT) if moment else ""
+def _format_time(moment: datetime | None, fmt: str = LCM_TIME_FORMAT) -> str:
+    return timezone.localtime(moment).strftime(fmt) if moment else ""
 
 
-def contact_answer(contact: Contact) -> m.Contact:
+def _od_time(moment: datetime | None) -> str:
+    """Seed 002's style, "Oct 7 2020 11:59PM" (no leading zero on the day)."""
+    if not moment:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{local:%b} {local.day} {local:%Y %I:%M%p}"
+
+
+OD_CALL_TYPES = {0: "Regular Call", 1: "Regular Callback", 2: "Personal Callback"}
+
+
+def contact_answer(contact: Contact, *, od_style: bool = False) -> m.Contact:
+    """The contact as LCM hands it out; `od_style` is ContactOD's (seed 002) way of writing
+    dates and call types, the default DownloadContactsForDialing's (seed 001)."""
     mode = contact.modes.order_by("position").first()
+    write_time = _od_time if od_style else _format_time
     return m.Contact(
         phone_number=mode.number if mode else "",
         account_number=contact.lcm_key,
         campaign_id=contact.campaign.name,
         mode=mode.name if mode else "",
         contact_id=str(contact.pk),
-        expiry_time=_format_time(contact.expiry),
-        callback_time=_format_time(contact.callback_start),
-        call_type=str(contact.call_type),
+        expiry_time=write_time(contact.expiry),
+        callback_time=write_time(contact.callback_start),
+        call_type=OD_CALL_TYPES[contact.call_type] if od_style else str(contact.call_type),
         consent="Yes" if contact.consent else "No",
         prefix=contact.prefix,
         suffix=contact.suffix,
@@ -166,13 +213,14 @@ def _check_assigned(group: CampaignGroup, agent_id: str) -> None:
         raise Rejected(f"Agent {agent_id} is not assigned to campaign group {group.name}.")
 
 
-def _fetch_answer(contact: Contact | None, reason: str) -> m.FetchAnswer:
+def _fetch_answer(contact: Contact | None, reason: str, *, od_style: bool = False) -> m.FetchAnswer:
     if contact is None:
         return m.FetchAnswer(None, reason)
-    return m.FetchAnswer(contact_answer(contact))
+    return m.FetchAnswer(contact_answer(contact, od_style=od_style))
 
 
 def download_contacts(request: m.GetDownloadContactsForDialing) -> m.FetchAnswer:
+    _check_agent(SimAgent.objects.filter(agent_id=request.agent_id).first())
     group = _group(request.campaign_group)
     _check_assigned(group, request.agent_id)
     if group.status.lower() != "active":
@@ -188,7 +236,9 @@ def download_contacts(request: m.GetDownloadContactsForDialing) -> m.FetchAnswer
 
 def reserved_contact_od(request: m.GetReservedContactOD) -> m.FetchAnswer:
     contact = fetch_contact(request.user_id, group=None, consent="Both", reserved=True)
-    return _fetch_answer(contact, f"No contact is reserved for agent {request.user_id}.")
+    return _fetch_answer(
+        contact, f"No contact is reserved for agent {request.user_id}.", od_style=True
+    )
 
 
 def reserved_manual_dial(request: m.GetReservedManualDialContact) -> m.FetchAnswer:
@@ -197,10 +247,18 @@ def reserved_manual_dial(request: m.GetReservedManualDialContact) -> m.FetchAnsw
     return _fetch_answer(contact, f"No contact is reserved for agent {request.agent_id}.")
 
 
-def skip_contact(request: m.SkipManualDialContact) -> m.SkipAnswer:
-    outcome = Outcome.objects.filter(pk=request.outcome_id).first()
+def _manual_outcome(outcome_id: int) -> Outcome:
+    """Outcomes valid for a manual skip: telephony ones and MANUAL business ones."""
+    outcome = Outcome.objects.filter(pk=outcome_id).first()
     if outcome is None:
         raise Rejected("Invalid Outcome ID.")
+    if outcome.kind == Outcome.BUSINESS and outcome.group_type.upper() != "MANUAL":
+        raise Rejected(f"Outcome {outcome.pk} is not valid for a manual dial contact.")
+    return outcome
+
+
+def skip_contact(request: m.SkipManualDialContact) -> m.SkipAnswer:
+    outcome = _manual_outcome(request.outcome_id)
     with transaction.atomic():
         _locked_agent(request.user_id)
         contact = Contact.objects.filter(lcm_key=request.account_number.strip()).first()
@@ -210,8 +268,14 @@ def skip_contact(request: m.SkipManualDialContact) -> m.SkipAnswer:
         if _digits(request.phone_number) not in numbers:
             raise Rejected("Phone number does not belong to this contact.")
         if contact.status == Contact.CLOSED and contact.closed_by == request.user_id:
-            # The same agent repeating a skip whose answer was lost: already done.
-            return m.SkipAnswer(contact.outcome_id == outcome.pk)
+            # The same agent repeating a skip whose answer was lost: already done when the
+            # outcome is the same; with another outcome LCM says what it already has.
+            if contact.outcome_id == outcome.pk:
+                return m.SkipAnswer(True)
+            raise Rejected(
+                f"Contact is already closed with outcome {contact.outcome_id} "
+                f"{contact.outcome.name if contact.outcome else ''}.".replace(" .", ".")
+            )
         if contact.status != Contact.IN_PROGRESS or contact.held_by != request.user_id:
             raise Rejected(f"Contact is not held by agent {request.user_id}.")
         contact.status = Contact.CLOSED
@@ -243,8 +307,13 @@ def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
     if request.call_type not in {"0", "1", "2"}:
         raise Rejected("Invalid Call Type.")
     for mode in request.modes:
-        if not PHONE_NUMBER.match(mode.number):
+        # National numbers are read in the country of the mode's zone, else the campaign's.
+        zone = find_time_zone(mode.time_zone) or find_time_zone(campaign.time_zone_label)
+        region = phones.region_for_time_zone(zone.iana) if zone else None
+        if phones.try_parse(mode.number, region) is None:
             raise Rejected(f"Invalid phone number for mode {mode.name}.")
+    if request.agent_id:  # "The agent must be on an active call or logged in" (seed 000)
+        _check_agent(SimAgent.objects.filter(agent_id=request.agent_id).first())
     call_type = int(request.call_type)
     with transaction.atomic():
         contact = Contact.objects.create(
@@ -299,7 +368,13 @@ def outcomes_by_group(request: m.GetOutcomeByOutcomegroup) -> m.OutcomeList:
     return _outcomes(queryset, m.BusinessOutcomeList)
 
 
+def _known_agent(agent_id: str) -> None:
+    if not SimAgent.objects.filter(agent_id=agent_id).exists():
+        raise Rejected("Invalid Agent ID.")
+
+
 def campaign_groups(request: m.GetCampaignGroups) -> m.CampaignGroupsAnswer:
+    _known_agent(request.user_id)
     groups = list(CampaignGroup.objects.filter(agents__agent_id=request.user_id).order_by("name"))
     campaigns: dict[int, list] = {g.pk: [] for g in groups}
     for group_id, name, pct, status in Campaign.objects.filter(group__in=groups).values_list(
@@ -326,6 +401,7 @@ def campaign_groups(request: m.GetCampaignGroups) -> m.CampaignGroupsAnswer:
 
 
 def agent_call_count(request: m.GetAgentCallCount) -> m.AgentCallCountAnswer:
+    _known_agent(request.agent_id)
     now = timezone.now()
     reserved = Contact.objects.filter(
         _dialable(now) | Q(callback_start__gt=now),
@@ -396,6 +472,24 @@ def current_fault() -> Fault:
     return Fault.objects.order_by("pk").first() or Fault(mode=Fault.NONE)
 
 
+def set_shape(shape: str) -> Fault:
+    """Write every answer in `shape` (see shapes.SHAPES); "documented" to go back."""
+    if shape not in shapes.SHAPES:
+        raise ValueError(f"unknown answer shape {shape!r}; choose from {', '.join(shapes.SHAPES)}")
+    fault = Fault.objects.order_by("pk").first() or Fault()
+    fault.shape = shape
+    fault.save()
+    return fault
+
+
+def set_agent_logged_in(agent_id: str, logged_in: bool) -> SimAgent:
+    """Log an agent in to or out of the application, as LCM sees it."""
+    agent, _ = SimAgent.objects.get_or_create(agent_id=agent_id)
+    agent.logged_in = logged_in
+    agent.save(update_fields=["logged_in"])
+    return agent
+
+
 def set_fault(mode: str, *, delay_seconds: float = 0, act_before_failing: bool = False) -> Fault:
     if mode not in dict(Fault.MODES):
         raise ValueError(f"unknown fault mode {mode!r}; choose from {', '.join(dict(Fault.MODES))}")
@@ -408,7 +502,8 @@ def set_fault(mode: str, *, delay_seconds: float = 0, act_before_failing: bool =
 
 
 async def handle_envelope_async(body: bytes) -> bytes:
-    """Answer an envelope, misbehaving as the configured fault says."""
+    """Answer an envelope, misbehaving as the configured fault says and written in the
+    configured answer shape (shapes.py). Raises SimulatorHttpFailure for a non-200 answer."""
     fault = await db_async(current_fault)()
     if fault.mode == Fault.SLOW and fault.delay_seconds > 0:
         await asyncio.sleep(fault.delay_seconds)
@@ -418,7 +513,7 @@ async def handle_envelope_async(body: bytes) -> bytes:
     else:
         answer = await db_async(handle_envelope)(body)
     if fault.mode == Fault.DOWN:
-        raise SimulatorDown(fault.mode)
+        raise SimulatorDown(fault.mode, acted=answer is not None)
     if fault.mode == Fault.HTTP_500:
         raise SimulatorHttpFailure(500)
     if fault.mode == Fault.GARBAGE:
@@ -428,6 +523,13 @@ async def handle_envelope_async(body: bytes) -> bytes:
             {"channel": "LCM", "message": {"response": {"unexpected": True}}}
         ).encode()
     if fault.mode == Fault.WS_ERROR:
-        return json.dumps(build_ws_error("Simulated LCM failure.")).encode()
+        answer = json.dumps(build_ws_error("Simulated LCM failure.")).encode()
     assert answer is not None
-    return answer
+    if fault.shape == shapes.DOCUMENTED:
+        return answer
+    shaped = shapes.reshape(fault.shape, shapes.request_subtopic(body), json.loads(answer))
+    encoded = json.dumps(shaped).encode()
+    status = shapes.http_status(fault.shape, shaped)
+    if status != 200:
+        raise SimulatorHttpFailure(status, encoded)
+    return encoded

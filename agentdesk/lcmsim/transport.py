@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agentdesk.lcm.client import check_http_status
 from agentdesk.lcm.errors import LcmUnreachable
 
-from .service import SimulatorDown, handle_envelope_async
+from .service import SimulatorDown, SimulatorHttpFailure, handle_envelope_async
 
 
 class EmbeddedTransport:
@@ -18,4 +19,8 @@ class EmbeddedTransport:
         try:
             return await handle_envelope_async(json.dumps(envelope).encode())
         except SimulatorDown as exc:
-            raise LcmUnreachable("the LCM simulator is switched to 'down'") from exc
+            error = LcmUnreachable("the LCM simulator is switched to 'down'")
+            error.may_have_arrived = exc.acted  # it carried the call out, then failed
+            raise error from exc
+        except SimulatorHttpFailure as exc:
+            return check_http_status(exc.status, exc.body)

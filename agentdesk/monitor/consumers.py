@@ -7,7 +7,7 @@ from django.db.models import F
 
 from agentdesk.asyncdb import db_async
 from agentdesk.language.sockets import language_group, scope_language
-from agentdesk.teams.access import visible_team
+from agentdesk.teams.access import AnyUser, visible_team
 from agentdesk.teams.models import Team
 
 from . import live
@@ -19,7 +19,7 @@ def _count_monitor(team_id: int, delta: int) -> None:
     Team.objects.filter(pk=team_id, monitors_open__lt=0).update(monitors_open=0)
 
 
-def _may_watch(user, team_id: int) -> bool:
+def _may_watch(user: AnyUser | None, team_id: int) -> bool:
     return visible_team(user, team_id) is not None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -21,7 +21,7 @@ def start_of_day(now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def day_bounds(day) -> tuple[datetime, datetime]:
+def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = timezone.make_aware(datetime(day.year, day.month, day.day))
     return start, start + timedelta(days=1)
 
@@ -79,10 +79,10 @@ def _outcome_counts(entries: QuerySet, key: str) -> dict:
 
 def presence_rows(team: Team, only: set[int] | None = None) -> list[AgentRow]:
     """Rows with each agent's session (state, contact, connection) but no counts yet."""
-    profiles = AgentProfile.objects.filter(team=team).select_related("user")
+    found = AgentProfile.objects.filter(team=team).select_related("user")
     if only is not None:
-        profiles = profiles.filter(pk__in=only)
-    profiles = list(profiles.order_by("user__username"))
+        found = found.filter(pk__in=only)
+    profiles = list(found.order_by("user__username"))
     sessions = {s.agent_id: s for s in AgentSession.objects.filter(agent__in=profiles)}
     return [AgentRow(p, sessions.get(p.pk) or AgentSession(agent=p)) for p in profiles]
 

@@ -13,13 +13,13 @@ from django.utils import timezone
 from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import ActionLog
-from agentdesk.teams.access import teams_for, visible_team
+from agentdesk.teams.access import AnyUser, teams_for, visible_team
 from agentdesk.teams.models import Team
 
 from . import live, stats
 
 
-def _allowed_team(user, team_id: int) -> Team:
+def _allowed_team(user: AnyUser, team_id: int) -> Team:
     team = visible_team(user, team_id)
     if team is None:
         raise Http404("No such team among the teams you lead.")
@@ -38,13 +38,10 @@ def monitor_home(request: HttpRequest) -> HttpResponse:
     return redirect("monitor:team", team_id=team.pk)
 
 
+@login_required
 async def team_page(request: HttpRequest, team_id: int) -> HttpResponse:
     user = await request.auser()
     await release_request_connection()
-    if not user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
     teams = await db_async(lambda: list(teams_for(user)))()
     if not teams:
         return await db_async(_refuse)(request)

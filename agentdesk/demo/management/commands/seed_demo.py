@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from agentdesk.demo import seeding as demo
@@ -9,7 +11,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--contacts", type=int, default=400)
 
-    def handle(self, *args, contacts: int, **options) -> None:
+    def handle(self, *args: Any, contacts: int, **options: Any) -> None:
         result = demo.seed(contacts=contacts)
         self.stdout.write(
             f"Demo data ready: {result['agents']} agents, {result['leads']} team leads, "

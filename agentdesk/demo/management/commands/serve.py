@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, host: str, port: int, no_demo: bool, no_worker: bool, **options
+        self, *args: Any, host: str, port: int, no_demo: bool, no_worker: bool, **options: Any
     ) -> None:
         from daphne.cli import CommandLineInterface
 

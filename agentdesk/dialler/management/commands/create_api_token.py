@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agentdesk.dialler.models import ApiToken, DiallerCampaign
@@ -16,7 +18,7 @@ class Command(BaseCommand):
             help="limit the token to this campaign (name or ID); repeat for several",
         )
 
-    def handle(self, *args, name: str, campaign: list[str], **options) -> None:
+    def handle(self, *args: Any, name: str, campaign: list[str], **options: Any) -> None:
         campaigns = []
         for ref in campaign:
             found = DiallerCampaign.objects.filter(name=ref).first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
@@ -23,7 +24,7 @@ class Command(DbWorkerCommand):
         "Takes the options of django-tasks' db_worker."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         sweeper = threading.Thread(target=_sweep_forever, args=(stop,), daemon=True)
         sweeper.start()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 
@@ -8,7 +10,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8100)
 
-    def handle(self, *args, host: str, port: int, **options) -> None:
+    def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
         from daphne.cli import CommandLineInterface
 
         self.stdout.write(f"LCM simulator listening on http://{host}:{port}/lcm")

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agentdesk.lcmsim.models import Fault
@@ -16,7 +18,9 @@ class Command(BaseCommand):
             help="carry out each call before failing its answer",
         )
 
-    def handle(self, *args, mode: str, delay: float, act_before_failing: bool, **options) -> None:
+    def handle(
+        self, *args: Any, mode: str, delay: float, act_before_failing: bool, **options: Any
+    ) -> None:
         if mode == Fault.SLOW and delay <= 0:
             raise CommandError("'slow' needs --delay SECONDS")
         set_fault(mode, delay_seconds=delay, act_before_failing=act_before_failing)

@@ -1,0 +1,118 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from agentdesk import phones
+
+from .models import WEEKDAYS, CampaignPolicy, ConsentEvidence, DoNotCallEntry, PreviewLimit
+
+
+class DoNotCallForm(forms.ModelForm):
+    region = forms.CharField(
+        label=_("Region"),
+        max_length=2,
+        required=False,
+        help_text=_("Country to read a number written without + in, e.g. US or DE"),
+    )
+
+    class Meta:
+        model = DoNotCallEntry
+        fields = ["number", "region", "reason", "expires_at"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        region = (data.get("region") or "").upper()
+        if region and not phones.is_region(region):
+            self.add_error("region", _("Not a country code like US or DE."))
+            return data
+        raw = data.get("number") or ""
+        try:
+            data["number"] = phones.canonical(raw, region or None)
+        except phones.PhoneError as error:
+            self.add_error("number", f"{raw} {error.reason}")
+        else:
+            self.instance.number = data["number"]
+        return data
+
+
+@admin.register(DoNotCallEntry)
+class DoNotCallAdmin(admin.ModelAdmin):
+    form = DoNotCallForm
+    list_display = ["number", "reason", "added_by", "added_at", "expires_at"]
+    search_fields = ["number", "reason", "added_by"]
+    date_hierarchy = "added_at"
+
+    def get_search_results(self, request, queryset, search_term):
+        # Find "(202) 555-0100" or "+1 202-555-0100" as the stored "+12025550100".
+        phone = phones.try_parse(search_term, "US") or phones.try_parse(search_term)
+        if phone is not None:
+            search_term = phone.e164
+        return super().get_search_results(request, queryset, search_term)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change or not obj.added_by:
+            obj.added_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+
+class CampaignPolicyForm(forms.ModelForm):
+    weekdays = forms.MultipleChoiceField(
+        label=_("Weekdays"),
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Days calls are allowed on, in the contact's local time"),
+    )
+
+    class Meta:
+        model = CampaignPolicy
+        fields = [
+            "campaign",
+            "region",
+            "calling_hours",
+            "window_start",
+            "window_end",
+            "weekdays",
+            "hand_back_outcome",
+            "dnc_outcome",
+            "consent_required",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["weekdays"] = list(self.instance.weekdays or "")
+
+    def clean_weekdays(self) -> str:
+        return "".join(sorted(self.cleaned_data["weekdays"]))
+
+
+@admin.register(CampaignPolicy)
+class CampaignPolicyAdmin(admin.ModelAdmin):
+    form = CampaignPolicyForm
+    list_display = [
+        "campaign",
+        "calling_hours",
+        "window_start",
+        "window_end",
+        "weekdays",
+        "region",
+        "consent_required",
+    ]
+    list_filter = ["calling_hours", "consent_required"]
+    search_fields = ["campaign"]
+
+
+@admin.register(PreviewLimit)
+class PreviewLimitAdmin(admin.ModelAdmin):
+    list_display = ["campaign_group", "seconds", "on_expiry", "hand_back_outcome"]
+    search_fields = ["campaign_group"]
+
+
+@admin.register(ConsentEvidence)
+class ConsentEvidenceAdmin(admin.ModelAdmin):
+    list_display = ["number", "campaign", "given_by", "given_at", "channel", "recorded_by"]
+    list_filter = ["channel", "campaign"]
+    search_fields = ["number", "lcm_key", "given_by"]
+    date_hierarchy = "given_at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # evidence is a record: read it, do not rewrite it

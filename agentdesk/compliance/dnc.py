@@ -1,0 +1,142 @@
+"""The do-not-call list: numbers are read by `agentdesk.phones` and kept in E.164, so
+`+1 202-555-0100` on the list blocks `(202) 555-0100` read in a US campaign."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dateutil import parser as date_parser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agentdesk import phones
+
+from .models import DoNotCallEntry
+
+MAX_CSV_BYTES = 10 * 1024 * 1024
+MAX_REASON = 300
+
+
+def active(now: datetime | None = None) -> Q:
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=now or timezone.now())
+
+
+def listed(e164_numbers: Iterable[str], now: datetime | None = None) -> DoNotCallEntry | None:
+    """The first active entry among numbers already in E.164, or None."""
+    numbers = [n for n in e164_numbers if n]
+    if not numbers:
+        return None
+    return DoNotCallEntry.objects.filter(active(now), number__in=numbers).first()
+
+
+def add(
+    raw: object,
+    *,
+    region: str | None = None,
+    reason: str = "",
+    added_by: str,
+    expires_at: datetime | None = None,
+) -> tuple[DoNotCallEntry, bool]:
+    """List a number (raises phones.PhoneError when it cannot be read). Listing it again
+    updates the reason and expiry; returns (entry, created)."""
+    number = phones.canonical(raw, region)
+    entry, created = DoNotCallEntry.objects.update_or_create(
+        number=number,
+        defaults={
+            "reason": reason[:MAX_REASON],
+            "added_by": added_by[:150],
+            "added_at": timezone.now(),
+            "expires_at": expires_at,
+        },
+    )
+    return entry, created
+
+
+def remove(raw: object, *, region: str | None = None) -> int:
+    """Take a number off the list; returns how many entries went (0 or 1)."""
+    number = phones.canonical(raw, region)
+    deleted, _ = DoNotCallEntry.objects.filter(number=number).delete()
+    return deleted
+
+
+@dataclass
+class CsvResult:
+    added: int = 0
+    updated: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, what is wrong)
+
+
+class CsvRejected(ValueError):
+    """The file as a whole cannot be used."""
+
+
+def _expiry(text: str) -> datetime | None:
+    if not text:
+        return None
+    moment = date_parser.isoparse(text)
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def import_csv(data: bytes, *, added_by: str, default_region: str = "") -> CsvResult:
+    """Columns PhoneNumber (required), Reason, ExpiresAt (ISO date), Region (for numbers
+    written without +). Every readable row is listed; every other row is reported by line."""
+    if len(data) > MAX_CSV_BYTES:
+        raise CsvRejected(_("The file is larger than 10 MB."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvRejected(_("The file is not UTF-8 text. Save it as CSV UTF-8.")) from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if "PhoneNumber" not in header:
+        raise CsvRejected(
+            _("The header row needs a PhoneNumber column (and may have Reason, ExpiresAt, Region).")
+        )
+    reader.fieldnames = header
+    result = CsvResult()
+    with transaction.atomic():  # one commit for the file: fast on SQLite, all or nothing on a crash
+        for line, row in enumerate(reader, start=2):
+            _import_row(line, row, result, added_by=added_by, default_region=default_region)
+    return result
+
+
+def _import_row(
+    line: int, row: dict, result: CsvResult, *, added_by: str, default_region: str
+) -> None:
+    raw = (row.get("PhoneNumber") or "").strip()
+    region = (row.get("Region") or "").strip().upper() or default_region or None
+    try:
+        expires_at = _expiry((row.get("ExpiresAt") or "").strip())
+    except (ValueError, OverflowError):
+        result.problems.append((line, _("ExpiresAt is not a date like 2027-01-31")))
+        return
+    if region and not phones.is_region(region):
+        message = _("Region %(region)s is not a country code like US or DE") % {"region": region}
+        result.problems.append((line, message))
+        return
+    try:
+        _entry, created = add(
+            raw,
+            region=region,
+            reason=(row.get("Reason") or "").strip(),
+            added_by=added_by,
+            expires_at=expires_at,
+        )
+    except phones.PhoneError as error:
+        message = _("PhoneNumber %(raw)r %(reason)s") % {"raw": raw, "reason": error.reason}
+        result.problems.append((line, message))
+        return
+    if created:
+        result.added += 1
+    else:
+        result.updated += 1

@@ -1,0 +1,216 @@
+"""May this contact be dialled now, and if not, why and from when? One verdict per contact,
+from the campaign's policy, the do-not-call list, consent evidence and the contact's local
+time (the mode's time zone from LCM; when LCM sends none, the zones of the number's region).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agentdesk import phones
+from agentdesk.lcm.messages import Contact
+
+from . import clock, consent, dnc
+from .hours import Window, next_allowed, open_in_all
+from .models import CampaignPolicy, ConsentEvidence, DoNotCallEntry, PreviewLimit
+
+ZONE_FROM_LCM = "lcm"
+ZONE_FROM_NUMBER = "number"
+
+
+def policy_for(campaign: str) -> CampaignPolicy:
+    """The campaign's policy, or the defaults (an unsaved row) when it has none."""
+    return CampaignPolicy.objects.filter(campaign=campaign).first() or CampaignPolicy(
+        campaign=campaign
+    )
+
+
+def preview_limit_for(campaign_group: str) -> PreviewLimit | None:
+    if not campaign_group:
+        return None
+    return PreviewLimit.objects.filter(campaign_group=campaign_group).first()
+
+
+def window_of(policy: CampaignPolicy) -> Window:
+    return Window(policy.window_start, policy.window_end, policy.iso_weekdays)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the desk must do with one contact right now."""
+
+    campaign: str
+    mode: str
+    window: Window
+    now: datetime
+    number: str = ""  # E.164; empty when the number cannot be read
+    unreadable: str = ""  # why it cannot be read
+    zones: tuple[str, ...] = ()
+    zone_source: str = ""
+    outside_window: bool = False
+    may_call_from: datetime | None = None
+    dnc: DoNotCallEntry | None = None
+    consent_required: bool = False
+    evidence: ConsentEvidence | None = None
+    hand_back_outcome: int | None = None
+
+    @property
+    def consent_missing(self) -> bool:
+        return self.consent_required and self.evidence is None
+
+    @property
+    def blocked(self) -> bool:
+        """Never dialable now: listed, unreadable, consent missing, or outside under block."""
+        return bool(
+            self.dnc
+            or self.unreadable
+            or self.consent_missing
+            or (self.outside_window and self.mode == CampaignPolicy.BLOCK)
+        )
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return not self.blocked and self.outside_window and self.mode == CampaignPolicy.CONFIRM
+
+    @property
+    def local_times(self) -> list[datetime]:
+        return [self.now.astimezone(ZoneInfo(zone)) for zone in self.zones]
+
+    @property
+    def local_time_text(self) -> str:
+        """ "21:34 America/New_York" (each zone when the number may ring in several)."""
+        if not self.zones:
+            return _("unknown")
+        return ", ".join(f"{local:%a %H:%M} {local.tzinfo}" for local in self.local_times)
+
+    @property
+    def window_text(self) -> str:
+        days = "".join(str(d) for d in sorted(self.window.weekdays))
+        day_text = "" if days == "1234567" else " " + _weekday_names(self.window.weekdays)
+        return f"{self.window.start:%H:%M}–{self.window.end:%H:%M}{day_text}"
+
+    @property
+    def may_call_text(self) -> str:
+        """When the contact may be called, in their time and how long from now."""
+        if self.may_call_from is None:
+            return ""
+        zone = ZoneInfo(self.zones[0]) if self.zones else timezone.get_current_timezone()
+        local = self.may_call_from.astimezone(zone)
+        minutes = max(1, int((self.may_call_from - self.now).total_seconds() // 60))
+        span = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+        return _("%(when)s their time (in %(span)s)") % {
+            "when": f"{local:%a %d %b %H:%M}",
+            "span": span,
+        }
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the contact may not be dialled now (or must be confirmed), for the card."""
+        found = []
+        if self.dnc is not None:
+            found.append(
+                _("%(number)s is on the do-not-call list (%(reason)s).")
+                % {"number": self.number, "reason": self.dnc.reason or _("no reason given")}
+            )
+        if self.unreadable:
+            found.append(
+                _("The number %(reason)s, so it cannot be checked against the do-not-call list.")
+                % {"reason": self.unreadable}
+            )
+        if self.consent_missing:
+            found.append(
+                _(
+                    "%(campaign)s calls only contacts with consent evidence, and this contact "
+                    "has none on record."
+                )
+                % {"campaign": self.campaign}
+            )
+        if self.outside_window and self.mode != CampaignPolicy.OFF:
+            if self.zones:
+                found.append(
+                    _(
+                        "It is %(local)s for this contact: outside calling hours (%(window)s "
+                        "their time)."
+                    )
+                    % {"local": self.local_time_text, "window": self.window_text}
+                )
+            else:
+                found.append(
+                    _(
+                        "Their local time is unknown (no time zone from LCM, none for the "
+                        "number), so calling hours cannot be checked."
+                    )
+                )
+        return found
+
+
+def _weekday_names(days: frozenset[int]) -> str:
+    from .models import WEEKDAYS
+
+    names = dict(WEEKDAYS)
+    return ", ".join(str(names[str(day)])[:3] for day in sorted(days))
+
+
+def contact_zones(contact: Contact, phone: phones.Phone | None) -> tuple[tuple[str, ...], str]:
+    """The contact's time zones and where they came from: LCM's mode, else the number."""
+    lcm_zone = contact.lcm_time_zone
+    if lcm_zone is not None:
+        return (lcm_zone.iana,), ZONE_FROM_LCM
+    if phone is not None and phone.time_zones:
+        return phone.time_zones, ZONE_FROM_NUMBER
+    return (), ""
+
+
+def read_number(contact: Contact, policy: CampaignPolicy) -> phones.Phone:
+    """The contact's number read against the campaign's region (else its time zone's)."""
+    lcm_zone = contact.lcm_time_zone
+    region = policy.region or phones.region_for_time_zone(lcm_zone.iana if lcm_zone else None)
+    return phones.parse_phone(contact.phone_number, region)
+
+
+def evaluate(contact: Contact, *, now: datetime | None = None) -> Verdict:
+    """The verdict for a contact on an agent's screen (a few small queries)."""
+    now = now or clock.now()
+    policy = policy_for(contact.campaign_id)
+    window = window_of(policy)
+    phone: phones.Phone | None
+    try:
+        phone = read_number(contact, policy)
+        unreadable = ""
+    except phones.PhoneError as error:
+        phone, unreadable = None, error.reason
+    number = phone.e164 if phone else ""
+    zones, source = contact_zones(contact, phone)
+    outside, may_call_from = False, None
+    if policy.calling_hours != CampaignPolicy.OFF:
+        if zones:
+            outside = not open_in_all(window, zones, now)
+            if outside:
+                may_call_from = next_allowed(window, zones, now)
+        else:
+            outside = policy.calling_hours in (CampaignPolicy.CONFIRM, CampaignPolicy.BLOCK)
+    listed = dnc.listed([number], now) if number else None
+    evidence = consent.evidence_for(
+        lcm_key=contact.account_number, number=number, campaign=contact.campaign_id
+    )
+    return Verdict(
+        campaign=contact.campaign_id,
+        mode=policy.calling_hours,
+        window=window,
+        now=now,
+        number=number,
+        unreadable=unreadable,
+        zones=zones,
+        zone_source=source,
+        outside_window=outside,
+        may_call_from=may_call_from,
+        dnc=listed,
+        consent_required=policy.consent_required,
+        evidence=evidence,
+        hand_back_outcome=policy.dnc_outcome if listed else policy.hand_back_outcome,
+    )

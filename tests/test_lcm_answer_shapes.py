@@ -1,0 +1,291 @@
+"""LCM's answers in the shapes real servers use, through the real HTTP path: the agent's page
+(htmx endpoints) → agentdesk → HTTP → the simulator server switched to a shape (or a proxy
+answering a canned body). Asserts what the agent reads and what LCM holds afterwards."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from agentdesk.desk.models import ActionLog, AgentSession
+from agentdesk.lcmsim.models import Contact
+from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
+
+from .conftest import free_port
+from .faulty_lcm import FaultyLcm
+from .helpers import add_contact
+
+pytestmark = pytest.mark.django_db(transaction=True)
+HTMX = {"HX-Request": "true"}
+SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
+LOGGED_OUT = "Agent is not logged in to the application."
+
+
+@pytest.fixture(scope="module")
+def proxy(lcmsim_server):
+    faulty = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
+    yield faulty
+    faulty.stop()
+
+
+@pytest.fixture
+def desk(agents, proxy, settings):
+    """Alice's browser session, with agentdesk talking HTTP to the simulator via the proxy."""
+    settings.LCM_URL = proxy.url
+    settings.LCM_BREAKER_FAILURES = 100
+    proxy.set("pass")
+    proxy.answers.clear()
+    proxy.received.clear()
+    client = Client()
+    client.force_login(agents["alice"].user)
+    return client
+
+
+def post(client: Client, path: str, data: dict | None = None) -> str:
+    response = client.post(path, data or {}, headers=HTMX)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def banner(html: str) -> str:
+    start = html.index('id="banner"')
+    return html[start : html.index("</div>", start)]
+
+
+def session() -> AgentSession:
+    return AgentSession.objects.get(agent__user__username="alice")
+
+
+def held() -> list[str]:
+    return list(
+        Contact.objects.filter(status=Contact.IN_PROGRESS).values_list("held_by", flat=True)
+    )
+
+
+def envelope(subtopic: str, response) -> dict:
+    return {"channel": "LCM", "topic": "WebService", "subtopic": subtopic,
+            "message": {"response": response}}  # fmt: skip
+
+
+# ------------------------------------------------------------- item 1: LCM's own words
+
+REFUSAL_SHAPES = [
+    "documented",
+    "error_text_response",
+    "error_message_only",
+    "error_key",
+    "message_key",
+    "response_text",
+    "http_400",
+    "http_500",
+]
+
+
+@pytest.mark.parametrize("shape", REFUSAL_SHAPES)
+def test_lcm_refusal_text_reaches_the_agent_in_every_shape(desk, shape):
+    add_contact(phone="2025550101")
+    set_agent_logged_in("a1@test", False)
+    set_shape(shape)
+
+    html = banner(post(desk, "/desk/next", SALES))
+
+    if shape in ("message_key", "response_text"):
+        # A fetch answer with words but no contact: no contact, for LCM's reason.
+        assert f"LCM did not hand out a contact: “{LOGGED_OUT}”" in html, html
+        assert "check that you are logged in to LCM" in html
+    else:
+        assert f"LCM refused the request: “{LOGGED_OUT}”" in html, html
+        assert "Fix what LCM names" in html  # agentdesk's own hint follows LCM's words
+    assert "cannot read" not in html
+    assert session().state == "idle" and held() == []
+
+
+def test_a_request_failure_reason_is_shown_as_lcm_said_it(desk):
+    set_agent_logged_in("a1@test", False)
+    set_shape("fetch_reason")
+
+    html = banner(post(desk, "/desk/next", SALES))
+
+    assert f"LCM did not hand out a contact: “{LOGGED_OUT}”" in html
+    assert "No contact available in Sales Manual Group" not in html
+    assert "check that you are logged in to LCM" in html
+    assert session().state == "idle"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said"),
+    [
+        (200, envelope("WS_Error", "Invalid Call ID."), "Invalid Call ID."),
+        (200, envelope("SkipManualDialContactResult", {"ErrorMessage": "Bad outcome"}),
+         "Bad outcome"),
+        (200, envelope("SkipManualDialContactResult", {"Error": "Contact locked"}),
+         "Contact locked"),
+        (200, envelope("SkipManualDialContactResult", {"success": False, "Message": "Not open"}),
+         "Not open"),
+        (500, envelope("WS_Error", {"ErrorType": "WS_Error", "ErrorMessage": "DB down"}),
+         "DB down"),
+        (400, {"error": "AccountNumber is invalid"}, "AccountNumber is invalid"),
+        (200, {"status": 500, "Error": "Internal failure"}, "Internal failure"),
+    ],
+)  # fmt: skip
+def test_skip_refusals_keep_the_contact_and_show_lcms_words(desk, proxy, status, body, said):
+    key = add_contact(phone="2025550102")
+    assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
+    proxy.answer("SkipManualDialContact", body, status=status)
+
+    html = banner(post(desk, "/desk/skip", {"outcome": "8"}))
+
+    assert f"LCM refused the request: “{said}”" in html, html
+    assert session().state == "previewing"
+    assert Contact.objects.get(lcm_key=key).status == Contact.IN_PROGRESS
+    assert proxy.received["SkipManualDialContact"] == 1
+
+
+def test_lcm_text_is_escaped_on_the_page(desk, proxy):
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        envelope("WS_Error", {"ErrorType": "WS_Error", "ErrorMessage": "<script>x()</script>"}),
+    )
+    html = banner(post(desk, "/desk/next", SALES))
+    assert "<script>x()</script>" not in html
+    assert "&lt;script&gt;x()&lt;/script&gt;" in html
+
+
+# ---------------------------------------------------------- item 2: the no-contact rule
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "documented",
+        "no_contact_empty_object",
+        "no_contact_null",
+        "no_contact_empty_text",
+        "no_contact_blank_fields",
+    ],
+)
+def test_no_contact_in_every_shape_is_no_contact(desk, shape):
+    set_shape(shape)
+    html = banner(post(desk, "/desk/next", SALES))
+    assert "No contact available in Sales Manual Group right now." in html, html
+    assert "cannot read" not in html and "refused" not in html
+    assert session().state == "idle" and session().notice.startswith("No contact available")
+
+
+def test_a_no_contact_text_is_no_contact_with_lcms_words(desk):
+    set_shape("no_contact_text")
+    html = banner(post(desk, "/desk/next", SALES))
+    assert "No contact available in Sales Manual Group right now." in html
+    assert "LCM said: “No contacts available”" in html
+    assert session().state == "idle"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [[], {"Contact": {}}, {"PhoneNumber": None, "AccountNumber": None, "RequestFailureReason": ""}],
+)
+def test_more_empty_answers_are_no_contact(desk, proxy, response):
+    proxy.answer("GetDownloadContactsForDialing", envelope("DownloadContactsForDialing", response))
+    html = banner(post(desk, "/desk/next", SALES))
+    assert "No contact available in Sales Manual Group right now." in html
+
+
+def test_half_a_contact_is_unreadable_not_no_contact(desk, proxy):
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        envelope("DownloadContactsForDialing", {"PhoneNumber": "2025550100", "AccountNumber": ""}),
+    )
+    html = banner(post(desk, "/desk/next", SALES))
+    assert "cannot read" in html and "LCM may have done this" in html
+    assert session().state == "idle"
+
+
+# ---------------------------------------------------------------- item 5: the key rule
+
+
+def test_a_failure_text_where_the_key_belongs_is_a_refusal(desk, proxy):
+    proxy.answer(
+        "CreateContact",
+        envelope("CreateContactResponse", {"Response": "Failed: Campaign not found"}),
+    )
+    form = {
+        "campaign": "Spring Renewals",
+        "first_name": "Kay",
+        "last_name": "Rule",
+        "mode1_name": "Home",
+        "mode1_number": "2025550177",
+        "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
+        "callback_start": "2030-01-01T09:00",
+        "callback_end": "2030-02-01T09:00",
+        "call_type": "0",
+        "priority": "0",
+        "status": "0",
+        "request_token": "key-rule-1",
+    }
+    html = post(desk, "/desk/add", form)
+
+    assert "LCM refused the request: “Failed: Campaign not found”" in banner(html)
+    assert "LCM key:" not in html
+    assert not ActionLog.objects.filter(lcm_key__icontains="Failed").exists()
+    assert 'value="Kay"' in html  # the agent's entries are kept
+
+    proxy.answers.clear()  # LCM answers properly again: the same form adds the contact
+    html = post(desk, "/desk/add", form)
+    assert "LCM key:" in banner(html)
+    assert Contact.objects.filter(business_fields__first_name="Kay").count() == 1
+
+
+# --------------------------------------------- shapes nobody planned for, read all the same
+
+
+@pytest.mark.parametrize("shape", ["strings_for_numbers", "arrays", "nested"])
+def test_a_working_day_in_other_shapes(desk, shape):
+    key = add_contact(phone="2025550131")
+    set_shape(shape)
+
+    html = post(desk, "/desk/next", SALES)
+    assert "is on your screen" in banner(html), banner(html)
+    assert key in html and 'href="tel:+1-202-555-0131"' in html
+    assert '<option value="8">8 No Answer</option>' in html  # outcomes read in this shape
+    html = post(desk, "/desk/skip", {"outcome": "8"})
+    assert "Skipped with outcome 8 No Answer." in banner(html)
+    assert Contact.objects.get(lcm_key=key).status == Contact.CLOSED
+    assert session().state == "idle"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "words"),
+    [
+        (200, b"", "cannot read"),
+        (200, b"<html><title>Bad Gateway</title></html>", "cannot read"),
+        (404, b"<html>Not Found</html>", "cannot read"),
+        (200, b"null", "cannot read"),
+        (200, b'"just text"', "cannot read"),
+        (200, b"[1, 2]", "cannot read"),
+        (502, b"", "may have"),
+    ],
+)
+def test_garbage_on_a_fetch_says_lcm_may_have_handed_one_out(desk, proxy, status, body, words):
+    proxy.answer("GetDownloadContactsForDialing", body, status=status)
+    html = banner(post(desk, "/desk/next", SALES))
+    assert words in html, html
+    assert "Nothing was changed" not in html
+    assert session().state == "idle"
+
+
+def test_an_envelope_inside_an_array_is_read(desk, proxy):
+    key = add_contact(phone="2025550132")
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        json.dumps(
+            [
+                envelope(
+                    "DownloadContactsForDialing",
+                    {"PhoneNumber": 2025550132, "AccountNumber": key, "ContactId": "7"},
+                )
+            ]
+        ),
+    )
+    html = post(desk, "/desk/next", SALES)
+    assert "is on your screen" in banner(html)
+    assert 'href="tel:+1-202-555-0132"' in html
