@@ -106,8 +106,8 @@ def parse_phone(raw: object, region: str | None = None) -> Phone:
     try:
         number = phonenumbers.parse(text, (region or "").upper() or None)
     except NumberParseException as exc:
-        reason = _PARSE_REASONS.get(exc.error_type, _("is not a phone number"))
-        raise PhoneError(text, str(reason)) from exc
+        reason = str(_PARSE_REASONS.get(exc.error_type, _("is not a phone number")))
+        raise PhoneError(text, reason) from exc
     if not phonenumbers.is_possible_number(number):
         raise PhoneError(text, _impossible_reason(number))
     return Phone(number=number, raw=text)

@@ -127,7 +127,7 @@ def test_messages_made_in_python_are_german(agents):
     alice = agents["alice"]
     with translation.override("de"):
         none = run_action(actions.next_contact(alice, campaign_group=SALES, consent="Both"))
-        assert none.message == f"Zurzeit ist in {SALES} kein Kontakt verfügbar."
+        assert none.message.startswith(f"Zurzeit ist in {SALES} kein Kontakt verfügbar.")
         set_fault("down")
         try:
             down = run_action(
@@ -159,11 +159,14 @@ def test_dates_on_the_contact_card_are_german():
     }
     with translation.override("de"):
         card = contact_card(data, now=now)
+        assert card is not None
         assert card.expiry_text.startswith("Mi, 30. Dez 2026, 23:59 (in ")
         assert card.expiry_text.endswith(" Tagen)")
         assert card.consent_text == "Ja"
     with translation.override("en"):
-        assert contact_card(data, now=now).expiry_text.startswith("Wed 30 Dec 2026, 23:59 (in ")
+        english = contact_card(data, now=now)
+        assert english is not None
+        assert english.expiry_text.startswith("Wed 30 Dec 2026, 23:59 (in ")
 
 
 def _session_cookie(user, language_header: str) -> list[tuple[bytes, bytes]]:

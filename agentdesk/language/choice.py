@@ -6,7 +6,8 @@ logging in), then the browser's Accept-Language, then LANGUAGE_CODE."""
 
 from __future__ import annotations
 
-from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils import translation
 
@@ -33,16 +34,14 @@ def language_for(saved: str | None, cookies: dict[str, str], accept_language: st
     return translation.get_language_from_request(request)
 
 
-def saved_language(user) -> str | None:
+def saved_language(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
     """The language saved with the user's account, if any (one query)."""
     from .models import LanguagePreference
 
     if not user or not user.is_authenticated:
         return None
     return (
-        LanguagePreference.objects.filter(user=user).values_list("language", flat=True).first()
+        LanguagePreference.objects.filter(user_id=user.pk)
+        .values_list("language", flat=True)
+        .first()
     )
-
-
-def language_cookie_name() -> str:
-    return settings.LANGUAGE_COOKIE_NAME

@@ -5,6 +5,9 @@ only, and under Daphne every sync middleware costs each request two thread hops.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -27,10 +30,10 @@ def _label(response: HttpResponse, language: str) -> HttpResponse:
 
 
 @sync_and_async_middleware
-def language_middleware(get_response):
+def language_middleware(get_response: Callable[[HttpRequest], Any]) -> Callable[..., Any]:
     if iscoroutinefunction(get_response):
 
-        async def middleware(request: HttpRequest) -> HttpResponse:
+        async def amiddleware(request: HttpRequest) -> HttpResponse:
             session = getattr(request, "session", None)
             saved = await session.aget(SESSION_KEY) if session is not None else None
             language = _chosen(request, saved)
@@ -39,13 +42,13 @@ def language_middleware(get_response):
             with translation.override(language):
                 return _label(await get_response(request), language)
 
-    else:
+        return amiddleware
 
-        def middleware(request: HttpRequest) -> HttpResponse:
-            session = getattr(request, "session", None)
-            saved = session.get(SESSION_KEY) if session is not None else None
-            language = _chosen(request, saved)
-            with translation.override(language):
-                return _label(get_response(request), language)
+    def middleware(request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        saved = session.get(SESSION_KEY) if session is not None else None
+        language = _chosen(request, saved)
+        with translation.override(language):
+            return _label(get_response(request), language)
 
     return middleware

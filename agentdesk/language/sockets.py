@@ -3,11 +3,18 @@ answers) are rendered in it, and per-language groups carry pushes rendered once 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import translation
 
 from .choice import SESSION_KEY, language_for
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
 
 
 def _cookies(headers: dict[bytes, bytes]) -> dict[str, str]:
@@ -20,10 +27,10 @@ class LanguageMiddleware:
     """ASGI middleware inside Channels' AuthMiddlewareStack (the session is loaded by then):
     sets scope["language"] and activates it for the whole connection."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         session = scope.get("session")
         saved = await session.aget(SESSION_KEY) if session is not None else None
         headers = dict(scope.get("headers", []))
@@ -34,7 +41,7 @@ class LanguageMiddleware:
             return await self.inner({**scope, "language": language}, receive, send)
 
 
-def scope_language(scope) -> str:
+def scope_language(scope: Mapping[str, Any]) -> str:
     """The connection's language (the active one when LanguageMiddleware did not run)."""
     return scope.get("language") or translation.get_language() or settings.LANGUAGE_CODE
 
