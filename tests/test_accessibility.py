@@ -126,7 +126,9 @@ def test_monitor_has_no_serious_issues(app_server, team_world, browser):
     audit(monitor, "monitor")
 
 
-def test_import_pages_have_no_serious_issues(app_server, team_world, page: Page, tmp_path):
+def test_import_pages_have_no_serious_issues(
+    app_server, jobs_worker, team_world, page: Page, tmp_path
+):
     path = tmp_path / "contacts.csv"
     path.write_text(
         "Name,DiallerCampaignsName,PhoneNumber1,UserData\n"

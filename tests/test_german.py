@@ -50,6 +50,17 @@ def test_a_request_in_german_leaves_the_thread_as_it_was():
     assert translation.get_language() == "en"
 
 
+def test_error_pages_are_german(agents):
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.force_login(agents["alice"].user)
+    missing = client.get("/imports/999999/")
+    assert missing.status_code == 404
+    assert "<h1>Nicht gefunden</h1>" in missing.content.decode()
+    csrf = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="de")
+    refused = csrf.post("/accounts/login/", {"username": "alice", "password": "x"})
+    assert refused.status_code == 403 and "Seite abgelaufen" in refused.content.decode()
+
+
 def test_a_failed_login_says_so_in_german(agents):
     client = Client(HTTP_ACCEPT_LANGUAGE="de")
     page = client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
