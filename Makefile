@@ -37,6 +37,7 @@ run: install
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: install-test browser-deps gettext-deps lint
 	bash scripts/test.sh

@@ -10,18 +10,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentdesk.settings")
 # every request through async_to_sync).
 django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from agentdesk.language.sockets import LanguageMiddleware  # noqa: E402
 from agentdesk.routing import websocket_urlpatterns  # noqa: E402
+from agentdesk.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(LanguageMiddleware(URLRouter(websocket_urlpatterns)))
+            ParallelAuthMiddlewareStack(LanguageMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -225,10 +225,11 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Shared by every worker when Redis is there (login throttling, LCM reference data).
+# Shared by every worker when Redis is there (login throttling, LCM reference data); one
+# long-lived connection pool per worker (agentdesk/rediscache.py).
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "agentdesk.rediscache.SharedPoolRedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

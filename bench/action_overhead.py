@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import time
+from typing import Any
 
 import httpx
 import websockets
@@ -84,7 +85,7 @@ def main() -> None:
         app = harness.daphne(env, LCM_URL=lcm_url)
         hop = harness.daphne(env, app="bench.barehop:application", LCM_URL=lcm_url)
         try:
-            rows = {"product": ([], []), "bare hop": ([], [])}
+            rows: dict[str, tuple[list[Any], list[Any]]] = {"product": ([], []), "bare hop": ([], [])}
             for _ in range(args.runs):
                 product = asyncio.run(product_cycles(app, world["agents"][0]["session"],
                                                      args.cycles))

@@ -97,9 +97,10 @@ class Process:
             self.process.kill()
 
 
-def daphne(env: dict, app: str = "agentdesk.asgi:application", **extra: str) -> Process:
+def daphne(env: dict, app: str = "agentdesk.asgi:application", options: tuple[str, ...] = (),
+           **extra: str) -> Process:
     port = free_port()
-    return Process(["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
+    return Process(["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options, app],
                    {**env, **extra}, port, "/healthz" if app.startswith("agentdesk") else "/")
 
 

@@ -9,7 +9,7 @@ import argparse
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import WebSocket, sync_playwright
 
 from . import harness
 
@@ -33,6 +33,9 @@ def main() -> None:
                 counts[kind] += 1
             elif kind == "ws_frames":
                 counts["ws_frames_before"] += 1
+
+        def count_frames(ws: WebSocket) -> None:
+            ws.on("framesent", lambda _frame: count("ws_frames"))
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
@@ -43,7 +46,7 @@ def main() -> None:
                                           "url": app.url}])
                     page = context.new_page()
                     page.on("request", lambda _r: count("http"))
-                    page.on("websocket", lambda ws: ws.on("framesent", lambda _f: count("ws_frames")))
+                    page.on("websocket", count_frames)
                     page.goto(app.url + "/")
                     page.wait_for_selector("#live-status[data-state=live]")
                     pages.append(page)

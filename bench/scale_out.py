@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import os
 import time
+from typing import Any
 
 import httpx
 
@@ -50,7 +51,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    results = {1: [], 2: []}
+    results: dict[int, list[Any]] = {1: [], 2: []}
     duplicates = 0
     handed_total = 0
     for _ in range(args.runs):

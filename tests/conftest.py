@@ -46,6 +46,11 @@ class Server:
         self.port = port
         self._start_args = (args, env, ready_path)
         self.url = f"http://127.0.0.1:{port}"
+        self._start()
+
+    def _start(self) -> None:
+        args, env, ready_path = self._start_args
+        port = self.port
         self.log_path = ROOT / "var" / f"server-{port}.log"
         self.log_path.parent.mkdir(exist_ok=True)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
@@ -66,9 +71,8 @@ class Server:
 
     def restart(self) -> None:
         """Stop and start again on the same port (live connections drop meanwhile)."""
-        args, env, ready = self._start_args
         self.stop()
-        self.__init__(args, self.port, env, ready)
+        self._start()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -118,12 +122,15 @@ def _fresh_cache():
     """Cached LCM reference data must not leak from one test's database into the next."""
     from django.core.cache import cache
 
+    from agentdesk.desk import lookups
     from agentdesk.lcm import client
 
     cache.clear()
+    lookups.forget_all()
     client._clients.clear()  # a fresh circuit breaker per test
     yield
     cache.clear()
+    lookups.forget_all()
 
 
 FAST_HASHERS = [

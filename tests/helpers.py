@@ -41,3 +41,19 @@ def add_contact(
         )
     )
     return answer.lcm_key
+
+
+def import_payload(*, omit: tuple[str, ...] = (), **fields: object) -> dict[str, object]:
+    """A contact for the import API (seed 003): the smallest valid body, a campaign by ID, a
+    name and a number, with `fields` added or replaced and the names in `omit` left out."""
+    payload: dict[str, object] = {
+        "DiallerCampaignsID": 538,
+        "Name": "A",
+        "PhoneNumber1": "+1 202 555 0100",
+    }
+    if "DiallerCampaignsName" in fields:
+        del payload["DiallerCampaignsID"]
+    payload.update(fields)
+    for name in omit:
+        del payload[name]
+    return payload

@@ -1,5 +1,7 @@
 """Who may do what: every route × every kind of visitor, as a table."""
 
+import json
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -10,6 +12,8 @@ from django.utils import timezone
 from agentdesk.asgi import application
 from agentdesk.dialler.models import ApiToken, DiallerCampaign, ImportJob
 from agentdesk.teams.models import Team
+
+from .helpers import import_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROLES = ["anonymous", "agent", "other_agent", "lead", "other_lead", "staff"]
@@ -88,7 +92,6 @@ def test_api_token_matrix(people):
     ApiToken.objects.filter(pk=revoked_token.pk).update(revoked_at=timezone.now())
     limited_token, limited = ApiToken.issue("limited")
     limited_token.campaigns.set([campaign])
-    body = '{"DiallerCampaignsID": %d, "Name": "A", "PhoneNumber1": "+1 202 555 0100"}'
     cases = [
         (None, campaign, 401),
         ("adk_wrong", campaign, 401),
@@ -100,12 +103,16 @@ def test_api_token_matrix(people):
     for token, target, expected in cases:
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
         response = Client(**headers).post(
-            API, data=body % target.pk, content_type="application/json"
+            API,
+            data=json.dumps(import_payload(DiallerCampaignsID=target.pk)),
+            content_type="application/json",
         )
         assert response.status_code == expected, (token, target.name, response.content)
     # A logged-in session is no API credential.
     session = client_as(people, "staff").post(
-        API, data=body % campaign.pk, content_type="application/json"
+        API,
+        data=json.dumps(import_payload(DiallerCampaignsID=campaign.pk)),
+        content_type="application/json",
     )
     assert session.status_code == 401
 

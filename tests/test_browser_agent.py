@@ -80,7 +80,9 @@ def test_add_contact_with_markup_in_the_name(app_server, world, page: Page):
     page.fill("#add-form input[name=mode1_number]", "+1 202 555 0170")
     page.click("#btn-add")
     expect(page.locator("#banner")).to_contain_text("LCM key:")
-    key = re.search(r"LCM key: (\S+)", page.inner_text("#banner")).group(1)
+    found = re.search(r"LCM key: (\S+)", page.inner_text("#banner"))
+    assert found is not None
+    key = found.group(1)
     stored = Contact.objects.get(lcm_key=key)
     assert stored.business_fields == {
         "first_name": '<b>"Tom" & Jerry\'s</b>',

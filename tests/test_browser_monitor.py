@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from agentdesk.desk.models import AgentProfile
 from agentdesk.lcmsim import demo
@@ -36,7 +36,7 @@ def test_the_monitor_follows_next_skip_add_live(app_server, browser: Browser):
     team.leads.add(users.create_user("lee", password=PASSWORD, first_name="Lee"))
     add_contact(phone="2025550155")
 
-    viewport = {"width": 1366, "height": 768}
+    viewport: ViewportSize = {"width": 1366, "height": 768}
     monitor = browser.new_context(viewport=viewport).new_page()
     desk = browser.new_context(viewport=viewport).new_page()
     log_in(monitor, app_server, "lee", "/monitor/")

@@ -17,8 +17,8 @@ EASTERN = "(UTC-05:00) Eastern Time (US and Canada)"
 BERLIN = "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def contact(number="(202) 555-0100", campaign="Spring Renewals", tz=EASTERN, key="1|1|7|0|0|0|7"):

@@ -11,6 +11,8 @@ from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
 
+from .helpers import import_payload
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The seed's two example bodies, as written (the second one's "..." removed: it is not JSON).
@@ -119,13 +121,13 @@ def test_the_seed_examples_with_real_numbers_import(api, seed, campaign):
 
 def test_callback_window_and_time_zone_reach_lcm(api):
     client, _ = api
-    body = {
-        "DiallerCampaignsID": 538,
-        "Name": "Tz",
-        "PhoneNumber2": "2025550100",
-        "dtBeginDate": "2030-01-02T09:00:00",
-        "dtEndDate": "2030-01-09T17:00:00",
-    }
+    body = import_payload(
+        omit=("PhoneNumber1",),
+        Name="Tz",
+        PhoneNumber2="2025550100",
+        dtBeginDate="2030-01-02T09:00:00",
+        dtEndDate="2030-01-09T17:00:00",
+    )
     record = assert_envelope(post(client, body), 200, 1)["records"][0]
     lcm = Contact.objects.get(lcm_key=record["LCMKey"])
     assert lcm.callback_start and lcm.expiry
@@ -137,14 +139,8 @@ def test_callback_window_and_time_zone_reach_lcm(api):
 @pytest.mark.parametrize("missing", ["Name", "phones", "campaign"])
 def test_each_missing_mandatory_field_is_named(api, missing):
     client, _ = api
-    body = {"DiallerCampaignsID": 538, "Name": "A", "PhoneNumber1": "2025550100"}
     expected = {"Name": "Name", "phones": "PhoneNumber1", "campaign": "DiallerCampaignsID"}[missing]
-    if missing == "phones":
-        del body["PhoneNumber1"]
-    elif missing == "campaign":
-        del body["DiallerCampaignsID"]
-    else:
-        del body["Name"]
+    body = import_payload(omit=(expected,))
     response = assert_envelope(post(client, body), 400, 0)
     assert [e["field"] for e in response["errors"]] == [expected]
 
@@ -170,13 +166,13 @@ def test_bad_json(api, raw):
 def test_unknown_campaign(api):
     client, _ = api
     body = assert_envelope(
-        post(client, {"DiallerCampaignsName": "Nope", "Name": "A", "PhoneNumber1": "2025550100"}),
+        post(client, import_payload(DiallerCampaignsName="Nope")),
         404,
         0,
     )
     assert "Nope" in body["message"]
     assert_envelope(
-        post(client, {"DiallerCampaignsID": 9999, "Name": "A", "PhoneNumber1": "2025550100"}),
+        post(client, import_payload(DiallerCampaignsID=9999)),
         404,
         0,
     )
@@ -184,12 +180,7 @@ def test_unknown_campaign(api):
 
 def test_overwrite_duplicates_updates_in_place_and_lcm_gets_the_new_data(api):
     client, _ = api
-    body = {
-        "DiallerCampaignsID": 538,
-        "Name": "First",
-        "UserData": "crm-42",
-        "PhoneNumber1": "2025550100",
-    }
+    body = import_payload(Name="First", UserData="crm-42")
     first = assert_envelope(post(client, body, overwrite=True), 200, 1)["records"][0]
     body.update(Name="Second", Company="ACME")
     second = assert_envelope(post(client, body, overwrite=True), 200, 1)["records"][0]
@@ -210,12 +201,7 @@ def test_overwrite_duplicates_updates_in_place_and_lcm_gets_the_new_data(api):
 
 def test_without_overwrite_a_new_contact_is_always_created(api):
     client, _ = api
-    body = {
-        "DiallerCampaignsID": 538,
-        "Name": "Same",
-        "UserData": "crm-7",
-        "PhoneNumber1": "2025550100",
-    }
+    body = import_payload(Name="Same", UserData="crm-7")
     ids = {
         assert_envelope(post(client, body, overwrite=False), 200, 1)["records"][0]["ID"]
         for _ in range(2)
@@ -234,12 +220,7 @@ def test_overwrite_flag_must_be_a_boolean(api):
 
 def test_lcm_down_says_it_may_have_acted_and_a_retry_creates_exactly_one(api):
     client, _ = api
-    body = {
-        "DiallerCampaignsID": 538,
-        "Name": "Retry",
-        "UserData": "crm-9",
-        "PhoneNumber1": "2025550100",
-    }
+    body = import_payload(Name="Retry", UserData="crm-9")
     set_fault("down")
     response = post(client, body, overwrite=True)
     assert_envelope(response, 502, 0)
@@ -254,7 +235,7 @@ def test_lcm_down_says_it_may_have_acted_and_a_retry_creates_exactly_one(api):
 
 def test_lcm_refusing_is_a_502_with_its_text(api):
     client, _ = api
-    body = {"DiallerCampaignsID": 540, "Name": "A", "PhoneNumber1": "+1 202 555 0100"}
+    body = import_payload(DiallerCampaignsID=540)
     set_fault("ws_error")
     response = assert_envelope(post(client, body), 502, 0)
     assert "Simulated LCM failure." in response["message"]
@@ -262,7 +243,7 @@ def test_lcm_refusing_is_a_502_with_its_text(api):
 
 def test_tokens_missing_wrong_revoked_and_limited(api):
     client, token = api
-    body = {"DiallerCampaignsID": 538, "Name": "A", "PhoneNumber1": "2025550100"}
+    body = import_payload()
     anonymous = Client().post(URL, data=json.dumps(body), content_type="application/json")
     assert anonymous.status_code == 401 and anonymous.json()["status"] == 401
     assert anonymous["WWW-Authenticate"].startswith("Bearer")
@@ -298,12 +279,12 @@ def test_list_and_read_contacts(api):
     for n in range(5):
         post(
             client,
-            {
-                "DiallerCampaignsID": 538 if n < 4 else 539,
-                "Name": f"Person {n}",
-                "UserData": f"u{n}",
-                "PhoneNumber1": f"20255501{n:02d}",
-            },
+            import_payload(
+                DiallerCampaignsID=538 if n < 4 else 539,
+                Name=f"Person {n}",
+                UserData=f"u{n}",
+                PhoneNumber1=f"20255501{n:02d}",
+            ),
         )
     page = assert_envelope(
         client.get(

@@ -16,7 +16,7 @@ from agentdesk.lcmsim.models import Contact
 
 from .conftest import free_port
 from .faulty_lcm import FAULTS, FaultyLcm
-from .helpers import add_contact
+from .helpers import add_contact, import_payload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
@@ -87,12 +87,7 @@ def do(operation: str, world) -> tuple[bool, str]:
         response = Client(HTTP_AUTHORIZATION=f"Bearer {world['token']}").post(
             "/api/dialler/contacts/import?overwriteDuplicates=true",
             data=json.dumps(
-                {
-                    "DiallerCampaignsID": 538,
-                    "Name": "Matrix",
-                    "UserData": "mx-1",
-                    "PhoneNumber1": "2025550199",
-                }
+                import_payload(Name="Matrix", UserData="mx-1", PhoneNumber1="2025550199")
             ),
             content_type="application/json",
         )

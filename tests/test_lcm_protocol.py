@@ -146,7 +146,9 @@ def naive(moment: datetime | None) -> datetime:
 
 def read_request(text: str) -> m.LcmRequest:
     subtopic, data = parse_request(json.loads(text))
-    return m.request_type_for(subtopic).from_data(data)
+    request_type = m.request_type_for(subtopic)
+    assert request_type is not None, subtopic
+    return request_type.from_data(data)
 
 
 def test_seed_000_create_contact_sample_is_accepted_under_its_alias():
@@ -424,3 +426,12 @@ def test_agent_call_count_reads_string_booleans():
         {"PCBCount": "2", "RegularCount": 1, "IsAgentReserved": "true"}
     )
     assert answer == m.AgentCallCountAnswer(2, 1, True)
+
+
+def test_every_request_type_names_its_answer_type():
+    """`LcmRequest[X]` and its ANSWER agree, so `exchange.answer` has the declared type."""
+    from typing import get_args
+
+    for request_type in m.REQUEST_TYPES:
+        (declared,) = get_args(request_type.__orig_bases__[0])
+        assert declared is request_type.ANSWER, request_type.__name__

@@ -33,12 +33,14 @@ def shown_phone(html: str) -> str | None:
     return found.group(1) if found else None
 
 
-async def connect_all(port: int, cookies: list[str], attempts: int = 60) -> list[str]:
+async def connect_all(
+    port: int, cookies: list[str], attempts: int = 60
+) -> list[str | bytes]:
     """Every page's first message after connecting (its resync), retrying while the server
     comes back, as the page's own reconnect loop does."""
     semaphore = asyncio.Semaphore(50)
 
-    async def page(cookie: str) -> str:
+    async def page(cookie: str) -> str | bytes:
         async with semaphore:
             for _ in range(attempts):
                 try:
@@ -55,7 +57,7 @@ async def connect_all(port: int, cookies: list[str], attempts: int = 60) -> list
                     await asyncio.sleep(0.5)
             raise AssertionError("a page never reconnected")
 
-    return await asyncio.gather(*(page(c) for c in cookies))
+    return list(await asyncio.gather(*(page(c) for c in cookies)))
 
 
 def test_five_hundred_pages_reconnect_and_resync(sim_world):

@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from agentdesk import phones
@@ -19,8 +23,8 @@ class DoNotCallForm(forms.ModelForm):
         model = DoNotCallEntry
         fields = ["number", "region", "reason", "expires_at"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         region = (data.get("region") or "").upper()
         if region and not phones.is_region(region):
             self.add_error("region", _("Not a country code like US or DE."))
@@ -42,14 +46,18 @@ class DoNotCallAdmin(admin.ModelAdmin):
     search_fields = ["number", "reason", "added_by"]
     date_hierarchy = "added_at"
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[DoNotCallEntry], search_term: str
+    ) -> tuple[QuerySet[DoNotCallEntry], bool]:
         # Find "(202) 555-0100" or "+1 202-555-0100" as the stored "+12025550100".
         phone = phones.try_parse(search_term, "US") or phones.try_parse(search_term)
         if phone is not None:
             search_term = phone.e164
         return super().get_search_results(request, queryset, search_term)
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: DoNotCallEntry, form: forms.Form, change: bool
+    ) -> None:
         if not change or not obj.added_by:
             obj.added_by = request.user.get_username()
         super().save_model(request, obj, form, change)
@@ -77,7 +85,7 @@ class CampaignPolicyForm(forms.ModelForm):
             "consent_required",
         ]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial["weekdays"] = list(self.instance.weekdays or "")
 
@@ -114,5 +122,5 @@ class ConsentEvidenceAdmin(admin.ModelAdmin):
     search_fields = ["number", "lcm_key", "given_by"]
     date_hierarchy = "given_at"
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # evidence is a record: read it, do not rewrite it

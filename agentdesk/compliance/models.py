@@ -6,7 +6,8 @@ This app sits below the desk and the dialler: they ask it, it never asks them.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -64,7 +65,7 @@ class DoNotCallEntry(models.Model):
             message = _("%(number)s %(reason)s") % {"number": error.raw, "reason": error.reason}
             raise ValidationError({"number": message}) from error
 
-    def is_active(self, now=None) -> bool:
+    def is_active(self, now: datetime | None = None) -> bool:
         return self.expires_at is None or self.expires_at > (now or timezone.now())
 
 
@@ -129,7 +130,7 @@ class CampaignPolicy(models.Model):
         return self.campaign
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, Any] = {}
         start, end = self.window_start, self.window_end
         if start is not None and end is not None and end <= start:
             errors["window_end"] = _("Must be after the window opens (same day).")

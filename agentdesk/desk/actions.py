@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -74,22 +75,29 @@ class Turn:
         self, kind: str, entry: dict[str, Any], result: Result, **changes: Any
     ) -> Result:
         """Save `changes` and free the lock, write the log entry, publish once; `result` with
-        the session as now stored and the published fragments."""
+        the session as now stored and the published fragments.
 
-        def apply() -> tuple[AgentSession | None, ActionLog]:
-            return (
-                state.release(self.session, self.token, **changes),
-                state.write_log(self.profile, kind, **entry),
-            )
+        One trip to a worker thread: the result and its log entry in one transaction, then
+        the fragments rendered from the row as stored (the push and the acting tab's answer
+        share that render)."""
+        menu = await outcome_menu()
+        groups = await group_choices(self.profile)
 
-        updated, written = await db_async(apply)()
+        def apply() -> tuple[AgentSession, ActionLog, str | None]:
+            with transaction.atomic():
+                updated = state.release(self.session, self.token, **changes)
+                written = state.write_log(self.profile, kind, **entry)
+            if updated is None:
+                # The lock expired and another action took over; show whatever is stored now.
+                log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
+                updated = state.session_for(self.profile)
+                updated.agent = self.profile
+            return updated, written, events.render_now(updated, menu, groups)
+
+        updated, written, html = await db_async(apply)()
         self.held = False
-        if updated is None:
-            # The lock expired and another action took over; show whatever is stored now.
-            log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
-            updated = await db_async(state.session_for)(self.profile)
-            updated.agent = self.profile
-        html = await events.publish(updated, events.AgentChanged.of_action(updated, written))
+        event = events.AgentChanged.of_action(updated, written)
+        html = await events.publish(updated, event, html=html)
         return replace(result, session=updated, html=html)
 
     async def failed(
@@ -124,7 +132,7 @@ async def _busy(profile: AgentProfile, form: AddContactForm | None = None) -> Re
     return Result(ok=False, message=str(BUSY_MESSAGE), level="warning", session=current, form=form)
 
 
-def _exchange_fields(exchange: LcmExchange) -> dict[str, Any]:
+def _exchange_fields(exchange: LcmExchange[Any]) -> dict[str, Any]:
     return {"subtopic": exchange.request.SUBTOPIC, "lcm_latency_ms": round(exchange.latency_ms, 1)}
 
 
@@ -162,7 +170,7 @@ async def next_contact(profile: AgentProfile, *, campaign_group: str, consent: s
 
 async def reserved_contact(profile: AgentProfile) -> Result:
     """Reserved: the contact LCM already holds for this agent."""
-    request: m.LcmRequest
+    request: m.LcmRequest[m.FetchAnswer]
     if settings.LCM_RESERVED_SUBTOPIC == m.GetReservedManualDialContact.SUBTOPIC:
         request = m.GetReservedManualDialContact(profile.lcm_agent_id)
     else:
@@ -174,7 +182,7 @@ async def reserved_contact(profile: AgentProfile) -> Result:
 async def _fetch(
     profile: AgentProfile,
     kind: str,
-    request: m.LcmRequest,
+    request: m.LcmRequest[m.FetchAnswer],
     none_message: str,
     choices: Mapping[str, str],
 ) -> Result:
@@ -186,34 +194,52 @@ async def _fetch(
             message = _("A contact is already on your screen: skip it with an outcome first.")
             session = await turn.give_back()
             return Result(ok=False, message=message, level="warning", session=session)
-        group = {"campaign_group": choices["campaign_group"]} if choices else {}
         try:
             exchange = await _past_retired(profile, request, await get_client().call(request))
         except LcmError as error:
-            return await turn.failed(kind, error, group)
-        contact: m.Contact | None = exchange.answer.contact
+            return await turn.failed(kind, error, _group_field(choices))
+        contact = exchange.answer.contact
         if contact is None:
-            message, level = no_contact_message(exchange.answer.failure_reason, none_message)
-            entry = {**_exchange_fields(exchange), **group, "result": message[:300]}
-            result = Result(ok=True, message=message, level=level)
-            return await turn.finish(
-                kind, entry, result, notice=message[:300], last_error="", **choices
-            )
-        groups = await group_choices(profile)
-        queue = groups.group_of(contact.campaign_id) or group.get("campaign_group", "")
-        entry = {
-            **_exchange_fields(exchange),
-            **_contact_fields(contact),
-            "campaign_group": queue,
-            "result": _("Contact %(id)s on screen")
-            % {"id": contact.contact_id or contact.account_number},
-        }
-        message = _("Contact %(number)s is on your screen.") % {"number": contact.phone_number}
-        on_screen = {"state": AgentSession.PREVIEWING, "contact": contact.to_response()}
-        result = Result(ok=True, message=message, level="success")
-        return await turn.finish(
-            kind, entry, result, **on_screen, notice="", last_error="", **choices
-        )
+            return await _no_contact(turn, kind, exchange, none_message, choices)
+        return await _on_screen(turn, kind, exchange, contact, choices)
+
+
+def _group_field(choices: Mapping[str, str]) -> dict[str, str]:
+    return {"campaign_group": choices["campaign_group"]} if choices else {}
+
+
+async def _no_contact(
+    turn: Turn,
+    kind: str,
+    exchange: LcmExchange[m.FetchAnswer],
+    none_message: str,
+    choices: Mapping[str, str],
+) -> Result:
+    message, level = no_contact_message(exchange.answer.failure_reason, none_message)
+    entry = {**_exchange_fields(exchange), **_group_field(choices), "result": message}
+    result = Result(ok=True, message=message, level=level)
+    return await turn.finish(kind, entry, result, notice=message, last_error="", **choices)
+
+
+async def _on_screen(
+    turn: Turn,
+    kind: str,
+    exchange: LcmExchange[m.FetchAnswer],
+    contact: m.Contact,
+    choices: Mapping[str, str],
+) -> Result:
+    groups = await group_choices(turn.profile)
+    entry = {
+        **_exchange_fields(exchange),
+        **_contact_fields(contact),
+        "campaign_group": groups.group_of(contact.campaign_id) or choices.get("campaign_group", ""),
+        "result": _("Contact %(id)s on screen")
+        % {"id": contact.contact_id or contact.account_number},
+    }
+    message = _("Contact %(number)s is on your screen.") % {"number": contact.phone_number}
+    result = Result(ok=True, message=message, level="success")
+    on_screen = {"state": AgentSession.PREVIEWING, "contact": contact.to_response()}
+    return await turn.finish(kind, entry, result, **on_screen, notice="", last_error="", **choices)
 
 
 _SAYS_NO_CONTACT = re.compile(r"\bno\b.*\bcontacts?\b|\bcontacts?\b.*\bnot available\b", re.I)
@@ -280,8 +306,10 @@ MAX_RETIRED_SKIPS = 5
 
 
 async def _past_retired(
-    profile: AgentProfile, request: m.LcmRequest, exchange: LcmExchange
-) -> LcmExchange:
+    profile: AgentProfile,
+    request: m.LcmRequest[m.FetchAnswer],
+    exchange: LcmExchange[m.FetchAnswer],
+) -> LcmExchange[m.FetchAnswer]:
     """LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired keys"):
     close it with the configured outcome and fetch again, unseen by the agent."""
     for _attempt in range(MAX_RETIRED_SKIPS):
@@ -311,7 +339,9 @@ async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> di
     }
 
 
-async def _skip_not_confirmed(turn: Turn, exchange: LcmExchange, entry: dict[str, Any]) -> Result:
+async def _skip_not_confirmed(
+    turn: Turn, exchange: LcmExchange[m.SkipAnswer], entry: dict[str, Any]
+) -> Result:
     message = _("LCM did not confirm the skip. The contact is still yours; try again.")
     refused = {"ok": False, "error": message, "error_kind": "rejected"}
     refused["result"] = _("not confirmed")

@@ -5,3 +5,15 @@ class DeskConfig(AppConfig):
     name = "agentdesk.desk"
     label = "desk"
     verbose_name = "Agent desk"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from .lookups import forget_agent
+        from .models import AgentProfile
+
+        def profile_saved(sender: type, instance: AgentProfile, **kwargs: object) -> None:
+            forget_agent(instance)  # its campaign groups may have changed
+
+        post_save.connect(profile_saved, sender=AgentProfile, weak=False,
+                          dispatch_uid="desk.forget_agent_groups")

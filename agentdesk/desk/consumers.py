@@ -10,14 +10,15 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
 
 from . import actions, events, inputs, state
 from .lookups import group_choices, outcome_menu
-from .models import AgentProfile
-from .rendering import render_live
+from .models import AgentProfile, AgentSession
+from .rendering import render_banner, render_live
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,24 @@ class AgentConsumer(AsyncWebsocketConsumer):
         self.group = events.agent_group(self.profile.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        session = await db_async(state.set_connections)(self.profile, +1)
-        # Resync: whatever happened while this page was away, show the truth now.
-        await self.send(text_data=await events.render_for(session))
+        # Resync: whatever happened while this page was away, show the truth now. One trip
+        # to a worker thread counts the connection, reads the session and renders it (a
+        # reconnect storm after a deploy is thousands of these at once).
+        menu = await outcome_menu()
+        groups = await group_choices(self.profile)
+        profile = self.profile
+
+        def resync() -> tuple[AgentSession | None, str | None]:
+            session = state.set_connections(profile, +1)
+            if session is None:
+                return None, None
+            return session, render_live(session, menu, groups)
+
+        session, html = await db_async(resync)()
+        if session is None:  # the agent was deleted meanwhile
+            await self.close(code=4403)
+            return
+        await self.send(text_data=html)
         await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
     async def disconnect(self, code: int) -> None:
@@ -69,6 +85,14 @@ class AgentConsumer(AsyncWebsocketConsumer):
         await self._send_result(self.profile, result)
 
     async def _send_result(self, profile: AgentProfile, result: actions.Result) -> None:
+        if result.html:
+            # The fragments were pushed to every tab of the agent, this one included.
+            parts = [render_banner(result.message, result.level)] if result.message else []
+            if result.form is not None:
+                parts.append(render_to_string("desk/_add.html", {"form": result.form, "oob": True}))
+            if parts:
+                await self.send(text_data="\n".join(parts))
+            return
         session = result.session or await db_async(state.session_for)(profile)
         session.agent = profile
         menu = await outcome_menu()

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from agentdesk.asyncdb import db_async
 
-from .lookups import group_choices, outcome_menu
+from .lookups import GroupChoices, OutcomeMenu, group_choices, outcome_menu
 from .models import ActionLog, AgentSession
 
 log = logging.getLogger(__name__)
@@ -118,22 +118,35 @@ async def render_for(session: AgentSession) -> str:
     return await db_async(render_live)(session, menu, groups)
 
 
-async def publish(session: AgentSession, event: AgentChanged) -> str:
-    """Push the agent's fresh fragments to their tabs, then announce `event`; returns the
-    fragments so the acting request can answer with the same HTML.
+def render_now(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> str | None:
+    """The live fragments, from sync code that already runs in a worker thread; None (and
+    logged) if rendering failed, so the caller's saved change stands."""
+    from .rendering import render_live
+
+    try:
+        return render_live(session, menu, groups)
+    except Exception:
+        log.exception("could not render the state of agent %s", session.agent_id)
+        return None
+
+
+async def publish(session: AgentSession, event: AgentChanged, html: str | None = None) -> str:
+    """Push the agent's fresh fragments (`html` when already rendered) to their tabs, then
+    announce `event`; returns the fragments so the acting request can answer with the same
+    HTML.
 
     A push that cannot be delivered (channel layer down) is logged, never raised: the state
     is already saved and every page resyncs from it on reconnect."""
-    html = ""
     try:
-        html = await render_for(session)
+        if html is None:
+            html = await render_for(session)
         await get_channel_layer().group_send(
             agent_group(session.agent_id), {"type": "desk.push", "html": html}
         )
     except Exception:
         log.exception("could not publish the state of agent %s", session.agent_id)
     await announce(event)
-    return html
+    return html or ""
 
 
 async def announce(event: AgentChanged) -> None:

@@ -1,11 +1,25 @@
-"""Reference data an agent picks from: outcomes and campaign groups, read from LCM and cached."""
+"""Reference data an agent picks from: outcomes and campaign groups, read from LCM and cached.
+
+Two levels: this worker's memory (read on every action, render and connect, so it must cost
+a dictionary lookup, not a Redis round trip and a thread hop) for up to LOCAL_CACHE_SECONDS,
+and the shared cache (Redis in scaled mode), so a worker that starts fresh after a deploy
+reads LCM's answers from there instead of asking LCM again for every agent.
+
+Invalidation: an agent's entry is keyed by the groups their profile allows, so editing the
+profile takes effect at once on every worker; saving a profile also drops the agent's
+entries here and in the shared cache (see `forget_agent`); LCM-side changes (assignments,
+outcomes) are picked up when the entries expire.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from dataclasses import dataclass
+from typing import Any
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
@@ -25,6 +39,56 @@ def _cache_key(*parts: str) -> str:
 
 OUTCOMES_CACHE_SECONDS = 300
 GROUPS_CACHE_SECONDS = 600  # assignments change rarely; LCM lists every agent of a group
+LOCAL_CACHE_SECONDS = 60  # how long a worker may serve its own copy without asking the cache
+
+_local: TTLCache = TTLCache(maxsize=50_000, ttl=LOCAL_CACHE_SECONDS)
+_local_lock = threading.Lock()  # tests and management commands use several event loops
+
+
+def _local_get(key: str) -> Any:
+    with _local_lock:
+        return _local.get(key)
+
+
+def _local_set(key: str, value: Any) -> None:
+    with _local_lock:
+        _local[key] = value
+
+
+async def _cached(key: str) -> Any:
+    """The value from this worker's memory, else from the shared cache (kept in memory)."""
+    value = _local_get(key)
+    if value is None:
+        value = await cache.aget(key)
+        if value is not None:
+            _local_set(key, value)
+    return value
+
+
+async def _remember(key: str, value: Any, seconds: int) -> None:
+    _local_set(key, value)
+    await cache.aset(key, value, seconds)
+
+
+def _groups_key(profile: AgentProfile) -> str:
+    return _cache_key(
+        "groups", settings.LCM_URL, profile.lcm_agent_id, *sorted(profile.campaign_groups or [])
+    )
+
+
+def forget_agent(profile: AgentProfile) -> None:
+    """Drop an agent's cached campaign groups, in this worker and in the shared cache (an
+    entry under the profile's previous groups is never read again: its key differs)."""
+    key = _groups_key(profile)
+    with _local_lock:
+        _local.pop(key, None)
+    cache.delete(key)
+
+
+def forget_all() -> None:
+    """Drop this worker's copies (the shared cache is cleared with `cache.clear()`)."""
+    with _local_lock:
+        _local.clear()
 
 
 @dataclass(frozen=True)
@@ -60,7 +124,7 @@ def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple:
 async def outcome_menu() -> OutcomeMenu:
     """Telephony outcomes and MANUAL business outcomes (by parent), cached for a few minutes."""
     key = _cache_key("outcomes", settings.LCM_URL)
-    cached = await cache.aget(key)
+    cached = await _cached(key)
     if cached is not None:
         return cached
     client = get_client()
@@ -72,7 +136,7 @@ async def outcome_menu() -> OutcomeMenu:
             error=_("Outcomes could not be loaded. %(reason)s") % {"reason": exc.describe()}
         )
     menu = OutcomeMenu(tuple(telephony), _group_business(tuple(business)))
-    await cache.aset(key, menu, OUTCOMES_CACHE_SECONDS)
+    await _remember(key, menu, OUTCOMES_CACHE_SECONDS)
     return menu
 
 
@@ -99,8 +163,8 @@ class GroupChoices:
 
 async def group_choices(profile: AgentProfile) -> GroupChoices:
     """The campaign groups this agent may work: LCM's assignment, narrowed by the profile."""
-    key = _cache_key("groups", settings.LCM_URL, profile.lcm_agent_id)
-    cached = await cache.aget(key)
+    key = _groups_key(profile)
+    cached = await _cached(key)
     if cached is not None:
         return cached
     allowed = set(profile.campaign_groups or [])
@@ -114,7 +178,7 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
         )
     groups = tuple(g for g in answer.groups if g.is_active and (not allowed or g.name in allowed))
     choices = GroupChoices(groups)
-    await cache.aset(key, choices, GROUPS_CACHE_SECONDS)
+    await _remember(key, choices, GROUPS_CACHE_SECONDS)
     return choices
 
 

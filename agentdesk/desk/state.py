@@ -1,6 +1,8 @@
 """The agent's session row: taking the one-action-at-a-time lock and applying a result.
 
 Plain synchronous ORM functions; desk.actions calls them from async code through db_async.
+Taking the lock, giving it back with the result and counting connections are each one
+`UPDATE … RETURNING` (one round trip that also reads the row as stored).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import connection
 from django.utils import timezone
 
 from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
+from .returning import update_returning
 
 
 class Busy(Exception):
@@ -29,38 +32,54 @@ def session_for(profile: AgentProfile) -> AgentSession:
 
 
 def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:
-    """Take the agent's action lock (a compare-and-set on the session row) or raise Busy.
+    """Take the agent's action lock (a compare-and-set on the session row) or raise Busy;
+    the session as stored, read in the same statement.
 
     The lock expires by itself, so a worker that died mid-action cannot wedge the agent.
     """
-    session_for(profile)
     token = uuid.uuid4().hex
     now = timezone.now()
     hold_for = timedelta(seconds=settings.LCM_TIMEOUT_SECONDS * 2 + 5)
-    taken = (
-        AgentSession.objects.filter(agent=profile)
-        .filter(Q(busy_token="") | Q(busy_until__lt=now))
-        .update(busy_token=token, busy_until=now + hold_for)
-    )
-    if not taken:
-        raise Busy
-    return AgentSession.objects.get(agent=profile), token
+    for _ in range(2):
+        session = update_returning(
+            AgentSession,
+            "agent_id = %s AND (busy_token = '' OR busy_until < %s)",
+            [profile.pk, _moment(now)],
+            {"busy_token": token, "busy_until": now + hold_for},
+        )
+        if session is not None:
+            session.agent = profile
+            return session, token
+        _, created = AgentSession.objects.get_or_create(
+            agent=profile, defaults={"campaign_group": (profile.campaign_groups or [""])[0]}
+        )
+        if not created:
+            break
+    raise Busy
 
 
 def release(session: AgentSession, token: str, **changes: Any) -> AgentSession | None:
-    """Apply `changes` and free the lock, if this action still holds it; None if it lost it."""
+    """Apply `changes` and free the lock, if this action still holds it; None if it lost it.
+    The session as now stored (its `agent` is the caller's profile object)."""
+    now = timezone.now()
     if "state" in changes and changes["state"] != session.state:
-        changes["state_since"] = timezone.now()
-    updated = AgentSession.objects.filter(pk=session.pk, busy_token=token).update(
-        busy_token="",
-        busy_until=None,
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-        **fit_to_fields(AgentSession, changes),
+        changes["state_since"] = now
+    updated = update_returning(
+        AgentSession,
+        "id = %s AND busy_token = %s",
+        [session.pk, token],
+        {"busy_token": "", "busy_until": None, "updated_at": now,
+         **fit_to_fields(AgentSession, changes)},
+        {"version": ("version + 1", [])},
     )
-    if not updated:
-        return None
-    return AgentSession.objects.select_related("agent__user", "agent__team").get(pk=session.pk)
+    if updated is not None:
+        updated.agent = session.agent
+    return updated
+
+
+def _moment(value):
+    """A datetime as the database compares it (SQLite stores text in its own format)."""
+    return AgentSession._meta.get_field("busy_until").get_db_prep_value(value, connection)
 
 
 def write_log(profile: AgentProfile, kind: str, **fields: Any) -> ActionLog:
@@ -91,10 +110,21 @@ def recent_actions(profile: AgentProfile, limit: int = 8) -> list[ActionLog]:
 
 
 def set_connections(profile: AgentProfile, delta: int) -> AgentSession | None:
-    """Count the agent's open live connections; None if the agent no longer exists."""
-    if delta > 0:
+    """Count the agent's open live connections (never below 0); the session as now stored,
+    or None if the agent no longer exists."""
+    for _ in range(2):
+        session = update_returning(
+            AgentSession,
+            "agent_id = %s",
+            [profile.pk],
+            {},
+            {"connections": ("CASE WHEN connections + %s < 0 THEN 0 ELSE connections + %s END",
+                             [delta, delta])},
+        )
+        if session is not None:
+            session.agent = profile
+            return session
+        if delta < 0 or not AgentProfile.objects.filter(pk=profile.pk).exists():
+            return None
         session_for(profile)
-    sessions = AgentSession.objects.filter(agent=profile)
-    sessions.update(connections=F("connections") + delta)
-    sessions.filter(connections__lt=0).update(connections=0)
-    return sessions.select_related("agent__user", "agent__team").first()
+    return None

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from agentdesk.asyncdb import db_async, release_request_connection
+from agentdesk.asyncdb import db_async
 
 from . import actions, inputs, state
 from .forms import AddContactForm
@@ -43,19 +44,26 @@ def _profile_of(user: AbstractBaseUser) -> AgentProfile | None:
     return AgentProfile.objects.select_related("user", "team").filter(user__pk=user.pk).first()
 
 
+def _agent_of(request: HttpRequest) -> tuple[AbstractBaseUser | AnonymousUser, AgentProfile | None]:
+    """The logged-in user (session and user read here, in one worker-thread trip with the
+    profile, instead of a trip each) and their agent profile."""
+    user = request.user
+    if not user.is_authenticated:
+        return user, None
+    return user, _profile_of(user)
+
+
 def agent_required(view: AgentView) -> View:
     """Logged in, with an agent profile. Not Django's login_required: an htmx request must be
     told to navigate to the login page (401 + HX-Redirect), not be redirected in place."""
 
     @wraps(view)
     async def wrapper(request: HtmxRequest) -> HttpResponse:
-        user = await request.auser()
-        await release_request_connection()
+        user, profile = await db_async(_agent_of)(request)
         if not user.is_authenticated:
             if request.htmx:
                 return HttpResponseClientRedirect(reverse("login"), status=401)
             return redirect_to_login(request.get_full_path())
-        profile = await db_async(_profile_of)(user)
         if profile is None:
             is_lead = await db_async(lambda: user.led_teams.exists())()
             if is_lead and request.method == "GET":

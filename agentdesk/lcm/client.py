@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol
 
 import httpx
 from django.conf import settings
@@ -32,7 +32,7 @@ from .errors import (
     LcmUnreachable,
     MessageError,
 )
-from .messages import LcmRequest
+from .messages import AnswerT, LcmRequest
 
 log = logging.getLogger(__name__)
 
@@ -189,11 +189,11 @@ class CircuitBreaker:
 
 
 @dataclass(frozen=True)
-class LcmExchange:
+class LcmExchange(Generic[AnswerT]):
     """One completed call: what was asked, what LCM answered, and how long it took."""
 
-    request: LcmRequest
-    answer: Any
+    request: LcmRequest[AnswerT]
+    answer: AnswerT
     latency_ms: float
     attempts: int
 
@@ -212,7 +212,7 @@ class LcmClient:
         self.source = source
         self.breaker = breaker or CircuitBreaker()
 
-    async def call(self, request: LcmRequest) -> LcmExchange:
+    async def call(self, request: LcmRequest[AnswerT]) -> LcmExchange[AnswerT]:
         """Send `request`; return its typed answer or raise an LcmError (with `latency_ms`).
 
         A write's error says `outcome_unknown` when LCM may have acted: it timed out, answered

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from .dates import LcmDate, read_lcm_datetime
 from .envelope import text_of
@@ -56,12 +56,6 @@ _CALL_TYPE_WORDS = {
 TABLES = "tables"
 SAMPLES = "samples"
 REQUEST_STYLES = (TABLES, SAMPLES)
-
-CONTACT_STATUSES = {
-    0: "Open: handed out for dialing straight away",
-    4: "Delivered: stored in the campaign, held back from dialing",
-}
-
 
 def _call_type_label(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
@@ -446,11 +440,24 @@ class QueueCountAnswer:
 # -------------------------------------------------------------------------- requests
 
 
-class LcmRequest:
+class Answer(Protocol):
+    """What an answer type offers: reading itself from LCM's `response`."""
+
+    @classmethod
+    def from_response(cls, response: Any) -> Any: ...
+
+
+AnswerT = TypeVar("AnswerT")
+
+
+class LcmRequest(Generic[AnswerT]):
+    """One LCM call. `LcmRequest[X]` answers with an X (`ANSWER`, read by `read_answer`), so a
+    caller's `exchange.answer` has the type of what it asked for."""
+
     SUBTOPIC: ClassVar[str]
     ALIASES: ClassVar[tuple[str, ...]] = ()
     ANSWERS: ClassVar[tuple[str, ...]]
-    ANSWER: ClassVar[Any]
+    ANSWER: ClassVar[type[Answer]]  # the class of AnswerT
     WRITES: ClassVar[bool] = False
 
     def to_data(self, style: str = TABLES) -> dict[str, Any]:
@@ -458,22 +465,22 @@ class LcmRequest:
         raise NotImplementedError
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> LcmRequest:
+    def from_data(cls, data: dict[str, Any]) -> LcmRequest[AnswerT]:
         raise NotImplementedError
 
     @classmethod
-    def read_answer(cls, response: Any) -> Any:
-        return cls.ANSWER.from_response(response)
+    def read_answer(cls, response: Any) -> AnswerT:
+        return cast(AnswerT, cls.ANSWER.from_response(response))
 
 
 @dataclass(frozen=True)
-class CreateContact(LcmRequest):
+class CreateContact(LcmRequest[CreateContactAnswer]):
     """Seed 000: add a contact to a campaign; LCM answers with the new LCM key."""
 
     SUBTOPIC: ClassVar[str] = "CreateContact"
     ALIASES: ClassVar[tuple[str, ...]] = ("AddCompliance",)
     ANSWERS: ClassVar[tuple[str, ...]] = ("CreateContactResponse", "AddComplianceResponse")
-    ANSWER: ClassVar[Any] = CreateContactAnswer
+    ANSWER: ClassVar[type[Answer]] = CreateContactAnswer
     WRITES: ClassVar[bool] = True
 
     campaign_id: str
@@ -568,12 +575,12 @@ def _contacts_required(data: dict[str, Any], *, mandatory: bool = True) -> int:
 
 
 @dataclass(frozen=True)
-class GetDownloadContactsForDialing(LcmRequest):
+class GetDownloadContactsForDialing(LcmRequest[FetchAnswer]):
     """Seed 001: one contact for manual dialing from a campaign group."""
 
     SUBTOPIC: ClassVar[str] = "GetDownloadContactsForDialing"
     ANSWERS: ClassVar[tuple[str, ...]] = ("DownloadContactsForDialing",)
-    ANSWER: ClassVar[Any] = FetchAnswer
+    ANSWER: ClassVar[type[Answer]] = FetchAnswer
     WRITES: ClassVar[bool] = True  # hands a contact out: never repeated blindly
 
     campaign_group: str
@@ -602,12 +609,12 @@ class GetDownloadContactsForDialing(LcmRequest):
 
 
 @dataclass(frozen=True)
-class GetReservedContactOD(LcmRequest):
+class GetReservedContactOD(LcmRequest[FetchAnswer]):
     """Seed 002: the contact already reserved for this agent."""
 
     SUBTOPIC: ClassVar[str] = "GetReservedContactOD"
     ANSWERS: ClassVar[tuple[str, ...]] = ("ContactOD",)
-    ANSWER: ClassVar[Any] = FetchAnswer
+    ANSWER: ClassVar[type[Answer]] = FetchAnswer
     WRITES: ClassVar[bool] = True
 
     user_id: str
@@ -621,12 +628,12 @@ class GetReservedContactOD(LcmRequest):
 
 
 @dataclass(frozen=True)
-class GetReservedManualDialContact(LcmRequest):
+class GetReservedManualDialContact(LcmRequest[FetchAnswer]):
     """The newer reserved-contact call of the Manual Dial widget."""
 
     SUBTOPIC: ClassVar[str] = "GetReservedManualDialContact"
     ANSWERS: ClassVar[tuple[str, ...]] = ("DownloadContactsForDialing",)
-    ANSWER: ClassVar[Any] = FetchAnswer
+    ANSWER: ClassVar[type[Answer]] = FetchAnswer
     WRITES: ClassVar[bool] = True
 
     agent_id: str
@@ -648,12 +655,12 @@ class GetReservedManualDialContact(LcmRequest):
 
 
 @dataclass(frozen=True)
-class SkipManualDialContact(LcmRequest):
+class SkipManualDialContact(LcmRequest[SkipAnswer]):
     """Seed 004: close the agent's contact with an outcome."""
 
     SUBTOPIC: ClassVar[str] = "SkipManualDialContact"
     ANSWERS: ClassVar[tuple[str, ...]] = ("SkipManualDialContactResult",)
-    ANSWER: ClassVar[Any] = SkipAnswer
+    ANSWER: ClassVar[type[Answer]] = SkipAnswer
     WRITES: ClassVar[bool] = True
 
     outcome_id: int
@@ -680,12 +687,12 @@ class SkipManualDialContact(LcmRequest):
 
 
 @dataclass(frozen=True)
-class GetCallOutCome(LcmRequest):
+class GetCallOutCome(LcmRequest[OutcomeList]):
     """Telephony outcomes (3 Busy, 4 CallBack, 5 DNC, 8 No Answer, 9 Reject, …)."""
 
     SUBTOPIC: ClassVar[str] = "GetCallOutCome"
     ANSWERS: ClassVar[tuple[str, ...]] = ("CallOutCome",)
-    ANSWER: ClassVar[Any] = OutcomeList
+    ANSWER: ClassVar[type[Answer]] = OutcomeList
 
     def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {}
@@ -696,10 +703,10 @@ class GetCallOutCome(LcmRequest):
 
 
 @dataclass(frozen=True)
-class GetBusinessOutCome(LcmRequest):
+class GetBusinessOutCome(LcmRequest[BusinessOutcomeList]):
     SUBTOPIC: ClassVar[str] = "GetBusinessOutCome"
     ANSWERS: ClassVar[tuple[str, ...]] = ("BusinessOutCome",)
-    ANSWER: ClassVar[Any] = BusinessOutcomeList
+    ANSWER: ClassVar[type[Answer]] = BusinessOutcomeList
 
     def to_data(self, style: str = TABLES) -> dict[str, Any]:
         return {}
@@ -710,12 +717,12 @@ class GetBusinessOutCome(LcmRequest):
 
 
 @dataclass(frozen=True)
-class GetOutcomeByOutcomegroup(LcmRequest):
+class GetOutcomeByOutcomegroup(LcmRequest[BusinessOutcomeList]):
     """Business outcomes of one outcome group type (the widget asks for MANUAL)."""
 
     SUBTOPIC: ClassVar[str] = "GetOutcomeByOutcomegroup"
     ANSWERS: ClassVar[tuple[str, ...]] = ("OutcomeByOutcomegroup", "BusinessOutCome")
-    ANSWER: ClassVar[Any] = BusinessOutcomeList
+    ANSWER: ClassVar[type[Answer]] = BusinessOutcomeList
 
     group_type: str = "MANUAL"
 
@@ -728,10 +735,10 @@ class GetOutcomeByOutcomegroup(LcmRequest):
 
 
 @dataclass(frozen=True)
-class GetCampaignGroups(LcmRequest):
+class GetCampaignGroups(LcmRequest[CampaignGroupsAnswer]):
     SUBTOPIC: ClassVar[str] = "GetCampaignGroups"
     ANSWERS: ClassVar[tuple[str, ...]] = ("SetCampaignGroup",)
-    ANSWER: ClassVar[Any] = CampaignGroupsAnswer
+    ANSWER: ClassVar[type[Answer]] = CampaignGroupsAnswer
 
     user_id: str
 
@@ -744,10 +751,10 @@ class GetCampaignGroups(LcmRequest):
 
 
 @dataclass(frozen=True)
-class GetAgentCallCount(LcmRequest):
+class GetAgentCallCount(LcmRequest[AgentCallCountAnswer]):
     SUBTOPIC: ClassVar[str] = "GetAgentCallCount"
     ANSWERS: ClassVar[tuple[str, ...]] = ("AgentCallCount",)
-    ANSWER: ClassVar[Any] = AgentCallCountAnswer
+    ANSWER: ClassVar[type[Answer]] = AgentCallCountAnswer
 
     agent_id: str
 
@@ -760,13 +767,13 @@ class GetAgentCallCount(LcmRequest):
 
 
 @dataclass(frozen=True)
-class GetCampaignGroupContactCount(LcmRequest):
+class GetCampaignGroupContactCount(LcmRequest[QueueCountAnswer]):
     """Open contacts still waiting in a campaign group (the simulator's queue-depth call;
     an LCM without it answers WS_Error and the monitor shows "unknown")."""
 
     SUBTOPIC: ClassVar[str] = "GetCampaignGroupContactCount"
     ANSWERS: ClassVar[tuple[str, ...]] = ("CampaignGroupContactCount",)
-    ANSWER: ClassVar[Any] = QueueCountAnswer
+    ANSWER: ClassVar[type[Answer]] = QueueCountAnswer
 
     campaign_group: str
 
@@ -778,7 +785,7 @@ class GetCampaignGroupContactCount(LcmRequest):
         return cls(campaign_group=required_text(data, "CampaignGroup"))
 
 
-REQUEST_TYPES: tuple[type[LcmRequest], ...] = (
+REQUEST_TYPES: tuple[type[LcmRequest[Any]], ...] = (
     CreateContact,
     GetDownloadContactsForDialing,
     GetReservedContactOD,
@@ -792,12 +799,12 @@ REQUEST_TYPES: tuple[type[LcmRequest], ...] = (
     GetCampaignGroupContactCount,
 )
 
-REQUESTS_BY_SUBTOPIC: dict[str, type[LcmRequest]] = {
+REQUESTS_BY_SUBTOPIC: dict[str, type[LcmRequest[Any]]] = {
     name.lower(): request_type
     for request_type in REQUEST_TYPES
     for name in (request_type.SUBTOPIC, *request_type.ALIASES)
 }
 
 
-def request_type_for(subtopic: str) -> type[LcmRequest] | None:
+def request_type_for(subtopic: str) -> type[LcmRequest[Any]] | None:
     return REQUESTS_BY_SUBTOPIC.get(subtopic.strip().lower())

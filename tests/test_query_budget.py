@@ -1,0 +1,159 @@
+"""Query budget: how many SQL statements an agent's action and a page's (re)connect may cost.
+
+Every statement is a round trip to the database (on PostgreSQL a network one) and, under load,
+the bulk of a worker's time (docs/benchmarks.md). The budgets below are what the code needs
+today; a change that adds a statement to these paths fails here and has to say why.
+
+Counted: agentdesk's own statements, in whatever thread runs them (the actions run their ORM
+work in worker threads, where Django's CaptureQueriesContext, bound to one thread's
+connection, does not see it). Not counted: the embedded LCM simulator's statements (LCM is
+another system; in production they run in LCM) and transaction control (BEGIN, SAVEPOINT,
+RELEASE), which SQLite and PostgreSQL issue differently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db.backends.utils import CursorWrapper
+from django.test import Client
+
+from agentdesk.asgi import application
+from agentdesk.desk import actions
+from agentdesk.desk.models import ActionLog, AgentSession
+
+from .helpers import add_contact
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SALES = "Sales Manual Group"
+NOT_COUNTED = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|\blcmsim_", re.I)
+
+# The budgets: statements per action, every one of them explained.
+SKIP_BUDGET = 5  # take the lock, reading the session (1); save the result and free the lock,
+# reading the session back (1); the log entry (1); the agent's recent log for the render (1);
+# the monitor asking whether anyone watches the team (1, in the background)
+NEXT_BUDGET = SKIP_BUDGET + 1  # and whether the contact handed out has a retired LCM key
+REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce
+CONNECT_BUDGET = 8  # connect: the login session, the user, the agent profile, count the
+# connection (reading the session), the recent log, the monitor's check (6); leave: count
+# the connection, the monitor's check (2)
+
+
+async def settled() -> None:
+    """Let the monitor's background pushes that an action started finish (their statements
+    belong to the action's cost)."""
+    from agentdesk.monitor import push
+
+    await asyncio.sleep(0)
+    while push._background:
+        await asyncio.gather(*list(push._background), return_exceptions=True)
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement agentdesk runs inside the block, from any thread."""
+    seen: list[str] = []
+    original = CursorWrapper._execute_with_wrappers  # type: ignore[attr-defined]
+
+    def recording(self, sql, params, many, executor):
+        if not NOT_COUNTED.search(sql):
+            seen.append(sql)
+        return original(self, sql, params, many, executor)
+
+    CursorWrapper._execute_with_wrappers = recording  # type: ignore[attr-defined]
+    try:
+        yield seen
+    finally:
+        CursorWrapper._execute_with_wrappers = original  # type: ignore[attr-defined]
+
+
+def explain(seen: list[str]) -> str:
+    return "\n".join(f"  {n + 1}. {sql[:160]}" for n, sql in enumerate(seen))
+
+
+@pytest.fixture
+def warm(agents):
+    """An agent who has worked before (session row exists, reference data cached), as on
+    any action but the first of the day."""
+    for n in range(4):
+        add_contact(phone=f"20255577{n:02d}")
+    alice = agents["alice"]
+    return alice
+
+
+async def test_next_and_skip_stay_within_their_query_budget(warm):
+    alice = warm
+    first = await actions.next_contact(alice, campaign_group=SALES, consent="Both")
+    assert first.ok, first.message
+    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    await settled()
+
+    with statements() as seen:
+        result = await actions.next_contact(alice, campaign_group=SALES, consent="Both")
+        await settled()
+    assert result.ok and result.session, result.message
+    assert result.session.state == AgentSession.PREVIEWING
+    assert len(seen) <= NEXT_BUDGET, f"Next ran {len(seen)} statements:\n{explain(seen)}"
+
+    with statements() as seen:
+        result = await actions.skip_contact(alice, outcome_id="8")
+        await settled()
+    assert result.ok and result.session, result.message
+    assert result.session.state == AgentSession.IDLE
+    assert len(seen) <= SKIP_BUDGET, f"Skip ran {len(seen)} statements:\n{explain(seen)}"
+
+    # The budget did not cost the log entries.
+    kinds = await sync_to_async(
+        lambda: list(ActionLog.objects.filter(agent=alice).values_list("kind", flat=True))
+    )()
+    assert sorted(kinds) == ["next", "next", "skip", "skip"]
+
+
+async def test_a_refused_action_costs_no_more_than_a_done_one(warm):
+    """Skip with nothing on screen: the lock is taken and given back, nothing else."""
+    alice = warm
+    await actions.skip_contact(alice, outcome_id="8")  # warm the caches
+    await settled()
+    with statements() as seen:
+        result = await actions.skip_contact(alice, outcome_id="8")
+        await settled()
+    assert not result.ok and "no contact" in result.message
+    assert len(seen) <= REFUSED_BUDGET, f"refused Skip ran {len(seen)}:\n{explain(seen)}"
+
+
+async def test_a_page_connecting_stays_within_its_query_budget(warm):
+    """The reconnect path: session cookie to resynced page, as after a deploy."""
+    alice = warm
+
+    def cookie() -> str:
+        client = Client()
+        client.force_login(alice.user)
+        return client.cookies["sessionid"].value
+
+    headers = [(b"origin", b"http://127.0.0.1"),
+               (b"cookie", f"sessionid={await sync_to_async(cookie)()}".encode())]
+
+    async def connect_once() -> str:
+        page = WebsocketCommunicator(application, "/ws/desk/", headers=headers)
+        connected, _ = await page.connect()
+        assert connected
+        first = await page.receive_from(timeout=5)
+        await page.disconnect()
+        return first
+
+    await connect_once()  # the first of the day fills the caches
+    await settled()
+    with statements() as seen:
+        first = await connect_once()
+        await settled()
+    assert 'id="agent-status"' in first
+    assert len(seen) <= CONNECT_BUDGET, (
+        f"connect + disconnect ran {len(seen)} statements:\n{explain(seen)}"
+    )

@@ -1,0 +1,125 @@
+"""Reference data (outcomes, an agent's campaign groups): read from LCM once, then served from
+the worker's memory; a profile edit takes effect at once; one Redis connection pool per
+worker for the shared cache."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from agentdesk.desk import lookups
+from agentdesk.lcm import client as lcm_client
+from agentdesk.rediscache import SharedPoolRedisCache
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def lcm_calls(monkeypatch):
+    """The subtopics of every call that reaches LCM."""
+    calls: list[str] = []
+    original = lcm_client.LcmClient.call
+
+    async def counting(self, request):
+        calls.append(request.SUBTOPIC)
+        return await original(self, request)
+
+    monkeypatch.setattr(lcm_client.LcmClient, "call", counting)
+    return calls
+
+
+async def test_reference_data_is_asked_of_lcm_once(agents, lcm_calls):
+    alice = agents["alice"]
+    for _ in range(5):
+        menu = await lookups.outcome_menu()
+        groups = await lookups.group_choices(alice)
+    assert menu.ids and 8 in menu.ids
+    assert groups.names == ["Sales Manual Group", "Service Manual Group"]
+    assert sorted(lcm_calls) == ["GetCallOutCome", "GetCampaignGroups", "GetOutcomeByOutcomegroup"]
+
+
+async def test_worker_memory_serves_without_the_shared_cache(agents, lcm_calls, monkeypatch):
+    alice = agents["alice"]
+    await lookups.group_choices(alice)
+    await lookups.outcome_menu()
+
+    async def no_cache(*args, **kwargs):
+        raise AssertionError("the shared cache was asked")
+
+    monkeypatch.setattr(lookups.cache, "aget", no_cache)
+    assert (await lookups.group_choices(alice)).names
+    assert (await lookups.outcome_menu()).ids
+
+
+async def test_a_fresh_worker_reads_the_shared_cache_not_lcm(agents, lcm_calls):
+    alice = agents["alice"]
+    await lookups.group_choices(alice)
+    lookups.forget_all()  # a new worker process after a deploy: empty memory
+    again = await lookups.group_choices(alice)
+    assert again.names == ["Sales Manual Group", "Service Manual Group"]
+    assert lcm_calls.count("GetCampaignGroups") == 1
+
+
+async def test_editing_a_profile_narrows_the_groups_at_once(agents, lcm_calls):
+    alice = agents["alice"]
+    assert len((await lookups.group_choices(alice)).names) == 2
+
+    def narrow():
+        alice.campaign_groups = ["Service Manual Group"]
+        alice.save()
+
+    await sync_to_async(narrow)()
+    assert (await lookups.group_choices(alice)).names == ["Service Manual Group"]
+
+
+async def test_saving_a_profile_drops_its_cached_groups_everywhere(agents, lcm_calls):
+    """Same allowed groups, but LCM's assignment changed: saving the profile refreshes it."""
+    from agentdesk.lcmsim.models import CampaignGroup, SimAgent
+
+    def unassign_service():
+        agent = SimAgent.objects.get(agent_id="a1@test")
+        CampaignGroup.objects.get(name="Service Manual Group").agents.remove(agent)
+
+    alice = agents["alice"]
+    await lookups.group_choices(alice)
+    await sync_to_async(unassign_service)()
+    assert len((await lookups.group_choices(alice)).names) == 2  # cached: not asked again
+    await sync_to_async(alice.save)()
+    assert (await lookups.group_choices(alice)).names == ["Sales Manual Group"]
+    assert lcm_calls.count("GetCampaignGroups") == 2
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="needs Redis at TEST_REDIS_URL")
+def test_every_cache_object_of_a_worker_shares_one_redis_pool():
+    """Django makes a cache object per async context (so per request); they share one pool,
+    and a burst past the pool's size waits for a connection instead of failing."""
+    params = {"OPTIONS": {"max_connections": 4}}
+    first, second = SharedPoolRedisCache(REDIS_URL, params), SharedPoolRedisCache(REDIS_URL, params)
+    assert first._cache is second._cache
+    pool = first._cache._get_connection_pool(write=True)
+    assert pool is second._cache._get_connection_pool(write=True)
+
+    async def burst() -> list:
+        async def one(n: int):
+            cache = SharedPoolRedisCache(REDIS_URL, params)
+            await cache.aset(f"burst-{n}", n, 30)
+            return await cache.aget(f"burst-{n}")
+
+        return await asyncio.gather(*(one(n) for n in range(40)))
+
+    assert asyncio.run(burst()) == list(range(40))
+    assert len(pool._connections) <= 4  # never more connections than the pool allows
