@@ -32,8 +32,9 @@ gettext-deps:
 messages: install gettext-deps
 	$(PY) manage.py makemessages -l de --add-location file --no-obsolete
 
+# The demo: AGENTDESK_DEMO=1 creates the demo users (known password) and allows the simulator.
 run: install
-	$(PY) manage.py serve $(ARGS)
+	AGENTDESK_DEMO=1 $(PY) manage.py serve $(ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

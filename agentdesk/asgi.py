@@ -6,21 +6,25 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentdesk.settings")
+from agentdesk.bodylimit import install_daphne_guard
+
+# Oversized bodies are refused inside Daphne, before they are buffered (see bodylimit.py).
+install_daphne_guard()
 # Static files are served asynchronously here (a sync-only static middleware would push
 # every request through async_to_sync).
 django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from agentdesk.language.sockets import LanguageMiddleware  # noqa: E402
+from agentdesk.origin import SameOriginValidator  # noqa: E402
 from agentdesk.routing import websocket_urlpatterns  # noqa: E402
 from agentdesk.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameOriginValidator(
             ParallelAuthMiddlewareStack(LanguageMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }

@@ -1,68 +1,90 @@
-"""Login with a brake: after a few failed attempts for one username, or from one address, the
-login form pauses for a while instead of letting passwords be guessed."""
+"""Login throttling with django-axes, tuned for call centres behind one TLS proxy.
+
+Every login form that calls Django's `authenticate` (the agents' login page and
+`/admin/login/`) goes through axes' backend, so one policy covers them all:
+
+- A username is locked after `LOGIN_FAILURES_ALLOWED` failures, from any address, in every
+  spelling Django's authentication reads as that user (NFKC, as `AbstractBaseUser` normalises
+  it, and any letter case).
+- The bare address gets its own, far more generous limit (`LOGIN_ADDRESS_FAILURES_ALLOWED`):
+  behind the proxy every agent shares one address, and one person's typos must not lock out
+  the whole floor.
+- A good login forgets only that user's own failures (axes resets the username's attempts; the
+  address is not a lockout key, so nobody else's count moves).
+
+Axes locks on any of its lockout parameter sets with one shared limit; the generous address
+limit is the one piece it cannot express, so `LoginAttempts` adds it on top of axes' database
+handler.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import unicodedata
+from datetime import timedelta
 from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_cool_off, get_failure_limit
+from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth import views as auth_views
-from django.core.cache import cache
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import ngettext
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
-def _keys(request: HttpRequest) -> list[str]:
-    username = (request.POST.get("username") or "").strip().lower()
-    address = request.META.get("REMOTE_ADDR", "")
-    return [
-        "login-fail:user:" + hashlib.sha256(username.encode()).hexdigest()[:32],
-        "login-fail:addr:" + hashlib.sha256(address.encode()).hexdigest()[:32],
-    ]
+def normalized_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The key a login attempt counts against: the username as Django's authentication reads
+    it (stripped, NFKC-normalised), case-folded so `Alice` and `ａｌｉｃｅ` count against
+    `alice`."""
+    field = get_user_model().USERNAME_FIELD
+    if credentials and credentials.get(field) is not None:
+        raw = credentials.get(field)
+    else:
+        raw = request.POST.get(field, "") if request is not None else ""
+    return unicodedata.normalize("NFKC", str(raw)).strip().casefold()[:255]
 
 
-def failures(request: HttpRequest) -> int:
-    return max(cache.get(key, 0) for key in _keys(request))
+def failure_limit(request: HttpRequest, credentials: dict | None) -> int:
+    return settings.LOGIN_FAILURES_ALLOWED
 
 
-def record_failure(request: HttpRequest) -> None:
-    for key in _keys(request):
-        cache.add(key, 0, settings.LOGIN_LOCKOUT_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired in between
-            cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
+def cool_off(request: HttpRequest | None = None) -> timedelta:
+    return timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
 
 
-def forget_failures(request: HttpRequest) -> None:
-    cache.delete_many(_keys(request))
+class LoginAttempts(AxesDatabaseHandler):
+    """axes' database handler plus a separate, generous limit for the bare client address."""
+
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        failures = super().get_failures(request, credentials)
+        if address_failures(request) >= settings.LOGIN_ADDRESS_FAILURES_ALLOWED:
+            return max(failures, get_failure_limit(request, credentials))
+        return failures
 
 
-class ThrottledLoginView(auth_views.LoginView):
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if failures(request) >= settings.LOGIN_FAILURES_ALLOWED:
-            minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(
-                None,
-                ngettext(
-                    "Too many failed attempts. Logging in is paused for up to %(minutes)d minute.",
-                    "Too many failed attempts. Logging in is paused for up to %(minutes)d minutes.",
-                    minutes,
-                )
-                % {"minutes": minutes},
-            )
-            response = self.render_to_response(self.get_context_data(form=form, throttled=True))
-            response.status_code = 429
-            return response
-        return super().post(request, *args, **kwargs)
+def address_failures(request: HttpRequest) -> int:
+    address = getattr(request, "axes_ip_address", None)
+    if not address:
+        return 0
+    since = timezone.now() - (get_cool_off(request) or cool_off())
+    attempts = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=since)
+    return sum(attempts.values_list("failures_since_start", flat=True))
 
-    def form_valid(self, form):
-        forget_failures(self.request)
-        return super().form_valid(form)
 
-    def form_invalid(self, form):
-        record_failure(self.request)
-        return super().form_invalid(form)
+def lockout_response(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """The login page again, saying why logging in is paused (429)."""
+    minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
+    message = _("Too many failed attempts. Logging in is paused for up to %(minutes)s minutes.") % {
+        "minutes": minutes
+    }
+    context = {
+        "form": AuthenticationForm(request),
+        "locked_out": message,
+        "next": request.POST.get("next") or request.GET.get("next") or "/",
+    }
+    return render(request, "registration/login.html", context, status=429)

@@ -81,19 +81,34 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("AGENTDESK_DATA_DIR", str(BASE_DIR / "var")))
 
 
+def private_data_dir() -> Path:
+    """The data directory, readable by the service's own user only (0700). A directory an
+    operator prepared for the service under another owner is left as they set it."""
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if DATA_DIR.stat().st_uid == os.getuid():
+        DATA_DIR.chmod(0o700)
+    return DATA_DIR
+
+
+def private_file(path: Path) -> Path:
+    """`path` created if missing, and in any case readable by the service's user only (0600)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+    return path
+
+
 def _secret_key() -> str:
     """SECRET_KEY from the environment; on a single embedded machine, a generated key kept
     in the data directory so sessions survive restarts without a secret in the repository."""
     key = env_str("SECRET_KEY", "")
     if key:
         return key
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = DATA_DIR / "secret_key"
+    key_file = private_data_dir() / "secret_key"
     if not key_file.exists():
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+    return private_file(key_file).read_text().strip()
 
 
 SECRET_KEY = _secret_key()
@@ -109,6 +124,12 @@ if LCM_URL != "embedded" and not LCM_URL.startswith(("http://", "https://")):
 # The bundled simulator's app is installed where it answers: in-process with LCM_URL=embedded,
 # or in the process serving it over HTTP (`manage.py lcmsim` sets LCM_SIMULATOR=1).
 LCM_SIMULATOR = env_bool("LCM_SIMULATOR", LCM_URL == "embedded")
+# Demo mode (`make run` sets AGENTDESK_DEMO=1): `serve` and `seed_demo` create the demo users
+# (known password) and the simulator may serve with DEBUG off. Never set it in production.
+DEMO_MODE = env_bool("AGENTDESK_DEMO", False)
+# The operator chose the bundled simulator on purpose (demo mode, or LCM_SIMULATOR=1 given);
+# otherwise LCM_URL=embedded with DEBUG off is refused by a system check (agentdesk.E001).
+LCM_SIMULATOR_CHOSEN = DEMO_MODE or env_bool("LCM_SIMULATOR", False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -121,6 +142,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_htmx",
+    "axes",
+    "agentdesk.liveaccess",
     "django_tasks",
     "django_tasks_db",
     "ninja",
@@ -149,6 +172,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# axes' backend first: it refuses locked-out logins before any password is checked, on every
+# form that authenticates (the login page and /admin/login/).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "agentdesk.urls"
@@ -174,7 +206,12 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{DATA_DIR / 'agentdesk.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    private_data_dir()
+    _sqlite_file = Path(DATABASES["default"]["NAME"])
+    if _sqlite_file.parent == DATA_DIR:
+        # SQLite gives new -wal and -shm files the database file's mode.
+        for _path in (_sqlite_file, *_sqlite_file.parent.glob(_sqlite_file.name + "-*")):
+            private_file(_path)
     # IMMEDIATE transactions take the write lock up front, so concurrent writers queue on the
     # busy timeout instead of failing with "database is locked" on lock upgrade.
     DATABASES["default"]["OPTIONS"] = {
@@ -234,6 +271,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# An agent counts as connected while a worker holding their page renews it; a killed worker's
+# agents go offline after this many seconds (renewed every third of it).
+PRESENCE_TTL_SECONDS = env_float("PRESENCE_TTL_SECONDS", 60.0, minimum=1.0)
+
 LCM_TIMEOUT_SECONDS = env_float("LCM_TIMEOUT_SECONDS", 5.0, minimum=0.1)
 LCM_SOURCE = env_str("LCM_SOURCE", "agentdesk")
 # Circuit breaker: after this many transport failures in a row, stop calling LCM for this
@@ -276,6 +317,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Request bodies over these sizes are answered 413 before they are read into memory
+# (agentdesk/bodylimit.py): the CSV upload under /imports/ has its own limit, every other route
+# the general one.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 1024 * 1024, minimum=1024)
+CSV_UPLOAD_MAX_BYTES = env_int("CSV_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:page"
 LOGOUT_REDIRECT_URL = "login"
@@ -313,9 +361,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Failed logins allowed per username and per address before a pause (see agentdesk/login.py).
+# Login throttling (django-axes, see agentdesk/login.py): failures per username (and per
+# username + address) before a pause; the bare address, shared by everyone behind a proxy, gets
+# a far more generous limit.
 LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5, minimum=1)
-LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+LOGIN_ADDRESS_FAILURES_ALLOWED = env_int("LOGIN_ADDRESS_FAILURES_ALLOWED", 100, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# How many reverse proxies sit in front of the workers; 0: X-Forwarded-For is never read.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_HANDLER = "agentdesk.login.LoginAttempts"
+AXES_FAILURE_LIMIT = "agentdesk.login.failure_limit"
+AXES_COOLOFF_TIME = "agentdesk.login.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "agentdesk.login.normalized_username"
+AXES_CLIENT_IP_CALLABLE = "agentdesk.clientip.client_address"
+AXES_LOCKOUT_CALLABLE = "agentdesk.login.lockout_response"
+# Only the user's own attempts are forgotten (the address is no lockout key on its own).
+AXES_RESET_ON_SUCCESS = True
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {

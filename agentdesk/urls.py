@@ -4,12 +4,10 @@ from django.urls import include, path, re_path
 from agentdesk.dialler.api import api, api_not_found
 from agentdesk.health import healthz
 from agentdesk.language.views import set_language
-from agentdesk.login import ThrottledLoginView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("language/", set_language, name="set_language"),
     path("api/", api.urls),

@@ -37,7 +37,7 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
                     max_size=None,
                     additional_headers={"Origin": app.url, "Cookie": f"sessionid={session}"})
                 break
-            except websockets.exceptions.InvalidMessage:
+            except (websockets.exceptions.InvalidMessage, websockets.exceptions.InvalidStatus):
                 await asyncio.sleep(min(10.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2))
         else:
             raise RuntimeError("a page could not connect")
@@ -84,8 +84,12 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
             waiting.setdefault(f"agent:{agent['agent']}", []).append(for_agent)
             waiting.setdefault(f"team:{agent['team']}", []).append(for_team)
             begin = time.perf_counter()
-            response = await client.post(f"/desk/{kind}", data=data,
-                                         headers=harness.agent_headers(agent["session"]))
+            try:
+                response = await client.post(f"/desk/{kind}", data=data,
+                                             headers=harness.agent_headers(agent["session"]))
+            except httpx.HTTPError:  # no answer within the client's 30 s: counted, not fatal
+                errors += 1
+                return
             if response.status_code != 200:
                 errors += 1
                 return

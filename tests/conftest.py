@@ -36,16 +36,27 @@ def server_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url(),
         SECRET_KEY=settings.SECRET_KEY,
         PYTHONUNBUFFERED="1",
+        # The tests' servers may run the bundled simulator (see agentdesk.E001); `serve` is
+        # always given --no-demo.
+        AGENTDESK_DEMO="1",
     )
     env.update(extra)
     return env
 
 
 class Server:
-    def __init__(self, args: list[str], port: int, env: dict[str, str], ready_path: str) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        port: int,
+        env: dict[str, str],
+        ready_path: str,
+        start_timeout: float = 30,
+    ) -> None:
         self.port = port
         self._start_args = (args, env, ready_path)
         self.url = f"http://127.0.0.1:{port}"
+        self.start_timeout = start_timeout
         self._start()
 
     def _start(self) -> None:
@@ -57,7 +68,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, *args], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log()}")

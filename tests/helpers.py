@@ -43,6 +43,24 @@ def add_contact(
     return answer.lcm_key
 
 
+async def log_into(communicator, user) -> None:
+    """Give a consumer-level communicator the scope the real stack builds: a stored login
+    session for `user`, and the user."""
+    from asgiref.sync import sync_to_async
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    def session_key() -> str:
+        client = Client()
+        client.force_login(user)
+        return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    key = await sync_to_async(session_key)()
+    communicator.scope["session"] = SessionStore(session_key=key)
+    communicator.scope["user"] = user
+
+
 def import_payload(*, omit: tuple[str, ...] = (), **fields: object) -> dict[str, object]:
     """A contact for the import API (seed 003): the smallest valid body, a campaign by ID, a
     name and a number, with `fields` added or replaced and the names in `omit` left out."""

@@ -12,14 +12,14 @@ from agentdesk.desk.consumers import AgentConsumer
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact
+from .helpers import add_contact, log_into
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def connect(user):
     communicator = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
-    communicator.scope["user"] = user
+    await log_into(communicator, user)
     connected, _ = await communicator.connect()
     assert connected
     first = await communicator.receive_from(timeout=5)  # the resync on connect
@@ -77,7 +77,7 @@ async def test_actions_over_the_socket_use_the_same_rules(agents):
     assert "skip it with an outcome first" in refusal
 
     await tab.send_to(text_data="not json")
-    assert "Unreadable message." in await tab.receive_from(timeout=5)
+    assert "Unreadable message" in await tab.receive_from(timeout=5)
     await tab.disconnect()
 
 
@@ -129,3 +129,37 @@ async def test_the_full_stack_checks_login_and_origin(agents, origin, allowed):
     connected, _ = await communicator.connect()
     assert connected is allowed
     await communicator.disconnect()
+
+
+async def test_markup_from_lcm_is_escaped_on_the_desk_and_the_monitor(agents):
+    """Stored XSS through LCM data: an outcome named like markup, and a skip with it, reach the
+    agent's page and the team lead's monitor as text."""
+    from asgiref.sync import sync_to_async
+
+    from agentdesk.desk.models import ActionLog
+    from agentdesk.lcmsim.models import Outcome
+    from agentdesk.monitor.live import render_team
+
+    markup = "<img src=x onerror=alert(1)>"
+    await sync_to_async(Outcome.objects.filter(pk=8).update)(name=markup)
+    await sync_to_async(add_contact)(phone="2025550125")
+    tab = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/desk/")
+    await log_into(tab, agents["alice"].user)
+    assert (await tab.connect())[0]
+    html = await tab.receive_from(timeout=10)  # the resync: the outcome menu is in it
+    await tab.send_to(
+        text_data=json.dumps({"action": "next", "campaign_group": "Sales Manual Group"})
+    )
+    while "status-previewing" not in html:  # the push and the answer come as frames
+        html += await tab.receive_from(timeout=10)
+    assert "2025550125" in html
+    assert markup not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    await tab.send_to(text_data=json.dumps({"action": "skip", "outcome": "8"}))
+    skipped = sync_to_async(ActionLog.objects.filter(kind="skip", ok=True).exists)
+    for _ in range(100):  # the skip's answer may come after the Next's push
+        assert markup not in await tab.receive_from(timeout=10)
+        if await skipped():
+            break
+    monitor = await render_team(agents["alice"].team_id)
+    assert markup not in monitor and "&lt;img src=x" in monitor
+    await tab.disconnect()

@@ -285,3 +285,64 @@ def test_a_killed_worker_loses_no_row_and_doubles_none(campaigns, lcmsim_server)
         else:
             assert held <= 1 and row.contact.lcm_state == "unknown"
     assert DiallerContact.objects.count() == 40
+
+
+def _upload_and_start(lead: Client, team_id: int, data: bytes) -> ImportJob:
+    upload = io.BytesIO(data)
+    upload.name = "contacts.csv"
+    response = lead.post(f"/imports/{team_id}/", {"file": upload, "overwrite": "on"})
+    assert response.status_code == 302
+    job = ImportJob.objects.latest("pk")
+    assert lead.post(f"/imports/{team_id}/{job.pk}/start").status_code == 302
+    return job
+
+
+def test_lcm_acting_then_losing_its_answer_over_http_and_the_same_file_again(
+    campaigns, lcmsim_server, settings
+):
+    """Through the CSV pages, LCM over HTTP: LCM creates each contact but its answer is
+    garbage. The rows say LCM may hold them; the same file again finishes them, with no
+    second agentdesk contact (LCM, which has no lookup, then holds a flagged second copy)."""
+    from asgiref.sync import async_to_sync
+
+    settings.LCM_URL = f"{lcmsim_server.url}/lcm"
+    lead = Client()
+    lead.force_login(campaigns["lead"])
+    team = campaigns["alice"].team
+    data = make_csv(good_rows(3))
+    job = _upload_and_start(lead, team.pk, data)
+    set_fault("garbage", act_before_failing=True)
+    async_to_sync(bulk.run_job)(job.pk)  # what the job runner does
+    set_fault("none")
+    rows = list(ImportRow.objects.filter(job=job))
+    assert {r.status for r in rows} == {ImportRow.UNKNOWN}
+    assert all("may have created" in r.message for r in rows)
+    numbers = [f"+1{row[3]}" for row in good_rows(3)]
+    assert [Contact.objects.filter(modes__number=n).count() for n in numbers] == [1, 1, 1]
+    html = lead.get(f"/imports/{team.pk}/{job.pk}/").content.decode()
+    assert "outcome unknown (LCM may hold them)" in html
+
+    again = _upload_and_start(lead, team.pk, data)
+    async_to_sync(bulk.run_job)(again.pk)
+    assert {r.status for r in ImportRow.objects.filter(job=again)} == {ImportRow.UPDATED}
+    assert DiallerContact.objects.count() == 3
+    for contact in DiallerContact.objects.all():
+        assert contact.lcm_state == "confirmed" and contact.uncertain_attempts == 1
+        assert Contact.objects.filter(lcm_key=contact.lcm_key).exists()
+    assert [Contact.objects.filter(modes__number=n).count() for n in numbers] == [2, 2, 2]
+
+
+def test_lcm_refusing_before_acting_over_http_leaves_nothing(campaigns, lcmsim_server, settings):
+    from asgiref.sync import async_to_sync
+
+    settings.LCM_URL = f"{lcmsim_server.url}/lcm"
+    lead = Client()
+    lead.force_login(campaigns["lead"])
+    job = _upload_and_start(lead, campaigns["alice"].team.pk, make_csv(good_rows(2)))
+    set_fault("ws_error")
+    async_to_sync(bulk.run_job)(job.pk)
+    set_fault("none")
+    rows = list(ImportRow.objects.filter(job=job))
+    assert {r.status for r in rows} == {ImportRow.FAILED}
+    assert all("Simulated LCM failure." in r.message for r in rows)
+    assert DiallerContact.objects.count() == 0 and Contact.objects.count() == 0

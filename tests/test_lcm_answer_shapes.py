@@ -196,7 +196,7 @@ def test_half_a_contact_is_unreadable_not_no_contact(desk, proxy):
         envelope("DownloadContactsForDialing", {"PhoneNumber": "2025550100", "AccountNumber": ""}),
     )
     html = banner(post(desk, "/desk/next", SALES))
-    assert "cannot read" in html and "LCM may have done this" in html
+    assert "cannot read" in html and "LCM may have handed you a contact" in html
     assert session().state == "idle"
 
 
@@ -289,3 +289,78 @@ def test_an_envelope_inside_an_array_is_read(desk, proxy):
     html = post(desk, "/desk/next", SALES)
     assert "is on your screen" in banner(html)
     assert 'href="tel:+1-202-555-0132"' in html
+
+
+# ------------------------------- found by answering in shapes nobody planned for (review)
+
+
+def read(request_type, subtopic: str, response, *, raw: str | None = None):
+    from agentdesk.lcm.envelope import parse_answer
+
+    body = raw if raw is not None else json.dumps(envelope(subtopic, response))
+    return request_type.read_answer(parse_answer(body, request_type.ANSWERS))
+
+
+def test_json_sent_as_a_string_is_read_not_taken_for_a_reason():
+    from agentdesk.lcm import messages as m
+
+    inner = json.dumps({"PhoneNumber": "2025550100", "AccountNumber": "1|2|3"})
+    answer = read(m.GetDownloadContactsForDialing, "DownloadContactsForDialing", inner)
+    assert answer.contact is not None and answer.contact.account_number == "1|2|3"
+
+
+def test_a_key_beside_a_success_word_is_the_key():
+    from agentdesk.lcm import messages as m
+
+    answer = read(
+        m.CreateContact,
+        "CreateContactResponse",
+        {"Response": "Success", "AccountNumber": "77|1|18|0|0|84|0"},
+    )
+    assert answer.lcm_key == "77|1|18|0|0|84|0"
+
+
+@pytest.mark.parametrize("response", [12345, None, {"success": True}, {}])
+def test_no_key_and_no_words_is_unreadable_not_a_refusal(response):
+    from agentdesk.lcm import messages as m
+    from agentdesk.lcm.errors import LcmRejected, MessageError
+
+    with pytest.raises(MessageError):  # the client makes it an unknown outcome for this write
+        try:
+            read(m.CreateContact, "CreateContactResponse", response)
+        except LcmRejected:
+            pytest.fail("a number or a bare flag is not LCM's words")
+
+
+def test_more_shapes_read_as_meant():
+    from agentdesk.lcm import messages as m
+
+    assert read(m.SkipManualDialContact, "SkipManualDialContactResult", "Success").success
+    outcomes = read(m.GetCallOutCome, "CallOutCome", {"3": "Busy", "8": "No Answer"}).outcomes
+    assert [(o.id, o.name) for o in outcomes] == [(3, "Busy"), (8, "No Answer")]
+    groups = read(
+        m.GetCampaignGroups,
+        "SetCampaignGroup",
+        {"CampaignGroups": [{"Name": "G", "Campaigns": {"ID": "C", "PCT": "100.0"}}]},
+    ).groups
+    assert groups[0].campaigns == (m.CampaignInGroup("C", 100, ""),)
+    count = read(m.GetAgentCallCount, "AgentCallCount", {"PCBCount": "1.0", "RegularCount": "2"})
+    assert (count.pcb_count, count.regular_count) == (1, 2)
+    assert (
+        read(m.GetDownloadContactsForDialing, "DownloadContactsForDialing", 0).failure_reason == ""
+    )
+    text_message = (
+        '{"channel": "LCM", "subtopic": "DownloadContactsForDialing", "message": "None left"}'
+    )
+    answer = read(m.GetDownloadContactsForDialing, "", None, raw=text_message)
+    assert answer.contact is None and answer.failure_reason == "None left"
+
+
+def test_a_byte_order_mark_before_the_json_is_read(desk, proxy):
+    key = add_contact(phone="2025550133")
+    body = json.dumps(
+        envelope("DownloadContactsForDialing", {"PhoneNumber": "2025550133", "AccountNumber": key})
+    )
+    proxy.answer("GetDownloadContactsForDialing", "\ufeff" + body)
+    html = post(desk, "/desk/next", SALES)
+    assert "is on your screen" in banner(html)

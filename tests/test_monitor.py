@@ -15,7 +15,7 @@ from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.monitor import stats
 from agentdesk.monitor.consumers import MonitorConsumer
 
-from .helpers import add_contact
+from .helpers import add_contact, log_into
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SALES = "Sales Manual Group"
@@ -50,6 +50,7 @@ def test_agent_and_queue_aggregates(agents):
             "CampaignId": "Spring Renewals",
         },
         connections=1,
+        seen_until=timezone.now() + timedelta(minutes=1),
     )
     AgentSession.objects.create(agent=bob, campaign_group=SALES)
 
@@ -140,9 +141,25 @@ def test_csv_export_of_a_day(agents):
     assert bad.status_code == 400 and b"YYYY-MM-DD" in bad.content
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York"])
+def test_csv_export_of_the_calendars_edge_days_is_refused_not_a_crash(agents, settings, zone):
+    settings.TIME_ZONE = zone
+    log(agents["alice"], "next", lcm_key="today")
+    lead = client_for(agents["lead"])
+    lead.raise_request_exception = True  # a crash fails the test instead of answering 500
+    team = agents["alice"].team
+    for day in ["9999-12-31", "0001-01-01"]:
+        response = lead.get(f"/monitor/{team.pk}/export.csv?date={day}")
+        if response.status_code == 200:  # a day that exists in UTC here: empty, not a crash
+            assert list(csv.DictReader(io.StringIO(response.content.decode()))) == []
+        else:
+            assert response.status_code == 400 and b"out of range" in response.content, day
+    assert lead.get(f"/monitor/{team.pk}/export.csv?date=9999-12-30").status_code == 200
+
+
 async def watch(user, team_id):
     communicator = WebsocketCommunicator(MonitorConsumer.as_asgi(), f"/ws/monitor/{team_id}/")
-    communicator.scope["user"] = user
+    await log_into(communicator, user)
     communicator.scope["url_route"] = {"kwargs": {"team_id": team_id}}
     connected, _ = await communicator.connect()
     return communicator, connected

@@ -41,9 +41,9 @@ SKIP_BUDGET = 5  # take the lock, reading the session (1); save the result and f
 # the monitor asking whether anyone watches the team (1, in the background)
 NEXT_BUDGET = SKIP_BUDGET + 1  # and whether the contact handed out has a retired LCM key
 REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce
-CONNECT_BUDGET = 8  # connect: the login session, the user, the agent profile, count the
-# connection (reading the session), the recent log, the monitor's check (6); leave: count
-# the connection, the monitor's check (2)
+CONNECT_BUDGET = 9  # connect: the login session, the user, the agent profile, the login
+# session's expiry (access ends with it), count the connection (reading the session), the
+# recent log, the monitor's check (7); leave: count the connection, the monitor's check (2)
 
 
 async def settled() -> None:
@@ -137,7 +137,7 @@ async def test_a_page_connecting_stays_within_its_query_budget(warm):
         client.force_login(alice.user)
         return client.cookies["sessionid"].value
 
-    headers = [(b"origin", b"http://127.0.0.1"),
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"),
                (b"cookie", f"sessionid={await sync_to_async(cookie)()}".encode())]
 
     async def connect_once() -> str:

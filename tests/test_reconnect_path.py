@@ -39,7 +39,7 @@ async def test_session_lookups_of_many_pages_run_side_by_side(agents, monkeypatc
     for name in ("alice", "bob", "carol", "alice"):
         session = await sync_to_async(cookie)(agents[name].user)
         pages.append(WebsocketCommunicator(application, "/ws/desk/", headers=[
-            (b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={session}".encode())]))
+            (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", f"sessionid={session}".encode())]))
 
     started = time.perf_counter()
     connected = await asyncio.gather(*(page.connect() for page in pages))

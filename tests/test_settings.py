@@ -103,6 +103,8 @@ def test_the_pool_size_is_checked_on_postgresql(tmp_path):
 
 
 def test_the_defaults_start(tmp_path):
-    started = _start(tmp_path)
+    """The defaults are the demo's (`make run` sets AGENTDESK_DEMO=1); without that choice the
+    embedded simulator with DEBUG off is refused (see tests/test_demo_mode.py)."""
+    started = _start(tmp_path, AGENTDESK_DEMO="1")
     assert started.returncode == 0, started.stderr
     assert "System check identified no issues" in started.stdout

@@ -39,12 +39,14 @@ def lcm_agent_id(username: str) -> str:
 
 
 def _user(username: str, first: str, last: str, password: str, **extra: Any) -> User:
-    user, _ = get_user_model().objects.get_or_create(username=username)
-    user.first_name, user.last_name = first, last
-    for key, value in extra.items():
-        setattr(user, key, value)
-    user.set_password(password)
-    user.save()
+    """The demo user, created with the demo password. An existing user keeps their password
+    and flags: a changed admin password is never reset by seeding again."""
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"first_name": first, "last_name": last, **extra}
+    )
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
     return user
 
 

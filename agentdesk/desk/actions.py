@@ -17,13 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
-from agentdesk.lcm.errors import LcmError, LcmTimeout
+from agentdesk.lcm.errors import LcmError, LcmRejected
 from agentdesk.retiredkeys.models import is_retired, mark_closed
 
 from . import events, state
@@ -34,10 +35,6 @@ from .models import ActionLog, AgentProfile, AgentSession
 log = logging.getLogger(__name__)
 
 BUSY_MESSAGE = gettext_lazy("Your previous action is still running; wait for it to finish.")
-ADD_TIMED_OUT = gettext_lazy(
-    "LCM did not answer in time, so the contact may or may not have been added. "
-    "Your entries are kept: check the campaign before adding again."
-)
 
 
 @dataclass(kw_only=True)
@@ -197,7 +194,9 @@ async def _fetch(
         try:
             exchange = await _past_retired(profile, request, await get_client().call(request))
         except LcmError as error:
-            return await turn.failed(kind, error, _group_field(choices))
+            return await turn.failed(
+                kind, error, _group_field(choices), _fetch_failure(error, kind)
+            )
         contact = exchange.answer.contact
         if contact is None:
             return await _no_contact(turn, kind, exchange, none_message, choices)
@@ -216,9 +215,10 @@ async def _no_contact(
     choices: Mapping[str, str],
 ) -> Result:
     message, level = no_contact_message(exchange.answer.failure_reason, none_message)
-    entry = {**_exchange_fields(exchange), **_group_field(choices), "result": message}
+    # LCM's reason can be long; the stored notice and log line have room for 300 characters.
+    entry = {**_exchange_fields(exchange), **_group_field(choices), "result": message[:300]}
     result = Result(ok=True, message=message, level=level)
-    return await turn.finish(kind, entry, result, notice=message, last_error="", **choices)
+    return await turn.finish(kind, entry, result, notice=message[:300], last_error="", **choices)
 
 
 async def _on_screen(
@@ -283,11 +283,20 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
         request = m.SkipManualDialContact(
             outcome.id, profile.lcm_agent_id, contact.account_number, contact.phone_number
         )
+        earlier = state.pending_skip(turn.session)
         try:
             exchange = await get_client().call(request)
+        except LcmRejected as error:
+            if earlier and earlier["outcome_id"] == outcome.id:
+                return await _skip_reconciled(turn, entry, earlier, error.lcm_text)
+            return await turn.failed(ActionLog.SKIP, error, entry, _skip_refused(error, earlier))
         except LcmError as error:
+            if error.outcome_unknown:
+                return await _skip_unknown(turn, error, entry, contact, outcome)
             return await turn.failed(ActionLog.SKIP, error, entry)
         if not exchange.answer.success:
+            if earlier and earlier["outcome_id"] == outcome.id:
+                return await _skip_reconciled(turn, entry, earlier, "")
             return await _skip_not_confirmed(turn, exchange, entry)
         entry.update(
             _exchange_fields(exchange),
@@ -299,7 +308,9 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
         }
         result = Result(ok=True, message=message, level="success")
         idle = {"state": AgentSession.IDLE, "contact": None}
-        return await turn.finish(ActionLog.SKIP, entry, result, **idle, notice="", last_error="")
+        return await turn.finish(
+            ActionLog.SKIP, entry, result, **idle, **_settled(turn.session, "skip")
+        )
 
 
 MAX_RETIRED_SKIPS = 5
@@ -339,6 +350,85 @@ async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> di
     }
 
 
+# ------------------------------------------------- writes whose outcome LCM did not confirm
+
+
+def _fetch_failure(error: LcmError, kind: str) -> str:
+    if not error.outcome_unknown:
+        return ""
+    button = _("Next Contact") if kind == ActionLog.NEXT else _("Reserved")
+    return _(
+        "LCM may have handed you a contact: %(cause)s. Nothing is on your screen yet; press "
+        "%(button)s again: LCM gives back a contact it holds for you."
+    ) % {"cause": error.cause(), "button": button}
+
+
+def _settled(session: AgentSession, kind: str) -> dict[str, Any]:
+    """The session changes that forget an unconfirmed write of `kind`, and clear the notices."""
+    remaining = {k: v for k, v in (session.unconfirmed or {}).items() if k != kind}
+    return {"unconfirmed": remaining, "notice": "", "last_error": ""}
+
+
+def _outcome_text(earlier: Mapping[str, Any]) -> str:
+    return f"{earlier['outcome_id']} {earlier['outcome_name']}"
+
+
+async def _skip_unknown(
+    turn: Turn,
+    error: LcmError,
+    entry: dict[str, Any],
+    contact: m.Contact,
+    outcome: m.Outcome,
+) -> Result:
+    """The skip may have closed the contact: keep it on screen, remember the outcome, say so."""
+    message = _(
+        "LCM may already have closed this contact with %(outcome)s: %(cause)s. Skip again with "
+        "the same outcome to confirm; it is selected for you."
+    ) % {"outcome": f"{outcome.id} {outcome.name}", "cause": error.cause()}
+    earlier = {
+        "lcm_key": contact.account_number,
+        "outcome_id": outcome.id,
+        "outcome_name": outcome.name,
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }
+    logged = {**_failure_fields(error), **entry, "error": message, "result": "outcome unknown"}
+    unconfirmed = {**(turn.session.unconfirmed or {}), "skip": earlier}
+    result = Result(ok=False, message=message, level="warning")
+    return await turn.finish(
+        ActionLog.SKIP, logged, result, last_error=message, unconfirmed=unconfirmed
+    )
+
+
+def _skip_refused(error: LcmRejected, earlier: Mapping[str, Any] | None) -> str:
+    if not earlier:
+        return ""
+    hint = _(
+        "Your earlier skip with %(outcome)s may already have closed this contact: skip with "
+        "%(outcome)s to confirm."
+    ) % {"outcome": _outcome_text(earlier)}
+    return LcmRejected(error.lcm_text, hint=hint).describe()
+
+
+async def _skip_reconciled(
+    turn: Turn, entry: dict[str, Any], earlier: Mapping[str, Any], lcm_text: str
+) -> Result:
+    """The retry of an unconfirmed skip, with the same outcome, was not taken: LCM no longer
+    has the contact open for this agent, so the earlier skip went through (or the hold ended).
+    Either way it cannot be skipped again; if LCM still held it, the next fetch gives it back."""
+    said = f"“{lcm_text}”" if lcm_text else _("no confirmation")
+    message = _(
+        "LCM did not take the skip again (%(said)s): your earlier skip with %(outcome)s most "
+        "likely closed the contact, so it is off your screen. If LCM still holds it for you, "
+        "Next Contact brings it back."
+    ) % {"said": said, "outcome": _outcome_text(earlier)}
+    entry.update(result=f"Closed by the earlier skip ({earlier['outcome_name']}, unconfirmed)")
+    result = Result(ok=True, message=message, level="warning")
+    idle = {"state": AgentSession.IDLE, "contact": None}
+    return await turn.finish(
+        ActionLog.SKIP, entry, result, **idle, **_settled(turn.session, "skip")
+    )
+
+
 async def _skip_not_confirmed(
     turn: Turn, exchange: LcmExchange[m.SkipAnswer], entry: dict[str, Any]
 ) -> Result:
@@ -366,6 +456,17 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile, form=form)
+        earlier = (turn.session.unconfirmed or {}).get("add")
+        resent = earlier and earlier.get("request_token") == request_token
+        if resent and not form.cleaned_data.get("add_anyway"):
+            form.needs_confirmation = True
+            message = _(
+                "Your earlier try to add this contact may have reached LCM, so it was not sent "
+                "again. Check the campaign in LCM; if the contact is not there, tick “Add "
+                "anyway” and add it."
+            )
+            await turn.give_back()
+            return Result(ok=False, message=message, level="warning", form=form)
         request = form.to_request(profile.lcm_agent_id)
         entry = {
             "campaign": request.campaign_id,
@@ -375,8 +476,9 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
         try:
             exchange = await get_client().call(request)
         except LcmError as error:
-            message = str(ADD_TIMED_OUT) if isinstance(error, LcmTimeout) else ""
-            failed = await turn.failed(ActionLog.ADD, error, entry, message)
+            if error.outcome_unknown and request_token:
+                return await _add_unknown(turn, error, entry, form, request_token)
+            failed = await turn.failed(ActionLog.ADD, error, entry)
             return replace(failed, session=None, html="", form=form)
         lcm_key = exchange.answer.lcm_key
         entry.update(_exchange_fields(exchange), lcm_key=lcm_key, request_token=request_token)
@@ -387,7 +489,34 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
         }
         fresh = form.fresh_copy(groups.campaigns)
         result = Result(ok=True, message=message, level="success", form=fresh, lcm_key=lcm_key)
-        return await turn.finish(ActionLog.ADD, entry, result, last_error="")
+        settled = _settled(turn.session, "add")
+        return await turn.finish(
+            ActionLog.ADD, entry, result, last_error="", unconfirmed=settled["unconfirmed"]
+        )
+
+
+async def _add_unknown(
+    turn: Turn, error: LcmError, entry: dict[str, Any], form: AddContactForm, request_token: str
+) -> Result:
+    """The contact may have been created: keep the entries, and do not send the same form again
+    until the agent has checked LCM and says to."""
+    message = _(
+        "LCM may have added this contact: %(cause)s. Your entries are kept: check the campaign "
+        "in LCM before adding it again."
+    ) % {"cause": error.cause()}
+    earlier = {
+        "request_token": request_token,
+        "campaign": entry.get("campaign", ""),
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }
+    logged = {**_failure_fields(error), **entry, "error": message, "result": "outcome unknown"}
+    unconfirmed = {**(turn.session.unconfirmed or {}), "add": earlier}
+    result = Result(ok=False, message=message, level="warning")
+    failed = await turn.finish(
+        ActionLog.ADD, logged, result, last_error=message, unconfirmed=unconfirmed
+    )
+    form.needs_confirmation = True
+    return replace(failed, session=None, html="", form=form)
 
 
 async def select(profile: AgentProfile, *, campaign_group: str, consent: str) -> Result:

@@ -7,15 +7,15 @@ import json
 import logging
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
+from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 
-from . import actions, events, inputs, state
+from . import actions, events, inputs, presence, state
 from .lookups import group_choices, outcome_menu
 from .models import AgentProfile, AgentSession
 from .rendering import render_banner, render_live
@@ -29,8 +29,46 @@ def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile 
     return AgentProfile.objects.select_related("user", "team").filter(user_id=user.pk).first()
 
 
-class AgentConsumer(AsyncWebsocketConsumer):
+# A frame is a flat JSON object of text fields (what the page's forms send); anything else is
+# answered with an error frame naming what is wrong.
+MAX_FRAME_FIELDS = 100
+
+
+def frame_fields(text: str | None) -> tuple[dict[str, str] | None, str]:
+    """The fields of a socket frame, or None and why it cannot be read."""
+    try:
+        message = json.loads(text or "")
+    except (ValueError, RecursionError):
+        return None, _("Unreadable message: it is not JSON.")
+    if not isinstance(message, dict):
+        return None, _("Unreadable message: expected a JSON object of fields.")
+    message.pop("HEADERS", None)
+    if len(message) > MAX_FRAME_FIELDS:
+        return None, _("Unreadable message: too many fields.")
+    for name, value in message.items():
+        if not isinstance(value, str) or not _encodable(name + value):
+            return None, _("Unreadable message: the field %(field)s must be text.") % {
+                "field": name[:60].encode("utf-8", "replace").decode()
+            }
+    return message, ""
+
+
+def _encodable(text: str) -> bool:
+    """JSON may carry lone surrogates (\\ud800), which are no text and cannot be sent back."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _still_agent(user_id: int, profile_id: int) -> bool:
+    return AgentProfile.objects.filter(pk=profile_id, user_id=user_id).exists()
+
+
+class AgentConsumer(AccessCheckedConsumer):
     profile: AgentProfile | None = None
+    counted = False  # this socket is in the agent's connection count
 
     async def connect(self) -> None:
         self.profile = await db_async(_profile_for)(self.scope.get("user"))
@@ -40,6 +78,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
         self.group = events.agent_group(self.profile.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self.keep_access_checked()
+        if self.access_ended:
+            return
         # Resync: whatever happened while this page was away, show the truth now. One trip
         # to a worker thread counts the connection, reads the session and renders it (a
         # reconnect storm after a deploy is thousands of these at once).
@@ -57,6 +98,8 @@ class AgentConsumer(AsyncWebsocketConsumer):
         if session is None:  # the agent was deleted meanwhile
             await self.close(code=4403)
             return
+        presence.hold(self.profile.pk)
+        self.counted = True
         await self.send(text_data=html)
         await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
@@ -64,23 +107,33 @@ class AgentConsumer(AsyncWebsocketConsumer):
         if self.profile is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        if not self.counted:
+            return
+        self.counted = False
+        presence.release(self.profile.pk)
         session = await db_async(state.set_connections)(self.profile, -1)
         if session is not None:
             await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
+    async def still_allowed(self, user_id: int) -> bool:
+        assert self.profile is not None  # only connected sockets are checked
+        return await db_async(_still_agent)(user_id, self.profile.pk)
+
+    def groups_to_leave(self) -> tuple[str, ...]:
+        return (self.group,) if self.profile is not None else ()
+
+    async def bad_frame(self, message: str) -> None:
+        """Only the banner: nothing else changed, and an unreadable frame must stay cheap."""
+        await self.send(text_data=render_banner(message, "error"))
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.profile is None:
             return  # refused in connect
-        try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            message = None
-        if not isinstance(message, dict):
-            unreadable = actions.Result(ok=False, message=_("Unreadable message."), level="error")
-            await self._send_result(self.profile, unreadable)
+        message, problem = frame_fields(text_data)
+        if message is None:
+            await self.bad_frame(problem)
             return
-        message.pop("HEADERS", None)
-        action = str(message.pop("action", ""))
+        action = message.pop("action", "")
         result = await inputs.run(self.profile, action, message)
         await self._send_result(self.profile, result)
 

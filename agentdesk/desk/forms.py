@@ -40,6 +40,9 @@ def _local_input(moment: datetime) -> str:
 
 class AddContactForm(forms.Form):
     request_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    # Shown only after an add whose outcome is unknown: the agent checked LCM and adds anyway.
+    add_anyway = forms.BooleanField(required=False, label=_("Add anyway"))
+    needs_confirmation = False
     campaign = forms.ChoiceField(label=_("Campaign"))
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)

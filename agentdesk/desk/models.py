@@ -73,6 +73,18 @@ class AgentSession(models.Model):
     busy_token = models.CharField(max_length=40, blank=True)
     busy_until = models.DateTimeField(null=True, blank=True)
     connections = models.IntegerField(default=0, help_text="Open live connections")
+    seen_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The agent counts as connected until then, unless a worker holding one of "
+        "their connections renews it (see desk/presence.py)",
+    )
+    unconfirmed = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Writes LCM may have done without confirming, by kind: "
+        '{"skip": {lcm_key, outcome_id, outcome_name, at}, "add": {request_token, campaign, at}}',
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

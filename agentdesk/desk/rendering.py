@@ -26,6 +26,7 @@ def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices)
         "session": session,
         "profile": profile,
         "card": contact_card(session.contact),
+        "pending_skip": state.pending_skip(session),
         "menu": menu,
         "groups": groups,
         "consent_choices": AgentSession.CONSENT_CHOICES,

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
@@ -56,6 +58,15 @@ def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:
         if not created:
             break
     raise Busy
+
+
+def pending_skip(session: AgentSession) -> dict[str, Any] | None:
+    """The agent's earlier skip of the contact on screen whose outcome LCM did not confirm."""
+    earlier = (session.unconfirmed or {}).get("skip")
+    contact = session.contact or {}
+    if earlier and earlier.get("lcm_key") == contact.get("AccountNumber"):
+        return earlier
+    return None
 
 
 def release(session: AgentSession, token: str, **changes: Any) -> AgentSession | None:
@@ -111,16 +122,36 @@ def recent_actions(profile: AgentProfile, limit: int = 8) -> list[ActionLog]:
 
 def set_connections(profile: AgentProfile, delta: int) -> AgentSession | None:
     """Count the agent's open live connections (never below 0); the session as now stored,
-    or None if the agent no longer exists."""
+    or None if the agent no longer exists.
+
+    The count holds only while the workers holding those connections renew `seen_until`
+    (desk/presence.py): a count whose renewal lapsed belongs to connections that are gone (a
+    killed worker), so a new connection starts it again from zero, and the last one to leave
+    clears it."""
+    now = timezone.now()
+    if delta > 0:
+        values: dict[str, Any] = {"seen_until": now + presence_ttl()}
+        expressions = {
+            "connections": (
+                "CASE WHEN seen_until IS NULL OR seen_until < %s THEN %s "
+                "ELSE connections + %s END",
+                [_moment(now), delta, delta],
+            )
+        }
+    else:
+        values = {}
+        expressions = {
+            "connections": (
+                "CASE WHEN connections + %s <= 0 THEN 0 ELSE connections + %s END",
+                [delta, delta],
+            ),
+            "seen_until": (
+                "CASE WHEN connections + %s <= 0 THEN NULL ELSE seen_until END",
+                [delta],
+            ),
+        }
     for _ in range(2):
-        session = update_returning(
-            AgentSession,
-            "agent_id = %s",
-            [profile.pk],
-            {},
-            {"connections": ("CASE WHEN connections + %s < 0 THEN 0 ELSE connections + %s END",
-                             [delta, delta])},
-        )
+        session = update_returning(AgentSession, "agent_id = %s", [profile.pk], values, expressions)
         if session is not None:
             session.agent = profile
             return session
@@ -128,3 +159,30 @@ def set_connections(profile: AgentProfile, delta: int) -> AgentSession | None:
             return None
         session_for(profile)
     return None
+
+
+def presence_ttl() -> timedelta:
+    return timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+
+
+def renew_presence(agent_ids: list[int]) -> list[AgentSession]:
+    """Renew the presence of the agents this worker holds connections for, and end every
+    presence whose renewal lapsed (its worker is gone); returns the sessions that just went
+    offline."""
+    now = timezone.now()
+    if agent_ids:
+        AgentSession.objects.filter(agent_id__in=agent_ids).update(
+            seen_until=now + presence_ttl(), connections=Greatest(F("connections"), 1)
+        )
+    lapsed = AgentSession.objects.filter(connections__gt=0, seen_until__lt=now)
+    gone = list(lapsed.values_list("pk", flat=True))
+    if not gone:
+        return []
+    AgentSession.objects.filter(pk__in=gone, seen_until__lt=now).update(
+        connections=0, seen_until=None
+    )
+    return list(
+        AgentSession.objects.filter(pk__in=gone, connections=0).select_related(
+            "agent__user", "agent__team"
+        )
+    )

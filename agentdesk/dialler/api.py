@@ -169,18 +169,10 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
             loc = loc[1:]
         if item.get("type") in ("model_attributes_type", "dict_type") and not loc:
             return error_response(400, "The body must be a JSON object describing one contact.")
-        problems.append({"field": loc[-1] if loc else "body", "message": _message(item)})
+        problems.append(
+            {"field": loc[-1] if loc else "body", "message": importing.error_message(item)}
+        )
     return error_response(400, "The request has invalid or missing fields.", problems)
-
-
-def _message(item: dict[str, Any]) -> str:
-    template = importing._MESSAGES.get(item.get("type", ""))
-    if template:
-        try:
-            return template.format(**(item.get("ctx") or {}))
-        except (KeyError, IndexError):
-            return template
-    return str(item.get("msg", "is invalid")).removeprefix("Value error, ")
 
 
 @api.exception_handler(AuthenticationError)

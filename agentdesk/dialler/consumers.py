@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 
 from agentdesk.asyncdb import db_async
+from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.teams.access import AnyUser, teams_for
 
 from . import bulk
@@ -28,8 +29,14 @@ def _snapshot(job_id: int) -> tuple[str, str]:
     return job.state, bulk.render_progress(job)
 
 
-class ImportConsumer(AsyncWebsocketConsumer):
+def _may_still_follow(user_id: int, job_id: int) -> bool:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return _job_for(user, job_id) is not None
+
+
+class ImportConsumer(AccessCheckedConsumer):
     poller: asyncio.Task | None = None
+    job_id = 0
 
     async def connect(self) -> None:
         job_id = int(self.scope["url_route"]["kwargs"]["job_id"])
@@ -37,8 +44,20 @@ class ImportConsumer(AsyncWebsocketConsumer):
         if job is None:
             await self.close(code=4403)
             return
+        self.job_id = job_id
         await self.accept()
+        await self.keep_access_checked()
+        if self.access_ended:
+            return
         self.poller = asyncio.create_task(self._follow(job_id))
+
+    async def still_allowed(self, user_id: int) -> bool:
+        return await db_async(_may_still_follow)(user_id, self.job_id)
+
+    async def end_access(self) -> None:
+        if self.poller is not None:
+            self.poller.cancel()
+        await super().end_access()
 
     async def _follow(self, job_id: int) -> None:
         sent = ""

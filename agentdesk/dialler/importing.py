@@ -11,7 +11,7 @@ creates a new LCM contact and retires the old key (LCM has no update call; docs/
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -106,21 +106,23 @@ _MESSAGES = {
 }
 
 
-def field_errors(error: ValidationError, *, skip: tuple[str, ...] = ()) -> list[FieldError]:
+def error_message(item: Mapping[str, Any]) -> str:
+    """One pydantic error (type, ctx, msg) in the API's words."""
+    template = _MESSAGES.get(str(item.get("type", "")))
+    if template:
+        try:
+            return template.format(**(item.get("ctx") or {}))
+        except (KeyError, IndexError):
+            return template
+    return str(item.get("msg", "is invalid")).removeprefix("Value error, ")
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
     """pydantic's errors as one sentence per field, in the API's words."""
     problems = []
     for item in error.errors(include_url=False):
-        names = [str(part) for part in item["loc"] if str(part) not in skip]
-        name = names[-1] if names else "body"
-        template = _MESSAGES.get(item["type"])
-        if template:
-            try:
-                message = template.format(**(item.get("ctx") or {}))
-            except (KeyError, IndexError):
-                message = template
-        else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-        problems.append(FieldError(name, message))
+        name = str(item["loc"][-1]) if item["loc"] else "body"
+        problems.append(FieldError(name, error_message(item)))
     return problems
 
 

@@ -148,7 +148,8 @@ def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: 
         if not raw.strip():
             raise LcmBadAnswer("the answer is empty", subtopic=request)
         try:
-            body = json.loads(raw)
+            # .NET servers often start their JSON with a UTF-8 byte order mark.
+            body = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
         except (ValueError, UnicodeDecodeError):
             raise LcmBadAnswer(
                 f"the answer is not JSON: {_preview(raw)}", subtopic=request
@@ -162,6 +163,8 @@ def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: 
         raise LcmBadAnswer("the answer is not a JSON object", subtopic=request)
     subtopic = clean_subtopic(lookup(body, "subtopic", default=""))
     message = lookup(body, "message", default=None)
+    if isinstance(message, str) and message.strip():
+        message = {"response": message}  # the message itself a text: read as the response
     if not isinstance(message, dict):
         raise LcmBadAnswer("the answer has no message object", subtopic=request)
     expected_lower = {name.lower() for name in expected}

@@ -10,6 +10,7 @@ from .errors import MessageError
 
 MISSING = object()
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_WHOLE_FLOAT = re.compile(r"-?[0-9]+\.0+")
 
 
 def is_whole_number(text: str) -> bool:
@@ -55,6 +56,8 @@ def as_int(value: Any, name: str) -> int:
         return int(value)
     if isinstance(value, str) and is_whole_number(value.strip()):
         return int(value.strip())
+    if isinstance(value, str) and _WHOLE_FLOAT.fullmatch(value.strip()):
+        return int(value.strip().split(".")[0])  # "3.0", as spreadsheets and some JSON write it
     raise MessageError(name, "must be a whole number")
 
 

@@ -9,6 +9,7 @@ mandatory fields.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
@@ -71,8 +72,15 @@ def _call_type_label(value: Any) -> str:
 
 def peel(response: Any) -> Any:
     """Take off wrapping an LCM added around the data: `{"Contact": {...}}`,
-    `{"response": {"CampaignGroups": [...]}}` — a dict whose only value is a dict or list."""
+    `{"response": {"CampaignGroups": [...]}}` — a dict whose only value is a dict or list —
+    and JSON sent as a string inside the JSON (`"response": "{\"PhoneNumber\": …}"`)."""
     for _ in range(4):
+        if isinstance(response, str) and response.strip()[:1] in ("{", "["):
+            try:
+                response = json.loads(response)
+            except ValueError:
+                break
+            continue
         if isinstance(response, dict) and len(response) == 1:
             (inner,) = response.values()
             if isinstance(inner, dict | list):
@@ -189,7 +197,9 @@ class FetchAnswer:
             if not response:
                 return cls(None)
             response = peel(response[0])
-        if response is None or isinstance(response, str | int | float):
+        if response is None or isinstance(response, bool | int | float):
+            return cls(None)
+        if isinstance(response, str):
             return cls(None, text_of(response))
         if not isinstance(response, dict):
             raise MessageError("response", "must be a contact object")
@@ -220,20 +230,25 @@ class CreateContactAnswer:
         response = peel(response)
         if isinstance(response, list) and len(response) == 1:
             response = response[0]
-        candidate = response
+        holders = ("AccountNumber", "LCMKey", "LcmKey", "Key", "Response")
+        candidates = [response]
         if isinstance(response, dict):
-            candidate = lookup(
-                response, "Response", "AccountNumber", "LCMKey", "Key", "LcmKey", default=None
-            )
-        if is_lcm_key(candidate):
-            return cls(candidate.strip())
-        text = text_of(candidate) or text_of(response, "Message", "Description", "Status")
-        if text:
+            candidates = [lookup(response, name, default=None) for name in holders]
+        for candidate in candidates:
+            if is_lcm_key(candidate):
+                return cls(candidate.strip())
+        # Words where the key belongs are LCM refusing; anything else (a number, null, a bare
+        # success flag) is unreadable, and for this write its outcome unknown.
+        text = text_of(response, "Response", "Message", "Description", "Status", "Error")
+        if any(char.isalpha() for char in text) and not is_lcm_key(text):
             raise LcmRejected(text)
         raise MessageError("response", "must be the new contact's LCM key")
 
     def to_response(self) -> str:
         return self.lcm_key
+
+
+_SUCCESS_WORDS = {"success", "succeeded", "successful", "ok", "done", "skipped", "closed"}
 
 
 @dataclass(frozen=True)
@@ -248,6 +263,8 @@ class SkipAnswer:
         value = response
         if isinstance(response, dict):
             value = lookup(response, "success", "Success", "Result", "Response", default=None)
+        if isinstance(value, str) and value.strip().lower() in _SUCCESS_WORDS:
+            value = True
         try:
             success = as_bool(value, "success")
         except MessageError:
@@ -295,6 +312,16 @@ class OutcomeList:
         response = peel(response)
         if isinstance(response, dict) and lookup(response, "OutcomeID", "OutcomeId", default=None):
             response = [response]  # a single outcome sent as an object
+        elif (
+            isinstance(response, dict)
+            and response
+            and all(
+                isinstance(key, str) and is_whole_number(key.strip()) and isinstance(name, str)
+                for key, name in response.items()
+            )
+        ):
+            # {"3": "Busy", "8": "No Answer"}: outcomes keyed by their ID
+            response = [{"OutcomeID": key, "OutcomeName": name} for key, name in response.items()]
         if isinstance(response, dict):
             response = lookup(response, "Outcomes", "OutcomeList", default=None)
         if not isinstance(response, list) or not all(isinstance(i, dict) for i in response):
@@ -337,6 +364,13 @@ def _agent_entry(agent: dict[str, Any]) -> tuple[str, str]:
     return required_text(agent, "ID"), optional_text(agent, "Name")
 
 
+def _as_list(value: Any) -> list[Any]:
+    """A list as sent; one object sent on its own as a list of one; anything else empty."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, dict) else []
+
+
 @dataclass(frozen=True)
 class CampaignGroupsAnswer:
     groups: tuple[CampaignGroup, ...]
@@ -358,12 +392,12 @@ class CampaignGroupsAnswer:
                 CampaignInGroup(
                     required_text(c, "ID"), optional_int(c, "PCT"), optional_text(c, "Status")
                 )
-                for c in lookup(item, "Campaigns", default=[]) or []
+                for c in _as_list(lookup(item, "Campaigns", default=[]))
                 if isinstance(c, dict)
             )
             agents = tuple(
                 _agent_entry(a)
-                for a in lookup(item, "Agents", default=[]) or []
+                for a in _as_list(lookup(item, "Agents", default=[]))
                 if isinstance(a, dict)
             )
             groups.append(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 from django.db.models import F
 
 from agentdesk.asyncdb import db_async
 from agentdesk.language.sockets import language_group, scope_language
+from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.teams.access import AnyUser, visible_team
 from agentdesk.teams.models import Team
 
@@ -23,7 +24,12 @@ def _may_watch(user: AnyUser | None, team_id: int) -> bool:
     return visible_team(user, team_id) is not None
 
 
-class MonitorConsumer(AsyncWebsocketConsumer):
+def _may_still_watch(user_id: int, team_id: int) -> bool:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return _may_watch(user, team_id)
+
+
+class MonitorConsumer(AccessCheckedConsumer):
     group: str = ""
     language_group: str = ""
 
@@ -41,6 +47,9 @@ class MonitorConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.language_group, self.channel_name)
         await db_async(_count_monitor)(team_id, +1)
         await self.accept()
+        await self.keep_access_checked()
+        if self.access_ended:
+            return
         # Resync: the current truth from the database.
         await self.send(text_data=await live.render_team(team_id) or "")
 
@@ -49,6 +58,12 @@ class MonitorConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.channel_layer.group_discard(self.language_group, self.channel_name)
             await db_async(_count_monitor)(self.team_id, -1)
+
+    async def still_allowed(self, user_id: int) -> bool:
+        return await db_async(_may_still_watch)(user_id, self.team_id)
+
+    def groups_to_leave(self) -> tuple[str, ...]:
+        return (self.group,) if self.group else ()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Monitors only listen."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -22,8 +22,11 @@ def start_of_day(now: datetime) -> datetime:
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The day's start and end in UTC; OverflowError for days at the calendar's very edges,
+    whose bounds do not exist in UTC (9999-12-31 has no end, 0001-01-01 east of UTC no start)."""
     start = timezone.make_aware(datetime(day.year, day.month, day.day))
-    return start, start + timedelta(days=1)
+    end = start + timedelta(days=1)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 @dataclass
@@ -38,7 +41,9 @@ class AgentRow:
 
     @property
     def live(self) -> bool:
-        return self.session.connections > 0
+        seen_until = self.session.seen_until
+        fresh = seen_until is not None and seen_until > timezone.now()
+        return self.session.connections > 0 and fresh
 
     @property
     def contact(self) -> dict:

@@ -84,7 +84,13 @@ def export_csv(request: HttpRequest, team_id: int) -> HttpResponse:
             f"date: {raw_day!r} is not a date; use YYYY-MM-DD, e.g. {timezone.localdate()}",
             content_type="text/plain",
         )
-    start, end = stats.day_bounds(day)
+    try:
+        start, end = stats.day_bounds(day)
+    except (OverflowError, ValueError):  # the first and last days of the calendar
+        return HttpResponseBadRequest(
+            f"date: {raw_day!r} is out of range; use a day between 0002-01-01 and 9999-12-30",
+            content_type="text/plain",
+        )
     entries = (
         ActionLog.objects.filter(team=team, at__gte=start, at__lt=end)
         .select_related("agent__user")

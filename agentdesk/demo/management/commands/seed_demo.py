@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agentdesk.demo import seeding as demo
 
@@ -12,6 +13,11 @@ class Command(BaseCommand):
         parser.add_argument("--contacts", type=int, default=400)
 
     def handle(self, *args: Any, contacts: int, **options: Any) -> None:
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "Demo users have a known password and exist only in demo mode: "
+                "set AGENTDESK_DEMO=1 (as `make run` does) to seed them."
+            )
         result = demo.seed(contacts=contacts)
         self.stdout.write(
             f"Demo data ready: {result['agents']} agents, {result['leads']} team leads, "
@@ -25,5 +31,6 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             "Log in as agent1 … agent6 (agents), lead1 or lead2 (team leads) or admin, "
-            f"password: {demo.demo_password()}"
+            f"password: {demo.demo_password()} (unless it was changed: seeding again never "
+            "resets a password)"
         )

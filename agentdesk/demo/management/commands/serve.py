@@ -2,6 +2,7 @@ import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -10,8 +11,8 @@ from agentdesk.demo import seeding as demo
 
 class Command(BaseCommand):
     help = (
-        "Migrate, load the demo data (unless --no-demo), print how to log in, start the job "
-        "runner (unless --no-worker) and serve with Daphne."
+        "Migrate, load the demo data (in demo mode, AGENTDESK_DEMO=1, unless --no-demo), print "
+        "how to log in, start the job runner (unless --no-worker) and serve with Daphne."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,13 +31,20 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         call_command("migrate", interactive=False, verbosity=0)
-        if not no_demo:
+        # Outside demo mode nobody is created: no account with a known password, ever.
+        demo_users = settings.DEMO_MODE and not no_demo
+        if demo_users:
             call_command("seed_demo")
         shown_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host  # noqa: S104
         self.stdout.write(
             self.style.SUCCESS(f"\nagentdesk is running: http://{shown_host}:{port}/")
         )
-        if not no_demo:
+        if not demo_users:
+            self.stdout.write(
+                "  No demo users (demo mode is off). Create the first admin with "
+                "`manage.py createsuperuser`.\n"
+            )
+        else:
             self.stdout.write(
                 f"  agent page:   log in as agent1 (password {demo.demo_password()})\n"
                 f"  team monitor: http://{shown_host}:{port}/monitor/ as lead1\n"
