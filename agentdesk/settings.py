@@ -157,6 +157,8 @@ INSTALLED_APPS = [
     "agentdesk.desk",
     "agentdesk.monitor",
     "agentdesk.dialler",
+    "agentdesk.webhooks",
+    "agentdesk.metrics",
     "agentdesk.demo",
     "agentdesk.language",
 ]
@@ -288,6 +290,21 @@ LCM_RESERVED_SUBTOPIC = env_str(
     "GetReservedContactOD",
     choices={"GetReservedContactOD", "GetReservedManualDialContact"},
 )
+
+# Webhooks (docs/webhooks.md): how long to wait for a receiver, how many attempts before
+# giving up, and the wait after the first failure (four times longer after each next one).
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_RETRY_SECONDS = env_float("WEBHOOK_RETRY_SECONDS", 30.0, minimum=0.1)
+
+# Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+try:
+    from agentdesk.metrics.access import parse_networks
+
+    parse_networks(METRICS_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 
 # Compliance: freeze the moment calling hours are judged at (an ISO date-time with its offset),
 # for training rooms, drills and tests; empty means the real time. Never set it in production.

@@ -4,9 +4,11 @@ from django.urls import include, path, re_path
 from agentdesk.dialler.api import api, api_not_found
 from agentdesk.health import healthz
 from agentdesk.language.views import set_language
+from agentdesk.metrics.views import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("language/", set_language, name="set_language"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -61,6 +62,7 @@ class Turn:
         self.session = session
         self.token = token
         self.held = True
+        self.started = time.perf_counter()
 
     async def give_back(self) -> AgentSession:
         """Free the lock without changing anything the agent sees."""
@@ -93,7 +95,8 @@ class Turn:
 
         updated, written, html = await db_async(apply)()
         self.held = False
-        event = events.AgentChanged.of_action(updated, written)
+        took = time.perf_counter() - self.started
+        event = events.AgentChanged.of_action(updated, written, seconds=took)
         html = await events.publish(updated, event, html=html)
         return replace(result, session=updated, html=html)
 

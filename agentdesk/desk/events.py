@@ -18,7 +18,8 @@ thread hop per change.
 `AgentChanged` says who changed (agent profile, LCM agent id, team), what happened (the action
 kind; "select" for a new campaign group or consent choice; "connection" when a page of the
 agent connected or left), whether it worked, and, for actions, the action log entry with the
-contact key, campaign, campaign group, outcome, LCM subtopic and latency. `session` is the
+contact key, campaign, campaign group, outcome, LCM subtopic and latency, and `seconds`, how
+long the action took from taking the agent's turn to its state being saved. `session` is the
 agent's session row as stored after the change (state, contact on screen, open connections).
 """
 
@@ -56,6 +57,7 @@ class AgentChanged:
     at: datetime
     session: AgentSession | None
     entry: ActionLog | None = None  # the action log entry, for the four actions
+    seconds: float | None = None  # how long the action took, for the four actions
 
     @property
     def result(self) -> str:
@@ -79,7 +81,9 @@ class AgentChanged:
         return self.session.campaign_group if self.session else ""
 
     @classmethod
-    def of_action(cls, session: AgentSession, entry: ActionLog) -> AgentChanged:
+    def of_action(
+        cls, session: AgentSession, entry: ActionLog, seconds: float | None = None
+    ) -> AgentChanged:
         profile = session.agent
         return cls(
             agent_profile_id=profile.pk,
@@ -90,6 +94,7 @@ class AgentChanged:
             at=entry.at,
             session=session,
             entry=entry,
+            seconds=seconds,
         )
 
     @classmethod

@@ -34,7 +34,7 @@ from agentdesk.jobs.recovery import stale_after_seconds
 from agentdesk.teams.access import sees_every_team
 from agentdesk.teams.models import Team
 
-from . import importing
+from . import importing, signals
 from .models import ALL_FIELDS, DiallerCampaign, DiallerContact, ImportJob, ImportRow
 
 log = logging.getLogger(__name__)
@@ -340,11 +340,13 @@ async def run_job(job_id: int) -> None:
         await asyncio.gather(*(worker() for _ in range(concurrency())))
     finally:
         heart.cancel()
-    await db_async(
+    finished = await db_async(
         lambda: ImportJob.objects.filter(pk=job_id, state=ImportJob.RUNNING).update(
             state=ImportJob.DONE, finished_at=timezone.now()
         )
     )()
+    if finished:
+        await db_async(signals.announce_import_finished)(job_id)
 
 
 def _settle_orphan(row: ImportRow, job: ImportJob) -> None:

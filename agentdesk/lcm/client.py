@@ -162,6 +162,7 @@ class CircuitBreaker:
                 f"circuit open after {self.failures} failures; next try in {self.retry_in():.0f} s",
                 subtopic=subtopic,
             )
+            error.circuit_open = True
             error.user_message = (
                 "LCM is not answering, so agentdesk is pausing calls to it for a few seconds. "
                 "Nothing was changed; try again shortly."
@@ -174,11 +175,14 @@ class CircuitBreaker:
         self.failures = 0
         self.trial_running = False
 
-    def failed(self) -> None:
+    def failed(self) -> bool:
+        """Count a transport failure; True when this failure opened (or reopened) the circuit."""
         self.trial_running = False
         self.failures += 1
         if self.failures >= self.threshold:
             self.opened_at = time.monotonic()
+            return True
+        return False
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -186,6 +190,36 @@ class CircuitBreaker:
             "failures": self.failures,
             "retry_in": round(self.retry_in(), 1) if self.state == self.OPEN else 0,
         }
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """What one `LcmClient.call` did, for observers (operators' metrics): its subtopic, "ok"
+    or the LcmError kind ("circuit_open" when the breaker refused it), and its duration."""
+
+    subtopic: str
+    result: str
+    seconds: float
+    opened_circuit: bool = False
+
+
+CallObserver = Callable[[CallRecord], None]
+_observers: list[CallObserver] = []
+
+
+def observe_calls(observer: CallObserver) -> None:
+    """Have `observer` told about every LCM call (apps above register in AppConfig.ready, so
+    this layer never imports them). Observers must be quick and must not raise."""
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+def _tell_observers(record: CallRecord) -> None:
+    for observer in _observers:
+        try:
+            observer(record)
+        except Exception:
+            log.exception("LCM call observer %r failed", observer)
 
 
 @dataclass(frozen=True)
@@ -217,6 +251,29 @@ class LcmClient:
 
         A write's error says `outcome_unknown` when LCM may have acted: it timed out, answered
         something unreadable, or the connection broke after the request went out."""
+        started = time.perf_counter()
+        trace = {"opened_circuit": False}
+        result = "cancelled"  # unless it ends otherwise below
+        try:
+            exchange = await self._call(request, trace)
+            result = "ok"
+            return exchange
+        except LcmError as error:
+            result = "circuit_open" if error.circuit_open else error.kind
+            raise
+        finally:
+            _tell_observers(
+                CallRecord(
+                    request.SUBTOPIC,
+                    result,
+                    time.perf_counter() - started,
+                    opened_circuit=trace["opened_circuit"],
+                )
+            )
+
+    async def _call(
+        self, request: LcmRequest[AnswerT], trace: dict[str, bool]
+    ) -> LcmExchange[AnswerT]:
         envelope = build_request(
             request.SUBTOPIC, request.to_data(settings.LCM_REQUEST_STYLE), self.source
         )
@@ -249,7 +306,8 @@ class LcmClient:
                 exc.latency_ms = (time.perf_counter() - started) * 1000
                 exc.outcome_unknown = request.WRITES and isinstance(exc, LcmBadAnswer)
                 raise
-            self.breaker.failed()
+            if self.breaker.failed():
+                trace["opened_circuit"] = True
             log.warning("LCM %s attempt %d failed: %s", request.SUBTOPIC, attempt, error)
         error.subtopic = request.SUBTOPIC
         error.latency_ms = (time.perf_counter() - started) * 1000

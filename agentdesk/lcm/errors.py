@@ -14,6 +14,7 @@ class LcmError(Exception):
 
     kind = "error"
     latency_ms: float = 0.0
+    circuit_open = False  # True when the circuit breaker refused the call without trying
 
     def __init__(self, detail: str = "", *, subtopic: str = "", lcm_text: str = "") -> None:
         self.detail = detail

@@ -12,10 +12,11 @@ from agentdesk.desk.lookups import queue_depths
 from agentdesk.lcm.client import breaker_state
 from agentdesk.teams.models import Team
 
-from . import stats
+from . import figures, stats
 
 FRAGMENTS = (
     "monitor/_agents.html",
+    "monitor/_charts.html",
     "monitor/_queues.html",
     "monitor/_feed.html",
     "monitor/_lcm_status.html",
@@ -30,6 +31,7 @@ def monitor_context(team: Team, open_counts: dict[str, int | None]) -> dict:
         "rows": rows,
         "queues": stats.queue_rows(team, rows, open_counts),
         "feed": stats.feed(team),
+        **figures.today_charts(team),
     }
 
 
@@ -56,6 +58,7 @@ def changed_parts(
     parts = [("monitor/_agent_row.html", {**context, "row": row}) for row in changed]
     parts.append(("monitor/_queues.html", {**context, "queues": queues}))
     parts.append(("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
+    parts.append(("monitor/_charts.html", {**context, **figures.today_charts(team)}))
     parts.append(("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
     return parts
 

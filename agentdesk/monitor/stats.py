@@ -68,7 +68,7 @@ ADDED = Q(kind=ActionLog.ADD, ok=True)
 FAILED = Q(ok=False)
 
 
-def _outcome_counts(entries: QuerySet, key: str) -> dict:
+def outcome_counts(entries: QuerySet, key: str) -> dict:
     """{key value: [("8 No Answer", 3), …]} for the successful skips among `entries`."""
     counts: dict = defaultdict(list)
     rows = (
@@ -113,7 +113,7 @@ def agent_rows(
         if row is not None:
             row.fetched, row.skipped = count["fetched"], count["skipped"]
             row.added, row.errors = count["added"], count["errors"]
-    for agent_id, outcomes in _outcome_counts(today, "agent_id").items():
+    for agent_id, outcomes in outcome_counts(today, "agent_id").items():
         if agent_id in rows:
             rows[agent_id].skipped_by_outcome = outcomes
     return list(rows.values())
@@ -154,7 +154,7 @@ def queue_rows(
         queue = queues.setdefault(count["campaign_group"], QueueRow(count["campaign_group"]))
         queue.served_today, queue.served_last_hour = count["served"], count["last_hour"]
         queue.adds = count["adds"]
-    skips = _outcome_counts(today, "campaign_group")
+    skips = outcome_counts(today, "campaign_group")
     for name, queue in queues.items():
         queue.skips_by_outcome = skips.get(name, [])
         queue.open_contacts = open_counts.get(name)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.csvsafe import safe_cell
@@ -16,7 +18,7 @@ from agentdesk.desk.models import ActionLog
 from agentdesk.teams.access import AnyUser, teams_for, visible_team
 from agentdesk.teams.models import Team
 
-from . import live, stats
+from . import figures, live, stats
 
 
 def _allowed_team(user: AnyUser, team_id: int) -> Team:
@@ -104,3 +106,70 @@ def export_csv(request: HttpRequest, team_id: int) -> HttpResponse:
     for entry in entries.iterator():
         writer.writerow([safe_cell(get(entry)) for _, get in CSV_COLUMNS])
     return response
+
+
+LONGEST_HISTORY_DAYS = 366
+
+
+def _history_period(params: Mapping[str, str]) -> tuple[date, date, dict[str, str]]:
+    """The period asked for (default: the last 7 days), and an error per field that is wrong."""
+    today = timezone.localdate()
+    chosen = {
+        "start": params.get("start") or (today - timedelta(days=6)).isoformat(),
+        "end": params.get("end") or today.isoformat(),
+    }
+    days: dict[str, date] = {}
+    errors: dict[str, str] = {}
+    for name, raw in chosen.items():
+        try:
+            days[name] = date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = _(
+                "%(field)s: %(value)r is not a date; use YYYY-MM-DD, e.g. %(example)s"
+            ) % {
+                "field": name,
+                "value": raw,
+                "example": today.isoformat(),
+            }
+    if not errors and days["end"] < days["start"]:
+        errors["end"] = _("end: the period must not end before it starts (%(start)s).") % {
+            "start": days["start"].isoformat()
+        }
+    if not errors and (days["end"] - days["start"]).days >= LONGEST_HISTORY_DAYS:
+        errors["end"] = _("end: choose at most %(days)d days.") % {"days": LONGEST_HISTORY_DAYS}
+    if errors:
+        return today, today, errors
+    return days["start"], days["end"], {}
+
+
+@login_required
+def history(request: HttpRequest, team_id: int) -> HttpResponse:
+    """The team's charts for a chosen period, as a page or (format=csv) as numbers."""
+    team = _allowed_team(request.user, team_id)
+    start, end, errors = _history_period(request.GET)
+    context = {
+        "team": team,
+        "start": request.GET.get("start") or start.isoformat(),
+        "end": request.GET.get("end") or end.isoformat(),
+        "errors": errors,
+    }
+    if errors:
+        return render(request, "monitor/history.html", context, status=400)
+    result = figures.team_figures(team, start, end)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        slug = team.name.replace(" ", "-").lower()
+        response["Content-Disposition"] = (
+            f'attachment; filename="agentdesk-charts-{slug}-{start}-to-{end}.csv"'
+        )
+        writer = csv.writer(response)
+        for row in figures.csv_rows(result):
+            writer.writerow([safe_cell(cell) for cell in row])
+        return response
+    heading = _("%(team)s from %(start)s to %(end)s") % {
+        "team": team.name,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+    }
+    context.update(figures.chart_context(result, heading))
+    return render(request, "monitor/history.html", context)

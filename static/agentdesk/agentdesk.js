@@ -185,6 +185,17 @@
     }
   });
 
+  // A live push replaces a whole panel; keep open what the reader opened in it (the numbers
+  // under a chart) instead of snapping it shut every few seconds.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target, incoming = event.detail.fragment;
+    if (!target || !incoming || !incoming.querySelectorAll) return;
+    target.querySelectorAll("details[id][open]").forEach(function (open) {
+      var twin = incoming.querySelector("#" + CSS.escape(open.id));
+      if (twin) twin.open = true;
+    });
+  });
+
   // "for 1:23" counters next to the agent's state.
   function tick() {
     var now = Date.now();

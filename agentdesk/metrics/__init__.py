@@ -1,0 +1,1 @@
+"""Operators' metrics: `/metrics` in Prometheus' text format (prometheus_client)."""
