@@ -16,18 +16,19 @@ from importlib import resources
 
 import phonenumbers
 import phonenumbers.timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 # A spreadsheet turns 2025550143 into the float 2025550143.0; the ".0" is not a digit.
 _FLOAT_TAIL = re.compile(r"^\s*\+?\d+\.0+\s*$")
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: (
-        "has no country code (+…) and the campaign has no default region"
+        _("has no country code (+…) and the campaign has no default region")
     ),
-    NumberParseException.NOT_A_NUMBER: "is not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "is too short after the international prefix",
-    NumberParseException.TOO_SHORT_NSN: "is too short",
-    NumberParseException.TOO_LONG: "is too long",
+    NumberParseException.NOT_A_NUMBER: _("is not a phone number"),
+    NumberParseException.TOO_SHORT_AFTER_IDD: _("is too short after the international prefix"),
+    NumberParseException.TOO_SHORT_NSN: _("is too short"),
+    NumberParseException.TOO_LONG: _("is too long"),
 }
 MAX_INPUT_LENGTH = 64
 UNKNOWN_ZONE = "Etc/Unknown"
@@ -96,15 +97,17 @@ def parse_phone(raw: object, region: str | None = None) -> Phone:
     """
     text = "" if raw is None else str(raw).strip()
     if not text:
-        raise PhoneError(text, "is empty")
+        raise PhoneError(text, str(_("is empty")))
     if len(text) > MAX_INPUT_LENGTH:
-        raise PhoneError(text[:MAX_INPUT_LENGTH], f"is longer than {MAX_INPUT_LENGTH} characters")
+        reason = _("is longer than %(limit)d characters") % {"limit": MAX_INPUT_LENGTH}
+        raise PhoneError(text[:MAX_INPUT_LENGTH], str(reason))
     if _FLOAT_TAIL.match(text):
         text = text.split(".", 1)[0]
     try:
         number = phonenumbers.parse(text, (region or "").upper() or None)
     except NumberParseException as exc:
-        raise PhoneError(text, _PARSE_REASONS.get(exc.error_type, "is not a phone number")) from exc
+        reason = str(_PARSE_REASONS.get(exc.error_type, _("is not a phone number")))
+        raise PhoneError(text, reason) from exc
     if not phonenumbers.is_possible_number(number):
         raise PhoneError(text, _impossible_reason(number))
     return Phone(number=number, raw=text)
@@ -125,12 +128,12 @@ def try_parse(raw: object, region: str | None = None) -> Phone | None:
 def _impossible_reason(number: phonenumbers.PhoneNumber) -> str:
     result = phonenumbers.is_possible_number_with_reason(number)
     reasons = {
-        phonenumbers.ValidationResult.TOO_SHORT: "is too short for its country",
-        phonenumbers.ValidationResult.TOO_LONG: "is too long for its country",
-        phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "has an unknown country code",
-        phonenumbers.ValidationResult.INVALID_LENGTH: "has the wrong length for its country",
+        phonenumbers.ValidationResult.TOO_SHORT: _("is too short for its country"),
+        phonenumbers.ValidationResult.TOO_LONG: _("is too long for its country"),
+        phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: _("has an unknown country code"),
+        phonenumbers.ValidationResult.INVALID_LENGTH: _("has the wrong length for its country"),
     }
-    return reasons.get(result, "is not a possible phone number")
+    return str(reasons.get(result, _("is not a possible phone number")))
 
 
 @lru_cache(maxsize=1)

@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "channels",
     "django_htmx",
     "axes",
@@ -159,6 +160,7 @@ INSTALLED_APPS = [
     "agentdesk.webhooks",
     "agentdesk.metrics",
     "agentdesk.demo",
+    "agentdesk.language",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +170,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agentdesk.language.middleware.language_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -342,7 +345,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:page"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# Pages speak English or German: the user's saved choice, else the language cookie, else the
+# browser's Accept-Language (agentdesk/language/choice.py). Translations: agentdesk/locale
+# (docs/translations.md).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "agentdesk" / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

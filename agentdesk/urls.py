@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from agentdesk.dialler import dnc_api  # noqa: F401 - puts /api/dnc on the API before its URLs
 from agentdesk.dialler.api import api, api_not_found
 from agentdesk.health import healthz
+from agentdesk.language.views import set_language
 from agentdesk.metrics.views import metrics
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("language/", set_language, name="set_language"),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # unknown API paths answer in the API's envelope too
     path("monitor/", include("agentdesk.monitor.urls")),

@@ -12,3 +12,4 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(free -g | awk '/Mem:/{p
 "$PY" -m bench.idle_cost --pages 20 --seconds 60
 "$PY" -m bench.scale_out --agents 16 --seconds 20 --runs 3
 "$PY" -m bench.bulk_import --rows 10000
+"$PY" -m bench.monitor_languages --changes 150

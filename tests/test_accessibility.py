@@ -124,9 +124,15 @@ def test_monitor_has_no_serious_issues(app_server, team_world, browser):
     row = monitor.locator("#monitor-agents .agent-row:not(.head)").first
     expect(row).to_contain_text("···0132")
     audit(monitor, "monitor")
+    # No page may outlive its test: a page left connected to the shared server would act on
+    # the next test's database.
+    desk.context.close()
+    monitor.context.close()
 
 
-def test_import_pages_have_no_serious_issues(app_server, team_world, page: Page, tmp_path):
+def test_import_pages_have_no_serious_issues(
+    app_server, jobs_worker, team_world, page: Page, tmp_path
+):
     path = tmp_path / "contacts.csv"
     path.write_text(
         "Name,DiallerCampaignsName,PhoneNumber1,UserData\n"

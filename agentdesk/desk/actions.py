@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agentdesk.asyncdb import db_async
 from agentdesk.compliance import consent, rules
@@ -36,7 +37,7 @@ from .presenters import dialling
 
 log = logging.getLogger(__name__)
 
-BUSY_MESSAGE = "Your previous action is still running; wait for it to finish."
+BUSY_MESSAGE = gettext_lazy("Your previous action is still running; wait for it to finish.")
 
 
 @dataclass(kw_only=True)
@@ -131,7 +132,7 @@ async def agent_turn(profile: AgentProfile) -> AsyncIterator[Turn | None]:
 
 async def _busy(profile: AgentProfile, form: AddContactForm | None = None) -> Result:
     current = await db_async(state.session_for)(profile)
-    return Result(ok=False, message=BUSY_MESSAGE, level="warning", session=current, form=form)
+    return Result(ok=False, message=str(BUSY_MESSAGE), level="warning", session=current, form=form)
 
 
 def _exchange_fields(exchange: LcmExchange[Any]) -> dict[str, Any]:
@@ -165,7 +166,7 @@ async def next_contact(profile: AgentProfile, *, campaign_group: str, consent: s
     if refused := await _refuse_choices(profile, campaign_group, consent):
         return refused
     request = m.GetDownloadContactsForDialing(campaign_group, profile.lcm_agent_id, consent, False)
-    none_message = f"No contact available in {campaign_group} right now."
+    none_message = _("No contact available in %(group)s right now.") % {"group": campaign_group}
     choices = {"campaign_group": campaign_group, "consent": consent}
     return await _fetch(profile, ActionLog.NEXT, request, none_message, choices)
 
@@ -177,7 +178,7 @@ async def reserved_contact(profile: AgentProfile) -> Result:
         request = m.GetReservedManualDialContact(profile.lcm_agent_id)
     else:
         request = m.GetReservedContactOD(profile.lcm_agent_id)
-    none_message = "No contact is reserved for you right now."
+    none_message = _("No contact is reserved for you right now.")
     return await _fetch(profile, ActionLog.RESERVED, request, none_message, {})
 
 
@@ -193,7 +194,7 @@ async def _fetch(
         if turn is None:
             return await _busy(profile)
         if turn.session.state == AgentSession.PREVIEWING:
-            message = "A contact is already on your screen: skip it with an outcome first."
+            message = _("A contact is already on your screen: skip it with an outcome first.")
             session = await turn.give_back()
             return Result(ok=False, message=message, level="warning", session=session)
         try:
@@ -238,9 +239,10 @@ async def _on_screen(
         **_exchange_fields(exchange),
         **_contact_fields(contact),
         "campaign_group": groups.group_of(contact.campaign_id) or choices.get("campaign_group", ""),
-        "result": f"Contact {contact.contact_id or contact.account_number} on screen",
+        "result": _("Contact %(id)s on screen")
+        % {"id": contact.contact_id or contact.account_number},
     }
-    message = f"Contact {contact.phone_number} is on your screen."
+    message = _("Contact %(number)s is on your screen.") % {"number": contact.phone_number}
     result = Result(ok=True, message=message, level="success")
     on_screen = {"state": AgentSession.PREVIEWING, "contact": contact.to_response()}
     return await turn.finish(kind, entry, result, **on_screen, notice="", last_error="", **choices)
@@ -273,13 +275,13 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
         return Result(ok=False, message=menu.error, level="error")
     outcome = menu.find(outcome_id)
     if outcome is None:
-        message = "Pick an outcome from the list before skipping."
+        message = _("Pick an outcome from the list before skipping.")
         return Result(ok=False, message=message, level="error")
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile)
         if turn.session.state != AgentSession.PREVIEWING or not turn.session.contact:
-            message = "There is no contact on your screen to skip."
+            message = _("There is no contact on your screen to skip.")
             session = await turn.give_back()
             return Result(ok=False, message=message, level="warning", session=session)
         contact = m.Contact.from_response(turn.session.contact)
@@ -303,8 +305,14 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
             if earlier and earlier["outcome_id"] == outcome.id:
                 return await _skip_reconciled(turn, entry, earlier, "")
             return await _skip_not_confirmed(turn, ActionLog.SKIP, exchange, entry)
-        entry.update(_exchange_fields(exchange), result=f"Skipped with {outcome.name}")
-        message = f"Skipped with outcome {outcome.id} {outcome.name}."
+        entry.update(
+            _exchange_fields(exchange),
+            result=_("Skipped with %(outcome)s") % {"outcome": outcome.name},
+        )
+        message = _("Skipped with outcome %(id)s %(name)s.") % {
+            "id": outcome.id,
+            "name": outcome.name,
+        }
         result = Result(ok=True, message=message, level="success")
         idle = {"state": AgentSession.IDLE, "contact": None}
         return await turn.finish(
@@ -529,8 +537,9 @@ async def _skip_reconciled(
 async def _skip_not_confirmed(
     turn: Turn, kind: str, exchange: LcmExchange[m.SkipAnswer], entry: dict[str, Any]
 ) -> Result:
-    message = "LCM did not confirm the skip. The contact is still yours; try again."
-    refused = {"ok": False, "error": message, "error_kind": "rejected", "result": "not confirmed"}
+    message = _("LCM did not confirm the skip. The contact is still yours; try again.")
+    refused = {"ok": False, "error": message, "error_kind": "rejected"}
+    refused["result"] = _("not confirmed")
     logged = {**_exchange_fields(exchange), **entry, **refused}
     result = Result(ok=False, message=message, level="error")
     return await turn.finish(kind, logged, result, last_error=message)
@@ -541,10 +550,12 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
     groups = await group_choices(profile)
     form = AddContactForm(data, campaigns=groups.campaigns)
     if not await db_async(form.is_valid)():  # checks the do-not-call list and consent rules
-        return Result(ok=False, message="Check the highlighted fields.", level="error", form=form)
+        return Result(
+            ok=False, message=_("Check the highlighted fields."), level="error", form=form
+        )
     request_token = form.cleaned_data.get("request_token") or ""
     if already := await db_async(state.used_request_token)(profile, request_token):
-        message = f"This contact was already added (LCM key {already.lcm_key})."
+        message = _("This contact was already added (LCM key %(key)s).") % {"key": already.lcm_key}
         fresh = form.fresh_copy(groups.campaigns)
         return Result(ok=True, message=message, form=fresh, lcm_key=already.lcm_key)
     async with agent_turn(profile) as turn:
@@ -584,8 +595,11 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
                 recorded_by=f"agent:{profile.lcm_agent_id}",
             )
         entry.update(_exchange_fields(exchange), lcm_key=lcm_key, request_token=request_token)
-        entry["result"] = f"Added to {request.campaign_id}"
-        message = f"Contact added to {request.campaign_id}. LCM key: {lcm_key}"
+        entry["result"] = _("Added to %(campaign)s") % {"campaign": request.campaign_id}
+        message = _("Contact added to %(campaign)s. LCM key: %(key)s") % {
+            "campaign": request.campaign_id,
+            "key": lcm_key,
+        }
         fresh = form.fresh_copy(groups.campaigns)
         result = Result(ok=True, message=message, level="success", form=fresh, lcm_key=lcm_key)
         settled = _settled(turn.session, "add")
@@ -633,9 +647,13 @@ async def _refuse_choices(
     """A refusal when the campaign group is not the agent's or the consent filter unknown."""
     groups = await group_choices(profile)
     if campaign_group not in groups.names:
-        return Result(ok=False, message="Choose one of your campaign groups first.", level="error")
+        return Result(
+            ok=False, message=_("Choose one of your campaign groups first."), level="error"
+        )
     if consent not in dict(AgentSession.CONSENT_CHOICES):
-        return Result(ok=False, message="Choose consent, non-consent or both.", level="error")
+        return Result(
+            ok=False, message=_("Choose consent, non-consent or both."), level="error"
+        )
     return None
 
 

@@ -20,14 +20,16 @@ from agentdesk.lcm.xmlfields import ContactMode
 MODE_NAMES = ["Home", "Mobile", "Work", "Other"]
 MODE_ROWS = 3
 STATUS_CHOICES = [
-    (4, "4 Delivered: stored, held back from dialing"),
-    (0, "0 Open: ready to be handed out for dialing"),
+    (4, _("4 Delivered: stored, held back from dialing")),
+    (0, _("0 Open: ready to be handed out for dialing")),
 ]
 CALL_TYPE_CHOICES = [
-    ("0", "Fresh contact"),
-    ("1", "Regular callback"),
-    ("2", "Personal callback (reserved for me)"),
+    ("0", _("Fresh contact")),
+    ("1", _("Regular callback")),
+    ("2", _("Personal callback (reserved for me)")),
 ]
+# The names are LCM's mode names (sent as they are); only their labels are translated.
+MODE_LABELS = {"Home": _("Home"), "Mobile": _("Mobile"), "Work": _("Work"), "Other": _("Other")}
 TIME_ZONE_CHOICES = [(tz.label, tz.label) for tz in TIME_ZONES]
 DEFAULT_TIME_ZONE = "(UTC-05:00) Eastern Time (US and Canada)"
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -47,28 +49,32 @@ def _local_input(moment: datetime) -> str:
 class AddContactForm(forms.Form):
     request_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
     # Shown only after an add whose outcome is unknown: the agent checked LCM and adds anyway.
-    add_anyway = forms.BooleanField(required=False, label="Add anyway")
+    add_anyway = forms.BooleanField(required=False, label=_("Add anyway"))
     needs_confirmation = False
-    campaign = forms.ChoiceField(label="Campaign")
-    first_name = forms.CharField(label="First name", max_length=100, required=False)
-    last_name = forms.CharField(label="Last name", max_length=100, required=False)
-    company = forms.CharField(max_length=100, required=False)
-    email = forms.EmailField(max_length=150, required=False)
-    reference = forms.CharField(label="Account reference", max_length=60, required=False)
-    note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    campaign = forms.ChoiceField(label=_("Campaign"))
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    company = forms.CharField(label=_("Company"), max_length=100, required=False)
+    email = forms.EmailField(label=_("Email"), max_length=150, required=False)
+    reference = forms.CharField(label=_("Account reference"), max_length=60, required=False)
+    note = forms.CharField(
+        label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     callback_start = forms.DateTimeField(
-        label="Callable from",
+        label=_("Callable from"),
         input_formats=[DATETIME_INPUT],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
     )
     callback_end = forms.DateTimeField(
-        label="Callable until",
+        label=_("Callable until"),
         input_formats=[DATETIME_INPUT],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
     )
-    call_type = forms.ChoiceField(label="Call type", choices=CALL_TYPE_CHOICES, initial="0")
-    priority = forms.IntegerField(min_value=0, max_value=99, initial=0)
-    status = forms.TypedChoiceField(choices=STATUS_CHOICES, coerce=int, initial=4)
+    call_type = forms.ChoiceField(label=_("Call type"), choices=CALL_TYPE_CHOICES, initial="0")
+    priority = forms.IntegerField(label=_("Priority"), min_value=0, max_value=99, initial=0)
+    status = forms.TypedChoiceField(
+        label=_("Status"), choices=STATUS_CHOICES, coerce=int, initial=4
+    )
     consent_given_by = forms.CharField(
         label=_("Consent given by"), max_length=consent.MAX_GIVEN_BY, required=False
     )
@@ -92,23 +98,23 @@ class AddContactForm(forms.Form):
 
     def __init__(self, *args: Any, campaigns: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        campaign_choices = [("", "Choose a campaign…")] + [(c, c) for c in campaigns]
+        campaign_choices = [("", _("Choose a campaign…"))] + [(c, c) for c in campaigns]
         cast(forms.ChoiceField, self.fields["campaign"]).choices = campaign_choices
         for row in range(1, MODE_ROWS + 1):
             self.fields[f"mode{row}_name"] = forms.ChoiceField(
-                label=f"Mode {row}",
-                choices=[(n, n) for n in MODE_NAMES],
+                label=_("Mode %(row)d") % {"row": row},
+                choices=[(n, MODE_LABELS.get(n, n)) for n in MODE_NAMES],
                 initial=MODE_NAMES[min(row - 1, len(MODE_NAMES) - 1)],
                 required=False,
             )
             self.fields[f"mode{row}_number"] = forms.CharField(
-                label=f"Phone {row}",
+                label=_("Phone %(row)d") % {"row": row},
                 max_length=40,
                 required=False,
                 widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
             )
             self.fields[f"mode{row}_tz"] = forms.ChoiceField(
-                label=f"Time zone {row}",
+                label=_("Time zone %(row)d") % {"row": row},
                 choices=TIME_ZONE_CHOICES,
                 initial=DEFAULT_TIME_ZONE,
                 required=False,
@@ -128,7 +134,7 @@ class AddContactForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not (data.get("first_name") or "").strip() and not (data.get("last_name") or "").strip():
-            self.add_error("last_name", "Give at least a first or a last name.")
+            self.add_error("last_name", _("Give at least a first or a last name."))
         modes: list[tuple[str, str, str]] = []
         for row in range(1, MODE_ROWS + 1):
             number = (data.get(f"mode{row}_number") or "").strip()
@@ -141,23 +147,30 @@ class AddContactForm(forms.Form):
             try:
                 number = phones.canonical(number, region)
             except phones.PhoneError as exc:
-                self.add_error(f"mode{row}_number", f"{exc.raw!r} {exc.reason}.")
+                self.add_error(
+                    f"mode{row}_number",
+                    _("%(number)s %(reason)s.") % {"number": repr(exc.raw), "reason": exc.reason},
+                )
                 continue
-            names = [name for name, _, _ in modes]
+            names = [mode[0] for mode in modes]
             name = data.get(f"mode{row}_name") or "Home"
             if name in names:
-                self.add_error(f"mode{row}_name", f"{name} is already used by another number.")
+                self.add_error(
+                    f"mode{row}_name",
+                    _("%(mode)s is already used by another number.")
+                    % {"mode": MODE_LABELS.get(name, name)},
+                )
                 continue
             modes.append((name, number, zone_label))
         if not modes and not any(f"mode{r}_number" in self.errors for r in range(1, 4)):
-            self.add_error("mode1_number", "Enter at least one phone number.")
+            self.add_error("mode1_number", _("Enter at least one phone number."))
         data["modes"] = tuple(ContactMode(*mode) for mode in modes)
         start, end = data.get("callback_start"), data.get("callback_end")
         if start and end and end <= start:
-            self.add_error("callback_end", "Must be after the start of the window.")
+            self.add_error("callback_end", _("Must be after the start of the window."))
         if end and end <= timezone.now():
             self.add_error(
-                "callback_end", "Must be in the future, or the contact can never be called."
+                "callback_end", _("Must be in the future, or the contact can never be called.")
             )
         self._check_do_not_call(data)
         self._check_consent(data)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from . import actions
 from .models import AgentProfile
 
@@ -38,4 +40,5 @@ async def run(profile: AgentProfile, action: str, data: Mapping[str, Any]) -> ac
             return await actions.confirm_dial(profile)
         case "preview_expired":
             return await actions.preview_expired(profile)
-    return actions.Result(ok=False, message=f"Unknown action {action!r}.", level="error")
+    message = _("Unknown action %(action)r.") % {"action": action}
+    return actions.Result(ok=False, message=message, level="error")

@@ -22,6 +22,7 @@ from typing import Any
 from cachetools import TTLCache
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import get_client
@@ -131,7 +132,9 @@ async def outcome_menu() -> OutcomeMenu:
         telephony = (await client.call(m.GetCallOutCome())).answer.outcomes
         business = (await client.call(m.GetOutcomeByOutcomegroup("MANUAL"))).answer.outcomes
     except LcmError as exc:
-        return OutcomeMenu(error=f"Outcomes could not be loaded. {exc.describe()}")
+        return OutcomeMenu(
+            error=_("Outcomes could not be loaded. %(reason)s") % {"reason": exc.describe()}
+        )
     menu = OutcomeMenu(tuple(telephony), _group_business(tuple(business)))
     await _remember(key, menu, OUTCOMES_CACHE_SECONDS)
     return menu
@@ -169,7 +172,10 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
         answer = (await get_client().call(m.GetCampaignGroups(profile.lcm_agent_id))).answer
     except LcmError as exc:
         fallback = tuple(m.CampaignGroup(name) for name in sorted(allowed))
-        return GroupChoices(fallback, f"Campaign groups could not be loaded. {exc.describe()}")
+        return GroupChoices(
+            fallback,
+            _("Campaign groups could not be loaded. %(reason)s") % {"reason": exc.describe()},
+        )
     groups = tuple(g for g in answer.groups if g.is_active and (not allowed or g.name in allowed))
     choices = GroupChoices(groups)
     await _remember(key, choices, GROUPS_CACHE_SECONDS)

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from agentdesk.teams.models import Team
 
@@ -51,8 +52,12 @@ class AgentSession(models.Model):
 
     IDLE = "idle"
     PREVIEWING = "previewing"
-    STATES = [(IDLE, "Idle"), (PREVIEWING, "Previewing a contact")]
-    CONSENT_CHOICES = [("Both", "Both"), ("true", "With consent"), ("false", "Without consent")]
+    STATES = [(IDLE, _("Idle")), (PREVIEWING, _("Previewing a contact"))]
+    CONSENT_CHOICES = [
+        ("Both", _("Both")),
+        ("true", _("With consent")),
+        ("false", _("Without consent")),
+    ]
 
     agent = models.OneToOneField(AgentProfile, on_delete=models.CASCADE, related_name="session")
     state = models.CharField(max_length=20, choices=STATES, default=IDLE)
@@ -96,14 +101,14 @@ class ActionLog(models.Model):
     PREVIEW_OVER = "preview_over"
     RELEASE = "release"
     KINDS = [
-        (NEXT, "Next contact"),
-        (RESERVED, "Reserved contact"),
-        (SKIP, "Skip"),
-        (ADD, "Add contact"),
-        (CONFIRM_DIAL, "Dial outside hours confirmed"),
-        (HAND_BACK, "Hand back"),
-        (PREVIEW_OVER, "Preview time ran out"),
-        (RELEASE, "Released by team lead"),
+        (NEXT, _("Next contact")),
+        (RESERVED, _("Reserved contact")),
+        (SKIP, _("Skip")),
+        (ADD, _("Add contact")),
+        (CONFIRM_DIAL, _("Dial outside hours confirmed")),
+        (HAND_BACK, _("Hand back")),
+        (PREVIEW_OVER, _("Preview time ran out")),
+        (RELEASE, _("Released by team lead")),
     ]
     # Kinds that close the contact on screen in LCM (a Skip as far as LCM is concerned).
     CLOSING_KINDS = (SKIP, HAND_BACK, RELEASE)

@@ -8,14 +8,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agentdesk.compliance import rules
 from agentdesk.compliance.models import PreviewLimit
 from agentdesk.lcm.dates import LcmDate
 from agentdesk.lcm.messages import Contact
 from agentdesk.phones import Phone, PhoneError, parse_phone, region_for_time_zone
+
+from .forms import MODE_LABELS
 
 EXPIRES_SOON = timedelta(minutes=30)
 
@@ -27,15 +30,20 @@ def _readable(date: LcmDate, now: datetime) -> str:
         return _("%(raw)s (not understood)") % {"raw": date.raw}
     moment = date.moment
     local = timezone.localtime(moment)
-    text = local.strftime("%a %d %b %Y, %H:%M")
+    # Django's date formatting names weekdays and months in the active language.
+    text = formats.date_format(local, _("D d M Y, H:i"))
     delta = moment - now
     minutes = int(abs(delta.total_seconds()) // 60)
-    span = (
-        f"{minutes} min"
-        if minutes < 120
-        else (f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // 1440} days")
-    )
-    return f"{text} ({'in ' + span if delta.total_seconds() >= 0 else span + ' ago'})"
+    if minutes < 120:
+        span = _("%(minutes)d min") % {"minutes": minutes}
+    elif minutes < 48 * 60:
+        span = _("%(hours)d h") % {"hours": minutes // 60}
+    else:
+        days = minutes // 1440
+        span = ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+    if delta.total_seconds() >= 0:
+        return _("%(when)s (in %(span)s)") % {"when": text, "span": span}
+    return _("%(when)s (%(span)s ago)") % {"when": text, "span": span}
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,11 @@ class ContactCard:
     preview: PreviewCountdown | None = None
 
     @property
+    def mode_text(self) -> str:
+        """LCM's mode name ("Home", "Mobile"…), in the reader's language where known."""
+        return str(MODE_LABELS.get(self.contact.mode, self.contact.mode)) or "—"
+
+    @property
     def tel_href(self) -> str:
         return self.dial.tel_href
 
@@ -168,9 +181,9 @@ class ContactCard:
     def consent_text(self) -> str:
         value = self.contact.consent.strip().lower()
         if value in {"yes", "true", "1"}:
-            return "Yes"
+            return _("Yes")
         if value in {"no", "false", "0"}:
-            return "No"
+            return _("No")
         return self.contact.consent or "—"
 
 
@@ -210,7 +223,7 @@ def contact_card(
     expiry = contact.expiry
     warnings += _expiry_warnings(expiry, now)
     tz = contact.lcm_time_zone
-    local_time_text = "unknown time zone"
+    local_time_text = _("unknown time zone")
     if tz is not None:
         local = verdict.now.astimezone(ZoneInfo(tz.iana))
         local_time_text = f"{local:%H:%M}, {tz.label}"

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
 from agentdesk.csvsafe import safe_cell
@@ -85,12 +86,14 @@ def _row_payload(row: dict[str, Any]) -> dict[str, str]:
 def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
     """Header and rows of an uploaded CSV; CsvRejected explains what is wrong with the file."""
     if len(data) > MAX_FILE_BYTES:
-        raise CsvRejected(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+        raise CsvRejected(
+            _("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CsvRejected(
-            "The file is not UTF-8 text. Save it as CSV UTF-8 and try again."
+            _("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")
         ) from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -100,26 +103,35 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
     try:
         header = [h.strip() for h in (reader.fieldnames or [])]
         if not header:
-            raise CsvRejected("The file is empty: it needs a header row with the field names.")
+            raise CsvRejected(
+                _("The file is empty: it needs a header row with the field names.")
+            )
         reader.fieldnames = header
         if "Name" not in header or not any(c in header for c in CAMPAIGN_COLUMNS):
             raise CsvRejected(
-                "The header row needs Name, DiallerCampaignsID or DiallerCampaignsName, and "
-                "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
+                _(
+                    "The header row needs Name, DiallerCampaignsID or DiallerCampaignsName, and "
+                    "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
+                )
             )
         rows: list[dict[str, Any]] = []
         for row in reader:
             if len(rows) >= MAX_ROWS:
-                raise CsvRejected(f"The file has more than {MAX_ROWS} rows; split it.")
+                raise CsvRejected(
+                    _("The file has more than %(rows)d rows; split it.") % {"rows": MAX_ROWS}
+                )
             rows.append(row)
     except csv.Error as exc:
         # e.g. a cell over the csv module's 128 KiB limit, or a bare CR inside an unquoted cell
         raise CsvRejected(
-            f"Line {reader.line_num} cannot be read as CSV ({exc}). Quote cells that contain "
-            "line breaks, and keep each cell under 128 KiB."
+            _(
+                "Line %(line)d cannot be read as CSV (%(error)s). Quote cells that contain "
+                "line breaks, and keep each cell under 128 KiB."
+            )
+            % {"line": reader.line_num, "error": exc}
         ) from None
     if not rows:
-        raise CsvRejected("The file has a header row but no contacts.")
+        raise CsvRejected(_("The file has a header row but no contacts."))
     return header, rows
 
 
@@ -127,7 +139,11 @@ def _check_row(payload: dict, allowed: set[int] | None) -> str:
     """ "" when the row can be imported, else a sentence naming each problem."""
     too_long = [k for k, v in payload.items() if len(v) > MAX_CELL_CHARS]
     if too_long:
-        return "; ".join(f"{k} is longer than {MAX_CELL_CHARS} characters" for k in too_long)
+        return "; ".join(
+            _("%(field)s is longer than %(limit)d characters")
+            % {"field": k, "limit": MAX_CELL_CHARS}
+            for k in too_long
+        )
     try:
         importing.check(payload, allowed)
     except importing.ImportRejected as rejected:
@@ -161,7 +177,10 @@ def create_preview(
             created_by=user,
             file_name=file_name[:255],
             overwrite_duplicates=overwrite,
-            notes=("Columns ignored (not contact fields): " + ", ".join(ignored))[:2000]
+            notes=(
+                _("Columns ignored (not contact fields): %(columns)s")
+                % {"columns": ", ".join(ignored)}
+            )[:2000]
             if ignored
             else "",
         )
@@ -289,7 +308,8 @@ async def _import_row(row: ImportRow, job: ImportJob, allowed: set[int] | None, 
         await db_async(_finish_row)(row.pk, ImportRow.FAILED, rejected.describe(), None)
     except Exception as exc:  # one bad row must not stop the other 9,999
         log.exception("import %s line %s failed", job.pk, row.line)
-        await db_async(_finish_row)(row.pk, ImportRow.FAILED, f"Unexpected error: {exc}", None)
+        message = _("Unexpected error: %(error)s") % {"error": exc}
+        await db_async(_finish_row)(row.pk, ImportRow.FAILED, message, None)
     else:
         if outcome.created:
             status = ImportRow.CREATED
@@ -347,8 +367,10 @@ def _settle_orphan(row: ImportRow, job: ImportJob) -> None:
         _finish_row(
             row.pk,
             ImportRow.UNKNOWN,
-            "The import stopped while LCM was creating this contact: LCM may hold it. Import "
-            "it again with the same UserData to finish it safely.",
+            _(
+                "The import stopped while LCM was creating this contact: LCM may hold it. Import "
+                "it again with the same UserData to finish it safely."
+            ),
             contact.pk,
         )
 

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agentdesk.teams.access import AnyUser, sees_every_team, visible_team
@@ -22,14 +23,14 @@ PREVIEW_ROWS = 200
 def _team(user: AnyUser, team_id: int) -> Team:
     team = visible_team(user, team_id)
     if team is None:
-        raise Http404("No such team among the teams you lead.")
+        raise Http404(_("No such team among the teams you lead."))
     return team
 
 
 def _job(team: Team, job_id: int) -> ImportJob:
     job = ImportJob.objects.filter(pk=job_id, team=team).first()
     if job is None:
-        raise Http404("No such import for this team.")
+        raise Http404(_("No such import for this team."))
     return job
 
 
@@ -44,7 +45,7 @@ def upload(request: HttpRequest, team_id: int) -> HttpResponse:
     if request.method == "POST":
         upload_file = request.FILES.get("file")
         if upload_file is None:
-            error = "Choose a CSV file to upload."
+            error = _("Choose a CSV file to upload.")
         else:
             try:
                 job = bulk.create_preview(

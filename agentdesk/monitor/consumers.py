@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F
 
 from agentdesk.asyncdb import db_async
+from agentdesk.language.sockets import language_group, scope_language
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.teams.access import AnyUser, visible_team
 from agentdesk.teams.models import Team
@@ -30,6 +31,7 @@ def _may_still_watch(user_id: int, team_id: int) -> bool:
 
 class MonitorConsumer(AccessCheckedConsumer):
     group: str = ""
+    language_group: str = ""
 
     async def connect(self) -> None:
         team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
@@ -38,7 +40,11 @@ class MonitorConsumer(AccessCheckedConsumer):
             return
         self.team_id = team_id
         self.group = team_group(team_id)
+        # Pushes rendered per language come to the group of this page's language; the team's
+        # plain group carries anything language-neutral.
+        self.language_group = language_group(self.group, scope_language(self.scope))
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.language_group, self.channel_name)
         await db_async(_count_monitor)(team_id, +1)
         await self.accept()
         await self.keep_access_checked()
@@ -50,6 +56,7 @@ class MonitorConsumer(AccessCheckedConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.language_group, self.channel_name)
             await db_async(_count_monitor)(self.team_id, -1)
 
     async def still_allowed(self, user_id: int) -> bool:

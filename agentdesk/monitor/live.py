@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.lookups import OutcomeMenu, outcome_menu, queue_depths
@@ -52,31 +55,38 @@ async def team_context(team: Team) -> dict:
     return await db_async(monitor_context)(team, depths, await outcome_menu())
 
 
+def changed_parts(
+    team: Team,
+    agent_ids: set[int],
+    open_counts: dict[str, int | None],
+    menu: OutcomeMenu | None = None,
+) -> list[tuple[str, dict]]:
+    """What changed for the monitors (the rows of `agent_ids`, the queues and the feed) as
+    (template, context) pairs, every query already run, ready to render in any language."""
+    changed = stats.agent_rows(team, only=agent_ids) if agent_ids else []
+    presence = stats.presence_rows(team)
+    context = {"team": team, "oob": True, "menu": menu}
+    queues = stats.queue_rows(team, presence, open_counts)
+    parts = [("monitor/_agent_row.html", {**context, "row": row}) for row in changed]
+    parts.append(("monitor/_queues.html", {**context, "queues": queues}))
+    parts.append(("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
+    parts.append(("monitor/_charts.html", {**context, **figures.today_charts(team)}))
+    parts.append(("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
+    return parts
+
+
+def render_parts(parts: list[tuple[str, dict]]) -> str:
+    return "\n".join(render_to_string(name, context) for name, context in parts)
+
+
 def render_changes(
     team: Team,
     agent_ids: set[int],
     open_counts: dict[str, int | None],
     menu: OutcomeMenu | None = None,
 ) -> str:
-    """What changed for the monitors: the rows of `agent_ids`, the queues and the feed."""
-    changed = stats.agent_rows(team, only=agent_ids) if agent_ids else []
-    presence = stats.presence_rows(team)
-    context = {"team": team, "oob": True, "menu": menu}
-    parts = [
-        render_to_string("monitor/_agent_row.html", {**context, "row": row}) for row in changed
-    ]
-    parts.append(
-        render_to_string(
-            "monitor/_queues.html",
-            {**context, "queues": stats.queue_rows(team, presence, open_counts)},
-        )
-    )
-    parts.append(render_to_string("monitor/_feed.html", {**context, "feed": stats.feed(team)}))
-    parts.append(
-        render_to_string("monitor/_charts.html", {**context, **figures.today_charts(team)})
-    )
-    parts.append(render_to_string("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
-    return "\n".join(parts)
+    """What changed for the monitors, rendered in the active language."""
+    return render_parts(changed_parts(team, agent_ids, open_counts, menu))
 
 
 async def render_team_changes(team_id: int, agent_ids: set[int]) -> str | None:
@@ -86,6 +96,29 @@ async def render_team_changes(team_id: int, agent_ids: set[int]) -> str | None:
     names = await db_async(stats.team_queue_names)(team)
     depths = await queue_depths(names)
     return await db_async(render_changes)(team, agent_ids, depths, await outcome_menu())
+
+
+async def render_team_changes_in(
+    team_id: int, agent_ids: set[int], languages: Sequence[str]
+) -> dict[str, str] | None:
+    """What changed, rendered once per language from one set of queries (the monitors of one
+    team may be read in different languages); None when the team no longer exists."""
+    team = await db_async(Team.objects.filter(pk=team_id).first)()
+    if team is None:
+        return None
+    names = await db_async(stats.team_queue_names)(team)
+    depths = await queue_depths(names)
+    menu = await outcome_menu()
+
+    def render() -> dict[str, str]:
+        parts = changed_parts(team, agent_ids, depths, menu)
+        rendered = {}
+        for language in languages:
+            with translation.override(language):
+                rendered[language] = render_parts(parts)
+        return rendered
+
+    return await db_async(render)()
 
 
 async def render_team(team_id: int) -> str | None:

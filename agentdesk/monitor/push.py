@@ -11,13 +11,12 @@ import asyncio
 import logging
 from typing import Any
 
-from channels.layers import get_channel_layer
-
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.events import AgentChanged
+from agentdesk.language.sockets import languages, send_each
 from agentdesk.teams.models import Team
 
-from .live import render_team_changes
+from .live import render_team_changes_in
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +70,9 @@ async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
     try:
         if not await db_async(_watched)(team_id):
             return  # nobody is looking: no render
-        html = await render_team_changes(team_id, agent_ids)
-        if html is None:
-            return
-        await get_channel_layer().group_send(
-            team_group(team_id), {"type": "monitor.push", "html": html}
-        )
+        # Each lead reads the monitor in their own language: one render per language.
+        rendered = await render_team_changes_in(team_id, agent_ids, languages())
+        if rendered is not None:
+            await send_each(team_group(team_id), "monitor.push", rendered)
     except Exception:
         log.exception("could not publish to the monitors of team %s", team_id)
