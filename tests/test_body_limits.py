@@ -35,7 +35,9 @@ def server(django_db_setup, django_db_blocker):
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     with open(f"/proc/{pid}/status") as handle:
         status = handle.read()
-    return int(re.search(rf"{field}:\s+(\d+)", status).group(1)) / 1024
+    found = re.search(rf"{field}:\s+(\d+)", status)
+    assert found, f"{field} missing from /proc/{pid}/status"
+    return int(found.group(1)) / 1024
 
 
 def reset_peak(pid: int) -> None:
