@@ -98,6 +98,69 @@ def test_a_campaign_limited_token_may_list_but_not_unlist():
     assert DoNotCallEntry.objects.exists()
 
 
+def limited_client(name="one campaign"):
+    token, raw = ApiToken.issue(name)
+    token.campaigns.add(DiallerCampaign.objects.create(name=f"{name} campaign", time_zone=""))
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def test_no_token_may_list_a_number_as_already_expired(api):
+    for client in (api, limited_client()):
+        response = post_dnc(client, {"PhoneNumber": "+12025550100", "ExpiresAt": "2020-01-01"})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "ExpiresAt"
+        assert "past" in response.json()["errors"][0]["message"]
+    assert not DoNotCallEntry.objects.exists()
+
+
+def test_a_limited_token_cannot_end_another_tenants_listing(api):
+    """The attack: re-list a number another tenant listed, expiring now, to make it dialable
+    everywhere and overwrite why and by whom it was listed."""
+    assert post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": "court order"}).status_code == 201
+    limited = limited_client()
+    for expiry in ("2020-01-01", "2099-01-01"):
+        response = post_dnc(
+            limited, {"PhoneNumber": "+12025550100", "Reason": "mine", "ExpiresAt": expiry}
+        )
+        assert response.status_code in (400, 403), expiry
+    entry = DoNotCallEntry.objects.get()
+    assert entry.is_active() and entry.expires_at is None
+    assert (entry.reason, entry.added_by) == ("court order", "api:crm")
+
+
+def test_a_limited_token_may_keep_a_listing_longer_but_not_shorter(api):
+    post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": "asked", "ExpiresAt": "2090-01-01"})
+    limited = limited_client()
+    sooner = post_dnc(limited, {"PhoneNumber": "+12025550100", "ExpiresAt": "2080-01-01"})
+    assert sooner.status_code == 403 and "longer, never shorter" in sooner.json()["message"]
+    later = post_dnc(limited, {"PhoneNumber": "+12025550100", "Reason": "x", "ExpiresAt": "2095-01-01"})
+    assert later.status_code == 200
+    entry = DoNotCallEntry.objects.get()
+    assert entry.expires_at.year == 2095
+    assert (entry.reason, entry.added_by) == ("asked", "api:crm")
+    forever = post_dnc(limited, {"PhoneNumber": "+12025550100"})
+    assert forever.status_code == 200 and DoNotCallEntry.objects.get().expires_at is None
+    # The unrestricted token still sets whatever it likes.
+    assert post_dnc(api, {"PhoneNumber": "+12025550100", "ExpiresAt": "2080-01-01"}).status_code == 200
+    assert DoNotCallEntry.objects.get().expires_at.year == 2080
+
+
+def test_a_limited_token_reads_only_whether_and_until_when(api):
+    post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": "court order"})
+    for response in (
+        limited_client().get("/api/dnc/+12025550100"),
+        post_dnc(limited_client("other"), {"PhoneNumber": "+12025550100"}),
+    ):
+        assert response.status_code == 200
+        record = response.json()["records"][0]
+        assert record["PhoneNumber"] == "+12025550100" and record["ExpiresAt"] is None
+        assert "court order" not in response.content.decode()
+        assert "api:crm" not in response.content.decode()
+    assert limited_client("third").get("/api/dnc/+12025550100").json()["active"] is True
+    full = api.get("/api/dnc/+12025550100").json()["records"][0]
+    assert (full["Reason"], full["AddedBy"]) == ("court order", "api:crm")
+
+
 # ----------------------------------------------------------------- team leads' upload
 
 

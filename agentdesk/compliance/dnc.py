@@ -44,6 +44,10 @@ def listed_among(e164_numbers: Iterable[str], now: datetime | None = None) -> se
     return set(entries.values_list("number", flat=True))
 
 
+class WouldShorten(Exception):
+    """A caller allowed only to extend a listing asked to end it sooner."""
+
+
 def add(
     raw: object,
     *,
@@ -51,20 +55,39 @@ def add(
     reason: str = "",
     added_by: str,
     expires_at: datetime | None = None,
+    extend_only: bool = False,
 ) -> tuple[DoNotCallEntry, bool]:
     """List a number (raises phones.PhoneError when it cannot be read). Listing it again
-    updates the reason and expiry; returns (entry, created)."""
+    updates the reason and expiry; returns (entry, created).
+
+    `extend_only` is for callers that act for one campaign while the list covers all: they may
+    list a number or keep an existing entry longer (no expiry, or a later one), never end it
+    sooner (WouldShorten), and the entry keeps its original reason and who added it."""
     number = phones.canonical(raw, region)
-    entry, created = DoNotCallEntry.objects.update_or_create(
-        number=number,
-        defaults={
-            "reason": reason[:MAX_REASON],
-            "added_by": added_by[:150],
-            "added_at": timezone.now(),
-            "expires_at": expires_at,
-        },
-    )
+    with transaction.atomic():
+        existing = DoNotCallEntry.objects.select_for_update().filter(number=number).first()
+        if existing is not None and extend_only:
+            if _ends_sooner(expires_at, existing.expires_at):
+                raise WouldShorten(number)
+            existing.expires_at = expires_at
+            existing.save(update_fields=["expires_at"])
+            return existing, False
+        entry, created = DoNotCallEntry.objects.update_or_create(
+            number=number,
+            defaults={
+                "reason": reason[:MAX_REASON],
+                "added_by": added_by[:150],
+                "added_at": timezone.now(),
+                "expires_at": expires_at,
+            },
+        )
     return entry, created
+
+
+def _ends_sooner(new: datetime | None, current: datetime | None) -> bool:
+    if current is None:
+        return new is not None
+    return new is not None and new < current
 
 
 def remove(raw: object, *, region: str | None = None) -> int:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import BeforeValidator, ConfigDict, Field
@@ -44,10 +45,12 @@ class DncIn(Schema):
 
 
 class DncRecord(Schema):
+    """Reason, AddedBy and AddedAt are left out for a token limited to some campaigns."""
+
     PhoneNumber: str = Field(description="E.164")
-    Reason: str
-    AddedBy: str
-    AddedAt: str
+    Reason: str | None = None
+    AddedBy: str | None = None
+    AddedAt: str | None = None
     ExpiresAt: str | None
 
 
@@ -60,18 +63,27 @@ class DncEnvelope(Schema):
     deleted: bool | None = Field(None, description="DELETE: taken off the list")
 
 
-def dnc_record(entry: DoNotCallEntry) -> dict[str, Any]:
-    return {
+def dnc_record(entry: DoNotCallEntry, *, limited: bool = False) -> dict[str, Any]:
+    """`limited`: for a token limited to some campaigns, which must not learn why or by whom
+    another tenant listed a number; it sees only whether and until when."""
+    record = {
         "PhoneNumber": entry.number,
-        "Reason": entry.reason,
-        "AddedBy": entry.added_by,
-        "AddedAt": entry.added_at.isoformat(),
         "ExpiresAt": entry.expires_at.isoformat() if entry.expires_at else None,
     }
+    if not limited:
+        record |= {
+            "Reason": entry.reason,
+            "AddedBy": entry.added_by,
+            "AddedAt": entry.added_at.isoformat(),
+        }
+    return record
 
 
-def _envelope(entry: DoNotCallEntry, status: int = 200, **extra: Any) -> Status[dict[str, Any]]:
-    return Status(status, {"records": [dnc_record(entry)], "count": 1, "status": status, **extra})
+def _envelope(
+    entry: DoNotCallEntry, status: int = 200, *, limited: bool = False, **extra: Any
+) -> Status[dict[str, Any]]:
+    records = [dnc_record(entry, limited=limited)]
+    return Status(status, {"records": records, "count": 1, "status": status, **extra})
 
 
 def _unreadable(field: str, error: phones.PhoneError) -> ApiError:
@@ -81,15 +93,20 @@ def _unreadable(field: str, error: phones.PhoneError) -> ApiError:
 
 @router.post(
     "",
-    response={200: DncEnvelope, 201: DncEnvelope, **ERRORS},
+    response={200: DncEnvelope, 201: DncEnvelope, 403: Any, **ERRORS},
     summary="Put a number on the do-not-call list",
 )
 @decorate_view(limit_body)
 async def add_number(request: HttpRequest, entry: DncIn) -> Any:
     """201 when the number is new to the list; 200 when it was listed (reason and expiry are
-    updated)."""
+    updated). A token limited to some campaigns may only keep a listed number longer: its
+    reason and who added it stay, and an earlier expiry is refused (403)."""
     token = api_token(request)
     expires_at: datetime | None = entry.ExpiresAt
+    if expires_at is not None and expires_at <= timezone.now():
+        message = "is in the past; an entry that has already expired would block nothing"
+        raise ApiError(400, f"ExpiresAt {message}.", [{"field": "ExpiresAt", "message": message}])
+    limited = token.allowed_campaigns is not None
     try:
         listed, created = await db_async(dnc.add)(
             entry.PhoneNumber,
@@ -97,10 +114,17 @@ async def add_number(request: HttpRequest, entry: DncIn) -> Any:
             reason=entry.Reason,
             added_by=f"api:{token.name}",
             expires_at=expires_at,
+            extend_only=limited,
         )
     except phones.PhoneError as error:
         raise _unreadable("PhoneNumber", error) from None
-    return _envelope(listed, 201 if created else 200, created=created)
+    except dnc.WouldShorten as listed_longer:
+        raise ApiError(
+            403,
+            f"{listed_longer} is listed longer than that. This token is limited to some "
+            "campaigns; it may keep a number on the do-not-call list longer, never shorter.",
+        ) from None
+    return _envelope(listed, 201 if created else 200, limited=limited, created=created)
 
 
 def _find(number: str, region: str | None) -> DoNotCallEntry:
@@ -116,8 +140,9 @@ def _find(number: str, region: str | None) -> DoNotCallEntry:
 
 @router.get("/{number}", response={200: DncEnvelope, **ERRORS}, summary="Is a number listed")
 async def get_number(request: HttpRequest, number: str, Region: RegionCode = None) -> Any:
+    limited = api_token(request).allowed_campaigns is not None
     entry = await db_async(_find)(number, Region)
-    return _envelope(entry, active=entry.is_active())
+    return _envelope(entry, limited=limited, active=entry.is_active())
 
 
 @router.delete(
