@@ -4,8 +4,9 @@ Every login form that calls Django's `authenticate` (the agents' login page and
 `/admin/login/`) goes through axes' backend, so one policy covers them all:
 
 - A username is locked after `LOGIN_FAILURES_ALLOWED` failures, from any address, in every
-  spelling Django's authentication reads as that user (NFKC, as `AbstractBaseUser` normalises
-  it, and any letter case).
+  spelling Django's authentication reads as that user (stripped and NFKC-normalised, as the
+  login form's `UsernameField` does). Letter case is kept: Django usernames are
+  case-sensitive, so `bob` and `Bob` are two users with two counts.
 - The bare address gets its own, far more generous limit (`LOGIN_ADDRESS_FAILURES_ALLOWED`):
   behind the proxy every agent shares one address, and one person's typos must not lock out
   the whole floor.
@@ -37,14 +38,15 @@ from django.utils.translation import gettext as _
 
 def normalized_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """The key a login attempt counts against: the username as Django's authentication reads
-    it (stripped, NFKC-normalised), case-folded so `Alice` and `ａｌｉｃｅ` count against
-    `alice`."""
+    it (stripped, NFKC-normalised), so `ａｌｉｃｅ` counts against `alice`. Not case-folded:
+    `Alice` may be another user, and a shared key would let her good login (which forgets the
+    key's failures) reset the guesses against `alice`."""
     field = get_user_model().USERNAME_FIELD
     if credentials and credentials.get(field) is not None:
         raw = credentials.get(field)
     else:
         raw = request.POST.get(field, "") if request is not None else ""
-    return unicodedata.normalize("NFKC", str(raw)).strip().casefold()[:255]
+    return unicodedata.normalize("NFKC", str(raw)).strip()[:255]
 
 
 def failure_limit(request: HttpRequest, credentials: dict | None) -> int:

@@ -43,7 +43,7 @@ def test_a_username_is_locked_from_every_address(agents, limits):
 
 def test_every_spelling_django_reads_as_the_user_is_locked_too(agents, limits):
     fail("alice", 3)
-    for spelling in ["ａｌｉｃｅ", " alice ", "ALICE", "Ａｌｉｃｅ"]:
+    for spelling in ["ａｌｉｃｅ", " alice ", " ａｌｉｃｅ\t"]:
         response, client = login(spelling, GOOD, address="10.2.2.2")
         assert response.status_code == 429, spelling
         assert not logged_in(client)
@@ -51,9 +51,29 @@ def test_every_spelling_django_reads_as_the_user_is_locked_too(agents, limits):
 
 def test_fullwidth_failures_count_against_the_user(agents, limits):
     fail("ａｌｉｃｅ", 2)
-    fail("Alice", 1)
+    fail(" alice ", 1)
     response, client = login("alice", GOOD)
     assert response.status_code == 429 and not logged_in(client)
+
+
+def test_another_users_good_login_never_resets_guesses_in_other_letter_case(
+    agents, limits, django_user_model
+):
+    """Django usernames are case-sensitive: `Alice` is another user. Her good logins must not
+    forget the failures counted against `alice` (a shared, case-folded key allowed unlimited
+    guessing: two guesses, one good login as `Alice`, repeat)."""
+    django_user_model.objects.create_user("Alice", password=GOOD)
+    attacker = "10.6.6.6"
+    for _ in range(2):
+        fail("alice", 1, attacker)
+        response, client = login("Alice", GOOD, attacker)
+        assert response.status_code == 302 and logged_in(client)
+    fail("alice", 1, attacker)
+    response, client = login("alice", GOOD, "10.7.7.7")
+    assert response.status_code == 429 and not logged_in(client)
+    # And alice's lock is hers alone: Alice still logs in.
+    response, client = login("Alice", GOOD, "10.8.8.8")
+    assert response.status_code == 302 and logged_in(client)
 
 
 def test_unlocked_fullwidth_spelling_logs_in_as_the_user(agents, limits):
