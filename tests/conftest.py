@@ -39,6 +39,8 @@ def server_env(**extra: str) -> dict[str, str]:
         # The tests' servers may run the bundled simulator (see agentdesk.E001); `serve` is
         # always given --no-demo.
         AGENTDESK_DEMO="1",
+        # Tests change policies in the database behind the server's back.
+        COMPLIANCE_CACHE_SECONDS="0",
     )
     env.update(extra)
     return env
@@ -133,15 +135,18 @@ def _fresh_cache():
     """Cached LCM reference data must not leak from one test's database into the next."""
     from django.core.cache import cache
 
+    from agentdesk.compliance import rules
     from agentdesk.desk import lookups
     from agentdesk.lcm import client
 
     cache.clear()
     lookups.forget_all()
+    rules.forget_cached_rules()
     client._clients.clear()  # a fresh circuit breaker per test
     yield
     cache.clear()
     lookups.forget_all()
+    rules.forget_cached_rules()
 
 
 FAST_HASHERS = [

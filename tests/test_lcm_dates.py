@@ -69,6 +69,7 @@ def test_blank_is_not_a_date_and_not_an_error(blank):
     assert date.is_blank and date.moment is None
 
 
+@pytest.mark.django_db  # the card asks the compliance rules (policy, do-not-call list)
 def test_an_unreadable_expiry_is_shown_marked_with_a_warning():
     card = contact_card({"PhoneNumber": "2025550100", "AccountNumber": "1|1|5|0|0|84|5",
                          "ExpiryTime": "Tomorrow-ish"})  # fmt: skip
@@ -77,6 +78,7 @@ def test_an_unreadable_expiry_is_shown_marked_with_a_warning():
     assert any("cannot read (“Tomorrow-ish”)" in warning for warning in card.warnings)
 
 
+@pytest.mark.django_db  # the card asks the compliance rules (policy, do-not-call list)
 def test_an_expired_contact_in_iso_form_is_warned_about():
     now = utc(2026, 11, 22, 17)
     card = contact_card(

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from cachetools import TTLCache
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,17 +27,48 @@ ZONE_FROM_LCM = "lcm"
 ZONE_FROM_NUMBER = "number"
 
 
+# Policies and preview limits are read on every card render but change rarely (in the admin),
+# so each worker keeps them for a few seconds. A save in this worker forgets them at once;
+# other workers see the change within COMPLIANCE_CACHE_SECONDS. The do-not-call list and
+# consent evidence are never cached: an opt-out must hold from the moment it is recorded.
+_CACHE_SECONDS = settings.COMPLIANCE_CACHE_SECONDS
+_policies: TTLCache[str, CampaignPolicy] = TTLCache(maxsize=10_000, ttl=_CACHE_SECONDS or 1)
+_preview_limits: TTLCache[str, PreviewLimit | None] = TTLCache(
+    maxsize=10_000, ttl=_CACHE_SECONDS or 1
+)
+
+
 def policy_for(campaign: str) -> CampaignPolicy:
     """The campaign's policy, or the defaults (an unsaved row) when it has none."""
-    return CampaignPolicy.objects.filter(campaign=campaign).first() or CampaignPolicy(
-        campaign=campaign
-    )
+    policy = _policies.get(campaign) if _CACHE_SECONDS else None
+    if policy is None:
+        policy = CampaignPolicy.objects.filter(campaign=campaign).first() or CampaignPolicy(
+            campaign=campaign
+        )
+        _policies[campaign] = policy
+    return policy
 
 
 def preview_limit_for(campaign_group: str) -> PreviewLimit | None:
     if not campaign_group:
         return None
-    return PreviewLimit.objects.filter(campaign_group=campaign_group).first()
+    if not _CACHE_SECONDS or campaign_group not in _preview_limits:
+        _preview_limits[campaign_group] = PreviewLimit.objects.filter(
+            campaign_group=campaign_group
+        ).first()
+    return _preview_limits[campaign_group]
+
+
+def forget_cached_rules(**_: Any) -> None:
+    _policies.clear()
+    _preview_limits.clear()
+
+
+for _model in (CampaignPolicy, PreviewLimit):
+    post_save.connect(forget_cached_rules, sender=_model, dispatch_uid=f"forget-{_model.__name__}")
+    post_delete.connect(
+        forget_cached_rules, sender=_model, dispatch_uid=f"forget-del-{_model.__name__}"
+    )
 
 
 def window_of(policy: CampaignPolicy) -> Window:
