@@ -162,3 +162,27 @@ def test_small_requests_still_work(server):
         cookies=page.cookies,
     )
     assert response.status_code == 200 and b"match" in response.content
+
+
+def test_a_chunked_api_body_over_the_api_limit_is_refused_in_the_envelope(server):
+    """Without Content-Length the API's 256 KiB limit used to read the length as 0 and let a
+    chunked body of up to the site-wide 1 MiB through to the parser."""
+    from agentdesk.dialler.models import ApiToken
+
+    _, raw = ApiToken.issue("crm")
+    reason = "x" * (300 * 1024)
+    body = json.dumps({"PhoneNumber": "+12025550100", "Reason": reason}).encode()
+
+    def chunks():
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    headers = {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"}
+    response = httpx.post(server.url + "/api/dnc", content=chunks(), headers=headers, timeout=60)
+    assert response.status_code == 413, response.text
+    assert response.json()["status"] == 413 and "256 KiB" in response.json()["message"]
+    small = json.dumps({"PhoneNumber": "+12025550100"}).encode()
+    accepted = httpx.post(
+        server.url + "/api/dnc", content=iter([small]), headers=headers, timeout=60
+    )
+    assert accepted.status_code == 201, accepted.text
