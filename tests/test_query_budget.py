@@ -43,9 +43,11 @@ NEXT_BUDGET = SKIP_BUDGET + 3  # and whether the contact handed out has a retire
 # the compliance guard on the card: the do-not-call list and the consent evidence (2; never
 # cached, an opt-out holds at once; campaign policies and preview limits come from memory)
 REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce
-CONNECT_BUDGET = 9  # connect: the login session, the user, the agent profile, the login
-# session's expiry (access ends with it), count the connection (reading the session), the
-# recent log, the monitor's check (7); leave: count the connection, the monitor's check (2)
+CONNECT_BUDGET = 12  # connect: the login session, the user, the agent profile, the access
+# check once more after joining the access groups (session, user, profile: a session ended
+# during the handshake would otherwise go unnoticed), the login session's expiry (access ends
+# with it), count the connection (reading the session), the recent log, the monitor's check
+# (10); leave: count the connection, the monitor's check (2)
 
 
 async def settled() -> None:

@@ -167,6 +167,46 @@ async def test_logging_out_in_another_tab_closes_that_sessions_sockets(server, a
         assert await closed_within(other_desk, 1) is None
 
 
+def set_real_password(user, password: str) -> None:
+    """A hash the server (which has no test-only hashers) can check."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(password, hasher.salt())
+    user.save(update_fields=["password"])
+
+
+async def test_another_user_logging_in_from_the_same_browser_closes_the_first_users_sockets(
+    server, agents
+):
+    """Django's login() flushes the previous user's session without `user_logged_out`: the
+    first user's desk must not stay open in a browser now logged in as someone else."""
+    await sync_to_async(set_real_password)(agents["bob"].user, "pw-for-bob-1")
+    cookies = await sync_to_async(login_cookies)(agents["alice"].user)
+    other_session = await sync_to_async(login_cookies)(agents["alice"].user)
+    async with (
+        open_socket(server, "/ws/desk/", cookies) as desk,
+        open_socket(server, "/ws/desk/", other_session) as other_desk,
+    ):
+        await desk.recv()
+        await other_desk.recv()
+        async with httpx.AsyncClient(base_url=server.url, cookies=cookies) as browser:
+            response = await browser.post(
+                "/accounts/login/",
+                data={
+                    "username": "bob",
+                    "password": "pw-for-bob-1",
+                    "csrfmiddlewaretoken": cookies["csrftoken"],
+                },
+                headers={"Referer": server.url + "/accounts/login/"},
+            )
+            assert response.status_code == 302, response.text
+            assert response.cookies.get("sessionid") not in (None, cookies["sessionid"])
+        assert await closed_within(desk, 5) == 4401
+        # Alice's login elsewhere is untouched.
+        assert await closed_within(other_desk, 1) is None
+
+
 async def test_an_expired_sessions_socket_closes(server, agents):
     cookies = await sync_to_async(login_cookies)(agents["alice"].user, expiry=2)
     async with open_socket(server, "/ws/desk/", cookies) as desk:

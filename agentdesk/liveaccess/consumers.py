@@ -54,7 +54,9 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
         )
         for group in self.access_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self._check_when_session_expires()
+        # Once more now that the groups are joined: a session ended (or a user changed)
+        # between the handshake's read and joining would otherwise have told nobody.
+        await self.access_check({"type": groups.CHECK})
 
     async def access_check(self, event: dict) -> None:
         if self.access_ended or self._user_id is None:
