@@ -14,6 +14,8 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import sync_and_async_middleware
 
+from agentdesk.asyncdb import db_async
+
 from .choice import SESSION_KEY, language_for
 
 
@@ -35,7 +37,10 @@ def language_middleware(get_response: Callable[[HttpRequest], Any]) -> Callable[
 
         async def amiddleware(request: HttpRequest) -> HttpResponse:
             session = getattr(request, "session", None)
-            saved = await session.aget(SESSION_KEY) if session is not None else None
+            # Not session.aget: that loads the session on the request's own thread, which then
+            # keeps its pooled connection for the whole request while the view waits for
+            # another one; 100 concurrent requests on a pool of 20 deadlocked until timeout.
+            saved = await db_async(session.get)(SESSION_KEY) if session is not None else None
             language = _chosen(request, saved)
             # override, not activate: the language must not outlive the request in a thread
             # that serves something else next (a job, another request without a session).

@@ -10,6 +10,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import translation
 
+from agentdesk.asyncdb import db_async
+
 from .choice import SESSION_KEY, language_for
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -32,7 +34,8 @@ class LanguageMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         session = scope.get("session")
-        saved = await session.aget(SESSION_KEY) if session is not None else None
+        # In a worker thread that gives its connection back (see language.middleware).
+        saved = await db_async(session.get)(SESSION_KEY) if session is not None else None
         headers = dict(scope.get("headers", []))
         language = language_for(
             saved, _cookies(headers), headers.get(b"accept-language", b"").decode("latin-1")
