@@ -167,8 +167,10 @@ import_payloads = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.django_db  # a reserved agent (ReservedUsersUID) is looked up among the agents
 @MANY
 @given(payload=import_payloads | json_values)
+@example(payload={"Name": 0, "ReservedUsersUID": 0})
 def test_import_validation_names_every_field(payload):
     campaign = DiallerCampaign(name="C", time_zone="(UTC-05:00) Eastern Time (US and Canada)")
     try:
