@@ -18,7 +18,10 @@ from agentdesk.desk.models import AgentSession
 
 from .conftest import Server, free_port, server_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Scaled: these need the Redis channel layer (a change made in this process must reach the
+# server's sockets, as one worker's change reaches another's), so they run in the PostgreSQL +
+# Redis phase of the test command, where a missing service fails the run.
+pytestmark = [pytest.mark.scaled, pytest.mark.django_db(transaction=True)]
 
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 TTL = 2.0
@@ -48,9 +51,7 @@ def server(django_db_setup, django_db_blocker):
     """One worker on Redis, so changes made in this test process reach its sockets the way a
     change on one worker reaches the sockets of another."""
     if not redis_up():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs Redis at {REDIS}")
-        pytest.skip(f"no Redis at {REDIS}")
+        pytest.fail(f"the live-access tests need Redis at {REDIS} (TEST_REDIS_URL)")
     running = daphne(REDIS_URL=REDIS, CSRF_TRUSTED_ORIGINS="https://desk.example.com")
     yield running
     running.stop()

@@ -3,10 +3,12 @@
 → agentdesk → a proxy that lets LCM act and then garbles or drops the answer → the simulator."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
 
+from agentdesk.compliance.models import CampaignPolicy
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
@@ -106,6 +108,25 @@ def test_a_lost_skip_answer_is_unknown_and_the_retry_offers_the_same_outcome(des
     stored = Contact.objects.get(lcm_key=key)
     assert stored.status == Contact.CLOSED and stored.outcome_id == 3
     assert proxy.received["SkipManualDialContact"] == 3
+
+
+def test_a_lost_hand_back_answer_is_unknown_like_a_skip(desk, proxy, settings):
+    """Hand back, a lead's release and Skip close a contact the same way, so a hand-back whose
+    answer is lost is reported and reconciled like a skip."""
+    settings.COMPLIANCE_CLOCK = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 22:00 in New York
+    CampaignPolicy.objects.create(campaign="Spring Renewals", calling_hours=CampaignPolicy.BLOCK)
+    key = add_contact(phone="2025550163")
+    on_screen(desk, "2025550163")
+    proxy.answer("SkipManualDialContact", GARBLED, forward_first=True)
+
+    html = post(desk, "/desk/hand-back")
+
+    said = banner(html)
+    assert "LCM may already have closed this contact with 4 CallBack" in said
+    assert "Nothing was changed" not in said
+    assert session().state == "previewing" and session().unconfirmed["skip"]["outcome_id"] == 4
+    assert Contact.objects.get(lcm_key=key).outcome_id == 4
+    assert proxy.received["SkipManualDialContact"] == 1
 
 
 def test_a_retry_lcm_refuses_after_an_unknown_skip_counts_as_done(desk, proxy):

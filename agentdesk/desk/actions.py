@@ -31,7 +31,7 @@ from agentdesk.retiredkeys.models import is_retired, mark_closed
 
 from . import events, state
 from .forms import AddContactForm
-from .lookups import group_choices, outcome_menu
+from .lookups import OutcomeMenu, group_choices, outcome_menu
 from .models import ActionLog, AgentProfile, AgentSession
 from .presenters import dialling
 
@@ -277,47 +277,13 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
     if outcome is None:
         message = _("Pick an outcome from the list before skipping.")
         return Result(ok=False, message=message, level="error")
-    async with agent_turn(profile) as turn:
-        if turn is None:
-            return await _busy(profile)
-        if turn.session.state != AgentSession.PREVIEWING or not turn.session.contact:
-            message = _("There is no contact on your screen to skip.")
-            session = await turn.give_back()
-            return Result(ok=False, message=message, level="warning", session=session)
-        contact = m.Contact.from_response(turn.session.contact)
-        await _honour_opt_out(profile, contact, outcome, actor="")
-        entry = await _skip_fields(turn, contact, outcome)
-        request = m.SkipManualDialContact(
-            outcome.id, profile.lcm_agent_id, contact.account_number, contact.phone_number
-        )
-        earlier = state.pending_skip(turn.session)
-        try:
-            exchange = await get_client().call(request)
-        except LcmRejected as error:
-            if earlier and earlier["outcome_id"] == outcome.id:
-                return await _skip_reconciled(turn, entry, earlier, error.lcm_text)
-            return await turn.failed(ActionLog.SKIP, error, entry, _skip_refused(error, earlier))
-        except LcmError as error:
-            if error.outcome_unknown:
-                return await _skip_unknown(turn, error, entry, contact, outcome)
-            return await turn.failed(ActionLog.SKIP, error, entry)
-        if not exchange.answer.success:
-            if earlier and earlier["outcome_id"] == outcome.id:
-                return await _skip_reconciled(turn, entry, earlier, "")
-            return await _skip_not_confirmed(turn, ActionLog.SKIP, exchange, entry)
-        entry.update(
-            _exchange_fields(exchange),
-            result=_("Skipped with %(outcome)s") % {"outcome": outcome.name},
-        )
-        message = _("Skipped with outcome %(id)s %(name)s.") % {
-            "id": outcome.id,
-            "name": outcome.name,
-        }
-        result = Result(ok=True, message=message, level="success")
-        idle = {"state": AgentSession.IDLE, "contact": None}
-        return await turn.finish(
-            ActionLog.SKIP, entry, result, **idle, **_settled(turn.session, "skip")
-        )
+    skipped = _("Skipped with outcome %(id)s %(name)s.") % {"id": outcome.id, "name": outcome.name}
+    logged = _("Skipped with %(outcome)s") % {"outcome": outcome.name}
+
+    async def chosen(session: AgentSession, contact: m.Contact) -> _Close:
+        return _Close(outcome.id, result_text=logged, message=skipped)
+
+    return await _close_contact(profile, ActionLog.SKIP, chosen, menu=menu)
 
 
 @dataclass
@@ -358,19 +324,24 @@ def is_dnc_outcome(outcome: m.Outcome) -> bool:
 
 
 async def _close_contact(
-    profile: AgentProfile, kind: str, decide: Decide, *, actor: str = ""
+    profile: AgentProfile,
+    kind: str,
+    decide: Decide,
+    *,
+    actor: str = "",
+    menu: OutcomeMenu | None = None,
 ) -> Result:
     """Close the contact on screen in LCM (SkipManualDialContact) with the outcome `decide`
     picks once the agent's turn is held, and go back to idle. Skip, hand back and a team
     lead's release all come through here."""
-    menu = await outcome_menu()
+    menu = menu or await outcome_menu()
     if menu.error:
         return Result(ok=False, message=menu.error, level="error")
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile)
         if turn.session.state != AgentSession.PREVIEWING or not turn.session.contact:
-            message = "There is no contact on your screen to skip."
+            message = _("There is no contact on your screen to skip.")
             session = await turn.give_back()
             return Result(ok=False, message=message, level="warning", session=session)
         contact = m.Contact.from_response(turn.session.contact)
@@ -396,11 +367,15 @@ async def _close_contact(
             exchange = await get_client().call(request)
         except LcmRejected as error:
             if earlier and earlier["outcome_id"] == outcome.id:
-                return await _skip_reconciled(turn, entry, earlier, error.lcm_text)
-            return await turn.failed(ActionLog.SKIP, error, entry, _skip_refused(error, earlier))
+                return await _skip_reconciled(turn, kind, entry, earlier, error.lcm_text)
+            return await turn.failed(kind, error, entry, _skip_refused(error, earlier))
         except LcmError as error:
+            if error.outcome_unknown:
+                return await _skip_unknown(turn, kind, error, entry, contact, outcome)
             return await turn.failed(kind, error, entry)
         if not exchange.answer.success:
+            if earlier and earlier["outcome_id"] == outcome.id:
+                return await _skip_reconciled(turn, kind, entry, earlier, "")
             return await _skip_not_confirmed(turn, kind, exchange, entry)
         named = f"{outcome.id} {outcome.name}"
         entry.update(
@@ -409,8 +384,11 @@ async def _close_contact(
         message = _fill(decision.message, named, outcome.name)
         result = Result(ok=True, message=message, level="success")
         idle = {"state": AgentSession.IDLE, "contact": None}
-        notice = _fill(decision.notice, named, outcome.name)
-        return await turn.finish(kind, entry, result, **idle, notice=notice, last_error="")
+        settled = {
+            **_settled(turn.session, "skip"),
+            "notice": _fill(decision.notice, named, outcome.name),
+        }
+        return await turn.finish(kind, entry, result, **idle, **settled)
 
 
 def _fill(text: str, outcome: str, name: str) -> str:
@@ -480,6 +458,7 @@ def _outcome_text(earlier: Mapping[str, Any]) -> str:
 
 async def _skip_unknown(
     turn: Turn,
+    kind: str,
     error: LcmError,
     entry: dict[str, Any],
     contact: m.Contact,
@@ -499,9 +478,7 @@ async def _skip_unknown(
     logged = {**_failure_fields(error), **entry, "error": message, "result": "outcome unknown"}
     unconfirmed = {**(turn.session.unconfirmed or {}), "skip": earlier}
     result = Result(ok=False, message=message, level="warning")
-    return await turn.finish(
-        ActionLog.SKIP, logged, result, last_error=message, unconfirmed=unconfirmed
-    )
+    return await turn.finish(kind, logged, result, last_error=message, unconfirmed=unconfirmed)
 
 
 def _skip_refused(error: LcmRejected, earlier: Mapping[str, Any] | None) -> str:
@@ -515,7 +492,7 @@ def _skip_refused(error: LcmRejected, earlier: Mapping[str, Any] | None) -> str:
 
 
 async def _skip_reconciled(
-    turn: Turn, entry: dict[str, Any], earlier: Mapping[str, Any], lcm_text: str
+    turn: Turn, kind: str, entry: dict[str, Any], earlier: Mapping[str, Any], lcm_text: str
 ) -> Result:
     """The retry of an unconfirmed skip, with the same outcome, was not taken: LCM no longer
     has the contact open for this agent, so the earlier skip went through (or the hold ended).
@@ -529,9 +506,7 @@ async def _skip_reconciled(
     entry.update(result=f"Closed by the earlier skip ({earlier['outcome_name']}, unconfirmed)")
     result = Result(ok=True, message=message, level="warning")
     idle = {"state": AgentSession.IDLE, "contact": None}
-    return await turn.finish(
-        ActionLog.SKIP, entry, result, **idle, **_settled(turn.session, "skip")
-    )
+    return await turn.finish(kind, entry, result, **idle, **_settled(turn.session, "skip"))
 
 
 async def _skip_not_confirmed(
@@ -651,9 +626,7 @@ async def _refuse_choices(
             ok=False, message=_("Choose one of your campaign groups first."), level="error"
         )
     if consent not in dict(AgentSession.CONSENT_CHOICES):
-        return Result(
-            ok=False, message=_("Choose consent, non-consent or both."), level="error"
-        )
+        return Result(ok=False, message=_("Choose consent, non-consent or both."), level="error")
     return None
 
 
