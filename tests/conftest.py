@@ -10,6 +10,8 @@ import httpx
 import pytest
 from django.conf import settings
 
+from .faulty_lcm import FaultyLcm
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -97,6 +99,15 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self._log.close()
+
+
+@pytest.fixture(scope="module")
+def proxy(lcmsim_server: Server) -> Iterator[FaultyLcm]:
+    """An HTTP proxy in front of the simulator's server that can delay, drop, garble or rewrite
+    LCM's answers (tests/faulty_lcm.py): agentdesk's real HTTP path against an LCM that fails."""
+    faulty = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
+    yield faulty
+    faulty.stop()
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,7 @@ from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.dialler.models import ApiToken, DiallerCampaign, DiallerContact
 from agentdesk.lcmsim.models import Contact
 
-from .conftest import free_port
-from .faulty_lcm import FAULTS, FaultyLcm
+from .faulty_lcm import FAULTS
 from .helpers import add_contact, import_payload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
@@ -57,21 +56,14 @@ SUBTOPIC = {
 }
 
 
-@pytest.fixture(scope="module")
-def faulty(lcmsim_server):
-    proxy = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
-    yield proxy
-    proxy.stop()
-
-
 @pytest.fixture
-def world(agents, faulty, settings):
-    settings.LCM_URL = faulty.url
+def world(agents, proxy, settings):
+    settings.LCM_URL = proxy.url
     settings.LCM_TIMEOUT_SECONDS = 0.8
     settings.LCM_BREAKER_FAILURES = 100  # the breaker has its own tests; here every call goes out
-    faulty.slow_seconds = 1.5
-    faulty.set("pass")
-    faulty.received.clear()
+    proxy.slow_seconds = 1.5
+    proxy.set("pass")
+    proxy.received.clear()
     DiallerCampaign.objects.create(
         id=538, name="Spring Renewals", time_zone="(UTC-05:00) Eastern Time (US and Canada)"
     )
@@ -122,7 +114,7 @@ def snapshot(alice) -> dict:
 
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("operation", OPERATIONS)
-def test_fault_cell(world, faulty, operation, fault):
+def test_fault_cell(world, proxy, operation, fault):
     alice = world["alice"]
     add_contact(phone="2025550101")
     add_contact(phone="2025550102", call_type="2", agent_id="a1@test")
@@ -133,11 +125,11 @@ def test_fault_cell(world, faulty, operation, fault):
         run(actions.outcome_menu())
         run(actions.group_choices(alice))
     before = snapshot(alice)
-    faulty.received.clear()
+    proxy.received.clear()
 
-    faulty.set(fault)
+    proxy.set(fault)
     ok, message = do(operation, world)
-    faulty.set("pass")
+    proxy.set("pass")
 
     assert not ok, message
     assert WORDS[fault] in message, message
@@ -148,7 +140,7 @@ def test_fault_cell(world, faulty, operation, fault):
         assert DiallerContact.objects.get(user_data="mx-1").lcm_state == "unknown"
         after["dialler_contacts"] -= 1
     assert after == before, "the agent's state or stored contacts changed"
-    sent = faulty.received[SUBTOPIC[operation]]
+    sent = proxy.received[SUBTOPIC[operation]]
     assert sent == (0 if fault == "refuse" else 1), f"{SUBTOPIC[operation]} sent {sent} times"
     if operation != "import":
         failure = ActionLog.objects.filter(agent=alice, ok=False).latest("at")
@@ -159,10 +151,10 @@ def test_fault_cell(world, faulty, operation, fault):
 
     if operation == "add" and fault in MAY_HAVE_ARRIVED:
         # The same form is not sent again until the agent has checked LCM and says so.
-        faulty.received.clear()
+        proxy.received.clear()
         ok, message = do(operation, world)
         assert not ok and "not sent again" in message, message
-        assert faulty.received["CreateContact"] == 0
+        assert proxy.received["CreateContact"] == 0
         if fault == "slow":  # the proxy passes it on late: LCM has it, a careful agent stops here
             deadline = time.monotonic() + 5
             while not Contact.objects.filter(business_fields__first_name="Fay").exists():

@@ -11,21 +11,12 @@ from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
 
-from .conftest import free_port
-from .faulty_lcm import FaultyLcm
 from .helpers import add_contact
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HTMX = {"HX-Request": "true"}
 SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 LOGGED_OUT = "Agent is not logged in to the application."
-
-
-@pytest.fixture(scope="module")
-def proxy(lcmsim_server):
-    faulty = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
-    yield faulty
-    faulty.stop()
 
 
 @pytest.fixture

@@ -9,16 +9,8 @@ from django.core.management import CommandError, call_command
 from agentdesk.lcmsim.models import Contact
 
 from .conftest import free_port
-from .faulty_lcm import FaultyLcm
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def wire(lcmsim_server):
-    proxy = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
-    yield proxy
-    proxy.stop()
 
 
 def check(**options) -> tuple[str, str]:
@@ -31,11 +23,11 @@ def check(**options) -> tuple[str, str]:
     return out.getvalue(), error
 
 
-def test_every_read_only_call_understood(sim_world, wire, settings):
-    settings.LCM_URL = wire.url
-    wire.set("pass")
-    wire.answers.clear()
-    wire.received.clear()
+def test_every_read_only_call_understood(sim_world, proxy, settings):
+    settings.LCM_URL = proxy.url
+    proxy.set("pass")
+    proxy.answers.clear()
+    proxy.received.clear()
     before = Contact.objects.count()
 
     out, error = check(agent="a1@test")
@@ -48,7 +40,7 @@ def test_every_read_only_call_understood(sim_world, wire, settings):
     assert "PCB callbacks 0, regular 0, reserved: no" in out
     assert '"subtopic": "SetCampaignGroup"' in out  # what LCM answered, as it came
     assert "5 of 5 answers understood." in out
-    assert set(wire.received) == {
+    assert set(proxy.received) == {
         "GetCampaignGroups",
         "GetCallOutCome",
         "GetOutcomeByOutcomegroup",
@@ -58,14 +50,14 @@ def test_every_read_only_call_understood(sim_world, wire, settings):
     assert Contact.objects.count() == before  # read-only
 
 
-def test_what_agentdesk_cannot_read_or_lcm_refuses_is_named(sim_world, wire):
-    wire.set("pass")
-    wire.answers.clear()
-    wire.answer(
+def test_what_agentdesk_cannot_read_or_lcm_refuses_is_named(sim_world, proxy):
+    proxy.set("pass")
+    proxy.answers.clear()
+    proxy.answer(
         "GetCallOutCome",
         {"channel": "LCM", "subtopic": "CallOutCome", "message": {"response": {"odd": 1}}},
     )
-    out, error = check(agent="nobody@test", url=wire.url)
+    out, error = check(agent="nobody@test", url=proxy.url)
 
     assert "GetCallOutCome {} → NOT understood" in out
     assert "response: must be a list of outcomes" in out

@@ -11,8 +11,6 @@ from agentdesk.desk.presenters import contact_card
 from agentdesk.lcm.dates import read_lcm_datetime
 from agentdesk.lcmsim.service import set_shape
 
-from .conftest import free_port
-from .faulty_lcm import FaultyLcm
 from .helpers import add_contact
 
 HTMX = {"HX-Request": "true"}
@@ -90,13 +88,6 @@ def test_an_expired_contact_in_iso_form_is_warned_about():
 
 
 # ------------------------------------------------------------------ through HTTP
-
-
-@pytest.fixture(scope="module")
-def proxy(lcmsim_server):
-    faulty = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
-    yield faulty
-    faulty.stop()
 
 
 @pytest.fixture

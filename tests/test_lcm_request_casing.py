@@ -1,27 +1,19 @@
 """Request casing where the vendor's tables and samples disagree: a deliberate, documented
-choice (LCM_REQUEST_STYLE), checked on the wire between agentdesk and LCM."""
+choice (LCM_REQUEST_STYLE), checked on the proxy between agentdesk and LCM."""
 
 import pytest
 from django.test import Client
 
 from agentdesk.lcmsim.models import Contact
 
-from .conftest import free_port
 from .faulty_lcm import FaultyLcm
 from .helpers import add_contact
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def wire(lcmsim_server):
-    proxy = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
-    yield proxy
-    proxy.stop()
-
-
-def sent(wire: FaultyLcm, subtopic: str) -> dict:
-    return next(e["data"] for e in reversed(wire.sent) if e["subtopic"] == subtopic)
+def sent(proxy: FaultyLcm, subtopic: str) -> dict:
+    return next(e["data"] for e in reversed(proxy.sent) if e["subtopic"] == subtopic)
 
 
 @pytest.mark.parametrize(
@@ -31,12 +23,12 @@ def sent(wire: FaultyLcm, subtopic: str) -> dict:
         ("samples", "NumberofContactsRequired", 1, "UserID"),
     ],
 )
-def test_next_and_skip_on_the_wire(agents, wire, settings, style, fetch_field, fetch_value,
+def test_next_and_skip_on_the_wire(agents, proxy, settings, style, fetch_field, fetch_value,
                                    skip_user):  # fmt: skip
-    settings.LCM_URL = wire.url
+    settings.LCM_URL = proxy.url
     settings.LCM_REQUEST_STYLE = style
-    wire.set("pass")
-    wire.sent.clear()
+    proxy.set("pass")
+    proxy.sent.clear()
     key = add_contact(phone="2025550151")
     client = Client()
     client.force_login(agents["alice"].user)
@@ -46,7 +38,7 @@ def test_next_and_skip_on_the_wire(agents, wire, settings, style, fetch_field, f
         HTTP_HX_REQUEST="true",
     ).content.decode()  # fmt: skip
     assert "is on your screen" in page
-    fetch = sent(wire, "GetDownloadContactsForDialing")
+    fetch = sent(proxy, "GetDownloadContactsForDialing")
     assert fetch == {
         "CampaignGroup": "Sales Manual Group",
         fetch_field: fetch_value,
@@ -57,7 +49,7 @@ def test_next_and_skip_on_the_wire(agents, wire, settings, style, fetch_field, f
 
     page = client.post("/desk/skip", {"outcome": "8"}, HTTP_HX_REQUEST="true").content.decode()
     assert "Skipped with outcome 8 No Answer." in page
-    assert sent(wire, "SkipManualDialContact") == {
+    assert sent(proxy, "SkipManualDialContact") == {
         "OutcomeId": 8,
         skip_user: "a1@test",
         "AccountNumber": key,
@@ -65,4 +57,4 @@ def test_next_and_skip_on_the_wire(agents, wire, settings, style, fetch_field, f
     }
     assert Contact.objects.get(lcm_key=key).status == Contact.CLOSED
     # The tables and samples agree on these: sent as both show them.
-    assert sent(wire, "GetCampaignGroups") == {"UserID": "a1@test"}
+    assert sent(proxy, "GetCampaignGroups") == {"UserID": "a1@test"}

@@ -12,8 +12,6 @@ from agentdesk.compliance.models import CampaignPolicy
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .conftest import free_port
-from .faulty_lcm import FaultyLcm
 from .helpers import add_contact
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,13 +32,6 @@ ADD_FORM = {
     "status": "0",
     "request_token": "unknown-add-1",
 }
-
-
-@pytest.fixture(scope="module")
-def proxy(lcmsim_server):
-    faulty = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
-    yield faulty
-    faulty.stop()
 
 
 @pytest.fixture
