@@ -250,6 +250,10 @@ def test_history_names_a_bad_date_and_a_reversed_range(agents):
     assert "end" in reversed_range.content.decode()
     too_long = client.get(url, {"start": "2024-01-01", "end": "2026-03-01"})
     assert too_long.status_code == 400
+    for edge in ({"start": "0001-01-01", "end": "0001-01-02"},
+                 {"start": "9999-12-30", "end": "9999-12-31"}):  # fmt: skip
+        for shape in ({}, {"format": "csv"}):
+            assert client.get(url, {**edge, **shape}).status_code == 400
 
 
 @pytest.mark.django_db

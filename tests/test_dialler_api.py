@@ -412,6 +412,7 @@ def test_reservation_and_follow_up_reach_lcm(api, agents):
     ("raw", "field"),
     [
         ("[" * 5000 + "]" * 5000, None),
+        ('{"DiallerCampaignsID": 538, "Name": "\\ud800", "PhoneNumber1": "+12025550143"}', None),
         (
             '{"DiallerCampaignsID": "'
             + "9" * 5000

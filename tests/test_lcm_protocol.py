@@ -178,6 +178,11 @@ def test_seed_001_request_with_its_casing_and_string_booleans():
     )
 
 
+def test_an_answer_nested_too_deeply_is_a_bad_answer_not_a_crash():
+    with pytest.raises(LcmBadAnswer):
+        parse_answer("[" * 50_000 + "]" * 50_000, m.GetDownloadContactsForDialing.ANSWERS)
+
+
 def test_seed_001_response_reads_every_field():
     answer = m.GetDownloadContactsForDialing.read_answer(
         parse_answer(SEED_001_RESPONSE, m.GetDownloadContactsForDialing.ANSWERS)

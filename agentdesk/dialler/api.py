@@ -88,9 +88,14 @@ class JsonBody(Parser):
 
     def parse_body(self, request: HttpRequest) -> Any:
         try:
-            return json.loads(request.body)
+            value = json.loads(request.body)
+            # "\ud800" is valid JSON but no text: it cannot be stored or sent to LCM.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
         except RecursionError:
             raise ValueError("nested too deeply") from None
+        except UnicodeEncodeError:
+            raise ValueError("a string holds a lone surrogate (\\uD800–\\uDFFF)") from None
+        return value
 
 
 def _too_big(request: HttpRequest) -> bool:

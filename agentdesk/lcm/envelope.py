@@ -150,7 +150,7 @@ def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: 
         try:
             # .NET servers often start their JSON with a UTF-8 byte order mark.
             body = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise LcmBadAnswer(
                 f"the answer is not JSON: {_preview(raw)}", subtopic=request
             ) from None

@@ -146,6 +146,14 @@ def _history_period(params: Mapping[str, str]) -> tuple[date, date, dict[str, st
                 "value": raw,
                 "example": today.isoformat(),
             }
+    # The charts compare with the 7 days before the start and count up to the day after the
+    # end: both must stay inside the calendar.
+    if not errors and days["start"] < date.min + timedelta(days=7):
+        errors["start"] = _("start: choose a date after %(first)s.") % {
+            "first": (date.min + timedelta(days=7)).isoformat()
+        }
+    if not errors and days["end"] >= date.max:
+        errors["end"] = _("end: choose a date before %(last)s.") % {"last": date.max.isoformat()}
     if not errors and days["end"] < days["start"]:
         errors["end"] = _("end: the period must not end before it starts (%(start)s).") % {
             "start": days["start"].isoformat()
