@@ -163,16 +163,17 @@ INSTALLED_APPS = [
     "agentdesk.language",
 ]
 
+# Django's own middlewares, with their hooks run on the event loop (agentdesk/hookmiddleware.py).
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "agentdesk.hookmiddleware.SecurityMiddleware",
     "agentdesk.dialler.middleware.api_errors_as_json",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agentdesk.hookmiddleware.SessionMiddleware",
+    "agentdesk.hookmiddleware.CommonMiddleware",
+    "agentdesk.hookmiddleware.CsrfViewMiddleware",
+    "agentdesk.hookmiddleware.AuthenticationMiddleware",
     "agentdesk.language.middleware.language_middleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "agentdesk.hookmiddleware.MessageMiddleware",
+    "agentdesk.hookmiddleware.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",

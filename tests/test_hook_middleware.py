@@ -1,0 +1,93 @@
+"""Django's middlewares on the event loop (agentdesk/hookmiddleware.py): an agent's action
+passes them without a thread hop, and what they must still do (save a session, refuse a
+request without its CSRF token, store a message, parse a large form) still happens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from asgiref import sync
+from django.conf import settings
+from django.test import AsyncClient
+
+from agentdesk import hookmiddleware
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextmanager
+def thread_hops() -> Iterator[list[str]]:
+    """The name of every function sent to a thread through asgiref inside the block."""
+    seen: list[str] = []
+    original = sync.SyncToAsync.__init__
+
+    def recording(self, func, *args, **kwargs):
+        seen.append(getattr(func, "__qualname__", repr(func)))
+        original(self, func, *args, **kwargs)
+
+    sync.SyncToAsync.__init__ = recording  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        sync.SyncToAsync.__init__ = original  # type: ignore[method-assign]
+
+
+def test_every_django_middleware_in_use_runs_on_the_event_loop():
+    django_own = [path for path in settings.MIDDLEWARE if path.startswith("django.")]
+    assert django_own == []
+    assert "agentdesk.hookmiddleware.CsrfViewMiddleware" in settings.MIDDLEWARE
+
+
+async def test_an_action_crosses_the_middlewares_without_a_thread_hop(agents):
+    client = AsyncClient(enforce_csrf_checks=True)
+    await client.aforce_login(agents["alice"].user)
+    page = await client.get("/")
+    token = page.cookies["csrftoken"].value
+    with thread_hops() as hops:
+        answer = await client.post(
+            "/desk/skip", {"outcome": "8"}, headers={"X-CSRFToken": token, "HX-Request": "true"}
+        )
+    assert answer.status_code == 200
+    assert "no contact" in answer.content.decode().lower()
+    middleware_hops = [name for name in hops if "process_" in name or "Middleware" in name]
+    assert middleware_hops == [], middleware_hops
+
+
+async def test_a_post_without_its_token_is_refused_with_the_refusal_page(agents):
+    client = AsyncClient(enforce_csrf_checks=True)
+    await client.aforce_login(agents["alice"].user)
+    answer = await client.post("/desk/skip", {"outcome": "8"})
+    assert answer.status_code == 403
+    assert "CSRF" in answer.content.decode()
+
+
+async def test_a_large_form_is_parsed_in_a_thread_and_still_checked(agents):
+    client = AsyncClient(enforce_csrf_checks=True)
+    await client.aforce_login(agents["alice"].user)
+    page = await client.get("/")
+    token = page.cookies["csrftoken"].value
+    padding = "x" * (hookmiddleware.INLINE_BODY_BYTES + 1)
+    with thread_hops() as hops:
+        refused = await client.post("/desk/skip", {"outcome": "8", "note": padding})
+        accepted = await client.post(
+            "/desk/skip", {"outcome": "8", "note": padding, "csrfmiddlewaretoken": token}
+        )
+    assert refused.status_code == 403
+    assert accepted.status_code in (200, 302)
+    assert any("process_view" in name for name in hops), hops
+
+
+async def test_a_login_saves_its_session(agents):
+    """The session middleware's save (a database write) still happens, in a thread."""
+    client = AsyncClient()
+    with thread_hops() as hops:
+        answer = await client.post(
+            "/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}
+        )
+    assert answer.status_code == 302
+    assert any("process_response" in name for name in hops), hops
+    desk = await client.get("/")
+    assert desk.status_code == 200
+    assert 'ws-connect="/ws/desk/"' in desk.content.decode()
