@@ -77,7 +77,7 @@ class CsrfViewMiddleware(on_event_loop(csrf.CsrfViewMiddleware)):  # type: ignor
     def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
         return _Refused(reason)
 
-    async def process_view(  # type: ignore[override]
+    async def process_view(
         self, request: HttpRequest, view: Callable, args: Any, kwargs: Any
     ) -> HttpResponse | None:
         check = super().process_view
@@ -86,8 +86,8 @@ class CsrfViewMiddleware(on_event_loop(csrf.CsrfViewMiddleware)):  # type: ignor
         else:
             decided = check(request, view, args, kwargs)
         if isinstance(decided, _Refused):
-            refuse = sync_to_async(csrf.CsrfViewMiddleware._reject, thread_sensitive=True)
-            return await refuse(self, request, decided.reason)
+            refuse = csrf.CsrfViewMiddleware._reject  # type: ignore[attr-defined]
+            return await sync_to_async(refuse, thread_sensitive=True)(self, request, decided.reason)
         return decided
 
 
