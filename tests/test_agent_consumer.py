@@ -62,11 +62,16 @@ async def test_actions_over_the_socket_use_the_same_rules(agents):
                 "consent": "Both",
                 "AgentID": "a2@test",
                 "HEADERS": {"HX-Request": "true"},
+                "request_id": "a7-k3",
             }
         )
     )
-    messages = [await tab.receive_from(timeout=5), await tab.receive_from(timeout=5)]
-    assert any("is on your screen" in m for m in messages)
+    # One answer: the fragments, the banner and the mark that ends the page's wait; the push
+    # of the same fragments to the agent's tabs is not sent to this tab a second time.
+    answer = await tab.receive_from(timeout=5)
+    assert "is on your screen" in answer and 'id="contact-card"' in answer
+    assert 'id="socket-answer"' in answer and 'data-request="a7-k3"' in answer
+    assert await tab.receive_nothing(timeout=0.3)
     contact = await sync_to_async(Contact.objects.get)()
     assert contact.held_by == "a1@test"
 
@@ -75,6 +80,10 @@ async def test_actions_over_the_socket_use_the_same_rules(agents):
     )
     refusal = await tab.receive_from(timeout=5)
     assert "skip it with an outcome first" in refusal
+    assert "socket-answer" not in refusal  # no request id, no mark
+
+    await tab.send_to(text_data=json.dumps({"action": "skip", "request_id": '"><script>'}))
+    assert 'data-request="' not in await tab.receive_from(timeout=5)  # not a token: no mark
 
     await tab.send_to(text_data="not json")
     assert "Unreadable message" in await tab.receive_from(timeout=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -53,6 +54,17 @@ def frame_fields(text: str | None) -> tuple[dict[str, str] | None, str]:
     return message, ""
 
 
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def answered(request_id: str) -> str:
+    """The mark that ends the page's wait for the action it sent as `request_id` (the page
+    matches it; anything but a short token is ignored)."""
+    if not REQUEST_ID.fullmatch(request_id):
+        return ""
+    return f'<div id="socket-answer" hidden hx-swap-oob="true" data-request="{request_id}"></div>'
+
+
 def _encodable(text: str) -> bool:
     """JSON may carry lone surrogates (\\ud800), which are no text and cannot be sent back."""
     try:
@@ -69,6 +81,7 @@ def _still_agent(user_id: int, profile_id: int) -> bool:
 class AgentConsumer(AccessCheckedConsumer):
     profile: AgentProfile | None = None
     counted = False  # this socket is in the agent's connection count
+    _answered_with: str | None = None  # fragments this tab already has from its own action
 
     async def connect(self) -> None:
         self.profile = await db_async(_profile_for)(self.scope.get("user"))
@@ -134,17 +147,25 @@ class AgentConsumer(AccessCheckedConsumer):
             await self.bad_frame(problem)
             return
         action = message.pop("action", "")
+        request_id = message.pop("request_id", "")
         result = await inputs.run(self.profile, action, message)
-        await self._send_result(self.profile, result)
+        await self._send_result(self.profile, result, answered(request_id))
 
-    async def _send_result(self, profile: AgentProfile, result: actions.Result) -> None:
+    async def _send_result(
+        self, profile: AgentProfile, result: actions.Result, answer_mark: str = ""
+    ) -> None:
         if result.html:
-            # The fragments were pushed to every tab of the agent, this one included.
-            parts = [render_banner(result.message, result.level)] if result.message else []
+            # The fragments were pushed to every tab of the agent. This tab gets them now,
+            # with the answer, and skips that push when it arrives (after this handler).
+            self._answered_with = result.html
+            parts = [result.html]
+            if result.message:
+                parts.append(render_banner(result.message, result.level))
             if result.form is not None:
                 parts.append(render_to_string("desk/_add.html", {"form": result.form, "oob": True}))
-            if parts:
-                await self.send(text_data="\n".join(parts))
+            if answer_mark:
+                parts.append(answer_mark)
+            await self.send(text_data="\n".join(parts))
             return
         session = result.session or await db_async(state.session_for)(profile)
         session.agent = profile
@@ -153,7 +174,10 @@ class AgentConsumer(AccessCheckedConsumer):
         html = await db_async(render_live)(
             session, menu, groups, message=result.message, level=result.level, form=result.form
         )
-        await self.send(text_data=html)
+        await self.send(text_data=html + answer_mark)
 
     async def desk_push(self, event: dict[str, Any]) -> None:
+        if self._answered_with is not None and event["html"] == self._answered_with:
+            self._answered_with = None
+            return
         await self.send(text_data=event["html"])
