@@ -12,7 +12,7 @@ from agentdesk.desk.consumers import AgentConsumer
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact, log_into
+from .helpers import add_contact, log_into, thread_hops
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,6 +47,23 @@ async def test_both_tabs_of_an_agent_get_the_push_and_nobody_else(agents):
     assert await other.receive_nothing(timeout=0.3)
     for communicator in (tab1, tab2, other):
         await communicator.disconnect()
+
+
+async def test_a_push_reaches_the_page_without_a_thread_hop(agents):
+    """Channels closes stale database connections in a thread before every message; these
+    consumers leave that to their database work, so a push costs the worker no hop."""
+    from channels.layers import get_channel_layer
+
+    from agentdesk.desk import events
+
+    tab = await connect(agents["alice"].user)
+    with thread_hops() as hops:
+        await get_channel_layer().group_send(
+            events.agent_group(agents["alice"].pk), {"type": "desk.push", "html": "<p>pushed</p>"}
+        )
+        assert await tab.receive_from(timeout=5) == "<p>pushed</p>"
+    assert "close_old_connections" not in hops, hops
+    await tab.disconnect()
 
 
 async def test_actions_over_the_socket_use_the_same_rules(agents):

@@ -4,34 +4,15 @@ request without its CSRF token, store a message, parse a large form) still happe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from asgiref import sync
 from django.conf import settings
 from django.test import AsyncClient
 
 from agentdesk import hookmiddleware
 
+from .helpers import thread_hops
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@contextmanager
-def thread_hops() -> Iterator[list[str]]:
-    """The name of every function sent to a thread through asgiref inside the block."""
-    seen: list[str] = []
-    original = sync.SyncToAsync.__init__
-
-    def recording(self, func, *args, **kwargs):
-        seen.append(getattr(func, "__qualname__", repr(func)))
-        original(self, func, *args, **kwargs)
-
-    sync.SyncToAsync.__init__ = recording  # type: ignore[method-assign]
-    try:
-        yield seen
-    finally:
-        sync.SyncToAsync.__init__ = original  # type: ignore[method-assign]
 
 
 def test_every_django_middleware_in_use_runs_on_the_event_loop():

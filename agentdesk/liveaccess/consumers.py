@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
@@ -104,7 +105,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict) -> None:
         try:
-            await super().dispatch(message)
+            await self._handle(message)
         except (StopConsumer, asyncio.CancelledError):
             raise
         except Exception:
@@ -118,6 +119,16 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
             except Exception:
                 log.exception("and could not tell the page")
                 await self.close(code=SERVER_ERROR)
+
+    async def _handle(self, message: dict) -> None:
+        """Channels' dispatch without the thread hop it makes before every message (every push
+        to every socket) to close stale database connections: these consumers do their
+        database work through db_async, which does that in the thread that uses the
+        connection."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message.get('type')!r}")
+        await handler(message)
 
     async def websocket_disconnect(self, message: dict) -> None:
         await self._run_disconnect(message.get("code", 1000))
