@@ -1,5 +1,6 @@
 """The team-lead monitor: aggregates, who may see what, the live consumer, the CSV export."""
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -188,3 +189,46 @@ async def test_the_monitor_updates_live_and_only_for_its_team(agents):
     )
     assert await monitor.receive_nothing(timeout=0.3)
     await monitor.disconnect()
+
+
+async def test_a_team_nobody_watches_costs_its_agents_no_question_per_action(
+    agents, settings, monkeypatch
+):
+    """Remembered for MONITOR_UNWATCHED_SECONDS: the agents' actions skip the question; a
+    monitor that opens meanwhile renders its team once more afterwards, so it misses nothing."""
+    from agentdesk.monitor import push
+
+    settings.MONITOR_UNWATCHED_SECONDS = 0.5
+    asked: list[int] = []
+    original = push._watched
+    monkeypatch.setattr(push, "_watched", lambda team_id: asked.append(team_id) or original(team_id))
+    for n in range(3):
+        await sync_to_async(add_contact)(phone=f"202555017{n}")
+    alice, blue = agents["alice"], agents["alice"].team_id
+
+    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+    await _background_pushes()
+    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    await _background_pushes()
+    assert asked == [blue]  # asked once, remembered for the second action
+
+    monitor, connected = await watch(agents["lead"], blue)
+    assert connected
+    assert 'id="monitor-agents"' in await monitor.receive_from(timeout=5)
+    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+    await _background_pushes()
+    assert asked == [blue]  # still remembered: no push for this change...
+    late = await monitor.receive_from(timeout=3)  # ...until the late resync brings it
+    assert "···0171" in late and 'id="monitor-agents"' in late
+    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    pushed = await monitor.receive_from(timeout=5)  # the memory has expired: pushed again
+    assert 'hx-swap-oob="true"' in pushed and "Skip" in pushed
+    assert asked == [blue, blue]
+    await monitor.disconnect()
+
+
+async def _background_pushes() -> None:
+    from agentdesk.monitor import push
+
+    while push._background:
+        await asyncio.gather(*list(push._background), return_exceptions=True)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
+
+from django.conf import settings
 
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.events import AgentChanged
@@ -66,9 +69,36 @@ def _watched(team_id: int) -> bool:
     return Team.objects.filter(pk=team_id, monitors_open__gt=0).exists()
 
 
+# Teams nobody watched when this worker last asked, until when (monotonic time). Most teams
+# have no monitor open most of the time; remembering that for MONITOR_UNWATCHED_SECONDS
+# spares each of their agents' actions a statement and a thread hop. A monitor that opens
+# meanwhile renders its team once more after that time (MonitorConsumer), so it misses nothing.
+_unwatched_until: dict[int, float] = {}
+
+
+def unwatched_seconds() -> float:
+    return float(settings.MONITOR_UNWATCHED_SECONDS)
+
+
+async def _is_watched(team_id: int) -> bool:
+    now = time.monotonic()
+    if _unwatched_until.get(team_id, 0.0) > now:
+        return False
+    watched = await db_async(_watched)(team_id)
+    if watched:
+        _unwatched_until.pop(team_id, None)
+    elif unwatched_seconds() > 0:
+        _unwatched_until[team_id] = now + unwatched_seconds()
+    return watched
+
+
+def forget_unwatched() -> None:
+    _unwatched_until.clear()
+
+
 async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
     try:
-        if not await db_async(_watched)(team_id):
+        if not await _is_watched(team_id):
             return  # nobody is looking: no render
         # Each lead reads the monitor in their own language: one render per language.
         rendered = await render_team_changes_in(team_id, agent_ids, languages())
