@@ -23,8 +23,10 @@ from django.conf import settings
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
+from django.core.checks import CheckMessage, Tags, register
 from django.http import HttpRequest, HttpResponse
 from django.middleware import clickjacking, common, csrf, security
+from django.test.utils import override_settings
 from django.utils.deprecation import MiddlewareMixin
 
 # Above this, parsing a form body is worth a thread: it would stall every socket of the worker.
@@ -114,3 +116,66 @@ CommonMiddleware = on_event_loop(common.CommonMiddleware)
 AuthenticationMiddleware = on_event_loop(auth.AuthenticationMiddleware)
 MessageMiddleware = on_event_loop(messages.MessageMiddleware, response_blocks=_messages_to_store)
 XFrameOptionsMiddleware = on_event_loop(clickjacking.XFrameOptionsMiddleware)
+
+
+# ------------------------------------------------------------------ deploy checks
+
+# Django's deploy checks find its security, session, CSRF and clickjacking middlewares by
+# dotted path, and skip or change every check that depends on them (HSTS, SSL redirect, secure
+# cookies, …) when the path is missing. The classes here live at other paths, so those checks
+# run again as if Django's paths were listed in their place. What Django's own run then says
+# wrongly ("middleware missing", "sessions without their middleware") is silenced in settings
+# (SILENCED_FOR_RERUN); the rerun reports those cases under agentdesk.security.W0NN instead.
+DJANGO_PATHS = {
+    f"{__name__}.SecurityMiddleware": "django.middleware.security.SecurityMiddleware",
+    f"{__name__}.SessionMiddleware": "django.contrib.sessions.middleware.SessionMiddleware",
+    f"{__name__}.CsrfViewMiddleware": "django.middleware.csrf.CsrfViewMiddleware",
+    f"{__name__}.XFrameOptionsMiddleware": "django.middleware.clickjacking.XFrameOptionsMiddleware",
+}
+SILENCED_FOR_RERUN = (
+    "security.W001",
+    "security.W002",
+    "security.W003",
+    "security.W010",
+    "security.W013",
+)
+
+
+@register(Tags.security, deploy=True)
+def check_as_django_middlewares(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    from django.core.checks.security import base as security
+    from django.core.checks.security import csrf as csrf_checks
+    from django.core.checks.security import sessions as session_checks
+
+    dependent = (
+        security.check_security_middleware,
+        security.check_xframe_options_middleware,
+        csrf_checks.check_csrf_middleware,
+        security.check_sts,
+        security.check_sts_include_subdomains,
+        security.check_sts_preload,
+        security.check_content_type_nosniff,
+        security.check_ssl_redirect,
+        security.check_xframe_deny,
+        security.check_referrer_policy,
+        security.check_cross_origin_opener_policy,
+        csrf_checks.check_csrf_cookie_secure,
+        session_checks.check_session_cookie_secure,
+        session_checks.check_session_cookie_httponly,
+    )
+    as_django = [DJANGO_PATHS.get(path, path) for path in settings.MIDDLEWARE]
+    if as_django == list(settings.MIDDLEWARE):
+        return []  # Django's own run already saw its middlewares
+    found: list[CheckMessage] = []
+    with override_settings(MIDDLEWARE=as_django):
+        for check in dependent:
+            found.extend(check(app_configs))
+    return [_renamed(message) for message in found]
+
+
+def _renamed(message: CheckMessage) -> CheckMessage:
+    if message.id not in SILENCED_FOR_RERUN:
+        return message
+    return CheckMessage(
+        message.level, message.msg, hint=message.hint, obj=message.obj, id=f"agentdesk.{message.id}"
+    )

@@ -72,3 +72,20 @@ async def test_a_login_saves_its_session(agents):
     desk = await client.get("/")
     assert desk.status_code == 200
     assert 'ws-connect="/ws/desk/"' in desk.content.decode()
+
+
+def test_django_deploy_checks_still_see_the_middlewares(settings):
+    """Django looks for its middlewares by dotted path; its checks run again for these."""
+    from agentdesk.hookmiddleware import SILENCED_FOR_RERUN, check_as_django_middlewares
+
+    assert list(SILENCED_FOR_RERUN) == settings.SILENCED_SYSTEM_CHECKS
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    found = {message.id for message in check_as_django_middlewares(None)}
+    # HSTS, SSL redirect, the session cookie with its middleware: checked, as with Django's paths
+    assert {"security.W004", "security.W008", "security.W012"} <= found
+
+    settings.MIDDLEWARE = [p for p in settings.MIDDLEWARE if not p.endswith(".CsrfViewMiddleware")]
+    found = {message.id for message in check_as_django_middlewares(None)}
+    assert "agentdesk.security.W003" in found  # a missing middleware is still reported
