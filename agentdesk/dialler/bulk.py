@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentdesk.asyncdb import db_async
+from agentdesk.bulkupdate import update_each
 from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.returning import update_returning_all
@@ -295,15 +296,17 @@ def _finish_row(row_id: int, status: str, message: str, contact_id: int | None) 
 
 
 def _finish_rows(rows: list[ImportRow]) -> None:
-    ImportRow.objects.bulk_update(rows, ["status", "message", "contact"])
+    """Each row's status and message; a row that imported nothing loses its contact (the
+    others keep the one tied to them before LCM was called)."""
+    update_each(ImportRow, {r.pk: {"status": r.status, "message": r.message} for r in rows})
+    if untied := [r.pk for r in rows if r.contact_id is None]:
+        ImportRow.objects.filter(pk__in=untied).update(contact=None)
 
 
 def _tie_rows(rows: list[ImportRow], pairs: list[tuple[int, int]]) -> None:
-    tied = []
     for index, contact_id in pairs:
         rows[index].contact_id = contact_id
-        tied.append(rows[index])
-    ImportRow.objects.bulk_update(tied, ["contact"])
+    update_each(ImportRow, {rows[index].pk: {"contact": contact_id} for index, contact_id in pairs})
 
 
 @dataclass

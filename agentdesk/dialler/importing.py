@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from agentdesk import phones
 from agentdesk.asyncdb import db_async
+from agentdesk.bulkupdate import update_each
 from agentdesk.compliance import consent, dnc
 from agentdesk.desk.models import AgentProfile
 from agentdesk.lcm import messages as m
@@ -595,10 +596,20 @@ def _begin(items: list[_Item], overwrite: bool, actor: str, tie: Tie | None) -> 
             _place(item, existing.get(key, []) if item.prepared.user_data else [], overwrite, actor)
         records = [i.record for i in ready if i.record is not None]
         DiallerContact.objects.bulk_create([r for r in records if r.pk is None])
-        if old := [i.record for i in ready if i.record is not None and not i.created]:
-            DiallerContact.objects.bulk_update(
-                old, ["name", "fields", "imported_by", "updated_at", "lcm_state"]
-            )
+        old = [i.record for i in ready if i.record is not None and not i.created]
+        update_each(
+            DiallerContact,
+            {
+                r.pk: {
+                    "name": r.name,
+                    "fields": r.fields,
+                    "imported_by": r.imported_by,
+                    "updated_at": r.updated_at,
+                    "lcm_state": r.lcm_state,
+                }
+                for r in old
+            },
+        )
         if tie is not None and ready:
             tie([(i.index, i.record.pk) for i in ready if i.record is not None])
     for item in items:
@@ -626,17 +637,15 @@ async def _send(items: list[_Item], gate: asyncio.Semaphore) -> None:
 
 def _confirm(items: list[_Item]) -> None:
     replaced: dict[str, str] = {}
+    changes = {}
     for item in items:
         record, lcm_key = item.record, item.answer
         assert record is not None and isinstance(lcm_key, str)
         if record.lcm_key and record.lcm_key != lcm_key:
             replaced[record.lcm_key] = lcm_key
-        record.lcm_key = lcm_key
-        record.lcm_sent = item.prepared.lcm
-        record.lcm_state = DiallerContact.CONFIRMED
-    DiallerContact.objects.bulk_update(
-        [i.record for i in items if i.record is not None], ["lcm_key", "lcm_sent", "lcm_state"]
-    )
+        changes[record.pk] = {"lcm_key": lcm_key, "lcm_sent": item.prepared.lcm}
+    update_each(DiallerContact, changes)
+    DiallerContact.objects.filter(pk__in=list(changes)).update(lcm_state=DiallerContact.CONFIRMED)
     retire_many(replaced)
     for item in items:
         if item.prepared.evidence is not None and item.record is not None:
