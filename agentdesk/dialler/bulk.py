@@ -1,9 +1,10 @@
 """Bulk import for team leads: a CSV is checked row by row into a preview, then imported on the
 job runner with live progress, through the same import function as the REST API.
 
-Exactly once per row, also when a worker is killed: a row is claimed (pending → importing)
-before it is imported, and the import ties the row to agentdesk's contact record in the same
-transaction that writes that record, before LCM is called. The recovery sweep therefore knows
+Rows are imported a batch at a time (IMPORT_BATCH_SIZE). Exactly once per row, also when a
+worker is killed: a batch's rows are claimed (pending → importing) before they are imported,
+and the import ties each row to agentdesk's contact record in the same transaction that
+writes that record, before LCM is called. The recovery sweep therefore knows
 for each row a dead worker held whether LCM can have been asked (then the row's outcome is
 "unknown", never sent again blindly) or not (then it goes back to pending).
 """

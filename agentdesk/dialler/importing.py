@@ -1,5 +1,7 @@
-"""Importing one dialler contact (seed 003): validate, resolve the campaign, send it to LCM
-with CreateContact, store it. Used by the REST API and by the team leads' CSV import.
+"""Importing dialler contacts (seed 003): validate, resolve the campaign, send each to LCM
+with CreateContact, store it. One implementation for the REST API (a batch of one) and the
+team leads' CSV import (a batch of many: checked in one go, written in one transaction,
+sent to LCM a few at once, settled in one transaction).
 
 Everything is checked before LCM is called. Exactly once: agentdesk's record is written
 *before* CreateContact is sent (state "sending"), so a lost answer or a killed worker leaves a
@@ -199,10 +201,9 @@ def _find_campaign(
 
 
 class Lookups:
-    """What checking contacts reads besides the do-not-call list (campaigns, agents, consent
-    policies, phone numbers), read once and kept for the many contacts of one import.
-
-    The do-not-call list is read fresh by every `check_many`, once for all its contacts."""
+    """What checking contacts reads, read once for the many contacts of one import: campaigns,
+    agents and phone numbers for the whole import; the do-not-call list and the campaigns'
+    consent policies fresh for every `check_many` (compliance is never judged on old data)."""
 
     def __init__(self, allowed: set[int] | None) -> None:
         self.allowed = allowed
@@ -253,6 +254,7 @@ class Lookups:
 
     def check_many(self, payloads: Sequence[Any]) -> list[Prepared | ImportRejected]:
         """`check` for each payload, in order; the do-not-call list is read once for all."""
+        self._consent_only = {}
         found: list[tuple[ContactIn, DiallerCampaign] | ImportRejected] = []
         for payload in payloads:
             try:
