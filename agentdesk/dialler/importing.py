@@ -645,6 +645,8 @@ def _confirm(items: list[_Item]) -> None:
         assert record is not None and isinstance(lcm_key, str)
         if record.lcm_key and record.lcm_key != lcm_key:
             replaced[record.lcm_key] = lcm_key
+        record.lcm_key, record.lcm_sent = lcm_key, item.prepared.lcm
+        record.lcm_state = DiallerContact.CONFIRMED
         changes[record.pk] = {"lcm_key": lcm_key, "lcm_sent": item.prepared.lcm}
     update_each(DiallerContact, changes)
     DiallerContact.objects.filter(pk__in=list(changes)).update(lcm_state=DiallerContact.CONFIRMED)
