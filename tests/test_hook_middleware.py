@@ -89,3 +89,10 @@ def test_django_deploy_checks_still_see_the_middlewares(settings):
     settings.MIDDLEWARE = [p for p in settings.MIDDLEWARE if not p.endswith(".CsrfViewMiddleware")]
     found = {message.id for message in check_as_django_middlewares(None)}
     assert "agentdesk.security.W003" in found  # a missing middleware is still reported
+
+    # With Django's own paths (CSRF and now security left out), what the settings silence is
+    # still said, and nothing twice.
+    settings.MIDDLEWARE = [hookmiddleware.DJANGO_PATHS.get(p, p) for p in settings.MIDDLEWARE]
+    settings.MIDDLEWARE.remove("django.middleware.security.SecurityMiddleware")
+    found = [message.id for message in check_as_django_middlewares(None)]
+    assert sorted(found) == ["agentdesk.security.W001", "agentdesk.security.W003"]

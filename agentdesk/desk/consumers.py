@@ -82,6 +82,7 @@ class AgentConsumer(AccessCheckedConsumer):
     profile: AgentProfile | None = None
     counted = False  # this socket is in the agent's connection count
     _answered_with: str | None = None  # fragments this tab already has from its own action
+    _shown_version = 0  # the session version of the fragments this page shows
 
     async def connect(self) -> None:
         self.profile = await db_async(_profile_for)(self.scope.get("user"))
@@ -111,6 +112,7 @@ class AgentConsumer(AccessCheckedConsumer):
         if session is None:  # the agent was deleted meanwhile
             await self.close(code=4403)
             return
+        self._shown_version = session.version
         presence.hold(self.profile.pk)
         self.counted = True
         await self.send(text_data=html)
@@ -140,16 +142,23 @@ class AgentConsumer(AccessCheckedConsumer):
         await self.send(text_data=render_banner(message, "error"))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.profile is None:
-            return  # refused in connect
+        if self.profile is None or self.access_ended:
+            return  # refused in connect, or the login ended: no more actions
         message, problem = frame_fields(text_data)
         if message is None:
             await self.bad_frame(problem)
             return
         action = message.pop("action", "")
-        request_id = message.pop("request_id", "")
-        result = await inputs.run(self.profile, action, message)
-        await self._send_result(self.profile, result, answered(request_id))
+        mark = answered(message.pop("request_id", ""))
+        try:
+            result = await inputs.run(self.profile, action, message)
+        except Exception:
+            # The page waits for the mark: it must hear that this action failed.
+            log.exception("agent %s: %s failed", self.profile.pk, action)
+            failed = _("agentdesk could not handle that message.")
+            await self.send(text_data=render_banner(failed, "error") + mark)
+            return
+        await self._send_result(self.profile, result, mark)
 
     async def _send_result(
         self, profile: AgentProfile, result: actions.Result, answer_mark: str = ""
@@ -158,6 +167,8 @@ class AgentConsumer(AccessCheckedConsumer):
             # The fragments were pushed to every tab of the agent. This tab gets them now,
             # with the answer, and skips that push when it arrives (after this handler).
             self._answered_with = result.html
+            if result.session is not None:
+                self._shown_version = max(self._shown_version, result.session.version)
             parts = [result.html]
             if result.message:
                 parts.append(render_banner(result.message, result.level))
@@ -169,6 +180,7 @@ class AgentConsumer(AccessCheckedConsumer):
             return
         session = result.session or await db_async(state.session_for)(profile)
         session.agent = profile
+        self._shown_version = max(self._shown_version, session.version)
         menu = await outcome_menu()
         groups = await group_choices(profile)
         html = await db_async(render_live)(
@@ -177,7 +189,11 @@ class AgentConsumer(AccessCheckedConsumer):
         await self.send(text_data=html + answer_mark)
 
     async def desk_push(self, event: dict[str, Any]) -> None:
-        if self._answered_with is not None and event["html"] == self._answered_with:
-            self._answered_with = None
-            return
+        version = event.get("version", self._shown_version)
+        answered_with, self._answered_with = self._answered_with, None
+        if version < self._shown_version:
+            return  # older than what this page shows (pushes from two workers cross)
+        if version == self._shown_version and event["html"] == answered_with:
+            return  # this tab's own answer, already shown
+        self._shown_version = version
         await self.send(text_data=event["html"])
