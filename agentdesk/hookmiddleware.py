@@ -171,7 +171,7 @@ def check_as_django_middlewares(app_configs: Any, **kwargs: Any) -> list[CheckMe
     rerun = [_renamed(message) for message in found]
     if as_django == list(settings.MIDDLEWARE):
         # Django's own run saw its own middlewares: only what the settings silence is new.
-        rerun = [message for message in rerun if message.id.startswith("agentdesk.")]
+        rerun = [message for message in rerun if (message.id or "").startswith("agentdesk.")]
     return rerun
 
 
