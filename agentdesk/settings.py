@@ -256,6 +256,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # may go without a heartbeat before it counts as left behind.
 JOBS_SWEEP_SECONDS = env_float("JOBS_SWEEP_SECONDS", 10.0, minimum=0.1)
 JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 30.0, minimum=1.0)
+# The job runner's niceness: on a machine it shares with web workers, agents' pages come first.
+JOBS_NICE = env_int("JOBS_NICE", 10, minimum=0)
 # The outcome agentdesk closes a retired LCM contact with when LCM hands it out (docs/lcm.md).
 LCM_RETIRED_OUTCOME_ID = env_int("LCM_RETIRED_OUTCOME_ID", 9, minimum=1)
 # Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
