@@ -22,25 +22,28 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SALES = "Sales Manual Group"
 
 
-def log(profile, kind, minutes_ago=0, **fields):
+def log(profile, kind, minutes_ago=0, now=None, **fields):
     entry = ActionLog.objects.create(agent=profile, team=profile.team, kind=kind, **fields)
-    ActionLog.objects.filter(pk=entry.pk).update(at=timezone.now() - timedelta(minutes=minutes_ago))
+    at = (now or timezone.now()) - timedelta(minutes=minutes_ago)
+    ActionLog.objects.filter(pk=entry.pk).update(at=at)
     return entry
 
 
 def test_agent_and_queue_aggregates(agents):
     alice, bob, carol = agents["alice"], agents["bob"], agents["carol"]
-    log(alice, "next", lcm_key="k1", campaign_group=SALES, minutes_ago=90)
-    log(alice, "skip", outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
-    log(alice, "next", lcm_key="k2", campaign_group=SALES)
-    log(alice, "skip", outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
-    log(alice, "next", campaign_group=SALES, result="No contact available")  # nothing served
-    log(alice, "next", ok=False, error="LCM is unreachable", campaign_group=SALES)
-    log(bob, "reserved", lcm_key="k3", campaign_group=SALES)
-    log(bob, "skip", outcome_id=3, outcome_name="Busy", campaign_group=SALES)
-    log(bob, "add", lcm_key="k4", campaign_group=SALES)
-    log(carol, "next", lcm_key="k5", campaign_group="Service Manual Group")  # other team
-    log(alice, "next", lcm_key="old", campaign_group=SALES, minutes_ago=60 * 24 * 2)  # not today
+    # Noon today: "90 minutes ago" is today whatever time the test runs at.
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    log(alice, "next", now=noon, lcm_key="k1", campaign_group=SALES, minutes_ago=90)
+    log(alice, "skip", now=noon, outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
+    log(alice, "next", now=noon, lcm_key="k2", campaign_group=SALES)
+    log(alice, "skip", now=noon, outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
+    log(alice, "next", now=noon, campaign_group=SALES, result="No contact available")  # nothing served
+    log(alice, "next", now=noon, ok=False, error="LCM is unreachable", campaign_group=SALES)
+    log(bob, "reserved", now=noon, lcm_key="k3", campaign_group=SALES)
+    log(bob, "skip", now=noon, outcome_id=3, outcome_name="Busy", campaign_group=SALES)
+    log(bob, "add", now=noon, lcm_key="k4", campaign_group=SALES)
+    log(carol, "next", now=noon, lcm_key="k5", campaign_group="Service Manual Group")  # other team
+    log(alice, "next", now=noon, lcm_key="old", campaign_group=SALES, minutes_ago=60 * 24 * 2)  # not today
     AgentSession.objects.create(
         agent=alice,
         state="previewing",
@@ -55,7 +58,7 @@ def test_agent_and_queue_aggregates(agents):
     )
     AgentSession.objects.create(agent=bob, campaign_group=SALES)
 
-    rows = {row.profile.user.username: row for row in stats.agent_rows(alice.team)}
+    rows = {row.profile.user.username: row for row in stats.agent_rows(alice.team, now=noon)}
     assert set(rows) == {"alice", "bob"}
     a = rows["alice"]
     assert (a.fetched, a.skipped, a.added, a.errors) == (2, 2, 0, 1)
@@ -64,7 +67,7 @@ def test_agent_and_queue_aggregates(agents):
     b = rows["bob"]
     assert (b.fetched, b.skipped, b.added, b.errors, b.live) == (1, 1, 1, 0, False)
 
-    queues = {q.name: q for q in stats.queue_rows(alice.team, list(rows.values()), {SALES: 42})}
+    queues = {q.name: q for q in stats.queue_rows(alice.team, list(rows.values()), {SALES: 42}, now=noon)}
     sales = queues[SALES]
     assert (sales.served_today, sales.served_last_hour, sales.adds) == (3, 2, 1)
     assert sales.skips_by_outcome == [("8 No Answer", 2), ("3 Busy", 1)]
