@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cachetools import TTLCache
@@ -176,7 +176,14 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
             fallback,
             _("Campaign groups could not be loaded. %(reason)s") % {"reason": exc.describe()},
         )
-    groups = tuple(g for g in answer.groups if g.is_active and (not allowed or g.name in allowed))
+    # Without the group's members: agentdesk never shows them, and LCM lists every agent of
+    # a group, so each agent's entry would grow with the group (after a deploy, thousands of
+    # agents each reading thousands of members back from the shared cache).
+    groups = tuple(
+        replace(g, agents=())
+        for g in answer.groups
+        if g.is_active and (not allowed or g.name in allowed)
+    )
     choices = GroupChoices(groups)
     await _remember(key, choices, GROUPS_CACHE_SECONDS)
     return choices
