@@ -155,7 +155,7 @@ def test_async_cache_reads_run_side_by_side_not_on_one_shared_thread():
         time.sleep(0.3)  # a busy Redis
         return key
 
-    cache.get = slow_get  # type: ignore[method-assign]
+    cache.get = slow_get
 
     async def burst() -> list:
         return await asyncio.gather(*(cache.aget(f"key-{n}") for n in range(4)))

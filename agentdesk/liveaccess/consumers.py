@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
@@ -128,7 +129,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict) -> None:
         try:
-            await super().dispatch(message)
+            await self._handle(message)
         except (StopConsumer, asyncio.CancelledError):
             raise
         except Exception:
@@ -142,6 +143,17 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
             except Exception:
                 log.exception("and could not tell the page")
                 await self.close(code=SERVER_ERROR)
+
+    async def _handle(self, message: dict) -> None:
+        """Channels' own dispatch first hops to its one shared sync thread to close that
+        thread's stale database connections, for every message of every socket: after a
+        deploy, thousands of connects queued on that one thread. agentdesk's consumers never
+        use that thread's connection (their database work runs through db_async, which
+        closes its own), so the hop is left out."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def websocket_disconnect(self, message: dict) -> None:
         await self._run_disconnect(message.get("code", 1000))
