@@ -67,6 +67,26 @@ async def test_a_fresh_worker_reads_the_shared_cache_not_lcm(agents, lcm_calls):
     assert lcm_calls.count("GetCampaignGroups") == 1
 
 
+async def test_a_connects_database_trip_brings_the_shared_cache_into_memory(
+    agents, lcm_calls, monkeypatch
+):
+    """After a deploy a page's connect reads the agent's reference data from the shared cache
+    in the trip that reads the agent profile, so the resync needs no trip of its own."""
+    alice = agents["alice"]
+    await lookups.group_choices(alice)
+    await lookups.outcome_menu()
+    lookups.forget_all()  # a fresh worker
+    await sync_to_async(lookups.keep_in_memory, thread_sensitive=False)(alice)
+
+    async def no_cache(*args, **kwargs):
+        raise AssertionError("the shared cache was asked")
+
+    monkeypatch.setattr(lookups.cache, "aget", no_cache)
+    assert (await lookups.group_choices(alice)).names == ["Sales Manual Group", "Service Manual Group"]
+    assert (await lookups.outcome_menu()).ids
+    assert sorted(lcm_calls) == ["GetCallOutCome", "GetCampaignGroups", "GetOutcomeByOutcomegroup"]
+
+
 async def test_editing_a_profile_narrows_the_groups_at_once(agents, lcm_calls):
     alice = agents["alice"]
     assert len((await lookups.group_choices(alice)).names) == 2

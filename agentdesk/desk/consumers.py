@@ -18,7 +18,7 @@ from agentdesk.asyncdb import db_async
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 
 from . import actions, events, inputs, presence, state
-from .lookups import GroupChoices, OutcomeMenu, group_choices, outcome_menu
+from .lookups import GroupChoices, OutcomeMenu, group_choices, keep_in_memory, outcome_menu
 from .models import AgentProfile, AgentSession
 from .rendering import render_banner, render_live
 
@@ -36,9 +36,12 @@ def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile 
 
 def attach_agent_profile(scope: dict[str, Any]) -> None:
     """A desk socket's agent profile, read in the handshake's trip for the session and the
-    user (agentdesk/wsauth.py) rather than in a trip of its own."""
+    user (agentdesk/wsauth.py) rather than in a trip of its own; likewise the agent's
+    reference data from the shared cache."""
     if scope.get("type") == "websocket" and scope.get("path") == DESK_SOCKET_PATH:
-        scope["agent_profile"] = _profile_for(scope.get("user"))
+        profile = scope["agent_profile"] = _profile_for(scope.get("user"))
+        if profile is not None:
+            keep_in_memory(profile)  # the resync's reference data, in the same trip
 
 
 # A frame is a flat JSON object of text fields (what the page's forms send); anything else is

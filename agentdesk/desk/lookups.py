@@ -76,6 +76,18 @@ def _groups_key(profile: AgentProfile) -> str:
     )
 
 
+def keep_in_memory(profile: AgentProfile) -> None:
+    """Sync, from a worker thread that is reading the database anyway: copy the agent's
+    reference data from the shared cache into this worker's memory if it is not there yet,
+    so `group_choices` and `outcome_menu` answer without a trip of their own (after a deploy
+    every page's connect would otherwise make one more)."""
+    for key in (_cache_key("outcomes", settings.LCM_URL), _groups_key(profile)):
+        if _local_get(key) is None:
+            value = cache.get(key)
+            if value is not None:
+                _local_set(key, value)
+
+
 def forget_agent(profile: AgentProfile) -> None:
     """Drop an agent's cached campaign groups, in this worker and in the shared cache (an
     entry under the profile's previous groups is never read again: its key differs)."""
