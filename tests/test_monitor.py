@@ -188,3 +188,31 @@ async def test_the_monitor_updates_live_and_only_for_its_team(agents):
     )
     assert await monitor.receive_nothing(timeout=0.3)
     await monitor.disconnect()
+
+
+async def test_teams_asking_at_once_whether_a_monitor_is_open_share_one_query(agents, monkeypatch):
+    """A reconnect storm after a deploy announces the agents of every team at once: one query
+    answers every team asked meanwhile, and a team asked again later gets a fresh answer."""
+    import asyncio
+
+    from agentdesk.monitor import push
+    from agentdesk.teams.models import Team
+
+    teams = await sync_to_async(
+        lambda: [Team.objects.create(name=f"Storm {n}", monitors_open=n % 2) for n in range(10)]
+    )()
+    queries: list[list[int]] = []
+    original = push._watched_teams
+
+    def counting(team_ids):
+        queries.append(sorted(team_ids))
+        return original(team_ids)
+
+    monkeypatch.setattr(push, "_watched_teams", counting)
+    answers = await asyncio.gather(*(push.watched(team.pk) for team in teams))
+    assert answers == [n % 2 == 1 for n in range(10)]
+    assert queries == [sorted(team.pk for team in teams)]
+
+    await sync_to_async(Team.objects.filter(pk=teams[0].pk).update)(monitors_open=1)
+    assert await push.watched(teams[0].pk)  # a monitor opened since: seen
+    assert len(queries) == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import Any
 
 from agentdesk.asyncdb import db_async
@@ -62,13 +63,66 @@ async def publish_team(team_id: int, agent_id: int | None = None) -> None:
         _team_rendering.discard(team_id)
 
 
-def _watched(team_id: int) -> bool:
-    return Team.objects.filter(pk=team_id, monitors_open__gt=0).exists()
+def _watched_teams(team_ids: list[int]) -> set[int]:
+    open_ = Team.objects.filter(pk__in=team_ids, monitors_open__gt=0)
+    return set(open_.values_list("pk", flat=True))
+
+
+class _WatchChecks:
+    """Whether a team's monitor is open, asked by many teams at once (a reconnect storm after
+    a deploy announces every agent of every team): one query at a time per worker answers
+    every team asked meanwhile. Each answer comes from a query that started after it was
+    asked, so a change saved before asking reaches every monitor open by then."""
+
+    def __init__(self) -> None:
+        self.asked: dict[int, list[asyncio.Future[bool]]] = {}
+        self.running: asyncio.Task[None] | None = None
+
+    async def watched(self, team_id: int) -> bool:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+        self.asked.setdefault(team_id, []).append(answer)
+        if self.running is None:
+            self.running = loop.create_task(self._answer())
+        return await answer
+
+    async def _answer(self) -> None:
+        try:
+            while self.asked:
+                batch, self.asked = self.asked, {}
+                try:
+                    watched = await db_async(_watched_teams)(list(batch))
+                except Exception as exc:
+                    for answers in batch.values():
+                        for answer in answers:
+                            if not answer.done():
+                                answer.set_exception(exc)
+                    continue
+                for team_id, answers in batch.items():
+                    for answer in answers:
+                        if not answer.done():
+                            answer.set_result(team_id in watched)
+        finally:
+            self.running = None
+
+
+_watch_checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WatchChecks] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def watched(team_id: int) -> bool:
+    """Whether some monitor of the team is open now."""
+    loop = asyncio.get_running_loop()
+    checks = _watch_checks.get(loop)
+    if checks is None:
+        checks = _watch_checks[loop] = _WatchChecks()
+    return await checks.watched(team_id)
 
 
 async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
     try:
-        if not await db_async(_watched)(team_id):
+        if not await watched(team_id):
             return  # nobody is looking: no render
         # Each lead reads the monitor in their own language: one render per language.
         rendered = await render_team_changes_in(team_id, agent_ids, languages())
