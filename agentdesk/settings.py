@@ -251,6 +251,7 @@ JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 30.0, minimum=1.0)
 LCM_RETIRED_OUTCOME_ID = env_int("LCM_RETIRED_OUTCOME_ID", 9, minimum=1)
 # Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
 IMPORT_CONCURRENCY = env_int("IMPORT_CONCURRENCY", 8, minimum=1)
+IMPORT_BATCH_SIZE = min(env_int("IMPORT_BATCH_SIZE", 100, minimum=1), 1000)
 
 # Channel layer: in-process unless REDIS_URL points at Redis (scaled mode, several workers).
 REDIS_URL = env_str("REDIS_URL", "")

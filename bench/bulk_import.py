@@ -12,10 +12,10 @@ import argparse
 import asyncio
 import csv
 import io
-import re
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import httpx
 
@@ -70,18 +70,30 @@ async def run(app, world: dict, rows: int) -> dict:
                 page = await lead_client.get(job_url, headers=lead_headers)
                 if 'data-state="done"' in page.text:
                     state["done"] = True
-                    return page.text
+                    return
                 await asyncio.sleep(0.5)
 
         watcher = asyncio.create_task(watch())
         during = await probe(agent, lambda: state["done"])
-        final = await watcher
+        await watcher
         import_seconds = time.perf_counter() - import_started
-    created = re.search(r"created <strong>(\d+)</strong>", final)
+        results = await lead_client.get(job_url + "results.csv", headers=lead_headers)
+    outcomes = count_results(results, rows)
     return {"preview_s": preview_seconds, "import_s": import_seconds,
-            "created": int(created.group(1)) if created else 0,
+            "created": outcomes.get("created", 0), "outcomes": outcomes,
             "idle_p50": pct(idle, 50), "idle_p99": pct(idle, 99), "idle_n": len(idle),
             "during_p50": pct(during, 50), "during_p99": pct(during, 99), "during_n": len(during)}
+
+
+def count_results(response: httpx.Response, rows: int) -> Counter[str]:
+    """Rows by result, from the job's results CSV (one line per row of the file); exits when
+    it cannot be read or does not account for every row, so a run never reports 0 created."""
+    if response.status_code != 200:
+        sys.exit(f"the results CSV answered HTTP {response.status_code}: {response.text[:300]}")
+    outcomes = Counter(row["result"] for row in csv.DictReader(io.StringIO(response.text)))
+    if sum(outcomes.values()) != rows:
+        sys.exit(f"the results CSV has {sum(outcomes.values())} rows, not {rows}: {outcomes}")
+    return outcomes
 
 
 def main() -> None:
@@ -115,6 +127,8 @@ def main() -> None:
     print(f"  upload + preview (every row checked) {result['preview_s']:.1f} s; import "
           f"{result['import_s']:.1f} s = {result['created'] / result['import_s']:.0f} rows/s; "
           f"{result['created']} created")
+    if result["created"] != args.rows:
+        print(f"  NOT every row was created: {dict(result['outcomes'])}")
     print(f"  an agent's page load idle: p50 {result['idle_p50']:.0f} ms, p99 "
           f"{result['idle_p99']:.0f} ms ({result['idle_n']} loads); during the import: p50 "
           f"{result['during_p50']:.0f} ms, p99 {result['during_p99']:.0f} ms "

@@ -470,7 +470,7 @@ def test_every_api_error_is_json_in_the_envelope_even_unexpected_ones(api, monke
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(importing, "check", explode)
+    monkeypatch.setattr(importing.Lookups, "check_many", explode)
     body = {"DiallerCampaignsID": 538, "Name": "N", "PhoneNumber1": "+12025550143"}
     response = post(client, body)
     assert response.status_code == 500 and response["Content-Type"] == "application/json"

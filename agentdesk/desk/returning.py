@@ -1,4 +1,4 @@
-"""UPDATE … RETURNING for one row: change it and read it back in one round trip.
+"""UPDATE … RETURNING: change rows and read them back in one round trip.
 
 Django's ORM has no update-and-return (QuerySet.update answers a row count, so every
 compare-and-set on the agent's session row cost an UPDATE plus a SELECT). PostgreSQL and
@@ -27,6 +27,19 @@ def update_returning(
     row's columns and its parameters, e.g. ("version + %s", [1])) on the row matching `where`
     (SQL over column names, %s placeholders); the row as stored afterwards, or None when no
     row matched. The SQL given must be the caller's constants: values go in as parameters."""
+    rows = update_returning_all(model, where, where_params, values, expressions, using)
+    return rows[0] if rows else None
+
+
+def update_returning_all(
+    model: type[Row],
+    where: str,
+    where_params: list[Any],
+    values: dict[str, Any],
+    expressions: dict[str, tuple[str, list[Any]]] | None = None,
+    using: str = "default",
+) -> list[Row]:
+    """`update_returning` for every row matching `where`: the rows as stored afterwards."""
     connection = connections[using]
     meta = model._meta
     quote = connection.ops.quote_name
@@ -47,14 +60,18 @@ def update_returning(
            f"RETURNING {returning}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *where_params])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    converted = []
-    for concrete, value in zip(fields, row, strict=True):
-        col = concrete.get_col(meta.db_table)
-        converters = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
-        for converter in converters:
-            value = converter(value, col, connection)
-        converted.append(value)
-    return model.from_db(using, [field.attname for field in fields], converted)
+        rows = cursor.fetchall()
+    columns = [(concrete, concrete.get_col(meta.db_table)) for concrete in fields]
+    converters = [
+        [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
+        for _field, col in columns
+    ]
+    found = []
+    for row in rows:
+        converted = []
+        for (_field, col), convert, value in zip(columns, converters, row, strict=True):
+            for converter in convert:
+                value = converter(value, col, connection)
+            converted.append(value)
+        found.append(model.from_db(using, [field.attname for field in fields], converted))
+    return found

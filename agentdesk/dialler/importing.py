@@ -1,5 +1,7 @@
-"""Importing one dialler contact (seed 003): validate, resolve the campaign, send it to LCM
-with CreateContact, store it. Used by the REST API and by the team leads' CSV import.
+"""Importing dialler contacts (seed 003): validate, resolve the campaign, send each to LCM
+with CreateContact, store it. One implementation for the REST API (a batch of one) and the
+team leads' CSV import (a batch of many: checked in one go, written in one transaction,
+sent to LCM a few at once, settled in one transaction).
 
 Everything is checked before LCM is called. Exactly once: agentdesk's record is written
 *before* CreateContact is sent (state "sending"), so a lost answer or a killed worker leaves a
@@ -10,19 +12,23 @@ creates a new LCM contact and retires the old key (LCM has no update call; docs/
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Callable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError
 
 from agentdesk import phones
 from agentdesk.asyncdb import db_async
+from agentdesk.bulkupdate import update_each
 from agentdesk.compliance import consent, dnc
 from agentdesk.desk.models import AgentProfile
 from agentdesk.lcm import messages as m
@@ -36,7 +42,7 @@ from agentdesk.lcm.errors import (
     MessageError,
 )
 from agentdesk.lcm.xmlfields import ContactMode
-from agentdesk.retiredkeys.models import retire
+from agentdesk.retiredkeys.models import retire_many
 
 from .models import (
     CONSENT_FIELDS,
@@ -162,7 +168,13 @@ class Prepared:
 def resolve_campaign(contact: ContactIn, allowed: set[int] | None) -> DiallerCampaign:
     """The campaign named by ID or name. Unknown and not-this-token's answer alike (404), so a
     token cannot probe which campaigns exist."""
-    if contact.DiallerCampaignsID is None and not contact.DiallerCampaignsName:
+    return Lookups(allowed).campaign(contact)
+
+
+def _find_campaign(
+    campaign_id: int | None, name: str | None, allowed: set[int] | None
+) -> DiallerCampaign:
+    if campaign_id is None and not name:
         raise ImportRejected(
             400,
             "The contact has invalid or missing fields.",
@@ -171,10 +183,9 @@ def resolve_campaign(contact: ContactIn, allowed: set[int] | None) -> DiallerCam
     campaigns = DiallerCampaign.objects.all()
     if allowed is not None:
         campaigns = campaigns.filter(pk__in=allowed)
-    if contact.DiallerCampaignsID is not None:
-        campaign = campaigns.filter(pk=contact.DiallerCampaignsID).first()
-        label = f"DiallerCampaignsID {contact.DiallerCampaignsID}"
-        name = contact.DiallerCampaignsName
+    if campaign_id is not None:
+        campaign = campaigns.filter(pk=campaign_id).first()
+        label = f"DiallerCampaignsID {campaign_id}"
         if campaign and name and campaign.name != name:
             raise ImportRejected(
                 400,
@@ -182,29 +193,124 @@ def resolve_campaign(contact: ContactIn, allowed: set[int] | None) -> DiallerCam
                 [FieldError("DiallerCampaignsName", "does not match DiallerCampaignsID")],
             )
     else:
-        campaign = campaigns.filter(name=contact.DiallerCampaignsName).first()
-        label = f"DiallerCampaignsName {contact.DiallerCampaignsName!r}"
+        campaign = campaigns.filter(name=name).first()
+        label = f"DiallerCampaignsName {name!r}"
     if campaign is None:
         raise ImportRejected(404, f"No campaign with {label} that this token may use.")
     return campaign
 
 
-def _agent(uid: str | None, name: str, errors: list[FieldError]) -> str:
+class Lookups:
+    """What checking contacts reads, read once for the many contacts of one import: campaigns,
+    agents and phone numbers for the whole import; the do-not-call list and the campaigns'
+    consent policies fresh for every `check_many` (compliance is never judged on old data)."""
+
+    def __init__(self, allowed: set[int] | None) -> None:
+        self.allowed = allowed
+        self._campaigns: dict[tuple[int | None, str | None], DiallerCampaign | ImportRejected] = {}
+        self._agents: dict[str, str] = {}
+        self._consent_only: dict[str, bool] = {}
+        self._numbers: dict[tuple[str, str | None], str | phones.PhoneError] = {}
+
+    def campaign(self, contact: ContactIn) -> DiallerCampaign:
+        key = (contact.DiallerCampaignsID, contact.DiallerCampaignsName)
+        if key not in self._campaigns:
+            try:
+                self._campaigns[key] = _find_campaign(*key, self.allowed)
+            except ImportRejected as rejected:
+                self._campaigns[key] = rejected
+        found = self._campaigns[key]
+        if isinstance(found, ImportRejected):
+            raise ImportRejected(found.status, found.message, found.errors)
+        return found
+
+    def agent(self, uid: str) -> str:
+        """The LCM agent ID of an agent given by user name or LCM agent ID; "" when unknown."""
+        if uid not in self._agents:
+            profile = (
+                AgentProfile.objects.filter(lcm_agent_id=uid).first()
+                or AgentProfile.objects.filter(user__username__iexact=uid).first()
+            )
+            self._agents[uid] = profile.lcm_agent_id if profile is not None else ""
+        return self._agents[uid]
+
+    def consent_required(self, campaign: str) -> bool:
+        if campaign not in self._consent_only:
+            self._consent_only[campaign] = consent.required_for(campaign)
+        return self._consent_only[campaign]
+
+    def canonical(self, raw: str, region: str | None) -> str:
+        """phones.canonical, remembered: a file names the same few numbers' forms often."""
+        key = (raw, region)
+        if key not in self._numbers:
+            try:
+                self._numbers[key] = phones.canonical(raw, region)
+            except phones.PhoneError as exc:
+                self._numbers[key] = exc
+        number = self._numbers[key]
+        if isinstance(number, phones.PhoneError):
+            raise number
+        return number
+
+    def check_many(self, payloads: Sequence[Any]) -> list[Prepared | ImportRejected]:
+        """`check` for each payload, in order; the do-not-call list is read once for all."""
+        self._consent_only = {}
+        found: list[tuple[ContactIn, DiallerCampaign] | ImportRejected] = []
+        for payload in payloads:
+            try:
+                contact = payload if isinstance(payload, ContactIn) else parse(payload)
+                found.append((contact, self.campaign(contact)))
+            except ImportRejected as rejected:
+                found.append(rejected)
+        listed = dnc.listed_among(
+            number
+            for item in found
+            if not isinstance(item, ImportRejected)
+            for number in self._readable_numbers(*item)
+        )
+        checked: list[Prepared | ImportRejected] = []
+        for item in found:
+            if isinstance(item, ImportRejected):
+                checked.append(item)
+                continue
+            try:
+                checked.append(prepare(*item, lookups=self, listed=listed))
+            except ImportRejected as rejected:
+                checked.append(rejected)
+        return checked
+
+    def _readable_numbers(self, contact: ContactIn, campaign: DiallerCampaign) -> list[str]:
+        numbers = []
+        for name in PHONE_FIELDS:
+            raw = getattr(contact, name)
+            if raw is not None:
+                try:
+                    numbers.append(self.canonical(raw, campaign.region))
+                except phones.PhoneError:
+                    continue
+        return numbers
+
+
+def _agent(lookups: Lookups, uid: str | None, name: str, errors: list[FieldError]) -> str:
     """The LCM agent ID of an agent given by agentdesk user name or LCM agent ID."""
     if not uid:
         return ""
-    profile = (
-        AgentProfile.objects.filter(lcm_agent_id=uid).first()
-        or AgentProfile.objects.filter(user__username__iexact=uid).first()
-    )
-    if profile is None:
+    agent_id = lookups.agent(uid)
+    if not agent_id:
         errors.append(FieldError(name, f"{uid!r} is not an agent agentdesk knows"))
-        return ""
-    return profile.lcm_agent_id
+    return agent_id
 
 
-def prepare(contact: ContactIn, campaign: DiallerCampaign) -> Prepared:
-    """Check the contact against its campaign and build what LCM gets; ImportRejected(400)."""
+def prepare(
+    contact: ContactIn,
+    campaign: DiallerCampaign,
+    *,
+    lookups: Lookups | None = None,
+    listed: Container[str] | None = None,
+) -> Prepared:
+    """Check the contact against its campaign and build what LCM gets; ImportRejected(400).
+    `listed`: the do-not-call numbers among the contact's, when already read."""
+    lookups = lookups or Lookups(None)
     errors: list[FieldError] = []
     values: dict[str, Any] = contact.model_dump(
         exclude_none=True, exclude={"DiallerCampaignsID", "DiallerCampaignsName"}
@@ -216,7 +322,7 @@ def prepare(contact: ContactIn, campaign: DiallerCampaign) -> Prepared:
         if raw is None:
             continue
         try:
-            number = phones.canonical(raw, region)
+            number = lookups.canonical(raw, region)
         except phones.PhoneError as exc:
             errors.append(FieldError(name, f"{raw!r} {exc.reason}"))
             continue
@@ -234,8 +340,8 @@ def prepare(contact: ContactIn, campaign: DiallerCampaign) -> Prepared:
         errors.append(FieldError("dtEndDate", "must be after dtBeginDate"))
     if follow_up is not None and end is not None and follow_up >= end:
         errors.append(FieldError("FollowUpDateTime", "must be before dtEndDate"))
-    reserved = _agent(contact.ReservedUsersUID, "ReservedUsersUID", errors)
-    follower = _agent(contact.FollowUpUsersUID, "FollowUpUsersUID", errors)
+    reserved = _agent(lookups, contact.ReservedUsersUID, "ReservedUsersUID", errors)
+    follower = _agent(lookups, contact.FollowUpUsersUID, "FollowUpUsersUID", errors)
     if reserved and follower and reserved != follower:
         errors.append(
             FieldError(
@@ -250,7 +356,7 @@ def prepare(contact: ContactIn, campaign: DiallerCampaign) -> Prepared:
         errors += [FieldError(name, message) for name, message in exc.problems]
     if errors:
         raise ImportRejected(400, "The contact has invalid or missing fields.", errors)
-    _refuse_by_compliance(campaign, numbers, evidence)
+    _refuse_by_compliance(campaign, numbers, evidence, lookups, listed)
     for name in (*DATE_FIELDS, "ConsentGivenAt"):
         if name in values:
             values[name] = values[name].isoformat()
@@ -300,17 +406,24 @@ def prepare(contact: ContactIn, campaign: DiallerCampaign) -> Prepared:
 
 
 def _refuse_by_compliance(
-    campaign: DiallerCampaign, numbers: list[tuple[str, str]], evidence: consent.Evidence | None
+    campaign: DiallerCampaign,
+    numbers: list[tuple[str, str]],
+    evidence: consent.Evidence | None,
+    lookups: Lookups,
+    known_listed: Container[str] | None,
 ) -> None:
     """422 for a contact the compliance rules forbid: a number on the do-not-call list, or no
     consent evidence for a consent-only campaign; each problem names its field."""
-    listed = dnc.listed_among([number for _name, number in numbers])
+    if known_listed is None:
+        listed = dnc.listed_among([number for _name, number in numbers])
+    else:
+        listed = {number for _name, number in numbers if number in known_listed}
     problems = [
         FieldError(name, f"{number} is on the do-not-call list")
         for name, number in numbers
         if number in listed
     ]
-    if evidence is None and consent.required_for(campaign.name):
+    if evidence is None and lookups.consent_required(campaign.name):
         problems.append(
             FieldError(
                 "ConsentGivenBy",
@@ -330,28 +443,51 @@ def _refuse_by_compliance(
 
 def check(payload: Any, allowed: set[int] | None) -> Prepared:
     """Everything short of LCM: parse, resolve the campaign, check against it."""
-    contact = payload if isinstance(payload, ContactIn) else parse(payload)
-    return prepare(contact, resolve_campaign(contact, allowed))
+    checked = Lookups(allowed).check_many([payload])[0]
+    if isinstance(checked, ImportRejected):
+        raise checked
+    return checked
 
 
 # ------------------------------------------------------------------------------ claims
 
 
 def _claim_key(campaign: DiallerCampaign, user_data: str) -> str:
+    """"" without UserData: such a contact cannot be told from another, so nothing to claim."""
+    if not user_data:
+        return ""
     return hashlib.sha256(f"{campaign.pk}\x1f{user_data}".encode()).hexdigest()
 
 
-def _take_claim(key: str) -> None:
-    ImportClaim.objects.filter(key=key, created_at__lt=timezone.now() - CLAIM_STALE_AFTER).delete()
-    try:
-        with transaction.atomic():
-            ImportClaim.objects.create(key=key)
-    except IntegrityError:
-        raise ImportRejected(
-            409,
-            "Another import of this UserData is under way; retry in a moment.",
-            retry_after=1,
-        ) from None
+def _take_claims(keys: Collection[str]) -> set[str]:
+    """Claim each key no other import holds; returns the keys taken.
+
+    Hand-written SQL: INSERT … ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite 3.35+)
+    says which keys went in, which the ORM's bulk_create(ignore_conflicts=True) cannot. Keys
+    go in one order for every import, so two imports claiming overlapping keys cannot
+    deadlock."""
+    if not keys:
+        return set()
+    stale = timezone.now() - CLAIM_STALE_AFTER
+    ImportClaim.objects.filter(key__in=keys, created_at__lt=stale).delete()
+    quote = connection.ops.quote_name
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    ordered = sorted(keys)
+    table, key, created_at = quote(ImportClaim._meta.db_table), quote("key"), quote("created_at")
+    # Identifiers come from the model, values go in as parameters.
+    sql = (
+        f"INSERT INTO {table} ({key}, {created_at}) "  # noqa: S608
+        f"VALUES {', '.join(['(%s, %s)'] * len(ordered))} "
+        f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for claim in ordered for value in (claim, now)])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _release_claims(keys: Collection[str]) -> None:
+    if keys:
+        ImportClaim.objects.filter(key__in=keys).delete()
 
 
 # ------------------------------------------------------------------------------ importing
@@ -368,6 +504,24 @@ class LcmOutcomeUnknown(ImportRejected):
     """CreateContact was sent but its answer was lost: LCM may hold the contact."""
 
 
+Result = ImportOutcome | Exception
+Tie = Callable[[list[tuple[int, int]]], None]
+
+
+@dataclass(eq=False)
+class _Item:
+    """One checked contact on its way through a batch."""
+
+    index: int  # its place among the batch's payloads
+    prepared: Prepared
+    claim: str | None
+    record: DiallerContact | None = None
+    created: bool = False
+    must_send: bool = False
+    answer: str | Exception | None = None  # LCM's key for it, or why there is none
+    result: Result | None = None
+
+
 def _surely_not_sent(exc: LcmError) -> bool:
     """True when LCM cannot have acted: it refused, or the call never left agentdesk."""
     if isinstance(exc, LcmRejected):
@@ -377,79 +531,244 @@ def _surely_not_sent(exc: LcmError) -> bool:
     return False
 
 
-def _begin(
-    prepared: Prepared, overwrite: bool, actor: str, on_record: Callable[[int], None] | None
-) -> tuple[DiallerContact, bool, bool]:
-    """Find or write agentdesk's record before LCM is called: (record, created, must_send)."""
-    campaign, user_data = prepared.campaign, prepared.user_data
-    with transaction.atomic():
-        existing = None
-        if user_data:
-            same = DiallerContact.objects.filter(campaign=campaign, user_data=user_data)
-            # An earlier attempt whose outcome is unknown is finished first, whatever the flag.
-            existing = same.exclude(lcm_state=DiallerContact.CONFIRMED).order_by("pk").first()
-            if existing is None and overwrite:
-                existing = same.order_by("-pk").first()
-        created = existing is None
-        record = existing or DiallerContact(
-            campaign=campaign, user_data=user_data, lcm_state=DiallerContact.SENDING
-        )
-        must_send = (
-            created
-            or record.lcm_state != DiallerContact.CONFIRMED
-            or (record.lcm_sent != prepared.lcm)
-        )
-        record.name = prepared.values["Name"]
-        record.fields = {k: v for k, v in prepared.values.items() if k not in ("Name", "UserData")}
-        record.imported_by = actor[:120]
-        record.updated_at = timezone.now()
-        if must_send:
-            record.lcm_state = DiallerContact.SENDING
-        record.save()
-        if on_record is not None:
-            on_record(record.pk)
-    return record, created, must_send
+def _waves(items: list[_Item]) -> list[list[_Item]]:
+    """Contacts sharing a UserData go in successive waves, as if imported one after another:
+    a later one finds and updates what the earlier one wrote."""
+    waves: list[list[_Item]] = []
+    seen: Counter[str] = Counter()
+    for item in items:
+        wave = seen[item.claim] if item.claim else 0
+        if item.claim:
+            seen[item.claim] += 1
+        while len(waves) <= wave:
+            waves.append([])
+        waves[wave].append(item)
+    return waves
 
 
-def _settle(record: DiallerContact, prepared: Prepared, lcm_key: str) -> None:
+def _existing(items: list[_Item]) -> dict[tuple[int, str], list[DiallerContact]]:
+    """agentdesk's records of the items' UserData, oldest first (one query)."""
+    wanted = {(i.prepared.campaign.pk, i.prepared.user_data) for i in items if i.prepared.user_data}
+    found: dict[tuple[int, str], list[DiallerContact]] = defaultdict(list)
+    if wanted:
+        candidates = DiallerContact.objects.filter(
+            campaign_id__in={c for c, _u in wanted}, user_data__in={u for _c, u in wanted}
+        ).order_by("pk")
+        for record in candidates:
+            key = (record.campaign_id, record.user_data)
+            if key in wanted:
+                found[key].append(record)
+    return found
+
+
+def _place(item: _Item, same: list[DiallerContact], overwrite: bool, actor: str) -> None:
+    """The item's record: an earlier attempt whose outcome is unknown is finished first,
+    whatever the flag; with overwrite the newest record is updated; else a new one."""
+    prepared = item.prepared
+    existing = next((r for r in same if r.lcm_state != DiallerContact.CONFIRMED), None)
+    if existing is None and overwrite and same:
+        existing = same[-1]
+    record = existing or DiallerContact(
+        campaign=prepared.campaign, user_data=prepared.user_data, lcm_state=DiallerContact.SENDING
+    )
+    item.created = existing is None
+    item.must_send = (
+        item.created
+        or record.lcm_state != DiallerContact.CONFIRMED
+        or record.lcm_sent != prepared.lcm
+    )
+    record.name = prepared.values["Name"]
+    record.fields = {k: v for k, v in prepared.values.items() if k not in ("Name", "UserData")}
+    record.imported_by = actor[:120]
+    record.updated_at = timezone.now()
+    if item.must_send:
+        record.lcm_state = DiallerContact.SENDING
+    item.record = record
+
+
+def _begin(items: list[_Item], overwrite: bool, actor: str, tie: Tie | None) -> list[_Item]:
+    """Claim the items' UserData and find or write agentdesk's records, in one transaction
+    before LCM is called; returns the items whose claim was taken."""
     with transaction.atomic():
-        old_key = record.lcm_key
-        record.lcm_key = lcm_key
-        record.lcm_sent = prepared.lcm
+        taken = _take_claims({i.claim for i in items if i.claim})
+        ready = [i for i in items if not i.claim or i.claim in taken]
+        existing = _existing(ready)
+        for item in ready:
+            key = (item.prepared.campaign.pk, item.prepared.user_data)
+            _place(item, existing.get(key, []) if item.prepared.user_data else [], overwrite, actor)
+        records = [i.record for i in ready if i.record is not None]
+        DiallerContact.objects.bulk_create([r for r in records if r.pk is None])
+        old = [i.record for i in ready if i.record is not None and not i.created]
+        update_each(
+            DiallerContact,
+            {
+                r.pk: {
+                    "name": r.name,
+                    "fields": r.fields,
+                    "imported_by": r.imported_by,
+                    "updated_at": r.updated_at,
+                    "lcm_state": r.lcm_state,
+                }
+                for r in old
+            },
+        )
+        if tie is not None and ready:
+            tie([(i.index, i.record.pk) for i in ready if i.record is not None])
+    for item in items:
+        if item not in ready:
+            item.result = ImportRejected(
+                409,
+                "Another import of this UserData is under way; retry in a moment.",
+                retry_after=1,
+            )
+    return ready
+
+
+async def _send(items: list[_Item], gate: asyncio.Semaphore) -> None:
+    client = get_client()
+
+    async def send(item: _Item) -> None:
+        async with gate:
+            try:
+                item.answer = (await client.call(item.prepared.request)).answer.lcm_key
+            except Exception as exc:  # kept per contact: one failure must not lose the others
+                item.answer = exc
+
+    await asyncio.gather(*(send(item) for item in items if item.must_send))
+
+
+def _confirm(items: list[_Item]) -> None:
+    replaced: dict[str, str] = {}
+    changes = {}
+    for item in items:
+        record, lcm_key = item.record, item.answer
+        assert record is not None and isinstance(lcm_key, str)
+        if record.lcm_key and record.lcm_key != lcm_key:
+            replaced[record.lcm_key] = lcm_key
+        record.lcm_key, record.lcm_sent = lcm_key, item.prepared.lcm
         record.lcm_state = DiallerContact.CONFIRMED
-        record.save(update_fields=["lcm_key", "lcm_sent", "lcm_state"])
-        if old_key and old_key != lcm_key:
-            retire(old_key, replaced_by=lcm_key)
-        if prepared.evidence is not None:
-            modes = prepared.lcm["modes"]
+        changes[record.pk] = {"lcm_key": lcm_key, "lcm_sent": item.prepared.lcm}
+    update_each(DiallerContact, changes)
+    DiallerContact.objects.filter(pk__in=list(changes)).update(lcm_state=DiallerContact.CONFIRMED)
+    retire_many(replaced)
+    for item in items:
+        if item.prepared.evidence is not None and item.record is not None:
+            modes = item.prepared.lcm["modes"]
             consent.record(
-                prepared.evidence,
+                item.prepared.evidence,
                 number=modes[0][1] if modes else "",
-                campaign=prepared.campaign.name,
-                lcm_key=lcm_key,
-                recorded_by=record.imported_by or "api",
+                campaign=item.prepared.campaign.name,
+                lcm_key=item.record.lcm_key,
+                recorded_by=item.record.imported_by or "api",
             )
 
 
-def _undo(record: DiallerContact, created: bool) -> None:
+def _undo(items: list[_Item]) -> None:
     """LCM surely did not act: leave agentdesk as it was before this import."""
-    if created:
-        record.delete()
-    else:
-        DiallerContact.objects.filter(pk=record.pk, lcm_state=DiallerContact.SENDING).update(
-            lcm_state=DiallerContact.CONFIRMED if record.lcm_key else DiallerContact.UNKNOWN
-        )
+    records = [(i, i.record) for i in items if i.record is not None]
+    DiallerContact.objects.filter(pk__in=[r.pk for i, r in records if i.created]).delete()
+    sending = DiallerContact.objects.filter(lcm_state=DiallerContact.SENDING)
+    kept = [r for i, r in records if not i.created]
+    if with_key := [r.pk for r in kept if r.lcm_key]:
+        sending.filter(pk__in=with_key).update(lcm_state=DiallerContact.CONFIRMED)
+    if without := [r.pk for r in kept if not r.lcm_key]:
+        sending.filter(pk__in=without).update(lcm_state=DiallerContact.UNKNOWN)
 
 
-def _mark_unknown(record: DiallerContact) -> None:
-    from django.db.models import F
-
-    DiallerContact.objects.filter(pk=record.pk).update(
+def _mark_unknown(items: list[_Item]) -> None:
+    records = [i.record for i in items if i.record is not None]
+    DiallerContact.objects.filter(pk__in=[r.pk for r in records]).update(
         lcm_state=DiallerContact.UNKNOWN, uncertain_attempts=F("uncertain_attempts") + 1
     )
-    if record.lcm_key:
-        # A replacement may exist now: the old data must not be dialled either way.
-        retire(record.lcm_key, replaced_by="")
+    # A replacement may exist now: the old data must not be dialled either way.
+    retire_many({r.lcm_key: "" for r in records if r.lcm_key})
+
+
+def _settle(ready: list[_Item], claims: list[str]) -> dict[int, DiallerContact]:
+    """Record what LCM answered and give back the claims, in one transaction; returns the
+    records as stored."""
+    failed = [i for i in ready if isinstance(i.answer, LcmError)]
+    not_sent = [i for i in failed if _surely_not_sent(i.answer)]  # type: ignore[arg-type]
+    with transaction.atomic():
+        if confirmed := [i for i in ready if i.must_send and isinstance(i.answer, str)]:
+            _confirm(confirmed)
+        if not_sent:
+            _undo(not_sent)
+        if lost := [i for i in failed if i not in not_sent]:
+            _mark_unknown(lost)
+        _release_claims(claims)
+    kept = [i.record.pk for i in ready if i.record is not None and i.record.pk is not None]
+    return DiallerContact.objects.select_related("campaign").in_bulk(kept)
+
+
+def _result(item: _Item, records: dict[int, DiallerContact]) -> Result:
+    answer = item.answer
+    if isinstance(answer, LcmError):
+        lost = not _surely_not_sent(answer)
+        rejection = _unknown(answer, item.prepared) if lost else _rejection(answer)
+        rejection.__cause__ = answer
+        return rejection
+    if isinstance(answer, Exception):
+        return answer
+    assert item.record is not None
+    return ImportOutcome(
+        records[item.record.pk], created=item.created, changed_in_lcm=item.must_send
+    )
+
+
+async def _import_wave(
+    items: list[_Item], overwrite: bool, actor: str, tie: Tie | None, gate: asyncio.Semaphore
+) -> None:
+    ready = await db_async(_begin)(items, overwrite, actor, tie)
+    claims = [i.claim for i in ready if i.claim]
+    try:
+        await _send(ready, gate)
+        records = await db_async(_settle)(ready, claims)
+    except BaseException:
+        await db_async(_release_claims)(claims)
+        raise
+    for item in ready:
+        item.result = _result(item, records)
+
+
+async def import_contacts(
+    payloads: Sequence[Any],
+    *,
+    overwrite: bool,
+    lookups: Lookups,
+    actor: str,
+    tie: Tie | None = None,
+    gate: asyncio.Semaphore | None = None,
+) -> list[Result]:
+    """Import many contacts as one batch; for each payload, in order, its outcome or the
+    ImportRejected (or unexpected error) that stopped it.
+
+    Checked in one go; then agentdesk's records are written in one transaction before LCM is
+    called, `tie([(payload index, contact id), …])` running in that transaction (the CSV
+    import ties its rows to the records there); then CreateContact for each, as many at once
+    as `gate` lets through (default one); then the answers are recorded in one transaction.
+    """
+    gate = gate or asyncio.Semaphore(1)
+    checked = await db_async(lookups.check_many)(payloads)
+    items = [
+        _Item(index, found, _claim_key(found.campaign, found.user_data) or None)
+        for index, found in enumerate(checked)
+        if isinstance(found, Prepared)
+    ]
+    for wave in _waves(items):
+        try:
+            await _import_wave(wave, overwrite, actor, tie, gate)
+        except Exception as exc:  # the wave's contacts share the failure (e.g. the database's)
+            for item in wave:
+                item.result = item.result or exc
+    results: list[Result] = [
+        found if isinstance(found, ImportRejected) else RuntimeError("not imported")
+        for found in checked
+    ]
+    for item in items:
+        assert item.result is not None
+        results[item.index] = item.result
+    return results
 
 
 async def import_contact(
@@ -458,34 +777,15 @@ async def import_contact(
     overwrite: bool,
     allowed: set[int] | None,
     actor: str,
-    on_record: Callable[[int], None] | None = None,
 ) -> ImportOutcome:
-    """Import one contact; raises ImportRejected with the status and message to answer.
-
-    `on_record(contact_id)` runs in the transaction that writes agentdesk's record before LCM
-    is called (the CSV import ties its row to the record there).
-    """
-    prepared = await db_async(check)(payload, allowed)
-    claim = _claim_key(prepared.campaign, prepared.user_data) if prepared.user_data else None
-    if claim:
-        await db_async(_take_claim)(claim)
-    try:
-        record, created, must_send = await db_async(_begin)(prepared, overwrite, actor, on_record)
-        if must_send:
-            try:
-                lcm_key = (await get_client().call(prepared.request)).answer.lcm_key
-            except LcmError as exc:
-                if _surely_not_sent(exc):
-                    await db_async(_undo)(record, created)
-                    raise _rejection(exc) from exc
-                await db_async(_mark_unknown)(record)
-                raise _unknown(exc, prepared) from exc
-            await db_async(_settle)(record, prepared, lcm_key)
-        await db_async(record.refresh_from_db)()
-        return ImportOutcome(record, created=created, changed_in_lcm=must_send)
-    finally:
-        if claim:
-            await db_async(lambda: ImportClaim.objects.filter(key=claim).delete())()
+    """Import one contact (a batch of one); raises ImportRejected with the status and message
+    to answer."""
+    (result,) = await import_contacts(
+        [payload], overwrite=overwrite, lookups=Lookups(allowed), actor=actor
+    )
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def _rejection(exc: LcmError) -> ImportRejected:

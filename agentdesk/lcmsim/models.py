@@ -1,5 +1,7 @@
 """The LCM simulator's own state: campaigns, groups, contacts, reservations and outcomes."""
 
+from __future__ import annotations
+
 from django.db import models
 from django.utils import timezone
 
@@ -120,9 +122,10 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.lcm_key or f"contact {self.pk}"
 
-    def make_lcm_key(self) -> str:
-        """`campaign|list|contact|0|0|time zone|contact id`, the shape of the vendor samples."""
-        first_mode = self.modes.order_by("position").first()
+    def make_lcm_key(self, first_mode: ContactMode | None = None) -> str:
+        """`campaign|list|contact|0|0|time zone|contact id`, the shape of the vendor samples.
+        `first_mode`: the contact's first mode when the caller has it (else it is read)."""
+        first_mode = first_mode or self.modes.order_by("position").first()
         tz_index = first_mode.time_zone_index if first_mode else self.campaign.time_zone_index
         return f"{self.campaign_id}|{self.list_id}|{self.pk}|0|0|{tz_index}|{self.pk}"
 

@@ -332,18 +332,23 @@ def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
             created_by=request.agent_id,
             consent=str(request.business_fields.get("consent", "")).lower() in {"true", "yes"},
         )
+        modes = []
         for position, mode in enumerate(request.modes):
             tz = find_time_zone(mode.time_zone)
-            ContactMode.objects.create(
-                contact=contact,
-                position=position,
-                name=mode.name,
-                number=mode.number,
-                time_zone_index=tz.index if tz else campaign.time_zone_index,
-                time_zone_label=tz.label if tz else campaign.time_zone_label,
+            modes.append(
+                ContactMode(
+                    contact=contact,
+                    position=position,
+                    name=mode.name,
+                    number=mode.number,
+                    time_zone_index=tz.index if tz else campaign.time_zone_index,
+                    time_zone_label=tz.label if tz else campaign.time_zone_label,
+                )
             )
-        contact.lcm_key = contact.make_lcm_key()
-        contact.save(update_fields=["lcm_key"])
+        ContactMode.objects.bulk_create(modes)
+        # The key names the contact's ID, so it is known only once the contact is stored.
+        contact.lcm_key = contact.make_lcm_key(modes[0] if modes else None)
+        Contact.objects.filter(pk=contact.pk).update(lcm_key=contact.lcm_key)
     return m.CreateContactAnswer(contact.lcm_key)
 
 
@@ -501,16 +506,23 @@ def set_fault(mode: str, *, delay_seconds: float = 0, act_before_failing: bool =
     return fault
 
 
+def _answer_unless_delayed(body: bytes) -> tuple[Fault, bytes | None]:
+    """The configured fault and, unless it delays the answer or fails without acting, the
+    answer: both in one trip to a worker thread."""
+    fault = current_fault()
+    if fault.mode == Fault.SLOW and fault.delay_seconds > 0:
+        return fault, None
+    if fault.mode not in (Fault.NONE, Fault.SLOW) and not fault.act_before_failing:
+        return fault, None
+    return fault, handle_envelope(body)
+
+
 async def handle_envelope_async(body: bytes) -> bytes:
     """Answer an envelope, misbehaving as the configured fault says and written in the
     configured answer shape (shapes.py). Raises SimulatorHttpFailure for a non-200 answer."""
-    fault = await db_async(current_fault)()
+    fault, answer = await db_async(_answer_unless_delayed)(body)
     if fault.mode == Fault.SLOW and fault.delay_seconds > 0:
         await asyncio.sleep(fault.delay_seconds)
-    failing = fault.mode not in (Fault.NONE, Fault.SLOW)
-    if failing and not fault.act_before_failing:
-        answer = None
-    else:
         answer = await db_async(handle_envelope)(body)
     if fault.mode == Fault.DOWN:
         raise SimulatorDown(fault.mode, acted=answer is not None)

@@ -9,6 +9,8 @@ beside the protocol layer so both the desk (reads) and the import (writes) may u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import models
 from django.utils import timezone
 
@@ -31,9 +33,17 @@ class RetiredKey(models.Model):
 
 def retire(lcm_key: str, *, replaced_by: str, reason: str = RetiredKey.OVERWRITTEN) -> None:
     """Never let `lcm_key` reach an agent again (idempotent)."""
-    if lcm_key:
-        RetiredKey.objects.get_or_create(
-            lcm_key=lcm_key.strip(), defaults={"replaced_by": replaced_by, "reason": reason}
+    retire_many({lcm_key: replaced_by}, reason=reason)
+
+
+def retire_many(replacements: Mapping[str, str], *, reason: str = RetiredKey.OVERWRITTEN) -> None:
+    """Retire each key of `replacements` (old key → the key replacing it, or ""), in one
+    statement; a key already retired keeps what it was retired with."""
+    keys = {old.strip(): new for old, new in replacements.items() if old and old.strip()}
+    if keys:
+        RetiredKey.objects.bulk_create(
+            [RetiredKey(lcm_key=old, replaced_by=new, reason=reason) for old, new in keys.items()],
+            ignore_conflicts=True,
         )
 
 
