@@ -1,14 +1,17 @@
 """Agents per worker: N agent websockets held on one Daphne worker (PostgreSQL + Redis), the
-resident memory each costs, and how fast a push arrives while 20 actions/s are being made:
-on the acting agent's socket and on their team's monitor (teams of 50, one monitor each,
-20 monitors in all).
+resident memory each costs, and how fast the change arrives while 20 actions/s are being
+made: on the acting agent's page and on their team's monitor (teams of 50, one monitor each,
+20 monitors in all). The actions are sent over the agent's socket, as the page does
+(`--over-http`: POSTed, as a page without a live socket does).
 
     .venv/bin/python -m bench.agents_per_worker [--agents 1000 2000 5000] [--seconds 15]
+                                                [--over-http]
 """
 
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import time
 
@@ -23,11 +26,13 @@ GROUP = "Sales Manual Group"
 MONITORS = 20
 
 
-async def run(app, world: dict, seconds: float, rate: float, profile: bool = False) -> dict:
+async def run(app, world: dict, seconds: float, rate: float, profile: bool = False,
+              over_http: bool = False) -> dict:
     agents = world["agents"]
     rss_before = app.rss_kib()
     waiting: dict[str, list[asyncio.Future]] = {}
     sockets = []
+    socket_of: dict[str, websockets.ClientConnection] = {}
 
     async def hold(path: str, session: str, key: str):
         for attempt in range(8):  # retried as the page does when a busy worker drops a handshake
@@ -43,6 +48,7 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
             raise RuntimeError("a page could not connect")
         await ws.recv()
         sockets.append(ws)
+        socket_of[key] = ws
 
         async def listen():
             async for _ in ws:
@@ -84,15 +90,19 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
             waiting.setdefault(f"agent:{agent['agent']}", []).append(for_agent)
             waiting.setdefault(f"team:{agent['team']}", []).append(for_team)
             begin = time.perf_counter()
-            try:
-                response = await client.post(f"/desk/{kind}", data=data,
-                                             headers=harness.agent_headers(agent["session"]))
-            except httpx.HTTPError:  # no answer within the client's 30 s: counted, not fatal
-                errors += 1
-                return
-            if response.status_code != 200:
-                errors += 1
-                return
+            if over_http:
+                try:
+                    response = await client.post(f"/desk/{kind}", data=data,
+                                                 headers=harness.agent_headers(agent["session"]))
+                except httpx.HTTPError:  # no answer within the client's 30 s: counted, not fatal
+                    errors += 1
+                    return
+                if response.status_code != 200:
+                    errors += 1
+                    return
+            else:
+                await socket_of[f"agent:{agent['agent']}"].send(
+                    json.dumps({"action": kind, **data, "request_id": f"r{begin}"}))
             for future, samples in ((for_agent, agent_latency), (for_team, monitor_latency)):
                 with contextlib.suppress(TimeoutError):
                     samples.append((await asyncio.wait_for(future, 10) - begin) * 1000)
@@ -127,10 +137,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=20, help="actions per second, in total")
     parser.add_argument("--profile", action="store_true", help="py-spy on the worker while acting")
+    parser.add_argument("--over-http", action="store_true",
+                        help="POST the actions instead of sending them over the agents' sockets")
     args = parser.parse_args()
     print(f"one Daphne worker on PostgreSQL + Redis, LCM a separate lcmsim server; "
           f"{args.rate:g} actions/s for "
-          f"{args.seconds:g} s; push latency from the POST to arrival, ms")
+          f"{args.seconds:g} s, {'POSTed' if args.over_http else 'sent over the sockets'}; "
+          f"latency from the action to its arrival on the agent's page and the monitor, ms")
     for count in args.agents:
         with harness.workspace(postgres=True, redis=True) as env:
             world = harness.setup_world(env, agents=count, contacts=int(args.seconds * args.rate) + 500,
@@ -138,7 +151,8 @@ def main() -> None:
             sim = harness.lcmsim(env)  # LCM is its own system, not the worker's load
             app = harness.daphne(env, LCM_URL=f"{sim.url}/lcm")
             try:
-                result = asyncio.run(run(app, world, args.seconds, args.rate, args.profile))
+                result = asyncio.run(run(app, world, args.seconds, args.rate, args.profile,
+                                         args.over_http))
                 handed, twice = harness.duplicates_handed_out(env)
             finally:
                 app.stop()

@@ -142,6 +142,13 @@ def sim_world(transactional_db):
 
 
 @pytest.fixture(autouse=True)
+def _monitors_always_asked(settings):
+    """In-process tests count every push a monitor gets: no remembered "nobody watches" and no
+    late resync (tests/test_monitor_push_cost.py turns them on)."""
+    settings.MONITOR_UNWATCHED_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Cached LCM reference data must not leak from one test's database into the next."""
     from django.core.cache import cache
@@ -149,15 +156,18 @@ def _fresh_cache():
     from agentdesk.compliance import rules
     from agentdesk.desk import lookups
     from agentdesk.lcm import client
+    from agentdesk.monitor import push
 
     cache.clear()
     lookups.forget_all()
     rules.forget_cached_rules()
+    push.forget_unwatched()
     client._clients.clear()  # a fresh circuit breaker per test
     yield
     cache.clear()
     lookups.forget_all()
     rules.forget_cached_rules()
+    push.forget_unwatched()
 
 
 FAST_HASHERS = [

@@ -1,7 +1,10 @@
 """Small builders shared by the tests; contacts go through the simulator's own CreateContact."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from asgiref import sync
 from django.utils import timezone
 
 from agentdesk.lcm import messages as m
@@ -75,3 +78,20 @@ def import_payload(*, omit: tuple[str, ...] = (), **fields: object) -> dict[str,
     for name in omit:
         del payload[name]
     return payload
+
+
+@contextmanager
+def thread_hops() -> Iterator[list[str]]:
+    """The name of every function sent to a thread through asgiref inside the block."""
+    seen: list[str] = []
+    original = sync.SyncToAsync.__init__
+
+    def recording(self, func, *args, **kwargs):
+        seen.append(getattr(func, "__qualname__", repr(func)))
+        original(self, func, *args, **kwargs)
+
+    sync.SyncToAsync.__init__ = recording  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        sync.SyncToAsync.__init__ = original  # type: ignore[method-assign]

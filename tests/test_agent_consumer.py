@@ -1,6 +1,7 @@
 """The agent page's live connection: pushes reach every tab of that agent and nobody else's,
 actions work over the socket, and only the right people may connect."""
 
+import asyncio
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from agentdesk.desk.consumers import AgentConsumer
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact, log_into
+from .helpers import add_contact, log_into, thread_hops
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,6 +50,23 @@ async def test_both_tabs_of_an_agent_get_the_push_and_nobody_else(agents):
         await communicator.disconnect()
 
 
+async def test_a_push_reaches_the_page_without_a_thread_hop(agents):
+    """Channels closes stale database connections in a thread before every message; these
+    consumers leave that to their database work, so a push costs the worker no hop."""
+    from channels.layers import get_channel_layer
+
+    from agentdesk.desk import events
+
+    tab = await connect(agents["alice"].user)
+    with thread_hops() as hops:
+        await get_channel_layer().group_send(
+            events.agent_group(agents["alice"].pk), {"type": "desk.push", "html": "<p>pushed</p>"}
+        )
+        assert await tab.receive_from(timeout=5) == "<p>pushed</p>"
+    assert "close_old_connections" not in hops, hops
+    await tab.disconnect()
+
+
 async def test_actions_over_the_socket_use_the_same_rules(agents):
     from asgiref.sync import sync_to_async
 
@@ -62,11 +80,16 @@ async def test_actions_over_the_socket_use_the_same_rules(agents):
                 "consent": "Both",
                 "AgentID": "a2@test",
                 "HEADERS": {"HX-Request": "true"},
+                "request_id": "a7-k3",
             }
         )
     )
-    messages = [await tab.receive_from(timeout=5), await tab.receive_from(timeout=5)]
-    assert any("is on your screen" in m for m in messages)
+    # One answer: the fragments, the banner and the mark that ends the page's wait; the push
+    # of the same fragments to the agent's tabs is not sent to this tab a second time.
+    answer = await tab.receive_from(timeout=5)
+    assert "is on your screen" in answer and 'id="contact-card"' in answer
+    assert 'id="socket-answer"' in answer and 'data-request="a7-k3"' in answer
+    assert await tab.receive_nothing(timeout=0.3)
     contact = await sync_to_async(Contact.objects.get)()
     assert contact.held_by == "a1@test"
 
@@ -75,6 +98,10 @@ async def test_actions_over_the_socket_use_the_same_rules(agents):
     )
     refusal = await tab.receive_from(timeout=5)
     assert "skip it with an outcome first" in refusal
+    assert "socket-answer" not in refusal  # no request id, no mark
+
+    await tab.send_to(text_data=json.dumps({"action": "skip", "request_id": '"><script>'}))
+    assert 'data-request="' not in await tab.receive_from(timeout=5)  # not a token: no mark
 
     await tab.send_to(text_data="not json")
     assert "Unreadable message" in await tab.receive_from(timeout=5)
@@ -205,3 +232,73 @@ async def test_markup_from_lcm_is_escaped_on_the_desk_and_the_monitor(agents):
     monitor = await render_team(agents["alice"].team_id)
     assert markup not in monitor and "&lt;img src=x" in monitor
     await tab.disconnect()
+
+
+async def test_a_push_older_than_what_the_page_shows_is_dropped(agents):
+    """Pushes from two workers, or an action's and a choice's, can cross on the way."""
+    from channels.layers import get_channel_layer
+
+    from agentdesk.desk import events
+
+    tab = await connect(agents["alice"].user)
+    group = events.agent_group(agents["alice"].pk)
+    layer = get_channel_layer()
+    await layer.group_send(group, {"type": "desk.push", "html": "<p>v5</p>", "version": 5})
+    assert await tab.receive_from(timeout=5) == "<p>v5</p>"
+    await layer.group_send(group, {"type": "desk.push", "html": "<p>v4</p>", "version": 4})
+    assert await tab.receive_nothing(timeout=0.3)
+    await layer.group_send(group, {"type": "desk.push", "html": "<p>v5b</p>", "version": 5})
+    assert await tab.receive_from(timeout=5) == "<p>v5b</p>"  # same version, other content
+    await tab.disconnect()
+
+
+async def test_a_choice_made_while_next_runs_is_not_undone_by_a_late_push(agents):
+    from asgiref.sync import sync_to_async
+
+    from agentdesk.desk import actions
+    from agentdesk.lcmsim.service import set_fault
+
+    await sync_to_async(add_contact)(phone="2025550125")
+    await sync_to_async(set_fault)("slow", delay_seconds=0.6)
+    tab = await connect(agents["alice"].user)
+    frame = {"action": "next", "campaign_group": "Sales Manual Group", "consent": "Both"}
+    await tab.send_to(text_data=json.dumps({**frame, "request_id": "a1-z"}))
+    await asyncio.sleep(0.2)
+    await actions.select(agents["alice"], campaign_group="Sales Manual Group", consent="true")
+    seen = []
+    while not await tab.receive_nothing(timeout=1.5):
+        seen.append(await tab.receive_from(timeout=1))
+    await sync_to_async(set_fault)("none")
+    last_state = [m for m in seen if 'id="contact-card"' in m or "No contact on screen" in m][-1]
+    assert 'id="contact-card"' in last_state  # the page ends on the contact, as stored
+    await tab.disconnect()
+
+
+async def test_an_action_that_fails_inside_agentdesk_still_ends_the_pages_wait(agents, monkeypatch):
+    from agentdesk.desk import inputs
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(inputs, "run", broken)
+    tab = await connect(agents["alice"].user)
+    await tab.send_to(text_data=json.dumps({"action": "next", "request_id": "a1-q"}))
+    answer = await tab.receive_from(timeout=5)
+    assert "could not handle" in answer and 'data-request="a1-q"' in answer
+    await tab.disconnect()
+
+
+async def test_a_frame_after_the_login_ended_does_nothing(agents):
+    from asgiref.sync import sync_to_async
+
+    from agentdesk.liveaccess.session_store import SessionStore
+
+    await sync_to_async(add_contact)(phone="2025550126")
+    tab = await connect(agents["alice"].user)
+    await sync_to_async(SessionStore(session_key=tab.scope["session"].session_key).delete)()
+    await tab.receive_output(timeout=3)  # the close: access ended
+    frame = {"action": "next", "campaign_group": "Sales Manual Group", "consent": "Both"}
+    await tab.send_to(text_data=json.dumps(frame))
+    await asyncio.sleep(0.5)
+    holders = await sync_to_async(lambda: list(Contact.objects.values_list("held_by", flat=True)))()
+    assert holders == [""]

@@ -176,3 +176,63 @@ def test_lcms_own_words_on_the_agent_page(app_server, world, page: Page):
     page.click("#btn-next")
     expect(page.locator(".dial")).to_have_text("(202) 555-0171")
     assert Contact.objects.filter(held_by="ab@test").count() == 1
+
+
+def test_actions_go_over_the_live_socket_with_progress_shown(app_server, world, page: Page):
+    add_contact(phone="2025550201")
+    log_in(page, app_server)
+    posted: list[str] = []
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+
+    set_fault("slow", delay_seconds=1.5)
+    page.keyboard.press("n")
+    expect(page.locator("#fetching")).to_be_visible()  # progress while LCM is slow
+    expect(page.locator("#btn-reserved")).to_be_disabled()
+    expect(page.locator(".dial")).to_have_text("(202) 555-0201", timeout=10000)
+    expect(page.locator("#fetching")).to_be_hidden()
+    expect(page.locator("#contact-card")).to_be_focused()  # focus moves as after a POST
+    set_fault("none")
+
+    page.select_option("#outcome", "8")
+    page.click("#btn-skip")
+    expect(page.locator("#banner")).to_contain_text("Skipped with outcome 8 No Answer.")
+    expect(page.locator("#btn-next")).to_be_enabled()
+    expect(page.locator("#btn-next")).to_be_focused()
+    assert not [url for url in posted if "/desk/" in url], posted  # no HTTP request at all
+
+
+def test_without_a_live_socket_actions_are_posted(app_server, world, page: Page):
+    add_contact(phone="2025550202")
+    # Every socket this page opens is closed at once, so the page is never live.
+    page.route_web_socket(re.compile(r".*/ws/desk/$"), lambda socket: socket.close(code=1000))
+    log_in_offline(page, app_server)
+    posted: list[str] = []
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    page.keyboard.press("n")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0202")
+    assert any(url.endswith("/desk/next") for url in posted), posted
+
+
+def test_a_socket_lost_mid_action_says_the_action_may_have_been_done(
+    app_server, world, page: Page
+):
+    add_contact(phone="2025550203")
+    log_in(page, app_server)
+    set_fault("slow", delay_seconds=3)
+    page.keyboard.press("n")
+    expect(page.locator("#fetching")).to_be_visible()
+    app_server.stop()
+    expect(page.locator("#banner")).to_contain_text("may have been done")
+    expect(page.locator("#fetching")).to_be_hidden()
+    set_fault("none")
+    app_server.restart()
+    expect(page.locator("#live-status")).to_have_text("Live", timeout=20000)
+
+
+def log_in_offline(page: Page, server, username="abby"):
+    page.goto(server.url + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#btn-next")).to_be_visible()
+    expect(page.locator("#live-status")).not_to_have_attribute("data-state", "live")

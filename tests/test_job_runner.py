@@ -93,3 +93,23 @@ def test_recovery_sweeps_run_and_one_failing_sweep_does_not_stop_the_others():
     finally:
         recovery._sweeps[:] = saved
     assert calls == ["ran"]
+
+
+@pytest.mark.parametrize(("setting", "niceness"), [("10", 10), ("0", 0)])
+def test_the_job_runner_yields_the_cpu_to_agents_pages(setting, niceness):
+    """A big import on a machine shared with web workers must not slow the agents down."""
+    probe = (
+        "import os, django; django.setup(); "
+        "from agentdesk.jobs.management.commands.jobs_worker import yield_cpu_to_agents; "
+        "before = os.getpriority(os.PRIO_PROCESS, 0); yield_cpu_to_agents(); "
+        "print(os.getpriority(os.PRIO_PROCESS, 0) - before)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=server_env(JOBS_NICE=setting, DJANGO_SETTINGS_MODULE="agentdesk.settings"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(done.stdout.strip().splitlines()[-1]) == niceness

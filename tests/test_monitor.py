@@ -1,5 +1,6 @@
 """The team-lead monitor: aggregates, who may see what, the live consumer, the CSV export."""
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -21,25 +22,28 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SALES = "Sales Manual Group"
 
 
-def log(profile, kind, minutes_ago=0, **fields):
+def log(profile, kind, minutes_ago=0, now=None, **fields):
     entry = ActionLog.objects.create(agent=profile, team=profile.team, kind=kind, **fields)
-    ActionLog.objects.filter(pk=entry.pk).update(at=timezone.now() - timedelta(minutes=minutes_ago))
+    at = (now or timezone.now()) - timedelta(minutes=minutes_ago)
+    ActionLog.objects.filter(pk=entry.pk).update(at=at)
     return entry
 
 
 def test_agent_and_queue_aggregates(agents):
     alice, bob, carol = agents["alice"], agents["bob"], agents["carol"]
-    log(alice, "next", lcm_key="k1", campaign_group=SALES, minutes_ago=90)
-    log(alice, "skip", outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
-    log(alice, "next", lcm_key="k2", campaign_group=SALES)
-    log(alice, "skip", outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
-    log(alice, "next", campaign_group=SALES, result="No contact available")  # nothing served
-    log(alice, "next", ok=False, error="LCM is unreachable", campaign_group=SALES)
-    log(bob, "reserved", lcm_key="k3", campaign_group=SALES)
-    log(bob, "skip", outcome_id=3, outcome_name="Busy", campaign_group=SALES)
-    log(bob, "add", lcm_key="k4", campaign_group=SALES)
-    log(carol, "next", lcm_key="k5", campaign_group="Service Manual Group")  # other team
-    log(alice, "next", lcm_key="old", campaign_group=SALES, minutes_ago=60 * 24 * 2)  # not today
+    # Noon today: "90 minutes ago" is today whatever time the test runs at.
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    log(alice, "next", now=noon, lcm_key="k1", campaign_group=SALES, minutes_ago=90)
+    log(alice, "skip", now=noon, outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
+    log(alice, "next", now=noon, lcm_key="k2", campaign_group=SALES)
+    log(alice, "skip", now=noon, outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
+    log(alice, "next", now=noon, campaign_group=SALES, result="No contact available")  # nothing served
+    log(alice, "next", now=noon, ok=False, error="LCM is unreachable", campaign_group=SALES)
+    log(bob, "reserved", now=noon, lcm_key="k3", campaign_group=SALES)
+    log(bob, "skip", now=noon, outcome_id=3, outcome_name="Busy", campaign_group=SALES)
+    log(bob, "add", now=noon, lcm_key="k4", campaign_group=SALES)
+    log(carol, "next", now=noon, lcm_key="k5", campaign_group="Service Manual Group")  # other team
+    log(alice, "next", now=noon, lcm_key="old", campaign_group=SALES, minutes_ago=60 * 24 * 2)  # not today
     AgentSession.objects.create(
         agent=alice,
         state="previewing",
@@ -54,7 +58,7 @@ def test_agent_and_queue_aggregates(agents):
     )
     AgentSession.objects.create(agent=bob, campaign_group=SALES)
 
-    rows = {row.profile.user.username: row for row in stats.agent_rows(alice.team)}
+    rows = {row.profile.user.username: row for row in stats.agent_rows(alice.team, now=noon)}
     assert set(rows) == {"alice", "bob"}
     a = rows["alice"]
     assert (a.fetched, a.skipped, a.added, a.errors) == (2, 2, 0, 1)
@@ -63,7 +67,7 @@ def test_agent_and_queue_aggregates(agents):
     b = rows["bob"]
     assert (b.fetched, b.skipped, b.added, b.errors, b.live) == (1, 1, 1, 0, False)
 
-    queues = {q.name: q for q in stats.queue_rows(alice.team, list(rows.values()), {SALES: 42})}
+    queues = {q.name: q for q in stats.queue_rows(alice.team, list(rows.values()), {SALES: 42}, now=noon)}
     sales = queues[SALES]
     assert (sales.served_today, sales.served_last_hour, sales.adds) == (3, 2, 1)
     assert sales.skips_by_outcome == [("8 No Answer", 2), ("3 Busy", 1)]
@@ -190,29 +194,44 @@ async def test_the_monitor_updates_live_and_only_for_its_team(agents):
     await monitor.disconnect()
 
 
-async def test_teams_asking_at_once_whether_a_monitor_is_open_share_one_query(agents, monkeypatch):
-    """A reconnect storm after a deploy announces the agents of every team at once: one query
-    answers every team asked meanwhile, and a team asked again later gets a fresh answer."""
-    import asyncio
-
+async def test_a_team_nobody_watches_costs_its_agents_no_question_per_action(
+    agents, settings, monkeypatch
+):
+    """Remembered for MONITOR_UNWATCHED_SECONDS: the agents' actions skip the question; a
+    monitor that opens meanwhile renders its team once more afterwards, so it misses nothing."""
     from agentdesk.monitor import push
-    from agentdesk.teams.models import Team
 
-    teams = await sync_to_async(
-        lambda: [Team.objects.create(name=f"Storm {n}", monitors_open=n % 2) for n in range(10)]
-    )()
-    queries: list[list[int]] = []
-    original = push._watched_teams
+    settings.MONITOR_UNWATCHED_SECONDS = 0.5
+    asked: list[int] = []
+    original = push._watched
+    monkeypatch.setattr(push, "_watched", lambda team_id: asked.append(team_id) or original(team_id))
+    for n in range(3):
+        await sync_to_async(add_contact)(phone=f"202555017{n}")
+    alice, blue = agents["alice"], agents["alice"].team_id
 
-    def counting(team_ids):
-        queries.append(sorted(team_ids))
-        return original(team_ids)
+    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+    await _background_pushes()
+    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    await _background_pushes()
+    assert asked == [blue]  # asked once, remembered for the second action
 
-    monkeypatch.setattr(push, "_watched_teams", counting)
-    answers = await asyncio.gather(*(push.watched(team.pk) for team in teams))
-    assert answers == [n % 2 == 1 for n in range(10)]
-    assert queries == [sorted(team.pk for team in teams)]
+    monitor, connected = await watch(agents["lead"], blue)
+    assert connected
+    assert 'id="monitor-agents"' in await monitor.receive_from(timeout=5)
+    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+    await _background_pushes()
+    assert asked == [blue]  # still remembered: no push for this change...
+    late = await monitor.receive_from(timeout=3)  # ...until the late resync brings it
+    assert "···0171" in late and 'id="monitor-agents"' in late
+    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    pushed = await monitor.receive_from(timeout=5)  # the memory has expired: pushed again
+    assert 'hx-swap-oob="true"' in pushed and "Skip" in pushed
+    assert asked == [blue, blue]
+    await monitor.disconnect()
 
-    await sync_to_async(Team.objects.filter(pk=teams[0].pk).update)(monitors_open=1)
-    assert await push.watched(teams[0].pk)  # a monitor opened since: seen
-    assert len(queries) == 2
+
+async def _background_pushes() -> None:
+    from agentdesk.monitor import push
+
+    while push._background:
+        await asyncio.gather(*list(push._background), return_exceptions=True)

@@ -49,8 +49,7 @@ CONNECT_BUDGET = 10  # connect (8): in the handshake's one trip, the login sessi
 # ended during the handshake would otherwise go unnoticed; the profile's part is the next
 # statement, which finds no row once the agent is deleted), count the connection (1), the
 # recent log for the render (1); the monitor asking whether anyone watches the team (1, in the
-# background; one query for every team asking at that moment). Leave (2): count the
-# connection, the monitor's check
+# background). Leave (2): count the connection, the monitor's check
 
 
 async def settled() -> None:

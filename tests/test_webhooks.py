@@ -511,3 +511,29 @@ def test_work_a_killed_runner_left_is_picked_up_again(agents, settings):
     sending.refresh_from_db()
     assert sending.status == Delivery.PENDING
     assert tasks.requeue_stale() == 0  # not again on the next sweep
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_team_remembered_without_endpoints_costs_an_action_no_background_work(agents):
+    import asyncio
+
+    from agentdesk.desk import actions
+    from agentdesk.webhooks import subscriptions
+    from agentdesk.webhooks.models import Delivery
+
+    from .helpers import add_contact
+
+    add_contact(phone="2025550179")
+    alice = agents["alice"]
+    assert subscriptions.team_has_endpoints(alice.team_id) is False  # asked and remembered
+
+    async def fetch() -> tuple[bool, int]:
+        result = await actions.next_contact(
+            alice, campaign_group="Sales Manual Group", consent="Both"
+        )
+        return result.ok, len(subscriptions._background)
+
+    assert asyncio.run(fetch()) == (True, 0)
+    endpoint_for("Blue", "http://127.0.0.1:9/")  # saving it makes the worker ask again
+    act(actions.skip_contact(alice, outcome_id="8"))
+    assert Delivery.objects.filter(endpoint__team=alice.team).exists()

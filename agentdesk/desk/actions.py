@@ -82,10 +82,22 @@ class Turn:
         One trip to a worker thread: the result and its log entry in one transaction, then
         the fragments rendered from the row as stored (the push and the acting tab's answer
         share that render)."""
+        finished = await self.finish_unless_retired("", kind, entry, result, **changes)
+        assert finished is not None  # no key to check: always finished
+        return finished
+
+    async def finish_unless_retired(
+        self, lcm_key: str, kind: str, entry: dict[str, Any], result: Result, **changes: Any
+    ) -> Result | None:
+        """`finish`, unless `lcm_key` is a retired key: then None, with nothing changed and
+        the turn still held (checked in the same trip, so a contact shown costs no extra
+        one)."""
         menu = await outcome_menu()
         groups = await group_choices(self.profile)
 
-        def apply() -> tuple[AgentSession, ActionLog, str | None]:
+        def apply() -> tuple[AgentSession, ActionLog, str | None] | None:
+            if lcm_key and is_retired(lcm_key):
+                return None
             with transaction.atomic():
                 updated = state.release(self.session, self.token, **changes)
                 written = state.write_log(self.profile, kind, **entry)
@@ -96,7 +108,10 @@ class Turn:
                 updated.agent = self.profile
             return updated, written, events.render_now(updated, menu, groups)
 
-        updated, written, html = await db_async(apply)()
+        applied = await db_async(apply)()
+        if applied is None:
+            return None
+        updated, written, html = applied
         self.held = False
         took = time.perf_counter() - self.started
         event = events.AgentChanged.of_action(updated, written, seconds=took)
@@ -198,15 +213,24 @@ async def _fetch(
             session = await turn.give_back()
             return Result(ok=False, message=message, level="warning", session=session)
         try:
-            exchange = await _past_retired(profile, request, await get_client().call(request))
+            exchange = await get_client().call(request)
+            # LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired
+            # keys"): it is closed with the configured outcome and fetched again, unseen by
+            # the agent; after a few in a row the last one is shown.
+            for skips_left in range(MAX_RETIRED_SKIPS, -1, -1):
+                contact = exchange.answer.contact
+                if contact is None:
+                    return await _no_contact(turn, kind, exchange, none_message, choices)
+                retired_guard = contact.account_number if skips_left else ""
+                shown = await _on_screen(turn, kind, exchange, contact, choices, retired_guard)
+                if shown is not None:
+                    return shown
+                exchange = await _close_retired(profile, request, contact)
         except LcmError as error:
             return await turn.failed(
                 kind, error, _group_field(choices), _fetch_failure(error, kind)
             )
-        contact = exchange.answer.contact
-        if contact is None:
-            return await _no_contact(turn, kind, exchange, none_message, choices)
-        return await _on_screen(turn, kind, exchange, contact, choices)
+        raise AssertionError("unreachable: the last contact is shown unguarded")
 
 
 def _group_field(choices: Mapping[str, str]) -> dict[str, str]:
@@ -233,7 +257,10 @@ async def _on_screen(
     exchange: LcmExchange[m.FetchAnswer],
     contact: m.Contact,
     choices: Mapping[str, str],
-) -> Result:
+    unless_retired: str = "",
+) -> Result | None:
+    """Put the contact on the agent's screen; None (nothing done) if its key
+    `unless_retired` is retired."""
     groups = await group_choices(turn.profile)
     entry = {
         **_exchange_fields(exchange),
@@ -245,7 +272,9 @@ async def _on_screen(
     message = _("Contact %(number)s is on your screen.") % {"number": contact.phone_number}
     result = Result(ok=True, message=message, level="success")
     on_screen = {"state": AgentSession.PREVIEWING, "contact": contact.to_response()}
-    return await turn.finish(kind, entry, result, **on_screen, notice="", last_error="", **choices)
+    return await turn.finish_unless_retired(
+        unless_retired, kind, entry, result, **on_screen, notice="", last_error="", **choices
+    )
 
 
 _SAYS_NO_CONTACT = re.compile(r"\bno\b.*\bcontacts?\b|\bcontacts?\b.*\bnot available\b", re.I)
@@ -399,28 +428,20 @@ def _fill(text: str, outcome: str, name: str) -> str:
 MAX_RETIRED_SKIPS = 5
 
 
-async def _past_retired(
-    profile: AgentProfile,
-    request: m.LcmRequest[m.FetchAnswer],
-    exchange: LcmExchange[m.FetchAnswer],
+async def _close_retired(
+    profile: AgentProfile, request: m.LcmRequest[m.FetchAnswer], contact: m.Contact
 ) -> LcmExchange[m.FetchAnswer]:
-    """LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired keys"):
-    close it with the configured outcome and fetch again, unseen by the agent."""
-    for _attempt in range(MAX_RETIRED_SKIPS):
-        contact = exchange.answer.contact
-        if contact is None or not await db_async(is_retired)(contact.account_number):
-            return exchange
-        await get_client().call(
-            m.SkipManualDialContact(
-                settings.LCM_RETIRED_OUTCOME_ID,
-                profile.lcm_agent_id,
-                contact.account_number,
-                contact.phone_number,
-            )
+    """Close a retired contact LCM handed out with the configured outcome; fetch again."""
+    await get_client().call(
+        m.SkipManualDialContact(
+            settings.LCM_RETIRED_OUTCOME_ID,
+            profile.lcm_agent_id,
+            contact.account_number,
+            contact.phone_number,
         )
-        await db_async(mark_closed)(contact.account_number)
-        exchange = await get_client().call(request)
-    return exchange
+    )
+    await db_async(mark_closed)(contact.account_number)
+    return await get_client().call(request)
 
 
 async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -68,6 +69,17 @@ def frame_fields(text: str | None) -> tuple[dict[str, str] | None, str]:
     return message, ""
 
 
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def answered(request_id: str) -> str:
+    """The mark that ends the page's wait for the action it sent as `request_id` (the page
+    matches it; anything but a short token is ignored)."""
+    if not REQUEST_ID.fullmatch(request_id):
+        return ""
+    return f'<div id="socket-answer" hidden hx-swap-oob="true" data-request="{request_id}"></div>'
+
+
 def _encodable(text: str) -> bool:
     """JSON may carry lone surrogates (\\ud800), which are no text and cannot be sent back."""
     try:
@@ -95,6 +107,8 @@ class Resync(NamedTuple):
 class AgentConsumer(AccessCheckedConsumer):
     profile: AgentProfile | None = None
     counted = False  # this socket is in the agent's connection count
+    _answered_with: str | None = None  # fragments this tab already has from its own action
+    _shown_version = 0  # the session version of the fragments this page shows
 
     async def connect(self) -> None:
         if "agent_profile" in self.scope:
@@ -127,6 +141,7 @@ class AgentConsumer(AccessCheckedConsumer):
             await self.close(code=4403)
             return
         self.expire_at(found.access_ends)
+        self._shown_version = found.session.version
         presence.hold(profile.pk)
         self.counted = True
         await self.send(text_data=found.html)
@@ -168,33 +183,58 @@ class AgentConsumer(AccessCheckedConsumer):
         await self.send(text_data=render_banner(message, "error"))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.profile is None:
-            return  # refused in connect
+        if self.profile is None or self.access_ended:
+            return  # refused in connect, or the login ended: no more actions
         message, problem = frame_fields(text_data)
         if message is None:
             await self.bad_frame(problem)
             return
         action = message.pop("action", "")
-        result = await inputs.run(self.profile, action, message)
-        await self._send_result(self.profile, result)
+        mark = answered(message.pop("request_id", ""))
+        try:
+            result = await inputs.run(self.profile, action, message)
+        except Exception:
+            # The page waits for the mark: it must hear that this action failed.
+            log.exception("agent %s: %s failed", self.profile.pk, action)
+            failed = _("agentdesk could not handle that message.")
+            await self.send(text_data=render_banner(failed, "error") + mark)
+            return
+        await self._send_result(self.profile, result, mark)
 
-    async def _send_result(self, profile: AgentProfile, result: actions.Result) -> None:
+    async def _send_result(
+        self, profile: AgentProfile, result: actions.Result, answer_mark: str = ""
+    ) -> None:
         if result.html:
-            # The fragments were pushed to every tab of the agent, this one included.
-            parts = [render_banner(result.message, result.level)] if result.message else []
+            # The fragments were pushed to every tab of the agent. This tab gets them now,
+            # with the answer, and skips that push when it arrives (after this handler).
+            self._answered_with = result.html
+            if result.session is not None:
+                self._shown_version = max(self._shown_version, result.session.version)
+            parts = [result.html]
+            if result.message:
+                parts.append(render_banner(result.message, result.level))
             if result.form is not None:
                 parts.append(render_to_string("desk/_add.html", {"form": result.form, "oob": True}))
-            if parts:
-                await self.send(text_data="\n".join(parts))
+            if answer_mark:
+                parts.append(answer_mark)
+            await self.send(text_data="\n".join(parts))
             return
         session = result.session or await db_async(state.session_for)(profile)
         session.agent = profile
+        self._shown_version = max(self._shown_version, session.version)
         menu = await outcome_menu()
         groups = await group_choices(profile)
         html = await db_async(render_live)(
             session, menu, groups, message=result.message, level=result.level, form=result.form
         )
-        await self.send(text_data=html)
+        await self.send(text_data=html + answer_mark)
 
     async def desk_push(self, event: dict[str, Any]) -> None:
+        version = event.get("version", self._shown_version)
+        answered_with, self._answered_with = self._answered_with, None
+        if version < self._shown_version:
+            return  # older than what this page shows (pushes from two workers cross)
+        if version == self._shown_version and event["html"] == answered_with:
+            return  # this tab's own answer, already shown
+        self._shown_version = version
         await self.send(text_data=event["html"])

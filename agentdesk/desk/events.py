@@ -145,9 +145,9 @@ async def publish(session: AgentSession, event: AgentChanged, html: str | None =
     try:
         if html is None:
             html = await render_for(session)
-        await get_channel_layer().group_send(
-            agent_group(session.agent_id), {"type": "desk.push", "html": html}
-        )
+        # The version lets a page drop a push older than what it already shows.
+        push = {"type": "desk.push", "html": html, "version": session.version}
+        await get_channel_layer().group_send(agent_group(session.agent_id), push)
     except Exception:
         log.exception("could not publish the state of agent %s", session.agent_id)
     await announce(event)

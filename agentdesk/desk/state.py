@@ -103,7 +103,7 @@ def choose(profile: AgentProfile, *, campaign_group: str, consent: str) -> Agent
     """Save the agent's campaign group and consent filter; the session as now stored."""
     session = session_for(profile)
     AgentSession.objects.filter(pk=session.pk).update(
-        campaign_group=campaign_group, consent=consent
+        campaign_group=campaign_group, consent=consent, version=F("version") + 1
     )
     session.refresh_from_db()
     session.agent = profile

@@ -145,14 +145,13 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
                 await self.close(code=SERVER_ERROR)
 
     async def _handle(self, message: dict) -> None:
-        """Channels' own dispatch first hops to its one shared sync thread to close that
-        thread's stale database connections, for every message of every socket: after a
-        deploy, thousands of connects queued on that one thread. agentdesk's consumers never
-        use that thread's connection (their database work runs through db_async, which
-        closes its own), so the hop is left out."""
+        """Channels' dispatch without the thread hop it makes before every message (every push
+        to every socket) to close stale database connections: these consumers do their
+        database work through db_async, which does that in the thread that uses the
+        connection."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
+            raise ValueError(f"No handler for message type {message.get('type')!r}")
         await handler(message)
 
     async def websocket_disconnect(self, message: dict) -> None:

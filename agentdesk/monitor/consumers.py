@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from django.contrib.auth import get_user_model
 from django.db.models import F
 
@@ -11,7 +13,7 @@ from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.teams.access import AnyUser, visible_team
 from agentdesk.teams.models import Team
 
-from . import live
+from . import live, push
 from .push import team_group
 
 
@@ -32,6 +34,7 @@ def _may_still_watch(user_id: int, team_id: int) -> bool:
 class MonitorConsumer(AccessCheckedConsumer):
     group: str = ""
     language_group: str = ""
+    _late_resync: asyncio.Task | None = None
 
     async def connect(self) -> None:
         team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
@@ -52,8 +55,22 @@ class MonitorConsumer(AccessCheckedConsumer):
             return
         # Resync: the current truth from the database.
         await self.send(text_data=await live.render_team(team_id) or "")
+        if push.unwatched_seconds() > 0:
+            # Once more when no worker can still think this team unwatched (push.py).
+            self._late_resync = asyncio.get_running_loop().create_task(self._resync_later())
+
+    async def _resync_later(self) -> None:
+        await asyncio.sleep(push.unwatched_seconds() + 0.25)
+        # Through the channel, so it runs in turn with the pushes.
+        await self.channel_layer.send(self.channel_name, {"type": "monitor.resync"})
+
+    async def monitor_resync(self, event: dict) -> None:
+        if not self.access_ended:
+            await self.send(text_data=await live.render_team(self.team_id) or "")
 
     async def disconnect(self, code: int) -> None:
+        if self._late_resync is not None:
+            self._late_resync.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.channel_layer.group_discard(self.language_group, self.channel_name)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
+import time
 from typing import Any
+
+from django.conf import settings
 
 from agentdesk.asyncdb import db_async
 from agentdesk.desk.events import AgentChanged
@@ -63,66 +65,40 @@ async def publish_team(team_id: int, agent_id: int | None = None) -> None:
         _team_rendering.discard(team_id)
 
 
-def _watched_teams(team_ids: list[int]) -> set[int]:
-    open_ = Team.objects.filter(pk__in=team_ids, monitors_open__gt=0)
-    return set(open_.values_list("pk", flat=True))
+def _watched(team_id: int) -> bool:
+    return Team.objects.filter(pk=team_id, monitors_open__gt=0).exists()
 
 
-class _WatchChecks:
-    """Whether a team's monitor is open, asked by many teams at once (a reconnect storm after
-    a deploy announces every agent of every team): one query at a time per worker answers
-    every team asked meanwhile. Each answer comes from a query that started after it was
-    asked, so a change saved before asking reaches every monitor open by then."""
-
-    def __init__(self) -> None:
-        self.asked: dict[int, list[asyncio.Future[bool]]] = {}
-        self.running: asyncio.Task[None] | None = None
-
-    async def watched(self, team_id: int) -> bool:
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[bool] = loop.create_future()
-        self.asked.setdefault(team_id, []).append(answer)
-        if self.running is None:
-            self.running = loop.create_task(self._answer())
-        return await answer
-
-    async def _answer(self) -> None:
-        try:
-            while self.asked:
-                batch, self.asked = self.asked, {}
-                try:
-                    watched = await db_async(_watched_teams)(list(batch))
-                except Exception as exc:
-                    for answers in batch.values():
-                        for answer in answers:
-                            if not answer.done():
-                                answer.set_exception(exc)
-                    continue
-                for team_id, answers in batch.items():
-                    for answer in answers:
-                        if not answer.done():
-                            answer.set_result(team_id in watched)
-        finally:
-            self.running = None
+# Teams nobody watched when this worker last asked, until when (monotonic time). Most teams
+# have no monitor open most of the time; remembering that for MONITOR_UNWATCHED_SECONDS
+# spares each of their agents' actions a statement and a thread hop. A monitor that opens
+# meanwhile renders its team once more after that time (MonitorConsumer), so it misses nothing.
+_unwatched_until: dict[int, float] = {}
 
 
-_watch_checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WatchChecks] = (
-    weakref.WeakKeyDictionary()
-)
+def unwatched_seconds() -> float:
+    return float(settings.MONITOR_UNWATCHED_SECONDS)
 
 
-async def watched(team_id: int) -> bool:
-    """Whether some monitor of the team is open now."""
-    loop = asyncio.get_running_loop()
-    checks = _watch_checks.get(loop)
-    if checks is None:
-        checks = _watch_checks[loop] = _WatchChecks()
-    return await checks.watched(team_id)
+async def _is_watched(team_id: int) -> bool:
+    now = time.monotonic()
+    if _unwatched_until.get(team_id, 0.0) > now:
+        return False
+    watched = await db_async(_watched)(team_id)
+    if watched:
+        _unwatched_until.pop(team_id, None)
+    elif unwatched_seconds() > 0:
+        _unwatched_until[team_id] = now + unwatched_seconds()
+    return watched
+
+
+def forget_unwatched() -> None:
+    _unwatched_until.clear()
 
 
 async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
     try:
-        if not await watched(team_id):
+        if not await _is_watched(team_id):
             return  # nobody is looking: no render
         # Each lead reads the monitor in their own language: one render per language.
         rendered = await render_team_changes_in(team_id, agent_ids, languages())

@@ -38,6 +38,12 @@ def team_has_endpoints(team_id: int) -> bool:
     return known
 
 
+def _known_without_endpoints(team_id: int) -> bool:
+    """Remembered as having none: no background task, no thread hop for this action."""
+    with _has_endpoints_lock:
+        return _has_endpoints.get(team_id) is False
+
+
 def forget_endpoints(**kwargs: Any) -> None:
     """An endpoint was saved or deleted here: this worker asks the database again."""
     with _has_endpoints_lock:
@@ -66,7 +72,7 @@ async def on_agent_changed(sender: type, *, event: Any, **kwargs: Any) -> None:
     if entry is None or event.team_id is None:
         return
     event_type = payloads.contact_event_type(entry.kind, entry.ok, entry.lcm_key)
-    if event_type is None:
+    if event_type is None or _known_without_endpoints(event.team_id):
         return
     task = asyncio.get_running_loop().create_task(
         _schedule_in_background(event.team_id, event_type, entry)

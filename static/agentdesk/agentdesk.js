@@ -74,8 +74,14 @@
     }
     wasLost = state === "lost";
   }
-  document.addEventListener("htmx:wsOpen", function () { setLive("live"); });
+  var liveSocket = null;
+  document.addEventListener("htmx:wsOpen", function (event) {
+    liveSocket = event.detail && event.detail.socketWrapper;
+    setLive("live");
+  });
   document.addEventListener("htmx:wsClose", function (event) {
+    liveSocket = null;
+    if (sentAction) unanswered();
     setLive("lost");
     // htmx reconnects by itself only after abnormal closes; reconnect after clean ones too.
     var code = event.detail && event.detail.event && event.detail.event.code;
@@ -176,6 +182,60 @@
   });
   document.addEventListener("htmx:afterRequest", function () { setTimeout(focusAfterAction, 0); });
   document.addEventListener("htmx:wsAfterMessage", restoreFocus);
+
+  // The agent's actions (Next, Reserved, Skip, Hand back) go over the page's open socket: the
+  // server answers on it without an HTTP request of its own. Without a live socket they are
+  // posted as usual. The page shows progress and holds the buttons until the server's answer
+  // names this action (#socket-answer); a dropped connection or no answer says so, because the
+  // action may have been done.
+  var sentAction = null, sentCount = 0;
+  var ANSWER_WAIT_MS = 45000;
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    var action = elt && elt.dataset && elt.dataset.socketAction;
+    if (!action || !liveSocket || sentAction) return;
+    event.preventDefault();
+    var fields = Object.assign({}, htmx.values(elt, "post"));
+    delete fields.csrfmiddlewaretoken;
+    sentCount += 1;
+    var id = "a" + sentCount + "-" + Date.now().toString(36);
+    fields.action = action;
+    fields.request_id = id;
+    var held = [];
+    (elt.getAttribute("hx-disabled-elt") || "").split(",").forEach(function (selector) {
+      selector = selector.trim();
+      var found = selector === "this" ? [elt] : selector ? Array.prototype.slice.call(document.querySelectorAll(selector)) : [];
+      found.forEach(function (button) { if (!button.disabled) { button.disabled = true; held.push(button); } });
+    });
+    var indicator = elt.getAttribute("hx-indicator");
+    sentAction = {
+      id: id, held: held, indicator: indicator,
+      timer: setTimeout(unanswered, ANSWER_WAIT_MS)
+    };
+    if (indicator) document.querySelectorAll(indicator).forEach(function (el) { el.classList.add("htmx-request"); });
+    pendingAction = actionOf(elt);
+    liveSocket.send(JSON.stringify(fields), elt);
+  });
+  function endSentAction() {
+    var sent = sentAction;
+    sentAction = null;
+    if (!sent) return;
+    clearTimeout(sent.timer);
+    sent.held.forEach(function (button) { if (document.contains(button)) button.disabled = false; });
+    if (sent.indicator) document.querySelectorAll(sent.indicator).forEach(function (el) { el.classList.remove("htmx-request"); });
+  }
+  function unanswered() {
+    if (!sentAction) return;
+    endSentAction();
+    pendingAction = null;
+    showBanner(text("action_unanswered", "Your action got no answer: the live connection dropped or the server is slow. It may have been done; the page shows what happened once it is live again."));
+  }
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    var mark = document.getElementById("socket-answer");
+    if (!sentAction || !mark || mark.dataset.request !== sentAction.id) return;
+    endSentAction();
+    focusAfterAction();
+  });
 
   // A live push may replace the button an agent just pressed before its answer arrives; htmx
   // would then look for the answer's fragments inside the detached button. Swap them into the
