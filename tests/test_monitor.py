@@ -235,3 +235,33 @@ async def _background_pushes() -> None:
 
     while push._background:
         await asyncio.gather(*list(push._background), return_exceptions=True)
+
+
+async def test_monitor_updates_take_turns_and_pause_so_agents_keep_the_worker(monkeypatch):
+    """One team rendered at a time, each followed by a pause twice its length; changes that
+    arrive meanwhile go out together in the next update."""
+    from agentdesk.monitor import push
+
+    renders: list[tuple[int, set[int], float, float]] = []
+
+    async def render(team_id: int, agent_ids: set[int]) -> None:
+        started = asyncio.get_running_loop().time()
+        await asyncio.sleep(0.05)
+        renders.append((team_id, set(agent_ids), started, asyncio.get_running_loop().time()))
+
+    monkeypatch.setattr(push, "_publish_team_now", render)
+    first = asyncio.create_task(push.publish_team(1, 11))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(push.publish_team(2, 21))
+    await asyncio.sleep(0.01)
+    for agent in (12, 13):  # team 1 changes again while its first update renders
+        await push.publish_team(1, agent)
+    await asyncio.gather(first, second)
+
+    assert [(team, agents) for team, agents, _, _ in renders] == [
+        (1, {11}),
+        (2, {21}),
+        (1, {12, 13}),  # the two later changes, together
+    ]
+    for (_, _, _, ended), (_, _, started, _) in zip(renders, renders[1:], strict=False):
+        assert started - ended >= 2 * 0.05 * 0.9  # the pause after each update

@@ -1,8 +1,8 @@
 """Keeping the monitors live: on every `agent_changed` the agent's team's open monitors get
 what changed (the agent's row, the queues, the feed), rendered once per change.
 
-Runs in the background, so a team's monitor never slows an agent down, and only while some
-monitor of the team is open.
+Runs in the background, one team at a time and with a pause after each (so a team's monitor
+never takes the worker from its agents), and only while some monitor of the team is open.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from typing import Any
 
 from django.conf import settings
@@ -60,9 +61,31 @@ async def publish_team(team_id: int, agent_id: int | None = None) -> None:
     _team_rendering.add(team_id)
     try:
         while team_id in _team_changes:
-            await _publish_team_now(team_id, _team_changes.pop(team_id))
+            async with _render_turn():
+                started = time.monotonic()
+                await _publish_team_now(team_id, _team_changes.pop(team_id))
+                # Hold the turn a while: under load, changes collect meanwhile and go out
+                # together, and the monitors take at most MONITOR_SHARE of the worker.
+                await asyncio.sleep((time.monotonic() - started) * (1 / MONITOR_SHARE - 1))
     finally:
         _team_rendering.discard(team_id)
+
+
+# A monitor update (the team's rows, queues, feed and charts, in every language) costs far
+# more than an agent's action. One team at a time is rendered per worker, each followed by a
+# pause twice its length: a busy worker gives monitors at most a third of its time, and the
+# agents' actions the rest.
+MONITOR_SHARE = 1 / 3
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+_turns = weakref.WeakKeyDictionary()
+
+
+def _render_turn() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = asyncio.Lock()
+    return turn
 
 
 def _watched(team_id: int) -> bool:
