@@ -16,6 +16,7 @@ django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from agentdesk.desk.consumers import attach_agent_profile  # noqa: E402
 from agentdesk.language.sockets import LanguageMiddleware  # noqa: E402
 from agentdesk.origin import SameOriginValidator  # noqa: E402
 from agentdesk.routing import websocket_urlpatterns  # noqa: E402
@@ -25,7 +26,9 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": SameOriginValidator(
-            ParallelAuthMiddlewareStack(LanguageMiddleware(URLRouter(websocket_urlpatterns)))
+            ParallelAuthMiddlewareStack(
+                LanguageMiddleware(URLRouter(websocket_urlpatterns)), also=[attach_agent_profile]
+            )
         ),
     }
 )

@@ -6,6 +6,11 @@ connection to Redis. Here every cache object of the process shares one client (o
 server). The pool is a `BlockingConnectionPool`: when all its connections are busy a caller
 waits for one (up to `timeout` seconds) instead of failing, as redis-py 8's default pool
 does past its limit.
+
+Django's async cache methods run the sync ones through `sync_to_async` with its default
+`thread_sensitive=True`: every read queues on one shared thread (after a deploy, thousands
+of agents' reference data read at once). The shared client is thread-safe, so here they run
+in the worker-thread pool side by side.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 _clients: dict[tuple, RedisCacheClient] = {}
@@ -25,7 +31,23 @@ POOL_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _in_thread_pool(name: str) -> Any:  # typed as each replaced method
+    async def method(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        return await sync_to_async(getattr(self, name), thread_sensitive=False)(*args, **kwargs)
+
+    method.__name__ = f"a{name}"
+    return method
+
+
 class SharedPoolRedisCache(RedisCache):
+    aget = _in_thread_pool("get")
+    aset = _in_thread_pool("set")
+    aadd = _in_thread_pool("add")
+    adelete = _in_thread_pool("delete")
+    aget_many = _in_thread_pool("get_many")
+    aset_many = _in_thread_pool("set_many")
+    ahas_key = _in_thread_pool("has_key")
+    aincr = _in_thread_pool("incr")
     _servers: list[str]
     _options: dict[str, Any]
     _class: type[RedisCacheClient]

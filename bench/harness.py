@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from agentdesk.serving import DAPHNE_OPTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/agentdesk_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
@@ -97,8 +99,9 @@ class Process:
             self.process.kill()
 
 
-def daphne(env: dict, app: str = "agentdesk.asgi:application", options: tuple[str, ...] = (),
-           **extra: str) -> Process:
+def daphne(env: dict, app: str = "agentdesk.asgi:application",
+           options: tuple[str, ...] = DAPHNE_OPTIONS, **extra: str) -> Process:
+    """A worker started as `manage.py serve` starts it (the same Daphne options)."""
     port = free_port()
     return Process(["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options, app],
                    {**env, **extra}, port, "/healthz" if app.startswith("agentdesk") else "/")

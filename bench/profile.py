@@ -142,15 +142,17 @@ def _plumbing(frame: str) -> bool:
 
 
 @contextmanager
-def profiled(process, name: str, enabled: bool = True):
-    """Sample `process` (a harness.Process) with py-spy for the duration of the block."""
+def profiled(process, name: str, enabled: bool = True, gil: bool = False):
+    """Sample `process` (a harness.Process) with py-spy for the duration of the block; with
+    `gil`, only the threads holding the GIL (where the worker's CPU goes, not its waits)."""
     tool = py_spy() if enabled else None
     if tool is None:
         yield Profile(name, None)
         return
     out = Path(tempfile.mkstemp(prefix=f"bench-profile-{name}-", suffix=".txt")[1])
     spy = subprocess.Popen([tool, "record", "--pid", str(process.process.pid), "--format", "raw",
-                            "--rate", "100", "--nonblocking", "--output", str(out)],
+                            "--rate", "100", "--nonblocking", "--output", str(out),
+                            *(["--gil"] if gil else [])],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     profile = Profile(name, out)
     try:

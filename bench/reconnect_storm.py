@@ -9,7 +9,7 @@ The other side, in the same run: the same storm against a bare Channels consumer
 kind of worker (bench/barestorm.py: authenticate from the session cookie, join one group,
 send a fixed fragment; no agentdesk code), so the ratio says what agentdesk's resync adds.
 
-    .venv/bin/python -m bench.reconnect_storm [--agents 5000] [--profile]
+    .venv/bin/python -m bench.reconnect_storm [--agents 5000] [--profile [--gil]]
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
 
 
 def run_side(env: dict, agents: list[dict], app: str, check: str, profile: bool,
-             lcm_url: str) -> dict:
+             lcm_url: str, gil: bool = False) -> dict:
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         # The morning: pages open over a while (and caches fill), 100 at a time.
@@ -81,7 +81,7 @@ def run_side(env: dict, agents: list[dict], app: str, check: str, profile: bool,
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         with profiled(worker, f"reconnect_storm-{app.split('.')[-1].split(':')[0]}",
-                      enabled=profile) as spy:
+                      enabled=profile, gil=gil) as spy:
             elapsed, failures, per_page = asyncio.run(
                 storm(worker.port, agents, worker.url, check=check))
     finally:
@@ -95,6 +95,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=5000)
     parser.add_argument("--profile", action="store_true", help="py-spy on agentdesk's worker")
+    parser.add_argument("--gil", action="store_true",
+                        help="profile only the thread holding the GIL (CPU, not waits)")
     args = parser.parse_args()
     with harness.workspace(postgres=True, redis=True) as env:
         world = harness.setup_world(env, agents=args.agents, contacts=100)
@@ -102,7 +104,7 @@ def main() -> None:
         try:
             lcm_url = f"{sim.url}/lcm"
             product = run_side(env, world["agents"], "agentdesk.asgi:application",
-                               'id="agent-status"', args.profile, lcm_url)
+                               'id="agent-status"', args.profile, lcm_url, args.gil)
             bare = run_side(env, world["agents"], "bench.barestorm:application",
                             "bare-resync", False, lcm_url)
         finally:

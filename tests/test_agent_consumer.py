@@ -158,6 +158,48 @@ async def test_the_full_stack_checks_login_and_origin(agents, origin, allowed):
     await communicator.disconnect()
 
 
+@pytest.mark.parametrize(("gone", "code"), [("session", 4401), ("agent", 4403)])
+async def test_access_that_ends_during_the_handshake_is_caught_after_joining(
+    agents, monkeypatch, gone, code
+):
+    """The full stack reads the session, the user and the agent profile in the handshake; the
+    session (or the agent) goes away before the socket has joined the groups that would have
+    told it. The check once the groups are joined still closes it, uncounted."""
+    from asgiref.sync import sync_to_async
+    from django.contrib.sessions.models import Session
+
+    from agentdesk.desk.models import AgentProfile
+
+    alice = agents["alice"]
+    cookie = await sync_to_async(session_cookie)(alice.user)
+    key = cookie.removeprefix("sessionid=")
+    joining = AgentConsumer.join_access_groups
+
+    async def ended_meanwhile(self):
+        assert self.scope["agent_profile"].pk == alice.pk  # read in the handshake
+        if gone == "session":  # deleted without SessionStore.delete: nobody is told
+            await sync_to_async(Session.objects.filter(session_key=key).delete)()
+        else:
+            await sync_to_async(AgentProfile.objects.filter(pk=alice.pk).delete)()
+        return await joining(self)
+
+    monkeypatch.setattr(AgentConsumer, "join_access_groups", ended_meanwhile)
+    page = WebsocketCommunicator(
+        application,
+        "/ws/desk/",
+        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"),
+                 (b"cookie", cookie.encode())],
+    )
+    connected, _ = await page.connect()
+    assert connected
+    output = await page.receive_output(timeout=5)
+    assert output["type"] == "websocket.close" and output["code"] == code
+    counted = await sync_to_async(
+        lambda: list(AgentSession.objects.filter(agent_id=alice.pk).values_list("connections"))
+    )()
+    assert counted in ([(0,)], [])  # the agent's row, or none once the agent is gone
+
+
 async def test_markup_from_lcm_is_escaped_on_the_desk_and_the_monitor(agents):
     """Stored XSS through LCM data: an outcome named like markup, and a skip with it, reach the
     agent's page and the team lead's monitor as text."""

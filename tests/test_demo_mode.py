@@ -150,3 +150,17 @@ def test_a_changed_admin_password_survives_a_demo_restart(tmp_path):
         assert not can_log_in(server, "admin", "agentdesk-demo")
     finally:
         server.stop()
+
+
+def test_serve_gives_daphne_a_handshake_timeout_a_reconnect_storm_fits_in(monkeypatch):
+    """After a deploy every page reconnects at once; Daphne's default 5 s would drop the
+    handshakes still queued (docs/deploy.md)."""
+    from daphne.cli import CommandLineInterface
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(CommandLineInterface, "run", lambda self, args: started.append(args))
+    call_command("serve", "--no-demo", "--no-worker", "--port", "8123")
+    (args,) = started
+    timeout = args[args.index("--websocket_connect_timeout") + 1]
+    assert int(timeout) >= 60
+    assert args[-1] == "agentdesk.asgi:application"

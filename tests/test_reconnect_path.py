@@ -51,3 +51,31 @@ async def test_session_lookups_of_many_pages_run_side_by_side(agents, monkeypatc
     assert elapsed < 4 * 0.3  # queued one after another they would take at least 1.2 s
     for page in pages:
         await page.disconnect()
+
+
+async def test_socket_messages_do_not_queue_on_channels_shared_thread(agents, monkeypatch):
+    """Channels' consumers hop to one shared thread before every message (to close that
+    thread's database connections, which agentdesk's consumers never use); under a storm every
+    connect queued there."""
+    import channels.consumer
+
+    async def shared_thread_hop():
+        raise AssertionError("a socket's message hopped to the shared thread")
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", shared_thread_hop)
+
+    def cookie(user) -> str:
+        client = Client()
+        client.force_login(user)
+        return client.cookies["sessionid"].value
+
+    session = await sync_to_async(cookie)(agents["alice"].user)
+    page = WebsocketCommunicator(application, "/ws/desk/", headers=[
+        (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"),
+        (b"cookie", f"sessionid={session}".encode())])
+    connected, _ = await page.connect()
+    assert connected
+    assert 'id="agent-status"' in await page.receive_from(timeout=10)
+    await page.send_to(text_data="not json")
+    assert "Unreadable message" in await page.receive_from(timeout=10)
+    await page.disconnect()

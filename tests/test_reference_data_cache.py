@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -63,6 +65,26 @@ async def test_a_fresh_worker_reads_the_shared_cache_not_lcm(agents, lcm_calls):
     again = await lookups.group_choices(alice)
     assert again.names == ["Sales Manual Group", "Service Manual Group"]
     assert lcm_calls.count("GetCampaignGroups") == 1
+
+
+async def test_a_connects_database_trip_brings_the_shared_cache_into_memory(
+    agents, lcm_calls, monkeypatch
+):
+    """After a deploy a page's connect reads the agent's reference data from the shared cache
+    in the trip that reads the agent profile, so the resync needs no trip of its own."""
+    alice = agents["alice"]
+    await lookups.group_choices(alice)
+    await lookups.outcome_menu()
+    lookups.forget_all()  # a fresh worker
+    await sync_to_async(lookups.keep_in_memory, thread_sensitive=False)(alice)
+
+    async def no_cache(*args, **kwargs):
+        raise AssertionError("the shared cache was asked")
+
+    monkeypatch.setattr(lookups.cache, "aget", no_cache)
+    assert (await lookups.group_choices(alice)).names == ["Sales Manual Group", "Service Manual Group"]
+    assert (await lookups.outcome_menu()).ids
+    assert sorted(lcm_calls) == ["GetCallOutCome", "GetCampaignGroups", "GetOutcomeByOutcomegroup"]
 
 
 async def test_editing_a_profile_narrows_the_groups_at_once(agents, lcm_calls):
@@ -123,3 +145,42 @@ def test_every_cache_object_of_a_worker_shares_one_redis_pool():
 
     assert asyncio.run(burst()) == list(range(40))
     assert len(pool._connections) <= 4  # never more connections than the pool allows
+
+
+async def test_cached_groups_leave_out_each_groups_members(agents, lcm_calls):
+    """LCM lists every agent of a group. Kept in each agent's entry, that list would make every
+    entry grow with the group, and after a deploy every agent reads theirs back from the shared
+    cache: thousands of agents each unpickling thousands of members."""
+    from agentdesk.lcm import messages as m
+
+    alice = agents["alice"]
+    answer = (await lcm_client.get_client().call(m.GetCampaignGroups(alice.lcm_agent_id))).answer
+    assert any(group.agents for group in answer.groups)  # LCM does list them
+    groups = await lookups.group_choices(alice)
+    assert groups.names and all(group.agents == () for group in groups.groups)
+    lookups.forget_all()
+    shared = await lookups.group_choices(alice)  # read back from the shared cache
+    assert shared.names == groups.names
+    assert all(group.agents == () for group in shared.groups)
+
+
+def test_async_cache_reads_run_side_by_side_not_on_one_shared_thread():
+    """Django's async cache methods queue every read on one shared thread; a burst of them
+    (a reconnect storm reading each agent's reference data) must not."""
+    cache = SharedPoolRedisCache(REDIS_URL, {})
+    threads: set[int] = set()
+
+    def slow_get(key, default=None, version=None):
+        threads.add(threading.get_ident())
+        time.sleep(0.3)  # a busy Redis
+        return key
+
+    cache.get = slow_get
+
+    async def burst() -> list:
+        return await asyncio.gather(*(cache.aget(f"key-{n}") for n in range(4)))
+
+    started = time.perf_counter()
+    assert asyncio.run(burst()) == [f"key-{n}" for n in range(4)]
+    assert len(threads) > 1
+    assert time.perf_counter() - started < 4 * 0.3  # one after another: at least 1.2 s

@@ -3,10 +3,12 @@ same actions as the views (through the same action functions)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -17,17 +19,30 @@ from agentdesk.asyncdb import db_async
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 
 from . import actions, events, inputs, presence, state
-from .lookups import group_choices, outcome_menu
+from .lookups import GroupChoices, OutcomeMenu, group_choices, keep_in_memory, outcome_menu
 from .models import AgentProfile, AgentSession
 from .rendering import render_banner, render_live
 
 log = logging.getLogger(__name__)
 
 
+DESK_SOCKET_PATH = "/ws/desk/"
+
+
 def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile | None:
     if not user or not user.is_authenticated:
         return None
     return AgentProfile.objects.select_related("user", "team").filter(user_id=user.pk).first()
+
+
+def attach_agent_profile(scope: dict[str, Any]) -> None:
+    """A desk socket's agent profile, read in the handshake's trip for the session and the
+    user (agentdesk/wsauth.py) rather than in a trip of its own; likewise the agent's
+    reference data from the shared cache."""
+    if scope.get("type") == "websocket" and scope.get("path") == DESK_SOCKET_PATH:
+        profile = scope["agent_profile"] = _profile_for(scope.get("user"))
+        if profile is not None:
+            keep_in_memory(profile)  # the resync's reference data, in the same trip
 
 
 # A frame is a flat JSON object of text fields (what the page's forms send); anything else is
@@ -78,6 +93,17 @@ def _still_agent(user_id: int, profile_id: int) -> bool:
     return AgentProfile.objects.filter(pk=profile_id, user_id=user_id).exists()
 
 
+class Resync(NamedTuple):
+    """What the connect's trip to a worker thread found: the session row and its fragments,
+    and when the login session ends; or why the socket cannot stay."""
+
+    session: AgentSession | None = None
+    html: str = ""
+    access_ends: datetime | None = None
+    access_ended: bool = False  # the login session ended since the handshake
+    agent_gone: bool = False  # the agent was deleted since the handshake
+
+
 class AgentConsumer(AccessCheckedConsumer):
     profile: AgentProfile | None = None
     counted = False  # this socket is in the agent's connection count
@@ -85,38 +111,53 @@ class AgentConsumer(AccessCheckedConsumer):
     _shown_version = 0  # the session version of the fragments this page shows
 
     async def connect(self) -> None:
-        self.profile = await db_async(_profile_for)(self.scope.get("user"))
+        if "agent_profile" in self.scope:
+            self.profile = self.scope["agent_profile"]
+        else:  # a stack without the handshake's profile lookup
+            self.profile = await db_async(_profile_for)(self.scope.get("user"))
         if self.profile is None:
             await self.close(code=4403)
             return
-        self.group = events.agent_group(self.profile.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        profile = self.profile
+        self.group = events.agent_group(profile.pk)
         await self.accept()
-        await self.keep_access_checked()
-        if self.access_ended:
+        joined, _, menu, groups = await asyncio.gather(
+            self.join_access_groups(),
+            self.channel_layer.group_add(self.group, self.channel_name),
+            outcome_menu(),
+            group_choices(profile),
+        )
+        if not joined:
             return
         # Resync: whatever happened while this page was away, show the truth now. One trip
-        # to a worker thread counts the connection, reads the session and renders it (a
-        # reconnect storm after a deploy is thousands of these at once).
-        menu = await outcome_menu()
-        groups = await group_choices(self.profile)
-        profile = self.profile
-
-        def resync() -> tuple[AgentSession | None, str | None]:
-            session = state.set_connections(profile, +1)
-            if session is None:
-                return None, None
-            return session, render_live(session, menu, groups)
-
-        session, html = await db_async(resync)()
-        if session is None:  # the agent was deleted meanwhile
+        # to a worker thread checks access once more now that the groups are joined, counts
+        # the connection and renders it (a reconnect storm after a deploy is thousands of
+        # these at once).
+        found = await db_async(self._resync)(menu, groups)
+        if found.access_ended:
+            await self.end_access()
+            return
+        if found.agent_gone or found.session is None or found.access_ends is None:
             await self.close(code=4403)
             return
-        self._shown_version = session.version
-        presence.hold(self.profile.pk)
+        self.expire_at(found.access_ends)
+        self._shown_version = found.session.version
+        presence.hold(profile.pk)
         self.counted = True
-        await self.send(text_data=html)
-        await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
+        await self.send(text_data=found.html)
+        await events.announce(events.AgentChanged.of_session(found.session, events.CONNECTION))
+
+    def _resync(self, menu: OutcomeMenu, groups: GroupChoices) -> Resync:
+        """Sync, in a worker thread. The agent profile's part of the access check (`allowed`)
+        is the connection count itself: it finds no row once the agent is deleted."""
+        assert self.profile is not None
+        ends = self.session_access()
+        if ends is None:
+            return Resync(access_ended=True)
+        session = state.set_connections(self.profile, +1)
+        if session is None:
+            return Resync(agent_gone=True)
+        return Resync(session, render_live(session, menu, groups), ends)
 
     async def disconnect(self, code: int) -> None:
         if self.profile is None:
@@ -130,9 +171,9 @@ class AgentConsumer(AccessCheckedConsumer):
         if session is not None:
             await events.announce(events.AgentChanged.of_session(session, events.CONNECTION))
 
-    async def still_allowed(self, user_id: int) -> bool:
+    def allowed(self, user_id: int) -> bool:
         assert self.profile is not None  # only connected sockets are checked
-        return await db_async(_still_agent)(user_id, self.profile.pk)
+        return _still_agent(user_id, self.profile.pk)
 
     def groups_to_leave(self) -> tuple[str, ...]:
         return (self.group,) if self.profile is not None else ()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cachetools import TTLCache
@@ -74,6 +74,18 @@ def _groups_key(profile: AgentProfile) -> str:
     return _cache_key(
         "groups", settings.LCM_URL, profile.lcm_agent_id, *sorted(profile.campaign_groups or [])
     )
+
+
+def keep_in_memory(profile: AgentProfile) -> None:
+    """Sync, from a worker thread that is reading the database anyway: copy the agent's
+    reference data from the shared cache into this worker's memory if it is not there yet,
+    so `group_choices` and `outcome_menu` answer without a trip of their own (after a deploy
+    every page's connect would otherwise make one more)."""
+    for key in (_cache_key("outcomes", settings.LCM_URL), _groups_key(profile)):
+        if _local_get(key) is None:
+            value = cache.get(key)
+            if value is not None:
+                _local_set(key, value)
 
 
 def forget_agent(profile: AgentProfile) -> None:
@@ -176,7 +188,14 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
             fallback,
             _("Campaign groups could not be loaded. %(reason)s") % {"reason": exc.describe()},
         )
-    groups = tuple(g for g in answer.groups if g.is_active and (not allowed or g.name in allowed))
+    # Without the group's members: agentdesk never shows them, and LCM lists every agent of
+    # a group, so each agent's entry would grow with the group (after a deploy, thousands of
+    # agents each reading thousands of members back from the shared cache).
+    groups = tuple(
+        replace(g, agents=())
+        for g in answer.groups
+        if g.is_active and (not allowed or g.name in allowed)
+    )
     choices = GroupChoices(groups)
     await _remember(key, choices, GROUPS_CACHE_SECONDS)
     return choices

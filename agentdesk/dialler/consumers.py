@@ -51,8 +51,8 @@ class ImportConsumer(AccessCheckedConsumer):
             return
         self.poller = asyncio.create_task(self._follow(job_id))
 
-    async def still_allowed(self, user_id: int) -> bool:
-        return await db_async(_may_still_follow)(user_id, self.job_id)
+    def allowed(self, user_id: int) -> bool:
+        return _may_still_follow(user_id, self.job_id)
 
     async def end_access(self) -> None:
         if self.poller is not None:

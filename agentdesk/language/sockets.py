@@ -34,8 +34,12 @@ class LanguageMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         session = scope.get("session")
-        # In a worker thread that gives its connection back (see language.middleware).
-        saved = await db_async(session.get)(SESSION_KEY) if session is not None else None
+        if session is None:
+            saved = None
+        elif getattr(session, "accessed", False):  # already read in the handshake's lookup: no trip
+            saved = session.get(SESSION_KEY)
+        else:  # in a worker thread that gives its connection back (see language.middleware)
+            saved = await db_async(session.get)(SESSION_KEY)
         headers = dict(scope.get("headers", []))
         language = language_for(
             saved, _cookies(headers), headers.get(b"accept-language", b"").decode("latin-1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -32,8 +33,9 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
     _session_key = ""
     _user_id: int | None = None
 
-    async def still_allowed(self, user_id: int) -> bool:
-        """Whether this user may still hold this socket (each consumer says what it needs)."""
+    def allowed(self, user_id: int) -> bool:
+        """Whether this user may still hold this socket (each consumer says what it needs).
+        Runs in a worker thread, in the same trip as the session's check."""
         return True
 
     async def bad_frame(self, message: str) -> None:
@@ -41,32 +43,54 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
 
     async def keep_access_checked(self) -> None:
         """Call once the socket is accepted."""
+        if await self.join_access_groups():
+            await self.access_check({"type": groups.CHECK})
+
+    async def join_access_groups(self) -> bool:
+        """Join the groups that tell this socket when its access ends or changes; False (and
+        the socket closed) when the handshake had no logged-in session.
+
+        A consumer that calls this itself must check access once more afterwards (a session
+        ended between the handshake's read and joining would otherwise have told nobody):
+        `access_check`, or `session_access` and `allowed` in a trip of its own, then
+        `expire_at`."""
         session = self.scope.get("session")
         user = self.scope.get("user")
         self._session_key = getattr(session, "session_key", None) or ""
         self._user_id = getattr(user, "pk", None)
         if not self._session_key or self._user_id is None:
             await self.end_access()
-            return
+            return False
         self.access_groups = (
             groups.session_group(self._session_key),
             groups.user_group(self._user_id),
             groups.EVERYONE,
         )
-        for group in self.access_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        # Once more now that the groups are joined: a session ended (or a user changed)
-        # between the handshake's read and joining would otherwise have told nobody.
-        await self.access_check({"type": groups.CHECK})
+        layer, channel = self.channel_layer, self.channel_name
+        await asyncio.gather(*(layer.group_add(group, channel) for group in self.access_groups))
+        return True
+
+    def session_access(self) -> datetime | None:
+        """Sync, in a worker thread: when the session ends if it is still logged in as this
+        socket's user, else None."""
+        user_id, ends = sessions.current_access(self._session_key)
+        return ends if user_id is not None and user_id == self._user_id else None
+
+    def access_now(self) -> datetime | None:
+        """Sync, in a worker thread: `session_access`, and the consumer's own `allowed`."""
+        ends = self.session_access()
+        if ends is None or self._user_id is None or not self.allowed(self._user_id):
+            return None
+        return ends
 
     async def access_check(self, event: dict) -> None:
         if self.access_ended or self._user_id is None:
             return
-        user_id = await db_async(sessions.current_user_id)(self._session_key)
-        if user_id != self._user_id or not await self.still_allowed(user_id):
+        ends = await db_async(self.access_now)()
+        if ends is None:
             await self.end_access()
             return
-        await self._check_when_session_expires()
+        self.expire_at(ends)
 
     async def access_end(self, event: dict) -> None:
         await self.end_access()
@@ -91,10 +115,10 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
             return  # nothing more for a socket whose access ended
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
-    async def _check_when_session_expires(self) -> None:
+    def expire_at(self, ends: datetime) -> None:
+        """Check again once the session has ended (unless it is extended meanwhile)."""
         if self._expiry is not None:
             self._expiry.cancel()
-        ends = await db_async(sessions.expires_at)(self._session_key)
         delay = max(0.0, (ends - timezone.now()).total_seconds()) + 0.5
         self._expiry = asyncio.get_running_loop().create_task(self._recheck_after(delay))
 

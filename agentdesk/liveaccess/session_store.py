@@ -8,12 +8,24 @@ directly. All of them go through `SessionStore.delete`."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 
 from .groups import END, session_group, tell
 
 
 class SessionStore(DatabaseSessionStore):
+    # When the row read by `load()` expires: a socket's access check needs the session's data
+    # and its expiry, and reads the row once for both (sessions.current_access).
+    loaded_expiry: datetime | None = None
+
+    def _get_session_from_db(self) -> Any:
+        row = super()._get_session_from_db()  # type: ignore[misc]  # missing from the stubs
+        self.loaded_expiry = row.expire_date if row is not None else None
+        return row
+
     def delete(self, session_key: str | None = None) -> None:
         key = session_key if session_key is not None else self.session_key
         super().delete(session_key)

@@ -17,11 +17,22 @@ def _store(session_key: str) -> Any:
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
 
 
+def current_access(session_key: str) -> tuple[int | None, datetime]:
+    """The user the session is logged in as now (None once it is logged out, expired,
+    deleted, or no longer valid for that user: deactivated, password changed), and when the
+    session ends unless it is extended meanwhile. Two statements: the session row, the user."""
+    store = _store(session_key)
+    user = get_user(cast(HttpRequest, SimpleNamespace(session=store)))
+    user_id = user.pk if user.is_authenticated else None
+    ends = getattr(store, "loaded_expiry", None)
+    if ends is None:
+        ends = expires_at(session_key) if user_id is not None else timezone.now()
+    return user_id, ends
+
+
 def current_user_id(session_key: str) -> int | None:
-    """The user the session is logged in as now; None once it is logged out, expired, deleted,
-    or no longer valid for that user (deactivated, password changed)."""
-    user = get_user(cast(HttpRequest, SimpleNamespace(session=_store(session_key))))
-    return user.pk if user.is_authenticated else None
+    """The user the session is logged in as now (see `current_access`)."""
+    return current_access(session_key)[0]
 
 
 def expires_at(session_key: str) -> datetime:

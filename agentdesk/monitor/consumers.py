@@ -76,8 +76,8 @@ class MonitorConsumer(AccessCheckedConsumer):
             await self.channel_layer.group_discard(self.language_group, self.channel_name)
             await db_async(_count_monitor)(self.team_id, -1)
 
-    async def still_allowed(self, user_id: int) -> bool:
-        return await db_async(_may_still_watch)(user_id, self.team_id)
+    def allowed(self, user_id: int) -> bool:
+        return _may_still_watch(user_id, self.team_id)
 
     def groups_to_leave(self) -> tuple[str, ...]:
         return (self.group,) if self.group else ()

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from agentdesk.demo import seeding as demo
+from agentdesk.serving import DAPHNE_OPTIONS
 
 
 class Command(BaseCommand):
@@ -60,7 +61,9 @@ class Command(BaseCommand):
                 [sys.executable, sys.argv[0], "jobs_worker", "--no-reload", "--interval", "0.5"]
             )
         try:
-            CommandLineInterface().run(["-b", host, "-p", str(port), "agentdesk.asgi:application"])
+            CommandLineInterface().run(
+                ["-b", host, "-p", str(port), *DAPHNE_OPTIONS, "agentdesk.asgi:application"]
+            )
         finally:
             if worker is not None:
                 worker.terminate()
