@@ -162,12 +162,16 @@ def _fresh_cache():
     lookups.forget_all()
     rules.forget_cached_rules()
     push.forget_unwatched()
+    # Monitor updates still pausing on a finished test's event loop must not hold up this one.
+    push.forget_pending()
     client._clients.clear()  # a fresh circuit breaker per test
     yield
     cache.clear()
     lookups.forget_all()
     rules.forget_cached_rules()
     push.forget_unwatched()
+    # Monitor updates still pausing on a finished test's event loop must not hold up this one.
+    push.forget_pending()
 
 
 FAST_HASHERS = [

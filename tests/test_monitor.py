@@ -3,6 +3,7 @@
 import asyncio
 import csv
 import io
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -263,5 +264,5 @@ async def test_monitor_updates_take_turns_and_pause_so_agents_keep_the_worker(mo
         (2, {21}),
         (1, {12, 13}),  # the two later changes, together
     ]
-    for (_, _, _, ended), (_, _, started, _) in zip(renders, renders[1:], strict=False):
+    for (_, _, _, ended), (_, _, started, _) in itertools.pairwise(renders):
         assert started - ended >= 2 * 0.05 * 0.9  # the pause after each update

@@ -119,6 +119,13 @@ def forget_unwatched() -> None:
     _unwatched_until.clear()
 
 
+def forget_pending() -> None:
+    """Forget monitor updates in flight (their event loop is gone)."""
+    _background.clear()
+    _team_changes.clear()
+    _team_rendering.clear()
+
+
 async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
     try:
         if not await _is_watched(team_id):
