@@ -139,16 +139,29 @@ async def test_the_run_imports_pushes_progress_and_summarises(campaigns):
     assert results[-1]["result"] == "invalid" and "PhoneNumber1" in results[-1]["message"]
 
 
-async def test_lcm_down_during_a_run_says_lcm_may_hold_the_rows(campaigns):
+async def test_lcm_failing_after_acting_says_lcm_may_hold_the_rows(campaigns):
+    team = campaigns["alice"].team
+    job = await sync_to_async(preview)(team, campaigns["lead"], make_csv(good_rows(3)))
+    await sync_to_async(bulk.start)(job)
+    await sync_to_async(set_fault)("down", act_before_failing=True)
+    await bulk.run_job(job.pk)
+    rows = await sync_to_async(lambda: list(ImportRow.objects.filter(job=job)))()
+    assert {r.status for r in rows} == {ImportRow.UNKNOWN}
+    assert all("may have created" in r.message for r in rows)
+    assert await sync_to_async(DiallerContact.objects.filter(lcm_state="unknown").count)() == 3
+    assert await sync_to_async(Contact.objects.count)() == 3  # LCM did act
+
+
+async def test_lcm_down_before_acting_stores_nothing_and_says_so(campaigns):
     team = campaigns["alice"].team
     job = await sync_to_async(preview)(team, campaigns["lead"], make_csv(good_rows(3)))
     await sync_to_async(bulk.start)(job)
     await sync_to_async(set_fault)("down")
     await bulk.run_job(job.pk)
     rows = await sync_to_async(lambda: list(ImportRow.objects.filter(job=job)))()
-    assert {r.status for r in rows} == {ImportRow.UNKNOWN}
-    assert all("may have created" in r.message for r in rows)
-    assert await sync_to_async(DiallerContact.objects.filter(lcm_state="unknown").count)() == 3
+    assert {r.status for r in rows} == {ImportRow.FAILED}
+    assert all("Nothing was stored" in r.message for r in rows)
+    assert not await sync_to_async(DiallerContact.objects.exists)()
     assert await sync_to_async(Contact.objects.count)() == 0
 
 
@@ -462,3 +475,15 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(campaigns, monkeypa
     # policy once per job), claims and records 7, settle 7, finish 1 (with SQLite's BEGIN and
     # COMMIT, which count here).
     assert len(large) <= 30, "\n".join(large)
+
+
+@pytest.mark.postgres
+def test_a_cell_with_a_nul_byte_is_an_invalid_row_not_a_crash(campaigns):
+    """PostgreSQL text holds no NUL: the preview must still store the row, as invalid."""
+    team = campaigns["alice"].team
+    rows = [("A\x00B", "F", "Spring Renewals", "2025550100", "n-1"), *good_rows(1)]
+    job = preview(team, campaigns["lead"], make_csv(rows))
+    bad, good = ImportRow.objects.filter(job=job).order_by("line")
+    assert bad.status == ImportRow.INVALID and "Name" in bad.message
+    assert "control character" in bad.message
+    assert good.status == ImportRow.PENDING

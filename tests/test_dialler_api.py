@@ -218,15 +218,15 @@ def test_overwrite_flag_must_be_a_boolean(api):
     assert "overwriteDuplicates" in [e["field"] for e in response.json()["errors"]]
 
 
-def test_lcm_down_says_it_may_have_acted_and_a_retry_creates_exactly_one(api):
+def test_lcm_down_stores_nothing_and_a_retry_creates_exactly_one(api):
     client, _ = api
     body = import_payload(Name="Retry", UserData="crm-9")
     set_fault("down")
     response = post(client, body, overwrite=True)
-    assert_envelope(response, 502, 0)
+    assert_envelope(response, 503, 0)
     assert response["Retry-After"] == "30"
-    assert "may have created" in response.json()["message"]
-    assert DiallerContact.objects.get().lcm_state == "unknown" and Contact.objects.count() == 0
+    assert "Nothing was stored" in response.json()["message"]
+    assert not DiallerContact.objects.exists() and Contact.objects.count() == 0
     set_fault("none")
     for overwrite in (False, True):  # the retry finishes the unknown one, whatever the flag
         assert_envelope(post(client, body, overwrite=overwrite), 200, 1)
@@ -555,3 +555,91 @@ def test_the_admin_refuses_a_mapping_lcm_cannot_take(api, field, value):
     with pytest.raises(ValidationError) as error:
         campaign.full_clean()
     assert field in error.value.message_dict
+
+
+# ------------------------------------------------------------- answers lost after LCM acted
+
+ACTED_BODY = {
+    "DiallerCampaignsID": 538,
+    "Name": "Roe",
+    "UserData": "crm-acted",
+    "PhoneNumber1": "+1 202 555 0144",
+}
+
+
+@pytest.fixture
+def via_proxy(api, proxy, settings):
+    settings.LCM_URL = proxy.url
+    settings.LCM_TIMEOUT_SECONDS = 0.8
+    settings.LCM_BREAKER_FAILURES = 100  # every call goes out
+    proxy.set("pass")
+    proxy.answers.clear()
+    proxy.received.clear()
+    yield api[0], proxy
+    proxy.answers.clear()
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_after_lcm_acted_is_unknown_and_a_retry_makes_no_twin(via_proxy, status):
+    from agentdesk.lcmsim.models import Contact
+
+    client, proxy = via_proxy
+    proxy.answer("CreateContact", b"gateway trouble", status=status, forward_first=True)
+    first = post(client, ACTED_BODY)
+    assert first.status_code in (502, 504), first.json()
+    assert "may have created" in first.json()["message"]
+    assert "Nothing was stored" not in first.json()["message"]
+    assert DiallerContact.objects.get(user_data="crm-acted").lcm_state == DiallerContact.UNKNOWN
+    assert Contact.objects.count() == 1  # LCM did act
+
+    proxy.answers.clear()
+    retry = post(client, ACTED_BODY)
+    assert retry.status_code == 200, retry.json()
+    assert DiallerContact.objects.filter(user_data="crm-acted").count() == 1
+    # the retry finished the same contact; the possible twin is flagged, never silently made
+    assert DiallerContact.objects.get(user_data="crm-acted").lcm_state == DiallerContact.CONFIRMED
+
+
+def test_an_overwrite_lcm_refuses_leaves_agentdesks_record_as_it_was(api):
+    from agentdesk.lcmsim.service import set_fault
+
+    client, _ = api
+    assert post(client, ACTED_BODY).status_code == 200
+    set_fault("ws_error")
+    try:
+        refused = post(client, {**ACTED_BODY, "Name": "New", "PhoneNumber1": "+1 202 555 0199"}, True)
+    finally:
+        set_fault("none")
+    assert refused.status_code == 502 and "Nothing was stored" in refused.json()["message"]
+    record = DiallerContact.objects.get(user_data="crm-acted")
+    assert record.name == "Roe" and record.lcm_state == DiallerContact.CONFIRMED
+    assert "+12025550199" not in json.dumps(record.fields)
+
+
+def test_a_control_character_is_refused_with_the_field_named(api):
+    client, _ = api
+    answer = post(client, {**ACTED_BODY, "Name": "A\x00B", "Comment": "x\x01y"})
+    assert answer.status_code == 400
+    named = {error["field"] for error in answer.json()["errors"]}
+    assert {"Name", "Comment"} <= named, answer.json()
+    assert not DiallerContact.objects.exists()
+
+
+def test_an_unexpected_failure_after_sending_is_an_unknown_outcome(api, monkeypatch):
+    from agentdesk.lcm.client import LcmClient
+
+    async def broken(self, request):
+        raise RuntimeError("the connection pool broke")
+
+    monkeypatch.setattr(LcmClient, "call", broken)
+    answer = post(api[0], ACTED_BODY)
+    assert answer.status_code == 502 and "may have created" in answer.json()["message"]
+    assert DiallerContact.objects.get(user_data="crm-acted").lcm_state == DiallerContact.UNKNOWN
+
+
+def test_a_claim_outlives_the_longest_batch(settings):
+    """A live import's claim is never taken from it as stale while its batch is sending."""
+    from agentdesk.dialler.importing import claim_stale_after
+
+    settings.IMPORT_BATCH_SIZE, settings.LCM_TIMEOUT_SECONDS = 100, 10
+    assert claim_stale_after().total_seconds() >= 100 * 10

@@ -184,6 +184,9 @@ def create_preview(
     ):  # line 1 is the header
         if any(len(v) > MAX_CELL_CHARS for v in payload.values()):
             payload = {k: v[:MAX_CELL_CHARS] for k, v in payload.items()}
+        if problem:
+            # Kept to show the lead, in a form the database can store (no NUL in JSON text).
+            payload = {k: v.replace("\x00", "\ufffd") for k, v in payload.items()}
         checked.append((line, payload, problem))
     ignored = sorted(set(header) - KNOWN_COLUMNS)
     with transaction.atomic():

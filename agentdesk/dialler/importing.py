@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import httpx
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -55,8 +56,9 @@ from .models import (
 )
 from .schemas import ContactIn
 
+log = logging.getLogger(__name__)
+
 DEFAULT_WINDOW = timedelta(days=30)
-CLAIM_STALE_AFTER = timedelta(minutes=2)
 CALL_TYPE_REGULAR, CALL_TYPE_CALLBACK, CALL_TYPE_PERSONAL = "0", "1", "2"
 
 
@@ -468,10 +470,11 @@ def _take_claims(keys: Collection[str]) -> set[str]:
     deadlock."""
     if not keys:
         return set()
-    stale = timezone.now() - CLAIM_STALE_AFTER
+    taken_at = timezone.now()
+    stale = taken_at - claim_stale_after()
     ImportClaim.objects.filter(key__in=keys, created_at__lt=stale).delete()
     quote = connection.ops.quote_name
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = connection.ops.adapt_datetimefield_value(taken_at)
     ordered = sorted(keys)
     table, key, created_at = quote(ImportClaim._meta.db_table), quote("key"), quote("created_at")
     # Identifiers come from the model, values go in as parameters.
@@ -485,6 +488,12 @@ def _take_claims(keys: Collection[str]) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def claim_stale_after() -> timedelta:
+    """How long a claim holds when its import never gives it back (a killed worker): longer
+    than a batch can take to send, one contact after another, each up to LCM's timeout, so a
+    claim of a live import is never taken from it."""
+    batch_seconds = settings.IMPORT_BATCH_SIZE * (settings.LCM_TIMEOUT_SECONDS + 1)
+    return timedelta(seconds=max(120.0, batch_seconds))
 def _release_claims(keys: Collection[str]) -> None:
     if keys:
         ImportClaim.objects.filter(key__in=keys).delete()
@@ -520,15 +529,17 @@ class _Item:
     must_send: bool = False
     answer: str | Exception | None = None  # LCM's key for it, or why there is none
     result: Result | None = None
+    previous: dict[str, Any] | None = None  # an existing record's values before this import
 
 
-def _surely_not_sent(exc: LcmError) -> bool:
-    """True when LCM cannot have acted: it refused, or the call never left agentdesk."""
-    if isinstance(exc, LcmRejected):
-        return True
-    if isinstance(exc, LcmUnreachable):
-        return exc.__cause__ is None or isinstance(exc.__cause__, httpx.ConnectError)
-    return False
+def _surely_not_sent(exc: Exception) -> bool:
+    """True when LCM cannot have acted: it refused, the circuit breaker held the call back, or
+    the client knows the call never reached LCM (no connection, a 503). Anything else after
+    the call left (a 502/504, a timeout, an unreadable answer, an unexpected error) may have
+    created the contact."""
+    if not isinstance(exc, LcmError):
+        return False
+    return isinstance(exc, LcmRejected) or exc.circuit_open or not exc.may_have_arrived
 
 
 def _waves(items: list[_Item]) -> list[list[_Item]]:
@@ -577,6 +588,13 @@ def _place(item: _Item, same: list[DiallerContact], overwrite: bool, actor: str)
         or record.lcm_state != DiallerContact.CONFIRMED
         or record.lcm_sent != prepared.lcm
     )
+    if existing is not None:
+        item.previous = {
+            "name": record.name,
+            "fields": record.fields,
+            "imported_by": record.imported_by,
+            "updated_at": record.updated_at,
+        }
     record.name = prepared.values["Name"]
     record.fields = {k: v for k, v in prepared.values.items() if k not in ("Name", "UserData")}
     record.imported_by = actor[:120]
@@ -667,6 +685,8 @@ def _undo(items: list[_Item]) -> None:
     """LCM surely did not act: leave agentdesk as it was before this import."""
     records = [(i, i.record) for i in items if i.record is not None]
     DiallerContact.objects.filter(pk__in=[r.pk for i, r in records if i.created]).delete()
+    # An existing record gets back the data it had: LCM still holds that, not this import's.
+    update_each(DiallerContact, {r.pk: i.previous for i, r in records if i.previous is not None})
     sending = DiallerContact.objects.filter(lcm_state=DiallerContact.SENDING)
     kept = [r for i, r in records if not i.created]
     if with_key := [r.pk for r in kept if r.lcm_key]:
@@ -687,8 +707,8 @@ def _mark_unknown(items: list[_Item]) -> None:
 def _settle(ready: list[_Item], claims: list[str]) -> dict[int, DiallerContact]:
     """Record what LCM answered and give back the claims, in one transaction; returns the
     records as stored."""
-    failed = [i for i in ready if isinstance(i.answer, LcmError)]
-    not_sent = [i for i in failed if _surely_not_sent(i.answer)]  # type: ignore[arg-type]
+    failed = [i for i in ready if isinstance(i.answer, Exception)]
+    not_sent = [i for i in failed if isinstance(i.answer, Exception) and _surely_not_sent(i.answer)]
     with transaction.atomic():
         if confirmed := [i for i in ready if i.must_send and isinstance(i.answer, str)]:
             _confirm(confirmed)
@@ -703,13 +723,17 @@ def _settle(ready: list[_Item], claims: list[str]) -> dict[int, DiallerContact]:
 
 def _result(item: _Item, records: dict[int, DiallerContact]) -> Result:
     answer = item.answer
-    if isinstance(answer, LcmError):
-        lost = not _surely_not_sent(answer)
-        rejection = _unknown(answer, item.prepared) if lost else _rejection(answer)
+    if isinstance(answer, LcmError) and _surely_not_sent(answer):
+        rejection = _rejection(answer)
         rejection.__cause__ = answer
         return rejection
     if isinstance(answer, Exception):
-        return answer
+        # Sent, and then anything went wrong: LCM may hold the contact.
+        log.error("CreateContact for %r failed after sending", item.prepared.user_data,
+                  exc_info=answer)
+        unknown = _unknown(answer, item.prepared)
+        unknown.__cause__ = answer
+        return unknown
     assert item.record is not None
     return ImportOutcome(
         records[item.record.pk], created=item.created, changed_in_lcm=item.must_send
@@ -801,7 +825,7 @@ _LOST_ANSWER = {
 }
 
 
-def _unknown(exc: LcmError, prepared: Prepared) -> LcmOutcomeUnknown:
+def _unknown(exc: Exception, prepared: Prepared) -> LcmOutcomeUnknown:
     what = next(
         (text for kind, text in _LOST_ANSWER.items() if isinstance(exc, kind)),
         "LCM's answer was lost.",

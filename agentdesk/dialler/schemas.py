@@ -4,6 +4,7 @@ generate the OpenAPI schema served at /api/openapi.json, so the two cannot drift
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,11 +25,18 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
+# Characters no XML text (the Modes and business fields LCM gets) and no PostgreSQL text can
+# hold; LCM would never see them, so a contact carrying one is refused, not silently changed.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _as_text(value: Any) -> Any:
     """CRMs send some text fields as numbers (PostalCode 10115); true/false are not text."""
     _not_bool(value)
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return str(value)
+    if isinstance(value, str) and _CONTROL_CHARACTER.search(value):
+        raise ValueError("contains a control character (such as NUL) that no contact field holds")
     return value
 
 
