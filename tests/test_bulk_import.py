@@ -487,3 +487,33 @@ def test_a_cell_with_a_nul_byte_is_an_invalid_row_not_a_crash(campaigns):
     assert bad.status == ImportRow.INVALID and "Name" in bad.message
     assert "control character" in bad.message
     assert good.status == ImportRow.PENDING
+
+
+def test_a_dead_workers_overwrite_in_flight_retires_the_old_key(campaigns):
+    """The sweep finds a row whose worker died while LCM was sent an overwrite: LCM may hold
+    the new data now, so the old data is never dialled either way."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agentdesk.retiredkeys.models import RetiredKey
+
+    team = campaigns["alice"].team
+    job = preview(team, campaigns["lead"], make_csv(good_rows(1)))
+    assert bulk.start(job)
+    campaign = DiallerCampaign.objects.get(name="Spring Renewals")
+    record = DiallerContact.objects.create(
+        campaign=campaign,
+        user_data="crm-0",
+        name="Last0",
+        lcm_key="old-key",
+        lcm_state=DiallerContact.SENDING,
+    )
+    ImportRow.objects.filter(job=job).update(status=ImportRow.IMPORTING, contact=record)
+    ImportJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=10), task_id=""
+    )
+    assert bulk.requeue_stale_jobs() == 1
+    row = ImportRow.objects.get(job=job)
+    assert row.status == ImportRow.UNKNOWN and row.contact_id == record.pk
+    assert RetiredKey.objects.filter(lcm_key="old-key").exists()

@@ -33,6 +33,7 @@ from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.returning import update_returning_all
 from agentdesk.jobs.recovery import stale_after_seconds
+from agentdesk.retiredkeys.models import retire_many
 from agentdesk.teams.access import sees_every_team
 from agentdesk.teams.models import Team
 
@@ -413,6 +414,9 @@ def _settle_orphan(row: ImportRow, job: ImportJob) -> None:
         DiallerContact.objects.filter(pk=contact.pk, lcm_state=DiallerContact.SENDING).update(
             lcm_state=DiallerContact.UNKNOWN, uncertain_attempts=F("uncertain_attempts") + 1
         )
+        if contact.lcm_key:
+            # An overwrite may have reached LCM: the old data must not be dialled either way.
+            retire_many({contact.lcm_key: ""})
         _finish_row(
             row.pk,
             ImportRow.UNKNOWN,
