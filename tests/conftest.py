@@ -5,6 +5,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -108,6 +109,31 @@ def proxy(lcmsim_server: Server) -> Iterator[FaultyLcm]:
     faulty = FaultyLcm(lcmsim_server.url + "/lcm", free_port())
     yield faulty
     faulty.stop()
+
+
+@pytest.fixture
+def alice(agents: dict) -> Any:
+    """A browser session of the agent alice (Django's test client, logged in)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(agents["alice"].user)
+    return client
+
+
+@pytest.fixture
+def lcm_behind_proxy(proxy: FaultyLcm, settings: Any) -> Iterator[FaultyLcm]:
+    """agentdesk talking HTTP to the simulator through `proxy`, every call going out (the
+    circuit breaker has its own tests), the proxy passing everything until told otherwise."""
+    settings.LCM_URL = proxy.url
+    settings.LCM_TIMEOUT_SECONDS = 0.8
+    settings.LCM_BREAKER_FAILURES = 100
+    proxy.set("pass")
+    proxy.slow_seconds = 1.5
+    proxy.answers.clear()
+    proxy.received.clear()
+    yield proxy
+    proxy.answers.clear()
 
 
 @pytest.fixture(scope="session")

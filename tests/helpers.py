@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from asgiref import sync
 from django.utils import timezone
@@ -95,3 +96,21 @@ def thread_hops() -> Iterator[list[str]]:
         yield seen
     finally:
         sync.SyncToAsync.__init__ = original  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------ the agent page over HTTP
+
+HTMX = {"HX-Request": "true"}
+SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
+
+
+def post_as_page(client: Any, path: str, data: dict | None = None) -> str:
+    """POST as the agent page's htmx does; the answer's HTML."""
+    response = client.post(path, data or {}, headers=HTMX)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def banner(html: str) -> str:
+    start = html.index('id="banner"')
+    return html[start : html.index("</div>", start)]

@@ -15,11 +15,11 @@ from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
 from agentdesk.teams.models import Team
 
+from .browser import PASSWORD, log_in
 from .conftest import ARTIFACTS
 from .helpers import add_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "browser-test-pw-1"
 BLOCKING = {"serious", "critical"}
 # WCAG 2.0/2.1 A and AA rules, plus axe's best practices (landmarks, headings) reported too.
 AXE_OPTIONS = {
@@ -69,11 +69,6 @@ def team_world(app_server):
     return profile
 
 
-def log_in(page: Page, server, username: str, next_url: str = "/") -> None:
-    page.goto(f"{server.url}/accounts/login/?next={next_url}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_login_and_agent_page_have_no_serious_issues(app_server, team_world, page: Page):

@@ -12,11 +12,11 @@ from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
 from agentdesk.teams.models import Team
 
+from .browser import PASSWORD, log_in
 from .conftest import ARTIFACTS
 from .helpers import add_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "browser-test-pw-1"
 
 
 @pytest.fixture
@@ -35,18 +35,12 @@ def world(app_server):
     return profile
 
 
-def log_in(page: Page, server, username="abby"):
-    page.goto(server.url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
 
 def test_log_in_next_skip_reserved(app_server, world, page: Page):
     add_contact(phone="2025550161")
     reserved_key = add_contact(phone="2025550162", call_type="2", agent_id="ab@test")
-    log_in(page, app_server)
+    log_in(page, app_server, "abby")
     expect(page.locator(".empty").first).to_contain_text("No contact on screen")
 
     page.keyboard.press("n")
@@ -71,7 +65,7 @@ def test_log_in_next_skip_reserved(app_server, world, page: Page):
 
 
 def test_add_contact_with_markup_in_the_name(app_server, world, page: Page):
-    log_in(page, app_server)
+    log_in(page, app_server, "abby")
     page.keyboard.press("a")
     expect(page.locator("#add-form select[name=campaign]")).to_be_focused()
     page.select_option("#add-form select[name=campaign]", "Spring Renewals")
@@ -107,7 +101,7 @@ def test_add_contact_with_markup_in_the_name(app_server, world, page: Page):
 
 def test_a_second_tab_updates_live(app_server, world, page: Page):
     add_contact(phone="2025550181")
-    log_in(page, app_server)
+    log_in(page, app_server, "abby")
     other = page.context.new_page()
     other.goto(app_server.url + "/")
     expect(other.locator("#live-status")).to_have_attribute("data-state", "live")
@@ -128,7 +122,7 @@ def test_reconnect_banner_and_resync(app_server, world, page: Page):
     from agentdesk.desk import actions
 
     add_contact(phone="2025550191")
-    log_in(page, app_server)
+    log_in(page, app_server, "abby")
     banner = page.locator("#connection-banner")
     expect(banner).to_be_hidden()
 
@@ -153,7 +147,7 @@ def test_lcms_own_words_on_the_agent_page(app_server, world, page: Page):
     from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
 
     add_contact(phone="2025550171")
-    log_in(page, app_server)
+    log_in(page, app_server, "abby")
     set_agent_logged_in("ab@test", False)
 
     page.keyboard.press("n")  # LCM refuses with a WS_Error
@@ -180,7 +174,7 @@ def test_lcms_own_words_on_the_agent_page(app_server, world, page: Page):
 
 def test_actions_go_over_the_live_socket_with_progress_shown(app_server, world, page: Page):
     add_contact(phone="2025550201")
-    log_in(page, app_server)
+    log_in(page, app_server, "abby")
     posted: list[str] = []
     page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
 
@@ -205,7 +199,9 @@ def test_without_a_live_socket_actions_are_posted(app_server, world, page: Page)
     add_contact(phone="2025550202")
     # Every socket this page opens is closed at once, so the page is never live.
     page.route_web_socket(re.compile(r".*/ws/desk/$"), lambda socket: socket.close(code=1000))
-    log_in_offline(page, app_server)
+    log_in(page, app_server, "abby", until_live=False)
+    expect(page.locator("#btn-next")).to_be_visible()
+    expect(page.locator("#live-status")).not_to_have_attribute("data-state", "live")
     posted: list[str] = []
     page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
     page.keyboard.press("n")
@@ -217,7 +213,7 @@ def test_a_socket_lost_mid_action_says_the_action_may_have_been_done(
     app_server, world, page: Page
 ):
     add_contact(phone="2025550203")
-    log_in(page, app_server)
+    log_in(page, app_server, "abby")
     set_fault("slow", delay_seconds=3)
     page.keyboard.press("n")
     expect(page.locator("#fetching")).to_be_visible()
@@ -227,12 +223,3 @@ def test_a_socket_lost_mid_action_says_the_action_may_have_been_done(
     set_fault("none")
     app_server.restart()
     expect(page.locator("#live-status")).to_have_text("Live", timeout=20000)
-
-
-def log_in_offline(page: Page, server, username="abby"):
-    page.goto(server.url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("#btn-next")).to_be_visible()
-    expect(page.locator("#live-status")).not_to_have_attribute("data-state", "live")

@@ -17,11 +17,11 @@ from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.teams.models import Team
 
+from .browser import PASSWORD, log_in
 from .conftest import ARTIFACTS, Server, free_port, server_env
 from .helpers import add_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "browser-test-pw-1"
 LATE_IN_NEW_YORK = "2026-11-24T03:00:00+00:00"  # Mon 22:00 in New York
 
 
@@ -54,12 +54,6 @@ def world(late_server):
     return profile
 
 
-def log_in(page: Page, server: Server, username: str, next_url: str = "/") -> None:
-    page.goto(f"{server.url}/accounts/login/?next={next_url}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
 
 def test_block_shows_why_and_when_and_hands_back_with_one_key(late_server, world, page: Page):

@@ -5,18 +5,18 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from agentdesk.desk.models import AgentProfile
 from agentdesk.language.models import LanguagePreference
 from agentdesk.lcmsim import demo
 from agentdesk.teams.models import Team
 
+from .browser import PASSWORD, log_in
 from .conftest import ARTIFACTS
 from .helpers import add_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "browser-test-pw-1"
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 
 
@@ -38,12 +38,6 @@ def world(app_server):
     return team
 
 
-def log_in(page: Page, server, username: str, next_url: str = "/") -> None:
-    page.goto(f"{server.url}/accounts/login/?next={next_url}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
 
 def test_an_agent_works_in_german(app_server, world, browser: Browser):

@@ -13,10 +13,10 @@ from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.teams.models import Team
 
+from .browser import PASSWORD
 from .conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "browser-test-pw-1"
 ROWS = 300
 
 

@@ -8,19 +8,13 @@ from agentdesk.desk.models import AgentProfile
 from agentdesk.lcmsim import demo
 from agentdesk.teams.models import Team
 
+from .browser import PASSWORD, log_in
 from .conftest import ARTIFACTS
 from .helpers import add_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "browser-test-pw-1"
 
 
-def log_in(page, server, username, next_url="/"):
-    page.goto(f"{server.url}/accounts/login/?next={next_url}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
 
 def test_the_monitor_follows_next_skip_add_live(app_server, browser: Browser):

@@ -22,13 +22,6 @@ GROUP = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 
 
 @pytest.fixture
-def alice(agents):
-    client = Client()
-    client.force_login(agents["alice"].user)
-    return client
-
-
-@pytest.fixture
 def late(settings):
     settings.COMPLIANCE_CLOCK = LATE
 

@@ -25,13 +25,6 @@ EVIDENCE = {
 }
 
 
-@pytest.fixture
-def alice(agents):
-    client = Client()
-    client.force_login(agents["alice"].user)
-    return client
-
-
 def add_form(**fields):
     now = timezone.localtime()
     data = {

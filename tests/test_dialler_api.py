@@ -568,15 +568,8 @@ ACTED_BODY = {
 
 
 @pytest.fixture
-def via_proxy(api, proxy, settings):
-    settings.LCM_URL = proxy.url
-    settings.LCM_TIMEOUT_SECONDS = 0.8
-    settings.LCM_BREAKER_FAILURES = 100  # every call goes out
-    proxy.set("pass")
-    proxy.answers.clear()
-    proxy.received.clear()
-    yield api[0], proxy
-    proxy.answers.clear()
+def via_proxy(api, lcm_behind_proxy):
+    return api[0], lcm_behind_proxy
 
 
 @pytest.mark.parametrize("status", [502, 504])

@@ -216,13 +216,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 GROUP = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 
 
-@pytest.fixture
-def alice(agents):
-    client = Client()
-    client.force_login(agents["alice"].user)
-    return client
-
-
 def test_a_listed_number_is_never_dialable_and_hands_back_with_dnc(alice, agents):
     from agentdesk.compliance import dnc
     from agentdesk.desk.models import ActionLog

@@ -57,13 +57,7 @@ SUBTOPIC = {
 
 
 @pytest.fixture
-def world(agents, proxy, settings):
-    settings.LCM_URL = proxy.url
-    settings.LCM_TIMEOUT_SECONDS = 0.8
-    settings.LCM_BREAKER_FAILURES = 100  # the breaker has its own tests; here every call goes out
-    proxy.slow_seconds = 1.5
-    proxy.set("pass")
-    proxy.received.clear()
+def world(agents, lcm_behind_proxy):
     DiallerCampaign.objects.create(
         id=538, name="Spring Renewals", time_zone="(UTC-05:00) Eastern Time (US and Canada)"
     )

@@ -11,36 +11,19 @@ from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
 
-from .helpers import add_contact
+from .helpers import SALES, add_contact, banner
+from .helpers import post_as_page as post
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HTMX = {"HX-Request": "true"}
-SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 LOGGED_OUT = "Agent is not logged in to the application."
 
 
 @pytest.fixture
-def desk(agents, proxy, settings):
+def desk(agents, lcm_behind_proxy):
     """Alice's browser session, with agentdesk talking HTTP to the simulator via the proxy."""
-    settings.LCM_URL = proxy.url
-    settings.LCM_BREAKER_FAILURES = 100
-    proxy.set("pass")
-    proxy.answers.clear()
-    proxy.received.clear()
     client = Client()
     client.force_login(agents["alice"].user)
     return client
-
-
-def post(client: Client, path: str, data: dict | None = None) -> str:
-    response = client.post(path, data or {}, headers=HTMX)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def banner(html: str) -> str:
-    start = html.index('id="banner"')
-    return html[start : html.index("</div>", start)]
 
 
 def session() -> AgentSession:

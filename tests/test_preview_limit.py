@@ -20,13 +20,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 GROUP = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 
 
-@pytest.fixture
-def alice(agents):
-    client = Client()
-    client.force_login(agents["alice"].user)
-    return client
-
-
 def age_the_preview(agents, seconds: int) -> None:
     AgentSession.objects.filter(agent=agents["alice"]).update(
         state_since=timezone.now() - timedelta(seconds=seconds)

@@ -12,11 +12,10 @@ from agentdesk.compliance.models import CampaignPolicy
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact
+from .helpers import SALES, add_contact, banner
+from .helpers import post_as_page as post
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HTMX = {"HX-Request": "true"}
-SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 GARBLED = b"<html><body>502 Bad Gateway</body></html>"
 ADD_FORM = {
     "campaign": "Spring Renewals",
@@ -35,28 +34,10 @@ ADD_FORM = {
 
 
 @pytest.fixture
-def desk(agents, proxy, settings):
-    settings.LCM_URL = proxy.url
-    settings.LCM_TIMEOUT_SECONDS = 0.8
-    settings.LCM_BREAKER_FAILURES = 100
-    proxy.set("pass")
-    proxy.slow_seconds = 1.5
-    proxy.answers.clear()
-    proxy.received.clear()
+def desk(agents, lcm_behind_proxy):
     client = Client()
     client.force_login(agents["alice"].user)
     return client
-
-
-def post(client: Client, path: str, data: dict | None = None) -> str:
-    response = client.post(path, data or {}, headers=HTMX)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def banner(html: str) -> str:
-    start = html.index('id="banner"')
-    return html[start : html.index("</div>", start)]
 
 
 def session() -> AgentSession:

@@ -73,6 +73,16 @@ class Turn:
         self.held = False
         return released or self.session
 
+    async def refuse(self, message: str, level: str = "warning") -> Result:
+        """Give the turn back with nothing changed, saying why."""
+        return Result(ok=False, message=message, level=level, session=await self.give_back())
+
+    def contact_on_screen(self) -> m.Contact | None:
+        session = self.session
+        if session.state != AgentSession.PREVIEWING or not session.contact:
+            return None
+        return m.Contact.from_response(session.contact)
+
     async def finish(
         self, kind: str, entry: dict[str, Any], result: Result, **changes: Any
     ) -> Result:
@@ -210,8 +220,7 @@ async def _fetch(
             return await _busy(profile)
         if turn.session.state == AgentSession.PREVIEWING:
             message = _("A contact is already on your screen: skip it with an outcome first.")
-            session = await turn.give_back()
-            return Result(ok=False, message=message, level="warning", session=session)
+            return await turn.refuse(message)
         try:
             exchange = await get_client().call(request)
             # LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired
@@ -369,23 +378,19 @@ async def _close_contact(
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile)
-        if turn.session.state != AgentSession.PREVIEWING or not turn.session.contact:
-            message = _("There is no contact on your screen to skip.")
-            session = await turn.give_back()
-            return Result(ok=False, message=message, level="warning", session=session)
-        contact = m.Contact.from_response(turn.session.contact)
+        contact = turn.contact_on_screen()
+        if contact is None:
+            return await turn.refuse(_("There is no contact on your screen to skip."))
         decision = await decide(turn.session, contact)
         if isinstance(decision, _Refusal):
-            session = await turn.give_back()
-            return Result(ok=False, message=decision.message, level=decision.level, session=session)
+            return await turn.refuse(decision.message, decision.level)
         outcome = menu.find(decision.outcome_id)
         if outcome is None:
             message = _(
                 "Outcome %(id)s is not one of LCM's outcomes: ask an administrator to correct "
                 "the compliance settings, and skip with an outcome instead."
             ) % {"id": decision.outcome_id}
-            session = await turn.give_back()
-            return Result(ok=False, message=message, level="error", session=session)
+            return await turn.refuse(message, "error")
         await _honour_opt_out(profile, contact, outcome, actor=actor)
         entry = {**await _skip_fields(turn, contact, outcome), "actor": actor}
         request = m.SkipManualDialContact(
@@ -686,20 +691,17 @@ async def confirm_dial(profile: AgentProfile) -> Result:
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile)
-        if turn.session.state != AgentSession.PREVIEWING or not turn.session.contact:
-            session = await turn.give_back()
-            message = _("There is no contact on your screen to dial.")
-            return Result(ok=False, message=message, level="warning", session=session)
-        contact = m.Contact.from_response(turn.session.contact)
+        contact = turn.contact_on_screen()
+        if contact is None:
+            return await turn.refuse(_("There is no contact on your screen to dial."))
         verdict = await db_async(rules.evaluate)(contact)
         dial = dialling(contact)
         href = dial.tel_href
         if verdict.blocked:
-            session = await turn.give_back()
             message = _("This contact may not be dialled: %(why)s") % {
                 "why": " ".join(verdict.reasons)
             }
-            return Result(ok=False, message=message, level="error", session=session)
+            return await turn.refuse(message, "error")
         if not verdict.needs_confirmation:
             session = await turn.give_back()
             message = _("No confirmation needed: dial.")
@@ -761,13 +763,11 @@ async def _flag_preview_over(profile: AgentProfile, seconds: int) -> Result:
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile)
-        if turn.session.state != AgentSession.PREVIEWING or not turn.session.contact:
-            session = await turn.give_back()
-            message = _("There is no contact on your screen.")
-            return Result(ok=False, message=message, session=session)
+        contact = turn.contact_on_screen()
+        if contact is None:
+            return await turn.refuse(_("There is no contact on your screen."), "info")
         if await db_async(state.preview_over_logged)(turn.session):
             return Result(ok=True, session=await turn.give_back())
-        contact = m.Contact.from_response(turn.session.contact)
         entry = {
             **_contact_fields(contact),
             "campaign_group": turn.session.campaign_group,
