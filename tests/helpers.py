@@ -114,3 +114,21 @@ def post_as_page(client: Any, path: str, data: dict | None = None) -> str:
 def banner(html: str) -> str:
     start = html.index('id="banner"')
     return html[start : html.index("</div>", start)]
+
+
+def add_form(**fields: Any) -> dict[str, Any]:
+    """The agent page's Add contact form, filled in; `fields` change or add fields."""
+    now = timezone.localtime()
+    data = {
+        "campaign": "Spring Renewals",
+        "last_name": "Person",
+        "mode1_name": "Home",
+        "mode1_number": "(202) 555-0100",
+        "mode1_tz": EASTERN,
+        "callback_start": now.strftime("%Y-%m-%dT%H:%M"),
+        "callback_end": (now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "call_type": "0",
+        "priority": "0",
+        "status": "0",
+    }
+    return {**data, **fields}

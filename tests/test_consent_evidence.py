@@ -3,15 +3,14 @@ the card, exported with the action log; consent-only campaigns refuse contacts w
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from agentdesk.compliance.models import CampaignPolicy, ConsentEvidence
 from agentdesk.lcmsim.models import Contact
 
+from . import helpers
 from .helpers import add_contact
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,21 +25,7 @@ EVIDENCE = {
 
 
 def add_form(**fields):
-    now = timezone.localtime()
-    data = {
-        "campaign": "Spring Renewals",
-        "last_name": "Mustermann",
-        "mode1_name": "Home",
-        "mode1_number": "(202) 555-0150",
-        "mode1_tz": "(UTC-05:00) Eastern Time (US and Canada)",
-        "callback_start": now.strftime("%Y-%m-%dT%H:%M"),
-        "callback_end": (now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
-        "call_type": "0",
-        "priority": "0",
-        "status": "0",
-    }
-    data.update(fields)
-    return data
+    return helpers.add_form(last_name="Mustermann", mode1_number="(202) 555-0150", **fields)
 
 
 def test_add_with_evidence_stores_it_and_the_card_shows_it(alice, agents):
