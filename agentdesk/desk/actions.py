@@ -702,6 +702,14 @@ async def confirm_dial(profile: AgentProfile) -> Result:
                 "why": " ".join(verdict.reasons)
             }
             return await turn.refuse(message, "error")
+        if not href:
+            # Nothing to confirm: the number reaches no one, and a logged confirmation would
+            # record a call that never happened.
+            message = _(
+                "This number cannot be dialled as given, so there is nothing to confirm: hand "
+                "the contact back or skip it with an outcome."
+            )
+            return await turn.refuse(message, "error")
         if not verdict.needs_confirmation:
             session = await turn.give_back()
             message = _("No confirmation needed: dial.")
