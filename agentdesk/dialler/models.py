@@ -12,8 +12,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agentdesk import phones
 from agentdesk.lcm.timezones import find_time_zone
+from agentdesk.shared import phones
 
 TEXT_FIELDS = (
     "UserData",
