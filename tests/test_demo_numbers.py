@@ -9,7 +9,7 @@ from agentdesk.desk.presenters import contact_card
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import contact_answer
-from agentdesk.phones import try_parse
+from agentdesk.shared.phones import try_parse
 
 pytestmark = pytest.mark.django_db
 
