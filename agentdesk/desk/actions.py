@@ -22,12 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agentdesk.asyncdb import db_async
 from agentdesk.compliance import consent, rules
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
 from agentdesk.retiredkeys.models import is_retired, mark_closed
+from agentdesk.shared.asyncdb import db_async
 
 from . import events, state
 from .forms import AddContactForm
@@ -739,6 +739,14 @@ async def confirm_dial(profile: AgentProfile) -> Result:
             message = _("This contact may not be dialled: %(why)s") % {
                 "why": " ".join(verdict.reasons)
             }
+            return await turn.refuse(message, "error")
+        if not href:
+            # Nothing to confirm: the number reaches no one, and a logged confirmation would
+            # record a call that never happened.
+            message = _(
+                "This number cannot be dialled as given, so there is nothing to confirm: hand "
+                "the contact back or skip it with an outcome."
+            )
             return await turn.refuse(message, "error")
         if not verdict.needs_confirmation:
             session = await turn.give_back()
