@@ -17,9 +17,9 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from agentdesk.asyncdb import db_async
 from agentdesk.desk.events import SELECT, AgentChanged
 from agentdesk.language.sockets import language_group, languages
+from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
 from .live import Change, render_team_changes_in
