@@ -234,12 +234,19 @@ def refusal_text(body: Any) -> str | None:
     return None
 
 
-def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: str = "") -> Any:
+def parse_answer(
+    body: bytes | str | dict,
+    expected: Iterable[str],
+    *,
+    request: str = "",
+    response_keys: Iterable[str] = (),
+) -> Any:
     """The `message.response` of an answer whose subtopic is one of `expected`.
 
     Raises LcmRejected when LCM refused (see `refusal_text`) and LcmBadAnswer for anything
     unreadable. A `response` that is present but null is returned as None: for a fetch that
-    means "no contact"; other answers refuse it when they read it.
+    means "no contact"; other answers refuse it when they read it. `response_keys`: other
+    keys of `message` that hold the data when `response` is absent (a page's own naming).
     """
     if isinstance(body, bytes | str):
         raw = body
@@ -268,7 +275,7 @@ def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: 
     expected_lower = {name.lower() for name in expected}
     if subtopic.lower() not in expected_lower:
         raise LcmBadAnswer(f"unexpected answer subtopic {subtopic!r}", subtopic=request)
-    response = lookup(message, "response", default=_ABSENT)
+    response = lookup(message, "response", *response_keys, default=_ABSENT)
     if response is _ABSENT:
         raise LcmBadAnswer("the answer has no response", subtopic=request)
     return response

@@ -541,6 +541,9 @@ class LcmRequest(Generic[AnswerT]):
     ANSWERS: ClassVar[tuple[str, ...]]
     ANSWER: ClassVar[type[Answer]]  # the class of AnswerT
     WRITES: ClassVar[bool] = False
+    # Where the answer's data sits in `message` when a page puts it under another key than
+    # `response` (GetContactModes: `Contactmodes`).
+    RESPONSE_KEYS: ClassVar[tuple[str, ...]] = ()
 
     def to_data(self, style: str = TABLES) -> dict[str, Any]:
         """The envelope's `data`; `style` picks the casing where the pages disagree."""
@@ -557,11 +560,12 @@ class LcmRequest(Generic[AnswerT]):
 
 @dataclass(frozen=True)
 class CreateContact(LcmRequest[CreateContactAnswer]):
-    """Seed 000: add a contact to a campaign; LCM answers with the new LCM key."""
+    """Seed 000: add a contact to a campaign; LCM answers with the new LCM key. (The seed's
+    sample sends this body under " AddCompliance ", a copy-paste slip of the vendor page:
+    AddCompliance is the do-not-call append, `wrapup.AddCompliance`.)"""
 
     SUBTOPIC: ClassVar[str] = "CreateContact"
-    ALIASES: ClassVar[tuple[str, ...]] = ("AddCompliance",)
-    ANSWERS: ClassVar[tuple[str, ...]] = ("CreateContactResponse", "AddComplianceResponse")
+    ANSWERS: ClassVar[tuple[str, ...]] = ("CreateContactResponse",)
     ANSWER: ClassVar[type[Answer]] = CreateContactAnswer
     WRITES: ClassVar[bool] = True
 
@@ -888,5 +892,21 @@ REQUESTS_BY_SUBTOPIC: dict[str, type[LcmRequest[Any]]] = {
 }
 
 
+def register_requests(*request_types: type[LcmRequest[Any]]) -> None:
+    """Add request types defined in another module (wrapup.py) to the ones above."""
+    global REQUEST_TYPES
+    for request_type in request_types:
+        if request_type in REQUEST_TYPES:
+            continue
+        REQUEST_TYPES = (*REQUEST_TYPES, request_type)
+        for name in (request_type.SUBTOPIC, *request_type.ALIASES):
+            REQUESTS_BY_SUBTOPIC[name.lower()] = request_type
+
+
 def request_type_for(subtopic: str) -> type[LcmRequest[Any]] | None:
     return REQUESTS_BY_SUBTOPIC.get(subtopic.strip().lower())
+
+
+# The wrap-up messages live in their own module, which builds on this one and registers
+# itself here; imported last so every message type reaches request_type_for.
+from . import wrapup as _wrapup  # noqa: E402, F401
