@@ -217,12 +217,10 @@ def test_numbers_are_added_changed_and_the_others_deleted(sim_world):
     assert Contact.objects.get(lcm_key=key).modes.get().e164 == "+12025550144"
 
 
-def test_a_bad_number_or_mode_is_refused_and_nothing_changes(sim_world):
+def test_an_unknown_mode_is_refused_and_nothing_changes(sim_world):
     key = held()
-    assert ws_error(send(w.SetNewModeNumber("call-1", key, 1, "12", False, "a1@test"))) == (
-        "Invalid phone number for mode Home."
-    )
-    assert ws_error(send(w.SetNewModeNumber("call-1", key, 77, "2025550101", False, "a1@test")))
+    refused = w.SetNewModeNumber("call-1", key, 77, "2025550101", False, "a1@test")
+    assert ws_error(send(refused)) == "Invalid Mode ID."
     assert list(Contact.objects.get(lcm_key=key).modes.values_list("number", flat=True)) == [
         "2025550100"
     ]
