@@ -22,12 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agentdesk.asyncdb import db_async
 from agentdesk.compliance import consent, rules
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
 from agentdesk.retiredkeys.models import is_retired, mark_closed
+from agentdesk.shared.asyncdb import db_async
 
 from . import events, onscreen, state
 from .forms import AddContactForm
@@ -289,11 +289,49 @@ async def _on_screen(
         % {"id": contact.contact_id or contact.account_number},
     }
     message = _("Contact %(number)s is on your screen.") % {"number": contact.phone_number}
-    result = Result(ok=True, message=message, level="success")
+    extra = exchange.answer.extra
+    if extra:
+        message += " " + _extra_message(extra)
+    result = Result(ok=True, message=message, level="warning" if extra else "success")
     on_screen = {"state": AgentSession.PREVIEWING, "contact": contact.to_response()}
-    return await turn.finish_unless_retired(
+    shown = await turn.finish_unless_retired(
         unless_retired, kind, entry, result, **on_screen, notice="", last_error="", **choices
     )
+    if shown is not None and extra:
+        await db_async(_log_extra)(turn.profile, kind, exchange, extra, entry["campaign_group"])
+    return shown
+
+
+def _extra_message(extra: tuple[m.Contact, ...]) -> str:
+    """An answer with more contacts than the one asked for (the pages: a fetch hands out one):
+    LCM may hold each extra one for the agent now. They are not closed with an outcome no call
+    produced; the agent is told, and LCM gives a held contact back on the next fetch."""
+    keys = ", ".join(c.account_number for c in extra)
+    return _(
+        "LCM also handed you %(keys)s although agentdesk asked for one contact: LCM may hold "
+        "it for you, and Next Contact brings it back once this one is done."
+    ) % {"keys": keys}
+
+
+def _log_extra(
+    profile: AgentProfile,
+    kind: str,
+    exchange: LcmExchange[m.FetchAnswer],
+    extra: tuple[m.Contact, ...],
+    campaign_group: str,
+) -> None:
+    """One log row per extra contact, so the lead's monitor and exports see that LCM may hold
+    it for this agent."""
+    for contact in extra:
+        state.write_log(
+            profile,
+            kind,
+            **_exchange_fields(exchange),
+            **_contact_fields(contact),
+            campaign_group=campaign_group,
+            result="LCM handed out this contact too (one was asked for); not shown: LCM may "
+            "hold it for this agent until the next fetch brings it back",
+        )
 
 
 _SAYS_NO_CONTACT = re.compile(r"\bno\b.*\bcontacts?\b|\bcontacts?\b.*\bnot available\b", re.I)
@@ -719,6 +757,14 @@ async def confirm_dial(profile: AgentProfile, *, shown: Shown | None = None) -> 
             message = _("This contact may not be dialled: %(why)s") % {
                 "why": " ".join(verdict.reasons)
             }
+            return await turn.refuse(message, "error")
+        if not href:
+            # Nothing to confirm: the number reaches no one, and a logged confirmation would
+            # record a call that never happened.
+            message = _(
+                "This number cannot be dialled as given, so there is nothing to confirm: hand "
+                "the contact back or skip it with an outcome."
+            )
             return await turn.refuse(message, "error")
         if not verdict.needs_confirmation:
             session = await turn.give_back()

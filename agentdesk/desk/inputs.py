@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from agentdesk.asyncdb import db_async
+from agentdesk.shared.asyncdb import db_async
 
 from . import actions, state
 from .models import AgentProfile
