@@ -97,8 +97,11 @@ def test_release_needs_an_outcome_and_a_held_contact(agents):
     lead = Client()
     lead.force_login(agents["lead"])
     url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"
-    nothing = lead.post(url, {"outcome": "8"}).content.decode()
-    assert "There is no contact on your screen" in nothing or "no contact" in nothing.lower()
+    unnamed = lead.post(url, {"outcome": "8"}).content.decode()
+    assert "contact_key: missing." in unnamed
+    stale = {"contact_key": "Spring Renewals|1", "session_version": "0"}
+    nothing = lead.post(url, {"outcome": "8", **stale}).content.decode()
+    assert "The contact on alice&#x27;s screen changed since your page showed it" in nothing
     from asgiref.sync import async_to_sync
 
     key = async_to_sync(hold_a_contact)(agents)

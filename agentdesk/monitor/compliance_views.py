@@ -110,5 +110,5 @@ async def release_contact(request: HttpRequest, team_id: int, agent_id: int) -> 
         )
         said = render_banner(result.message, "success" if result.ok else result.level)
     # The agent's row as it is now: a refused release was pressed on a stale one.
-    fresh = await live.render_team_changes(team_id, {profile.pk}) or ""
-    return HttpResponse(said + fresh)
+    fresh = await live.render_team_changes(team_id, live.Change(agents={profile.pk})) or []
+    return HttpResponse("\n".join([said, *fresh]))
