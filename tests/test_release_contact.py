@@ -102,6 +102,8 @@ def test_release_needs_an_outcome_and_a_held_contact(agents):
     stale = {"contact_key": "Spring Renewals|1", "session_version": "0"}
     nothing = lead.post(url, {"outcome": "8", **stale}).content.decode()
     assert "The contact on alice&#x27;s screen changed since your page showed it" in nothing
+    assert "banner-success" not in nothing
+    assert not ActionLog.objects.filter(kind=ActionLog.RELEASE).exists()
     from asgiref.sync import async_to_sync
 
     key = async_to_sync(hold_a_contact)(agents)
