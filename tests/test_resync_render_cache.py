@@ -20,17 +20,23 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SALES = "Sales Manual Group"
 
 
+_cookies: dict[int, str] = {}
+
+
 async def resync(profile, language: str = "en") -> str:
-    """A page (re)connecting through the whole stack, in the browser's `language`."""
+    """A page (re)connecting through the whole stack, in the browser's `language`; logged in
+    once per test (a login restarts the agent's idle clock: a new session version)."""
 
     def cookie() -> str:
         client = Client()
         client.force_login(profile.user)
         return client.cookies["sessionid"].value
 
+    if profile.pk not in _cookies:
+        _cookies[profile.pk] = await sync_to_async(cookie)()
     tab = WebsocketCommunicator(application, "/ws/desk/", headers=[
         (b"origin", b"http://localhost"), (b"host", b"localhost"),
-        (b"cookie", f"sessionid={await sync_to_async(cookie)()}".encode()),
+        (b"cookie", f"sessionid={_cookies[profile.pk]}".encode()),
         (b"accept-language", language.encode()),
     ])
     connected, _ = await tab.connect()
@@ -38,6 +44,11 @@ async def resync(profile, language: str = "en") -> str:
     html = await tab.receive_from(timeout=10)
     await tab.disconnect()
     return html
+
+
+@pytest.fixture(autouse=True)
+def _log_in_afresh():
+    _cookies.clear()
 
 
 @pytest.fixture
