@@ -276,6 +276,14 @@
     });
   });
 
+  // The contact an action about the contact on screen is pressed for (its key and the
+  // session version the page shows): the server refuses it when the screen has moved on.
+  function shownValues() {
+    var values = {};
+    document.querySelectorAll("#contact-ref input").forEach(function (input) { values[input.name] = input.value; });
+    return values;
+  }
+
   // Confirm and dial: posted from the page itself, not from the button, because the live push
   // of the confirmation replaces the button before the answer arrives, and htmx fires the
   // answer's "dial" event on the element that made the request.
@@ -284,7 +292,7 @@
     if (!button || button.disabled) return;
     event.preventDefault();
     button.disabled = true;
-    htmx.ajax("POST", button.dataset.postFromPage, { source: document.body, swap: "none" });
+    htmx.ajax("POST", button.dataset.postFromPage, { source: document.body, swap: "none", values: shownValues() });
   });
   // A confirmed dial outside calling hours: the server logged it, now dial.
   document.addEventListener("agentdesk:dial", function (event) {
@@ -309,7 +317,7 @@
     el.classList.add("over");
     if (!countdownSent) {
       countdownSent = true;
-      if (el.dataset.action) htmx.ajax("POST", el.dataset.action, { swap: "none", source: el });
+      if (el.dataset.action) htmx.ajax("POST", el.dataset.action, { swap: "none", source: el, values: shownValues() });
     }
   }
   setInterval(countdown, 250);
