@@ -1,6 +1,8 @@
 """Small builders shared by the tests; contacts go through the simulator's own CreateContact."""
 
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +15,31 @@ from agentdesk.lcm.xmlfields import ContactMode
 from agentdesk.lcmsim import service
 
 EASTERN = "(UTC-05:00) Eastern Time (US and Canada)"
+
+
+def wait_until(check: Callable[[], Any], seconds: float = 10, what: str = "") -> Any:
+    """Wait for state: `check()` again and again until it is true (its value is returned), or
+    fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert value, what or f"{getattr(check, '__name__', check)} still false after {seconds} s"
+    return value
+
+
+async def eventually(check: Callable[[], Any], seconds: float = 10, what: str = "") -> Any:
+    """`wait_until` for async tests; `check` is sync (it may use the ORM) and runs in a thread."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = await sync.sync_to_async(check)()
+        if value or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.02)
+    assert value, what or f"{getattr(check, '__name__', check)} still false after {seconds} s"
+    return value
 
 
 def add_contact(
@@ -104,9 +131,53 @@ HTMX = {"HX-Request": "true"}
 SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 
 
+# The actions about the contact on screen: the page names the contact it shows.
+CONTACT_ACTION_PATHS = ("/desk/skip", "/desk/hand-back", "/desk/confirm-dial", "/desk/preview-expired")
+
+
+def shown_fields(agent: Any) -> dict[str, str]:
+    """What the agent's page, up to date, sends with an action about the contact on screen:
+    the contact's LCM key and the session version (desk/onscreen.py)."""
+    from agentdesk.desk import state
+    from agentdesk.desk.onscreen import key_on_screen
+
+    session = state.session_for(agent)
+    return {"contact_key": key_on_screen(session) or "", "session_version": str(session.version)}
+
+
+def shown_in(html: str) -> dict[str, str]:
+    """The contact the page last rendered in `html` names (its hidden fields), as the page
+    sends it with an action about the contact on screen."""
+    import html as markup
+    import re
+
+    found: dict[str, str] = {}
+    for name in ("contact_key", "session_version"):
+        values = re.findall(rf'name="{name}" value="([^"]*)"', html)
+        if values:
+            found[name] = markup.unescape(values[-1])
+    return found
+
+
+def post_for_screen(client: Any, path: str, data: dict | None = None, **extra: Any) -> Any:
+    """`client.post` as an up-to-date agent page sends an action about the contact on screen:
+    naming the contact stored now, unless `data` names one."""
+    data = dict(data or {})
+    if "contact_key" not in data:
+        from agentdesk.desk.models import AgentProfile
+
+        agent = AgentProfile.objects.get(user_id=client.session["_auth_user_id"])
+        data = {**shown_fields(agent), **data}
+    return client.post(path, data, **extra)
+
+
 def post_as_page(client: Any, path: str, data: dict | None = None) -> str:
-    """POST as the agent page's htmx does; the answer's HTML."""
-    response = client.post(path, data or {}, headers=HTMX)
+    """POST as the agent page's htmx does; the answer's HTML. An action about the contact on
+    screen names the contact stored now (an up-to-date page) unless `data` names one."""
+    if path in CONTACT_ACTION_PATHS:
+        response = post_for_screen(client, path, data, headers=HTMX)
+    else:
+        response = client.post(path, data or {}, headers=HTMX)
     assert response.status_code == 200
     return response.content.decode()
 

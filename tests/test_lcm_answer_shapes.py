@@ -11,7 +11,7 @@ from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
 
-from .helpers import SALES, add_contact, banner
+from .helpers import SALES, add_contact, banner, shown_fields
 from .helpers import post_as_page as post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -523,7 +523,7 @@ def test_a_lead_releases_a_numeric_key_contact(desk, proxy, agents):
     lead.force_login(agents["lead"])
     url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"
 
-    lead.post(url, {"outcome": "8"})
+    lead.post(url, {"outcome": "8", **shown_fields(agents["alice"])})
 
     assert session().state == "idle"
     assert ActionLog.objects.filter(kind="release", ok=True, lcm_key="815").count() == 1

@@ -75,13 +75,18 @@ def release(session: AgentSession, token: str, **changes: Any) -> AgentSession |
     now = timezone.now()
     if "state" in changes and changes["state"] != session.state:
         changes["state_since"] = now
+    expressions: dict[str, tuple[str, list[Any]]] = {"version": ("version + 1", [])}
+    if "contact" in changes:
+        # A contact put on (or taken off) the screen: what pages showing an older version
+        # act on is another contact (desk/onscreen.py).
+        expressions["contact_version"] = ("version + 1", [])
     updated = update_returning(
         AgentSession,
         "id = %s AND busy_token = %s",
         [session.pk, token],
         {"busy_token": "", "busy_until": None, "updated_at": now,
          **fit_to_fields(AgentSession, changes)},
-        {"version": ("version + 1", [])},
+        expressions,
     )
     if updated is not None:
         updated.agent = session.agent

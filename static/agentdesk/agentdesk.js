@@ -35,8 +35,7 @@
     if (!button || button.disabled) return;
     event.preventDefault();
     if (key === "s") {
-      var outcome = document.querySelector("#outcome");
-      if (outcome && !outcome.value) { outcome.focus(); return; }
+      // Without an outcome too: the server's answer says on the page what is missing.
       button.form.requestSubmit(button);
     } else {
       button.click();
@@ -248,6 +247,24 @@
     }
   });
 
+  // A push that redraws the card of the same contact (a failed Skip, a live update) keeps the
+  // outcome the agent chose: the screen stays as it was. Another contact starts afresh.
+  var chosenOutcome = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "contact-panel") return;
+    var form = document.getElementById("skip-form"), outcome = document.getElementById("outcome");
+    chosenOutcome = form && outcome && outcome.value ? { contact: form.dataset.contact, value: outcome.value } : null;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (!event.target || event.target.id !== "contact-panel" || !chosenOutcome) return;
+    var form = document.getElementById("skip-form"), outcome = document.getElementById("outcome");
+    var chosen = chosenOutcome;
+    chosenOutcome = null;
+    if (!form || !outcome || outcome.value || form.dataset.contact !== chosen.contact) return;
+    if (outcome.querySelector("option[value=\"" + CSS.escape(chosen.value) + "\"]")) outcome.value = chosen.value;
+  });
+
   // A live push replaces a whole panel; keep open what the reader opened in it (the numbers
   // under a chart) instead of snapping it shut every few seconds.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
@@ -259,6 +276,14 @@
     });
   });
 
+  // The contact an action about the contact on screen is pressed for (its key and the
+  // session version the page shows): the server refuses it when the screen has moved on.
+  function shownValues() {
+    var values = {};
+    document.querySelectorAll("#contact-ref input").forEach(function (input) { values[input.name] = input.value; });
+    return values;
+  }
+
   // Confirm and dial: posted from the page itself, not from the button, because the live push
   // of the confirmation replaces the button before the answer arrives, and htmx fires the
   // answer's "dial" event on the element that made the request.
@@ -267,7 +292,7 @@
     if (!button || button.disabled) return;
     event.preventDefault();
     button.disabled = true;
-    htmx.ajax("POST", button.dataset.postFromPage, { source: document.body, swap: "none" });
+    htmx.ajax("POST", button.dataset.postFromPage, { source: document.body, swap: "none", values: shownValues() });
   });
   // A confirmed dial outside calling hours: the server logged it, now dial.
   document.addEventListener("agentdesk:dial", function (event) {
@@ -292,7 +317,7 @@
     el.classList.add("over");
     if (!countdownSent) {
       countdownSent = true;
-      if (el.dataset.action) htmx.ajax("POST", el.dataset.action, { swap: "none", source: el });
+      if (el.dataset.action) htmx.ajax("POST", el.dataset.action, { swap: "none", source: el, values: shownValues() });
     }
   }
   setInterval(countdown, 250);
