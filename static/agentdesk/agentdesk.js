@@ -140,14 +140,16 @@
   });
 
   // Where focus goes after each action: Next/Reserved to the contact card (or back to Next
-  // when none came), Skip back to Next (or the outcome list if it failed), Add to the first
-  // field with an error (or the form's first field, ready for the next one).
+  // when none came), Skip and Hand back back to Next (or, if it failed, the outcome list and
+  // the card), Add to the first field with an error (or the form's first field, ready for
+  // the next one).
   var pendingAction = null;
   var pendingFocus = null;
   function actionOf(elt) {
     if (!elt) return null;
     if (elt.id === "btn-next" || elt.id === "btn-reserved") return "fetch";
     if (elt.id === "skip-form") return "skip";
+    if (elt.id === "btn-hand-back") return "hand_back";
     if (elt.id === "add-form") return "add";
     return null;
   }
@@ -163,6 +165,8 @@
     var card = document.getElementById("contact-card");
     if (action === "fetch") id = card ? "contact-card" : "btn-next";
     else if (action === "skip") id = card ? "outcome" : "btn-next";
+    // Handed back: ready for the next contact; refused: the card is still there to read.
+    else if (action === "hand_back") id = card ? "contact-card" : "btn-next";
     else if (action === "add") {
       var invalid = document.querySelector("#add-form .invalid input, #add-form .invalid select, #add-form .invalid textarea");
       if (invalid && !invalid.id) invalid.id = "add-invalid-field";
