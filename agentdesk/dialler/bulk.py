@@ -14,10 +14,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import logging
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -91,10 +94,10 @@ def _row_payload(row: dict[str, Any]) -> dict[str, str]:
     return payload
 
 
-def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
-    """Header and rows (only the contact-field columns) of an uploaded CSV; CsvRejected
-    explains what is wrong with the file. Memory stays near the rows' known cells: see
-    agentdesk/shared/csvread.py and docs/api.md ("Limits")."""
+def open_csv(data: bytes) -> csvread.Table:
+    """The file's header, checked, and its rows (only the contact-field columns) as they are
+    read; CsvRejected explains what is wrong with the file (also while the rows are read).
+    Memory: see agentdesk/shared/csvread.py and docs/api.md ("Limits")."""
     if len(data) > MAX_FILE_BYTES:
         raise CsvRejected(
             _("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
@@ -110,16 +113,26 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
                 "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
             )
         )
-    rows: list[dict[str, Any]] = []
-    for _line, row in table.rows:
-        if len(rows) >= MAX_ROWS:
+    return table
+
+
+def _counted_rows(table: csvread.Table) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number as a spreadsheet shows it, cells); line 1 is the header."""
+    for number, (_line, row) in enumerate(table.rows, start=2):
+        if number - 1 > MAX_ROWS:
             raise CsvRejected(
                 _("The file has more than %(rows)d rows; split it.") % {"rows": MAX_ROWS}
             )
-        rows.append(row)
+        yield number, row
+
+
+def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
+    """Header and rows (only the contact-field columns) of an uploaded CSV, all at once."""
+    table = open_csv(data)
+    rows = [row for _number, row in _counted_rows(table)]
     if not rows:
         raise CsvRejected(_("The file has a header row but no contacts."))
-    return header, rows
+    return table.header, rows
 
 
 def _too_long(payload: dict[str, str]) -> str:
@@ -130,19 +143,27 @@ def _too_long(payload: dict[str, str]) -> str:
     )
 
 
-def _problems(payloads: list[dict[str, str]], allowed: set[int] | None) -> list[str]:
-    """For each row, "" when it can be imported, else a sentence naming each problem. Rows are
-    checked a chunk at a time (one do-not-call query each), campaigns and agents read once."""
+def _problems(lookups: importing.Lookups, payloads: list[dict[str, str]]) -> list[str]:
+    """For each row of a chunk, "" when it can be imported, else a sentence naming each
+    problem (one do-not-call query per chunk; campaigns and agents were read once)."""
     problems = [_too_long(payload) for payload in payloads]
-    lookups = importing.Lookups(allowed)
-    for start in range(0, len(payloads), PREVIEW_CHUNK):
-        chunk = [n for n in range(start, start + PREVIEW_CHUNK) if n < len(payloads)]
-        chunk = [n for n in chunk if not problems[n]]
-        checked = lookups.check_many([payloads[n] for n in chunk])
-        for n, found in zip(chunk, checked, strict=True):
-            if isinstance(found, importing.ImportRejected):
-                problems[n] = found.describe()
+    chunk = [n for n in range(len(payloads)) if not problems[n]]
+    checked = lookups.check_many([payloads[n] for n in chunk])
+    for n, found in zip(chunk, checked, strict=True):
+        if isinstance(found, importing.ImportRejected):
+            problems[n] = found.describe()
     return problems
+
+
+def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def create_preview(
@@ -155,19 +176,34 @@ def create_preview(
     allowed: set[int] | None,
 ) -> ImportJob:
     """Check every row and store the job as a preview (nothing is imported yet). A file that
-    cannot be read leaves nothing behind."""
-    header, rows = read_csv(data)
-    payloads = [_row_payload(row) for row in rows]
-    checked = []
-    for line, payload, problem in zip(
-        range(2, len(rows) + 2), payloads, _problems(payloads, allowed), strict=True
-    ):  # line 1 is the header
-        if any(len(v) > MAX_CELL_CHARS for v in payload.values()):
-            payload = {k: v[:MAX_CELL_CHARS] for k, v in payload.items()}
-        if problem:
-            # Kept to show the lead, in a form the database can store (no NUL in JSON text).
-            payload = {k: v.replace("\x00", "\ufffd") for k, v in payload.items()}
-        checked.append((line, payload, problem))
+    cannot be read leaves nothing behind.
+
+    Rows are read and checked a chunk at a time and the checked rows spooled to a temporary
+    file, then written in one transaction: memory holds the upload and one chunk, not every
+    row of the file (docs/api.md, "Limits")."""
+    table = open_csv(data)
+    lookups = importing.Lookups(allowed)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for chunk in _chunks(_counted_rows(table), PREVIEW_CHUNK):
+            payloads = [_row_payload(row) for _number, row in chunk]
+            for (line, _row), payload, problem in zip(
+                chunk, payloads, _problems(lookups, payloads), strict=True
+            ):
+                if any(len(v) > MAX_CELL_CHARS for v in payload.values()):
+                    payload = {k: v[:MAX_CELL_CHARS] for k, v in payload.items()}
+                if problem:
+                    # Kept to show the lead, in a form the database can store (no NUL in JSON).
+                    payload = {k: v.replace("\x00", "\ufffd") for k, v in payload.items()}
+                spool.write(json.dumps([line, payload, problem]) + "\n")
+        if not spool.tell():
+            raise CsvRejected(_("The file has a header row but no contacts."))
+        spool.seek(0)
+        return _store_preview(team, user, file_name, overwrite, table.header, spool)
+
+
+def _store_preview(
+    team: Team, user: User, file_name: str, overwrite: bool, header: list[str], spool: IO[str]
+) -> ImportJob:
     ignored = sorted(set(header) - KNOWN_COLUMNS)
     with transaction.atomic():
         job = ImportJob.objects.create(
@@ -182,19 +218,20 @@ def create_preview(
             if ignored
             else "",
         )
-        ImportRow.objects.bulk_create(
-            (
-                ImportRow(
-                    job=job,
-                    line=line,
-                    data=payload,
-                    status=ImportRow.INVALID if problem else ImportRow.PENDING,
-                    message=problem[:2000],
+        for batch in _chunks(iter(spool), 1000):
+            rows = []
+            for text in batch:
+                line, payload, problem = json.loads(text)
+                rows.append(
+                    ImportRow(
+                        job=job,
+                        line=line,
+                        data=payload,
+                        status=ImportRow.INVALID if problem else ImportRow.PENDING,
+                        message=problem[:2000],
+                    )
                 )
-                for line, payload, problem in checked
-            ),
-            batch_size=1000,
-        )
+            ImportRow.objects.bulk_create(rows)
     return job
 
 
