@@ -27,7 +27,7 @@ from agentdesk.lcm.fields import is_whole_number
 from agentdesk.lcm.timezones import find_time_zone
 from agentdesk.shared.asyncdb import db_async
 
-from . import shapes
+from . import numbers, shapes
 from .models import Campaign, CampaignGroup, Contact, ContactMode, Fault, Outcome, SimAgent
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,7 @@ def fetch_contact(
             candidates = candidates.filter(consent=True)
         elif consent == "false":
             candidates = candidates.filter(consent=False)
+        candidates = numbers.without_unreachable(candidates, now)  # all numbers do-not-call
         # Callbacks that are due come first, then priority, then the oldest.
         candidates = candidates.order_by("-call_type", "-priority", "pk")
         return _claim_first(candidates, agent_id, now)
@@ -177,7 +178,7 @@ OD_CALL_TYPES = {0: "Regular Call", 1: "Regular Callback", 2: "Personal Callback
 def contact_answer(contact: Contact, *, od_style: bool = False) -> m.Contact:
     """The contact as LCM hands it out; `od_style` is ContactOD's (seed 002) way of writing
     dates and call types, the default DownloadContactsForDialing's (seed 001)."""
-    mode = contact.modes.order_by("position").first()
+    mode = numbers.handout_mode(contact, timezone.now())
     write_time = _od_time if od_style else _format_time
     return m.Contact(
         phone_number=mode.number if mode else "",
@@ -349,6 +350,7 @@ def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
                     time_zone_label=tz.label if tz else campaign.time_zone_label,
                 )
             )
+        numbers.fill_e164(modes, campaign.time_zone_label)
         ContactMode.objects.bulk_create(modes)
         # The key names the contact's ID, so it is known only once the contact is stored.
         contact.lcm_key = contact.make_lcm_key(modes[0] if modes else None)
