@@ -15,7 +15,9 @@ from .models import TEST, Attempt, Delivery, Endpoint
 
 
 @admin.action(description=_("Send a test event"))
-def send_test_event(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+def send_test_event(
+    modeladmin: admin.ModelAdmin[Endpoint], request: HttpRequest, queryset: QuerySet[Endpoint]
+) -> None:
     sent = 0
     for endpoint in queryset.select_related("team"):
         sent += tasks.schedule(endpoint, TEST, f"test:{uuid.uuid4()}", payloads.test_data())
@@ -32,14 +34,14 @@ def send_test_event(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(admin.ModelAdmin[Endpoint]):
     list_display = ("url", "team", "active", "description", "created_at")
     list_filter = ("active", "team")
     search_fields = ("url", "description")
     actions = [send_test_event]
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(admin.TabularInline[Attempt, Delivery]):
     model = Attempt
     extra = 0
     can_delete = False
@@ -51,7 +53,9 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.action(description=_("Try again now"))
-def retry_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+def retry_now(
+    modeladmin: admin.ModelAdmin[Delivery], request: HttpRequest, queryset: QuerySet[Delivery]
+) -> None:
     from django.utils import timezone
 
     retried = 0
@@ -69,7 +73,7 @@ def retry_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     list_display = (
         "created_at",
         "event_type",
