@@ -29,7 +29,9 @@ async def run(profile: AgentProfile, action: str, data: Mapping[str, Any]) -> ac
         case "reserved":
             return await actions.reserved_contact(profile)
         case "skip":
-            return await actions.skip_contact(profile, outcome_id=data.get("outcome"))
+            return await actions.skip_contact(
+                profile, outcome_id=data.get("outcome"), comment=data.get("comment", "")
+            )
         case "add":
             return await actions.add_contact(profile, data)
         case "select":
