@@ -2,25 +2,25 @@
 
 import os
 
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentdesk.settings")
-from agentdesk.bodylimit import install_daphne_guard
+from agentdesk.serving.bodylimit import install_daphne_guard
+from agentdesk.serving.statichandler import StaticFiles
 
-# Oversized bodies are refused inside Daphne, before they are buffered (see bodylimit.py).
+# Oversized bodies are refused inside Daphne, before they are buffered (see serving/bodylimit.py).
 install_daphne_guard()
 # Static files are served asynchronously here (a sync-only static middleware would push
-# every request through async_to_sync).
-django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
+# every request through async_to_sync); a path out of the static directories is a 404.
+django_asgi_app = StaticFiles(get_asgi_application())
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from agentdesk.desk.consumers import attach_agent_profile  # noqa: E402
 from agentdesk.language.sockets import LanguageMiddleware  # noqa: E402
-from agentdesk.origin import SameOriginValidator  # noqa: E402
 from agentdesk.routing import websocket_urlpatterns  # noqa: E402
-from agentdesk.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
+from agentdesk.serving.origin import SameOriginValidator  # noqa: E402
+from agentdesk.serving.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -163,7 +163,8 @@ INSTALLED_APPS = [
     "agentdesk.language",
 ]
 
-# Django's own middlewares, with their hooks run on the event loop (agentdesk/hookmiddleware.py).
+# Django's own middlewares, with their hooks run on the event loop
+# (agentdesk/serving/hookmiddleware.py).
 # Django's checks for them by dotted path are rerun there for these paths.
 SILENCED_SYSTEM_CHECKS = [
     "security.W001",
@@ -173,15 +174,15 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W013",
 ]
 MIDDLEWARE = [
-    "agentdesk.hookmiddleware.SecurityMiddleware",
+    "agentdesk.serving.hookmiddleware.SecurityMiddleware",
     "agentdesk.dialler.middleware.api_errors_as_json",
-    "agentdesk.hookmiddleware.SessionMiddleware",
-    "agentdesk.hookmiddleware.CommonMiddleware",
-    "agentdesk.hookmiddleware.CsrfViewMiddleware",
-    "agentdesk.hookmiddleware.AuthenticationMiddleware",
+    "agentdesk.serving.hookmiddleware.SessionMiddleware",
+    "agentdesk.serving.hookmiddleware.CommonMiddleware",
+    "agentdesk.serving.hookmiddleware.CsrfViewMiddleware",
+    "agentdesk.serving.hookmiddleware.AuthenticationMiddleware",
     "agentdesk.language.middleware.language_middleware",
-    "agentdesk.hookmiddleware.MessageMiddleware",
-    "agentdesk.hookmiddleware.XFrameOptionsMiddleware",
+    "agentdesk.serving.hookmiddleware.MessageMiddleware",
+    "agentdesk.serving.hookmiddleware.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -281,10 +282,13 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Shared by every worker when Redis is there (login throttling, LCM reference data); one
-# long-lived connection pool per worker (agentdesk/rediscache.py).
+# long-lived connection pool per worker (agentdesk/serving/rediscache.py).
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "agentdesk.rediscache.SharedPoolRedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "agentdesk.serving.rediscache.SharedPoolRedisCache",
+            "LOCATION": REDIS_URL,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -355,8 +359,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 # Request bodies over these sizes are answered 413 before they are read into memory
-# (agentdesk/bodylimit.py): the CSV upload under /imports/ has its own limit, every other route
-# the general one.
+# (agentdesk/serving/bodylimit.py): the CSV upload under /imports/ has its own limit, every other
+# route the general one.
 REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 1024 * 1024, minimum=1024)
 CSV_UPLOAD_MAX_BYTES = env_int("CSV_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
@@ -401,7 +405,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Login throttling (django-axes, see agentdesk/login.py): failures per username (and per
+# Login throttling (django-axes, see agentdesk/accounts/login.py): failures per username (and per
 # username + address) before a pause; the bare address, shared by everyone behind a proxy, gets
 # a far more generous limit.
 LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5, minimum=1)
@@ -409,13 +413,13 @@ LOGIN_ADDRESS_FAILURES_ALLOWED = env_int("LOGIN_ADDRESS_FAILURES_ALLOWED", 100, 
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 # How many reverse proxies sit in front of the workers; 0: X-Forwarded-For is never read.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-AXES_HANDLER = "agentdesk.login.LoginAttempts"
-AXES_FAILURE_LIMIT = "agentdesk.login.failure_limit"
-AXES_COOLOFF_TIME = "agentdesk.login.cool_off"
+AXES_HANDLER = "agentdesk.accounts.login.LoginAttempts"
+AXES_FAILURE_LIMIT = "agentdesk.accounts.login.failure_limit"
+AXES_COOLOFF_TIME = "agentdesk.accounts.login.cool_off"
 AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
-AXES_USERNAME_CALLABLE = "agentdesk.login.normalized_username"
-AXES_CLIENT_IP_CALLABLE = "agentdesk.clientip.client_address"
-AXES_LOCKOUT_CALLABLE = "agentdesk.login.lockout_response"
+AXES_USERNAME_CALLABLE = "agentdesk.accounts.login.normalized_username"
+AXES_CLIENT_IP_CALLABLE = "agentdesk.accounts.clientip.client_address"
+AXES_LOCKOUT_CALLABLE = "agentdesk.accounts.login.lockout_response"
 # Only the user's own attempts are forgotten (the address is no lockout key on its own).
 AXES_RESET_ON_SUCCESS = True
 

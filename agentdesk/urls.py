@@ -3,9 +3,9 @@ from django.urls import include, path, re_path
 
 from agentdesk.dialler import dnc_api  # noqa: F401 - puts /api/dnc on the API before its URLs
 from agentdesk.dialler.api import api, api_not_found
-from agentdesk.health import healthz
 from agentdesk.language.views import set_language
 from agentdesk.metrics.views import metrics
+from agentdesk.serving.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -19,7 +19,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from agentdesk.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
+from agentdesk.serving.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
 
 FRAGMENT = '<div id="agent-status" hx-swap-oob="true">bare-resync</div>'
 

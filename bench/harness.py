@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from agentdesk.serving import DAPHNE_OPTIONS
+from agentdesk.serving.daphne import DAPHNE_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/agentdesk_bench")

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from agentdesk import phones
 from agentdesk.compliance import consent, dnc, rules
 from agentdesk.compliance.hours import Window, next_allowed, open_in_all
 from agentdesk.compliance.models import CampaignPolicy, DoNotCallEntry
 from agentdesk.lcm.messages import Contact
+from agentdesk.shared import phones
 
 EVERY_DAY = frozenset(range(1, 8))
 EIGHT_TO_NINE = Window(time(8), time(21), EVERY_DAY)

@@ -1,4 +1,4 @@
-"""Django's middlewares on the event loop (agentdesk/hookmiddleware.py): an agent's action
+"""Django's middlewares on the event loop (agentdesk/serving/hookmiddleware.py): an agent's action
 passes them without a thread hop, and what they must still do (save a session, refuse a
 request without its CSRF token, store a message, parse a large form) still happens."""
 
@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import AsyncClient
 
-from agentdesk import hookmiddleware
+from agentdesk.serving import hookmiddleware
 
 from .helpers import thread_hops
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_every_django_middleware_in_use_runs_on_the_event_loop():
     django_own = [path for path in settings.MIDDLEWARE if path.startswith("django.")]
     assert django_own == []
-    assert "agentdesk.hookmiddleware.CsrfViewMiddleware" in settings.MIDDLEWARE
+    assert "agentdesk.serving.hookmiddleware.CsrfViewMiddleware" in settings.MIDDLEWARE
 
 
 async def test_an_action_crosses_the_middlewares_without_a_thread_hop(agents):
@@ -76,7 +76,7 @@ async def test_a_login_saves_its_session(agents):
 
 def test_django_deploy_checks_still_see_the_middlewares(settings):
     """Django looks for its middlewares by dotted path; its checks run again for these."""
-    from agentdesk.hookmiddleware import SILENCED_FOR_RERUN, check_as_django_middlewares
+    from agentdesk.serving.hookmiddleware import SILENCED_FOR_RERUN, check_as_django_middlewares
 
     assert list(SILENCED_FOR_RERUN) == settings.SILENCED_SYSTEM_CHECKS
     settings.SECURE_HSTS_SECONDS = 0

@@ -161,7 +161,7 @@ def test_behind_trusted_proxies_the_client_address_is_read_from_the_right(agents
 
 
 def test_client_address_rules(rf, settings):
-    from agentdesk.clientip import client_address
+    from agentdesk.accounts.clientip import client_address
 
     def address(remote, forwarded=None):
         meta = {"REMOTE_ADDR": remote}

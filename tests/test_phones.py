@@ -2,7 +2,7 @@
 
 import pytest
 
-from agentdesk.phones import PhoneError, canonical, parse_phone, region_for_time_zone
+from agentdesk.shared.phones import PhoneError, canonical, parse_phone, region_for_time_zone
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from channels.auth import get_user
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from agentdesk import wsauth
 from agentdesk.asgi import application
+from agentdesk.serving import wsauth
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,7 +16,7 @@ from django.test import Client
 from agentdesk.desk import actions
 from agentdesk.desk.models import AgentProfile, AgentSession
 from agentdesk.lcmsim import demo
-from agentdesk.phones import parse_phone
+from agentdesk.shared.phones import parse_phone
 from agentdesk.teams.models import Team
 
 from .conftest import Server, free_port, server_env

@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 
 from agentdesk.desk import lookups
 from agentdesk.lcm import client as lcm_client
-from agentdesk.rediscache import SharedPoolRedisCache
+from agentdesk.serving.rediscache import SharedPoolRedisCache
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

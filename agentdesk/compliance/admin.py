@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from agentdesk import phones
+from agentdesk.shared import phones
 
 from .models import WEEKDAYS, CampaignPolicy, ConsentEvidence, DoNotCallEntry, PreviewLimit
 

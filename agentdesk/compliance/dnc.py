@@ -1,4 +1,4 @@
-"""The do-not-call list: numbers are read by `agentdesk.phones` and kept in E.164, so
+"""The do-not-call list: numbers are read by `agentdesk.shared.phones` and kept in E.164, so
 `+1 202-555-0100` on the list blocks `(202) 555-0100` read in a US campaign."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk import phones
+from agentdesk.shared import phones
 
 from .models import DoNotCallEntry
 

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agentdesk import phones
+from agentdesk.shared import phones
 
 WEEKDAYS = [
     ("1", _("Monday")),

@@ -16,8 +16,8 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk import phones
 from agentdesk.lcm.messages import Contact
+from agentdesk.shared import phones
 
 from . import clock, consent, dnc
 from .hours import Window, next_allowed, open_in_all

@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agentdesk.asyncdb import db_async
 from agentdesk.compliance import consent, rules
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
 from agentdesk.retiredkeys.models import is_retired, mark_closed
+from agentdesk.shared.asyncdb import db_async
 
 from . import events, state
 from .forms import AddContactForm

@@ -15,8 +15,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from agentdesk.asyncdb import db_async
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
+from agentdesk.shared.asyncdb import db_async
 
 from . import actions, events, inputs, presence, state
 from .lookups import GroupChoices, OutcomeMenu, group_choices, keep_in_memory, outcome_menu
@@ -37,7 +37,7 @@ def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile 
 
 def attach_agent_profile(scope: dict[str, Any]) -> None:
     """A desk socket's agent profile, read in the handshake's trip for the session and the
-    user (agentdesk/wsauth.py) rather than in a trip of its own; likewise the agent's
+    user (agentdesk/serving/wsauth.py) rather than in a trip of its own; likewise the agent's
     reference data from the shared cache."""
     if scope.get("type") == "websocket" and scope.get("path") == DESK_SOCKET_PATH:
         profile = scope["agent_profile"] = _profile_for(scope.get("user"))

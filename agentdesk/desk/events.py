@@ -33,7 +33,7 @@ from channels.layers import get_channel_layer
 from django.dispatch import Signal
 from django.utils import timezone
 
-from agentdesk.asyncdb import db_async
+from agentdesk.shared.asyncdb import db_async
 
 from .lookups import GroupChoices, OutcomeMenu, group_choices, outcome_menu
 from .models import ActionLog, AgentSession

@@ -10,12 +10,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agentdesk import phones
 from agentdesk.compliance import consent, dnc
 from agentdesk.compliance.models import ConsentEvidence
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.timezones import TIME_ZONES, find_time_zone
 from agentdesk.lcm.xmlfields import ContactMode
+from agentdesk.shared import phones
 
 MODE_NAMES = ["Home", "Mobile", "Work", "Other"]
 MODE_ROWS = 3

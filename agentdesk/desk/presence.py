@@ -16,7 +16,7 @@ from collections import Counter
 
 from django.conf import settings
 
-from agentdesk.asyncdb import db_async
+from agentdesk.shared.asyncdb import db_async
 
 from . import events, state
 

@@ -16,7 +16,7 @@ from agentdesk.compliance import rules
 from agentdesk.compliance.models import PreviewLimit
 from agentdesk.lcm.dates import LcmDate
 from agentdesk.lcm.messages import Contact
-from agentdesk.phones import Phone, PhoneError, parse_phone, region_for_time_zone
+from agentdesk.shared.phones import Phone, PhoneError, parse_phone, region_for_time_zone
 
 from .forms import MODE_LABELS
 

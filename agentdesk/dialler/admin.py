@@ -1,3 +1,6 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -29,12 +32,48 @@ class DiallerCampaignAdmin(admin.ModelAdmin):
         return campaign.region or str(_("none: numbers need a +country code"))
 
 
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["name", "limited", "campaigns"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("limited") and data.get("campaigns"):
+            self.add_error(
+                "limited",
+                _("Campaigns are chosen: tick this, or remove them to allow every campaign."),
+            )
+        return data
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    form = ApiTokenForm
+    list_display = ["name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["limited"]
+    readonly_fields = ["prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "name",
+        "prefix",
+        "limited",
+        "campaigns",
+        "scope",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     filter_horizontal = ["campaigns"]
     actions = ["revoke"]
+
+    @admin.display(description=_("May use"))
+    def scope(self, token: ApiToken) -> str:
+        if not token.limited:
+            return str(_("every campaign"))
+        names = [c.name for c in token.campaigns.all()]
+        if not names:
+            return str(_("nothing: limited, and its campaigns were deleted (refused)"))
+        return ", ".join(names)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens are issued with `manage.py create_api_token`, which shows them once

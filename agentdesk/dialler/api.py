@@ -23,7 +23,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import Field
 
-from agentdesk.asyncdb import db_async
+from agentdesk.shared.asyncdb import db_async
 
 from . import importing
 from .models import ApiToken, DiallerCampaign, DiallerContact, hash_token
@@ -132,6 +132,13 @@ class TokenAuth(HttpBearer):
             raise ApiError(
                 401, "The API token has been revoked.", headers=_challenge("invalid_token")
             )
+        if found.allowed_campaigns == set():
+            raise ApiError(
+                403,
+                "This token is limited to campaigns that no longer exist, so it may use none. "
+                "An administrator can give it a campaign or revoke it.",
+                headers=_challenge("insufficient_scope"),
+            )
         return found
 
 
@@ -145,7 +152,7 @@ def _token_for(raw: str) -> ApiToken | None:
     if token is None or not token.is_active:
         return token
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    token.allowed_campaigns = set(token.campaigns.values_list("pk", flat=True)) or None
+    token.allowed_campaigns = token.campaign_scope()
     return token
 
 

@@ -27,13 +27,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk.asyncdb import db_async
-from agentdesk.bulkupdate import update_each
-from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.returning import update_returning_all
 from agentdesk.jobs.recovery import stale_after_seconds
 from agentdesk.retiredkeys.models import retire_many
+from agentdesk.shared.asyncdb import db_async
+from agentdesk.shared.bulkupdate import update_each
+from agentdesk.shared.csvsafe import safe_cell
 from agentdesk.teams.access import sees_every_team
 from agentdesk.teams.models import Team
 

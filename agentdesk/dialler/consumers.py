@@ -8,8 +8,8 @@ import asyncio
 
 from django.contrib.auth import get_user_model
 
-from agentdesk.asyncdb import db_async
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
+from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.access import AnyUser, teams_for
 
 from . import bulk

@@ -1,5 +1,5 @@
 """The do-not-call API on the contact API's NinjaAPI: list a number, read it, take it off.
-Same Bearer tokens and envelope as the import; numbers are read by agentdesk.phones and
+Same Bearer tokens and envelope as the import; numbers are read by agentdesk.shared.phones and
 answered in E.164."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from ninja import Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import BeforeValidator, ConfigDict, Field
 
-from agentdesk import phones
-from agentdesk.asyncdb import db_async
 from agentdesk.compliance import dnc
 from agentdesk.compliance.models import DoNotCallEntry
+from agentdesk.shared import phones
+from agentdesk.shared.asyncdb import db_async
 
 from .api import ERRORS, ApiError, api, api_token, limit_body
 from .schemas import Moment, _as_text

@@ -27,9 +27,6 @@ from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError
 
-from agentdesk import phones
-from agentdesk.asyncdb import db_async
-from agentdesk.bulkupdate import update_each
 from agentdesk.compliance import consent, dnc
 from agentdesk.desk.models import AgentProfile
 from agentdesk.lcm import messages as m
@@ -44,6 +41,9 @@ from agentdesk.lcm.errors import (
 )
 from agentdesk.lcm.xmlfields import ContactMode
 from agentdesk.retiredkeys.models import retire_many
+from agentdesk.shared import phones
+from agentdesk.shared.asyncdb import db_async
+from agentdesk.shared.bulkupdate import update_each
 
 from .models import (
     CONSENT_FIELDS,

@@ -7,11 +7,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agentdesk import phones
 from agentdesk.lcm.timezones import find_time_zone
+from agentdesk.shared import phones
 
 TEXT_FIELDS = (
     "UserData",
@@ -199,29 +201,70 @@ class ApiToken(models.Model):
         max_length=12, editable=False, help_text="First characters, to tell tokens apart"
     )
     campaigns = models.ManyToManyField(
-        DiallerCampaign, blank=True, help_text="Campaigns it may use; none selected: all"
+        DiallerCampaign,
+        blank=True,
+        help_text=_("Campaigns a limited token may use"),
+    )
+    # Stored, not inferred from an empty `campaigns`: deleting a limited token's last campaign
+    # must leave it refused, never unrestricted. Set when campaigns are first given to it.
+    limited = models.BooleanField(
+        _("limited to its campaigns"),
+        default=False,
+        help_text=_(
+            "Only the campaigns below. A limited token left with no campaign is refused. "
+            "Not ticked: every campaign, and it may take numbers off the do-not-call list."
+        ),
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     # Filled in when a request authenticates with the token: the campaign IDs it may use,
-    # None for all.
+    # None for all (only for a token that is not limited).
     allowed_campaigns: set[int] | None = None
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, name: str) -> tuple["ApiToken", str]:
-        """Create a token; the raw value is returned once and only its hash is stored."""
+    def issue(
+        cls, name: str, campaigns: "list[DiallerCampaign] | None" = None
+    ) -> tuple["ApiToken", str]:
+        """Create a token (limited to `campaigns` when given); the raw value is returned once
+        and only its hash is stored."""
         raw = "adk_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(name=name, token_hash=hash_token(raw), prefix=raw[:10])
+        token = cls.objects.create(
+            name=name, token_hash=hash_token(raw), prefix=raw[:10], limited=bool(campaigns)
+        )
+        if campaigns:
+            token.campaigns.set(campaigns)
         return token, raw
 
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def campaign_scope(self) -> set[int] | None:
+        """The campaign IDs it may use, None for all; an empty set for a limited token whose
+        campaigns were all deleted (refused)."""
+        if not self.limited:
+            return None
+        return set(self.campaigns.values_list("pk", flat=True))
+
+
+@receiver(m2m_changed, sender=ApiToken.campaigns.through)
+def _campaigns_given_make_it_limited(
+    sender: Any, instance: Any, action: str, pk_set: set[int] | None, reverse: bool, **_: Any
+) -> None:
+    """Giving a token campaigns limits it (`token.campaigns.set([...])`, the admin). Taking
+    them away never widens it again; only unticking `limited` does."""
+    if action != "post_add" or not pk_set:
+        return
+    if reverse:  # campaign.apitoken_set.add(token, …): pk_set holds tokens
+        ApiToken.objects.filter(pk__in=pk_set).update(limited=True)
+    elif not instance.limited:
+        instance.limited = True
+        ApiToken.objects.filter(pk=instance.pk).update(limited=True)
 
 
 class DiallerContact(models.Model):

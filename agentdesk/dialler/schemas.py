@@ -12,7 +12,7 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
 
-from agentdesk import phones
+from agentdesk.shared import phones
 
 MAX_ID = 2**63 - 1
 MAX_AMOUNT = 1e15

@@ -21,13 +21,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from agentdesk import phones
-from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.envelope import build_answer, build_ws_error, parse_request
 from agentdesk.lcm.errors import MessageError
 from agentdesk.lcm.fields import is_whole_number
 from agentdesk.lcm.timezones import find_time_zone
+from agentdesk.shared import phones
+from agentdesk.shared.asyncdb import db_async
 
 from . import shapes
 from .models import Campaign, CampaignGroup, Contact, ContactMode, Fault, Outcome, SimAgent

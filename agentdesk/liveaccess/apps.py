@@ -7,7 +7,7 @@ class LiveAccessConfig(AppConfig):
     verbose_name = "Live connection access"
 
     def ready(self) -> None:
-        from agentdesk import hookmiddleware  # noqa: F401 - registers its deploy check
+        from agentdesk.serving import hookmiddleware  # noqa: F401 - registers its deploy check
 
         from . import signals
 

@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk.asyncdb import db_async
+from agentdesk.shared.asyncdb import db_async
 
 from . import groups, sessions
 

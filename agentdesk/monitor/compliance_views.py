@@ -9,13 +9,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agentdesk import phones
-from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.compliance import dnc
 from agentdesk.compliance.models import DoNotCallEntry
 from agentdesk.desk import actions
 from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.rendering import render_banner
+from agentdesk.shared import phones
+from agentdesk.shared.asyncdb import db_async, release_request_connection
 from agentdesk.teams.access import visible_team
 from agentdesk.teams.models import Team
 

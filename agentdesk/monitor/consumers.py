@@ -7,9 +7,9 @@ import asyncio
 from django.contrib.auth import get_user_model
 from django.db.models import F
 
-from agentdesk.asyncdb import db_async
 from agentdesk.language.sockets import language_group, scope_language
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
+from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.access import AnyUser, visible_team
 from agentdesk.teams.models import Team
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from agentdesk.asyncdb import db_async
 from agentdesk.desk.lookups import OutcomeMenu, outcome_menu, queue_depths
 from agentdesk.lcm.client import breaker_state
+from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
 from . import figures, stats

@@ -15,9 +15,9 @@ from typing import Any
 
 from django.conf import settings
 
-from agentdesk.asyncdb import db_async
 from agentdesk.desk.events import AgentChanged
 from agentdesk.language.sockets import languages, send_each
+from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
 from .live import render_team_changes_in

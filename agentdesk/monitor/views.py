@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk.asyncdb import db_async, release_request_connection
 from agentdesk.compliance import consent
-from agentdesk.csvsafe import safe_cell
 from agentdesk.desk.models import ActionLog
+from agentdesk.shared.asyncdb import db_async, release_request_connection
+from agentdesk.shared.csvsafe import safe_cell
 from agentdesk.teams.access import AnyUser, teams_for, visible_team
 from agentdesk.teams.models import Team
 

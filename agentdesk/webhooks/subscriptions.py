@@ -11,7 +11,7 @@ from typing import Any
 from cachetools import TTLCache
 from django.db.models import Count, Q
 
-from agentdesk.asyncdb import db_async
+from agentdesk.shared.asyncdb import db_async
 
 from . import payloads, tasks
 from .models import IMPORT_FINISHED, Endpoint

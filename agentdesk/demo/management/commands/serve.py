@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from agentdesk.demo import seeding as demo
-from agentdesk.serving import DAPHNE_OPTIONS
+from agentdesk.serving.daphne import DAPHNE_OPTIONS
 
 
 class Command(BaseCommand):

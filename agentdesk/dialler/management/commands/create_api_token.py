@@ -27,8 +27,7 @@ class Command(BaseCommand):
             if found is None:
                 raise CommandError(f"no campaign named or numbered {ref!r}")
             campaigns.append(found)
-        token, raw = ApiToken.issue(name)
-        token.campaigns.set(campaigns)
+        _token, raw = ApiToken.issue(name, campaigns)
         scope = ", ".join(c.name for c in campaigns) or "all campaigns"
         self.stderr.write(f"Token {name!r} for {scope}. Store it now; it is not shown again:")
         self.stdout.write(raw)

@@ -4,7 +4,7 @@ Channels' AuthMiddleware reads the session and the user through `database_sync_t
 with its default `thread_sensitive=True`: every socket's lookup queues behind the others on
 one shared thread. When thousands of pages reconnect at once (after a deploy), that one
 thread was the whole worker's limit. Here the same `get_user` runs in the worker-thread pool
-like the rest of agentdesk's database work (agentdesk/asyncdb.py), and whatever else a socket
+like the rest of agentdesk's database work (agentdesk/shared/asyncdb.py), and whatever else a socket
 needs from the database before it can be accepted (`also`) is read in the same trip.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from channels.auth import AuthMiddleware, get_user
 from channels.sessions import CookieMiddleware, SessionMiddleware
 
-from agentdesk.asyncdb import db_async
+from agentdesk.shared.asyncdb import db_async
 
 ScopeLookup = Callable[[dict[str, Any]], None]
 """Sync, run in the lookup's worker thread once scope["user"] is known; may add to the scope."""

@@ -1,0 +1,1 @@
+"""Small helpers every app may import; none imports anything else of agentdesk."""
