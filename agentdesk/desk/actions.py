@@ -323,7 +323,9 @@ def no_contact_message(lcm_reason: str, none_message: str) -> tuple[str, str]:
 COMMENT_MAX = 1000
 
 
-async def skip_contact(profile: AgentProfile, *, outcome_id: object, comment: object = "") -> Result:
+async def skip_contact(
+    profile: AgentProfile, *, outcome_id: object, comment: object = ""
+) -> Result:
     """Skip: close the contact on screen with an outcome (and the agent's comment: LCM's close
     message carries none, so it is kept in agentdesk's log, export and webhook) and go back to
     idle."""

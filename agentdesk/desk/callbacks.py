@@ -14,13 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk.asyncdb import db_async
 from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
+from agentdesk.shared.asyncdb import db_async
 
-from . import state
-from .models import ActionLog, AgentProfile, Callback
+from . import events, state
+from .models import ActionLog, AgentProfile, AgentSession, Callback
 
 # Still worth calling: a callback whose window ended this long ago is shown as overdue.
 OVERDUE_FOR = timedelta(days=7)
@@ -107,7 +107,9 @@ def _put_back(row: Callback, status: str) -> None:
     Callback.objects.filter(pk=row.pk).update(status=status)
 
 
-def _moved(row: Callback, to: AgentProfile, lead: str, latency_ms: float) -> Callback:
+def _moved(
+    row: Callback, to: AgentProfile, lead: str, latency_ms: float
+) -> tuple[Callback, ActionLog, AgentSession]:
     with transaction.atomic():
         Callback.objects.filter(pk=row.pk).update(status=Callback.REASSIGNED, reassigned_by=lead)
         new, _created = Callback.objects.get_or_create(
@@ -133,7 +135,7 @@ def _moved(row: Callback, to: AgentProfile, lead: str, latency_ms: float) -> Cal
                 "reassigned_by": lead,
             },
         )
-        state.write_log(
+        entry = state.write_log(
             to,
             ActionLog.REASSIGN,
             subtopic=w.SetPersonalCallbackWithComments.SUBTOPIC,
@@ -147,7 +149,9 @@ def _moved(row: Callback, to: AgentProfile, lead: str, latency_ms: float) -> Cal
             result=f"Personal callback of {row.agent.display_name} moved to "
             f"{to.display_name} by {lead}",
         )
-    return new
+    session = state.session_for(to)
+    session.agent = to
+    return new, entry, session
 
 
 async def reassign(lead_name: str, team_id: int, callback_id: int, to: AgentProfile) -> Reassigned:
@@ -194,7 +198,9 @@ async def reassign(lead_name: str, team_id: int, callback_id: int, to: AgentProf
             ) % {"cause": error.cause()}
             return Reassigned(False, message, "warning")
         return Reassigned(False, error.describe(), "error")
-    await db_async(_moved)(row, to, lead_name, exchange.latency_ms)
+    _new, entry, session = await db_async(_moved)(row, to, lead_name, exchange.latency_ms)
+    # The webhooks and metrics hear of the move like of any action.
+    await events.announce(events.AgentChanged.of_action(session, entry))
     return Reassigned(
         True,
         _("Personal callback moved to %(agent)s.") % {"agent": to.display_name},

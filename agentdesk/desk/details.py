@@ -19,10 +19,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from agentdesk.asyncdb import db_async
 from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError
+from agentdesk.shared.asyncdb import db_async
 
 from .models import ActionLog, AgentSession
 
@@ -70,7 +70,9 @@ def name_of(fields: tuple[w.BusinessField, ...]) -> str:
     by_key = {_key(f.name).replace(" ", ""): f.value.strip() for f in fields if f.value.strip()}
 
     def first(candidates: tuple[str, ...]) -> str:
-        return next((by_key[c.replace(" ", "")] for c in candidates if c.replace(" ", "") in by_key), "")
+        return next(
+            (by_key[c.replace(" ", "")] for c in candidates if c.replace(" ", "") in by_key), ""
+        )
 
     given, family = first(FIRST_NAMES), first(LAST_NAMES)
     if given or family:
@@ -203,10 +205,8 @@ def earlier_attempts(lcm_key: str, call_id: str, limit: int = 10) -> list[Attemp
     )
     attempts = []
     for entry in entries:
-        if entry.outcome_name:
-            outcome = f"{entry.outcome_id} {entry.outcome_name}"
-        else:
-            outcome = entry.result
+        named = f"{entry.outcome_id} {entry.outcome_name}"
+        outcome = named if entry.outcome_name else entry.result
         attempts.append(
             Attempt(
                 entry=entry,

@@ -20,13 +20,13 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk import phones
-from agentdesk.asyncdb import db_async
 from agentdesk.compliance import rules
 from agentdesk.lcm import messages as m
 from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
+from agentdesk.shared import phones
+from agentdesk.shared.asyncdb import db_async
 
 from . import callback_rules, details
 from .actions import Result, Turn, _busy, _exchange_fields, _failure_fields, agent_turn, new_call_id
@@ -181,10 +181,11 @@ def _forget_unsent(row: Callback) -> None:
 
 
 def callback_text(row: Callback) -> str:
-    """ "Personal callback Tue 08 Dec 10:00–12:00 America/New_York" for the log and banner."""
-    kind = _("Personal callback") if row.kind == Callback.PERSONAL else _("Regular callback")
+    """ "Personal callback Tue 08 Dec 10:00-12:00 America/New_York" for the log (which is
+    written in English, like every log result) and the already-booked banner."""
+    kind = "Personal" if row.kind == Callback.PERSONAL else "Regular"
     start, end = row.local_start, row.local_end
-    return f"{kind} {start:%a %d %b %H:%M}–{end:%H:%M} {row.time_zone}"
+    return f"{kind} callback {start:%a %d %b %H:%M}-{end:%H:%M} {row.time_zone}"
 
 
 async def _send_callback(
@@ -389,14 +390,20 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
     found = await details.load(session.call_id, contact.account_number)
     form = FieldsForm(data, fields=found.fields if found.source == "detail" else ())
     if not form.business_fields:
-        note = found.notes[0] if found.notes else _("LCM marks none of this contact's fields editable.")
+        note = (
+            found.notes[0]
+            if found.notes
+            else _("LCM marks none of this contact's fields editable.")
+        )
         return _invalid(form, note)
     if not form.is_valid():
         return _invalid(form)
     changed = form.changed_fields()
     if not changed:
         return Done(
-            result=Result(ok=False, message=_("Nothing to save: no field was changed."), level="info"),
+            result=Result(
+                ok=False, message=_("Nothing to save: no field was changed."), level="info"
+            ),
             form=form,
         )
     names = ", ".join(f.name for f in changed)

@@ -14,10 +14,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agentdesk import phones
 from agentdesk.compliance import dnc
 from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.timezones import find_time_zone
+from agentdesk.shared import phones
 
 from .models import Callback
 
@@ -48,7 +48,7 @@ def clean_comment(raw: object) -> str:
             _("At most %(max)d characters (it has %(count)d).")
             % {"max": COMMENT_MAX, "count": len(comment)}
         )
-    _no_controls(comment, _("The comment"))
+    _no_controls(comment, str(_("The comment")))
     return comment
 
 
@@ -108,9 +108,11 @@ class CallbackForm(AttemptForm):
                 self.initial.setdefault("mode_id", callback_modes[0].mode_id)
             zone = self.zone_for(callback_modes[0].mode_id if callback_modes else None)
             if zone:
-                # A suggestion in their time: tomorrow 10:00–12:00.
+                # A suggestion in their time: tomorrow 10:00 to 12:00.
                 local = timezone.now().astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-                day = (local + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+                day = (local + timedelta(days=1)).replace(
+                    hour=10, minute=0, second=0, microsecond=0
+                )
                 self.initial.setdefault("start", day.strftime(DATETIME_INPUT))
                 self.initial.setdefault("end", (day + timedelta(hours=2)).strftime(DATETIME_INPUT))
 
@@ -179,9 +181,7 @@ class FieldsForm(AttemptForm):
                 try:
                     Decimal(value.replace(",", "."))
                 except ArithmeticError:
-                    self.add_error(
-                        name, _("%(name)s takes a number.") % {"name": field.name}
-                    )
+                    self.add_error(name, _("%(name)s takes a number.") % {"name": field.name})
         return data
 
     def changed_fields(self) -> tuple[w.BusinessField, ...]:
@@ -237,7 +237,8 @@ class NumberForm(AttemptForm):
         if dnc.listed([number]):
             self.add_error(
                 "number",
-                _("%(number)s is on the do-not-call list: it cannot be added.") % {"number": number},
+                _("%(number)s is on the do-not-call list: it cannot be added.")
+                % {"number": number},
             )
             return data
         data["number"] = number

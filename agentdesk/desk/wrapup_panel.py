@@ -18,8 +18,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agentdesk.asyncdb import db_async
 from agentdesk.lcm import messages as m
+from agentdesk.shared.asyncdb import db_async
 
 from . import details, state, wrapup
 from .models import AgentProfile, AgentSession, Callback
@@ -96,7 +96,7 @@ async def context(
         "callback_form": callback_form,
         "fields_form": fields_form,
         "number_form": number_form,
-        "comment": comment[:COMMENT_MAX * 2],
+        "comment": comment[: COMMENT_MAX * 2],
         "comment_max": COMMENT_MAX,
         "their_zone": their_zone,
         "their_now": _now_in(their_zone),
