@@ -338,3 +338,217 @@ def test_a_byte_order_mark_before_the_json_is_read(desk, proxy):
     proxy.answer("GetDownloadContactsForDialing", "\ufeff" + body)
     html = post(desk, "/desk/next", SALES)
     assert "is on your screen" in banner(html)
+
+
+# ------------------- success answers that carry error-named fields (no error in them)
+
+CONTACT_FIELDS_OK = [
+    {"ErrorCode": 0, "ErrorMessage": "Success"},
+    {"Error": "OK", "Status": "Success"},
+    {"ErrorCode": "0", "ErrorMessage": "", "Error": None},
+    {"Error": False, "ErrorMessage": "None"},
+]
+
+
+@pytest.mark.parametrize("beside", CONTACT_FIELDS_OK)
+def test_a_contact_beside_no_error_words_goes_on_screen(desk, proxy, beside):
+    key = add_contact(phone="2025550141")
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        envelope(
+            "DownloadContactsForDialing",
+            {"PhoneNumber": "2025550141", "AccountNumber": key, **beside},
+        ),
+        forward_first=True,  # LCM holds the contact for alice, as a real server would
+    )
+    html = banner(post(desk, "/desk/next", SALES))
+    assert "is on your screen" in html, html
+    assert "refused" not in html and "Nothing was changed" not in html
+    assert session().state == "previewing" and session().contact["AccountNumber"] == key
+    assert held() == ["a1@test"]
+
+
+def test_a_contact_beside_a_real_error_text_is_read_for_its_data(desk, proxy):
+    """The answer's own data first: LCM handed the contact out, whatever else it says."""
+    key = add_contact(phone="2025550142")
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        envelope(
+            "DownloadContactsForDialing",
+            {"PhoneNumber": "2025550142", "AccountNumber": key, "ErrorMessage": "Slow query"},
+        ),
+        forward_first=True,
+    )
+    assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
+    assert session().contact["AccountNumber"] == key
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"success": True, "ErrorCode": 0, "ErrorMessage": "Success"},
+        {"status": "success", "message": "Skipped"},
+        {"Success": "true", "Error": "OK"},
+        {"Result": "OK", "ErrorCode": 0},
+    ],
+)
+def test_a_skip_answered_success_with_error_named_fields_is_done(desk, proxy, response):
+    key = add_contact(phone="2025550143")
+    assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
+    proxy.answer(
+        "SkipManualDialContact",
+        envelope("SkipManualDialContactResult", response),
+        forward_first=True,  # LCM closed the contact
+    )
+    html = banner(post(desk, "/desk/skip", {"outcome": "8"}))
+    assert "Skipped with outcome 8 No Answer." in html, html
+    assert "refused" not in html
+    assert session().state == "idle"
+    assert Contact.objects.get(lcm_key=key).status == Contact.CLOSED
+    assert ActionLog.objects.filter(kind="skip", ok=True, lcm_key=key).count() == 1
+
+
+def test_a_skip_saying_success_and_a_real_error_may_have_closed_it(desk, proxy):
+    add_contact(phone="2025550144")
+    assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
+    proxy.answer(
+        "SkipManualDialContact",
+        envelope(
+            "SkipManualDialContactResult",
+            {"success": True, "ErrorCode": 17, "ErrorMessage": "Contact locked"},
+        ),
+        forward_first=True,
+    )
+    html = banner(post(desk, "/desk/skip", {"outcome": "8"}))
+    assert "may already have closed" in html and "Contact locked" in html, html
+    assert "Nothing was changed" not in html and "refused" not in html
+
+
+@pytest.mark.parametrize(
+    ("response", "said"),
+    [
+        ({"success": False, "ErrorCode": 3, "ErrorMessage": "Contact not open"},
+         "Contact not open"),
+        ({"ErrorCode": 42}, "error code 42"),
+        ({"status": "failed", "message": "Not held"}, "Not held"),
+    ],
+)  # fmt: skip
+def test_real_errors_in_the_same_fields_are_still_refusals(desk, proxy, response, said):
+    key = add_contact(phone="2025550145")
+    assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
+    proxy.answer("SkipManualDialContact", envelope("SkipManualDialContactResult", response))
+    html = banner(post(desk, "/desk/skip", {"outcome": "8"}))
+    assert f"LCM refused the request: “{said}”" in html, html
+    assert session().state == "previewing"
+    assert Contact.objects.get(lcm_key=key).status == Contact.IN_PROGRESS
+
+
+def test_a_create_answer_saying_success_without_a_key_may_have_added_it():
+    from agentdesk.lcm import messages as m
+    from agentdesk.lcm.errors import MessageError
+
+    with pytest.raises(MessageError):  # an unknown outcome for this write, never a refusal
+        read(m.CreateContact, "CreateContactResponse",
+             {"ErrorCode": 0, "ErrorMessage": "Success", "Status": "Success"})  # fmt: skip
+    answer = read(
+        m.CreateContact,
+        "CreateContactResponse",
+        {"Response": "77|1|18|0|0|84|0", "ErrorCode": 0, "ErrorMessage": "Success"},
+    )
+    assert answer.lcm_key == "77|1|18|0|0|84|0"
+
+
+# ---------------------------------------------- keys as LCM gives them (opaque), the way out
+
+
+def test_a_numeric_account_number_is_worked_like_any_key(desk, proxy):
+    """A server keying contacts 4711: shown, skipped with the key sent back as given."""
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        envelope("DownloadContactsForDialing", {"PhoneNumber": "2025550146", "AccountNumber": 4711}),
+    )
+    html = post(desk, "/desk/next", SALES)
+    assert "is on your screen" in banner(html), banner(html)
+    assert "4711" in html and session().contact["AccountNumber"] == "4711"
+    proxy.answer("SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True}))
+
+    html = banner(post(desk, "/desk/skip", {"outcome": "8"}))
+
+    assert "Skipped with outcome 8 No Answer." in html, html
+    skip = [e for e in proxy.sent if e["subtopic"] == "SkipManualDialContact"][-1]
+    assert skip["data"]["AccountNumber"] == "4711" and skip["data"]["PhoneNumber"] == "2025550146"
+    assert session().state == "idle"
+    assert ActionLog.objects.filter(kind="skip", ok=True, lcm_key="4711").count() == 1
+
+
+@pytest.mark.parametrize("key", ["A-4711", "4711.0", " 0815 "])
+def test_keys_in_other_shapes_are_kept_as_given(key):
+    from agentdesk.lcm import messages as m
+
+    answer = read(
+        m.GetDownloadContactsForDialing,
+        "DownloadContactsForDialing",
+        {"PhoneNumber": "2025550100", "AccountNumber": key},
+    )
+    assert answer.contact is not None and answer.contact.account_number == key.strip()
+
+
+def test_a_contact_whose_number_cannot_be_read_can_be_handed_back(desk, proxy):
+    """LCM holds a contact whose number is missing: the agent sees it, and the way out works."""
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        envelope("DownloadContactsForDialing", {"PhoneNumber": "", "AccountNumber": "9|9|9"}),
+    )
+    html = post(desk, "/desk/next", SALES)
+    assert "is on your screen" in banner(html)
+    assert "cannot be dialled" in html and "/desk/hand-back" in html
+    proxy.answer("SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True}))
+
+    html = banner(post(desk, "/desk/hand-back"))
+
+    assert "Handed back with outcome" in html, html
+    assert session().state == "idle"
+    skip = [e for e in proxy.sent if e["subtopic"] == "SkipManualDialContact"][-1]
+    assert skip["data"]["AccountNumber"] == "9|9|9"
+
+
+def test_a_lead_releases_a_numeric_key_contact(desk, proxy, agents):
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        envelope("DownloadContactsForDialing", {"PhoneNumber": "2025550147", "AccountNumber": 815}),
+    )
+    assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
+    proxy.answer("SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True}))
+    lead = Client()
+    lead.force_login(agents["lead"])
+    url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"
+
+    lead.post(url, {"outcome": "8"})
+
+    assert session().state == "idle"
+    assert ActionLog.objects.filter(kind="release", ok=True, lcm_key="815").count() == 1
+
+
+# --------------------------------------- more contacts than asked for (one per fetch)
+
+
+def test_an_answer_with_two_contacts_shows_the_first_and_names_the_second(desk, proxy):
+    first, second = add_contact(phone="2025550148"), add_contact(phone="2025550149")
+    proxy.answer(
+        "GetDownloadContactsForDialing",
+        envelope(
+            "DownloadContactsForDialing",
+            [
+                {"PhoneNumber": "2025550148", "AccountNumber": first},
+                {"PhoneNumber": "2025550149", "AccountNumber": second},
+            ],
+        ),
+    )
+    html = banner(post(desk, "/desk/next", SALES))
+
+    assert "Contact 2025550148 is on your screen." in html
+    assert f"LCM also handed you {second}" in html and "Next Contact brings it back" in html
+    assert session().contact["AccountNumber"] == first
+    rows = ActionLog.objects.filter(kind="next").order_by("pk")
+    assert [r.lcm_key for r in rows] == [first, second]
+    assert "not shown" in rows[1].result and rows[1].phone_last4 == "0149"

@@ -54,6 +54,12 @@ SEED_000_RESPONSE = """{
         "response": "77|1|18|0|0|84|0"
     }
 }"""  # curly quotes around the key -> straight quotes
+# The seed's subtopic " AddCompliance " over a CreateContact body is a slip of the vendor page
+# (AddCompliance is the do-not-call append): the body is CreateContact's, answered in kind.
+SEED_000_AS_CREATE = SEED_000_REQUEST.replace('" AddCompliance "', '"CreateContact"')
+SEED_000_AS_CREATE_RESPONSE = SEED_000_RESPONSE.replace(
+    '" AddComplianceResponse"', '"CreateContactResponse"'
+)
 SEED_001_REQUEST = """{
     "channel": "LCM",
     "topic": "WebService",
@@ -151,8 +157,8 @@ def read_request(text: str) -> m.LcmRequest:
     return request_type.from_data(data)
 
 
-def test_seed_000_create_contact_sample_is_accepted_under_its_alias():
-    request = read_request(SEED_000_REQUEST)
+def test_seed_000_create_contact_body_is_read_as_create_contact():
+    request = read_request(SEED_000_AS_CREATE)
     assert isinstance(request, m.CreateContact)
     assert request.campaign_id == "Spring Renewals"
     assert request.business_fields == {"first_name": "test", "last_name": "test"}
@@ -163,8 +169,15 @@ def test_seed_000_create_contact_sample_is_accepted_under_its_alias():
     assert request.status == 4 and request.is_account_number is True
 
 
+def test_seed_000_sample_under_add_compliance_is_the_dnc_append_and_names_what_is_missing():
+    assert m.request_type_for(" AddCompliance ") is not m.CreateContact
+    with pytest.raises(MessageError) as error:
+        read_request(SEED_000_REQUEST)
+    assert error.value.field in {"ChannelType", "CValue", "UploadType", "Operation"}
+
+
 def test_seed_000_response_gives_the_lcm_key():
-    response = parse_answer(SEED_000_RESPONSE, m.CreateContact.ANSWERS)
+    response = parse_answer(SEED_000_AS_CREATE_RESPONSE, m.CreateContact.ANSWERS)
     assert m.CreateContact.read_answer(response) == m.CreateContactAnswer("77|1|18|0|0|84|0")
 
 
@@ -228,7 +241,7 @@ def test_seed_004_request_uses_userid_in_either_casing():
 
 
 MANDATORY = {
-    SEED_000_REQUEST: [
+    SEED_000_AS_CREATE: [
         "CampaignID",
         "Calltype",
         "callStartDateTime",
@@ -357,7 +370,7 @@ def test_dates_use_the_documented_format():
 
 
 def test_bad_dates_in_requests_name_the_field():
-    envelope = json.loads(SEED_000_REQUEST)
+    envelope = json.loads(SEED_000_AS_CREATE)
     envelope["data"]["callEndDateTime"] = "2024-10-24"
     with pytest.raises(MessageError) as error:
         read_request(json.dumps(envelope))

@@ -171,7 +171,17 @@ class ContactCard:
 
     @property
     def must_confirm(self) -> bool:
-        return self.verdict.needs_confirmation and self.confirmed_at is None
+        """Outside calling hours on a *confirm* campaign and not confirmed yet. A number that
+        cannot be dialled as given is never confirmed: the log would fill with calls that
+        never happened; it is handed back instead."""
+        return (
+            bool(self.tel_href) and self.verdict.needs_confirmation and self.confirmed_at is None
+        )
+
+    @property
+    def undialable_outside_hours(self) -> bool:
+        """Outside calling hours on a *confirm* campaign with a number nobody can dial."""
+        return not self.tel_href and self.verdict.needs_confirmation
 
     @property
     def dial_string(self) -> str:

@@ -286,7 +286,12 @@ class LcmClient:
                 body = await asyncio.wait_for(
                     self.transport.exchange(envelope), self.timeout + 0.25
                 )
-                response = parse_answer(body, request.ANSWERS, request=request.SUBTOPIC)
+                response = parse_answer(
+                    body,
+                    request.ANSWERS,
+                    request=request.SUBTOPIC,
+                    response_keys=request.RESPONSE_KEYS,
+                )
                 try:
                     answer = request.read_answer(response)
                 except MessageError as exc:

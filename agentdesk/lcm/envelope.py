@@ -10,6 +10,7 @@ from typing import Any
 
 from .errors import LcmBadAnswer, LcmRejected, MessageError
 from .fields import lookup
+from .keys import is_lcm_key
 
 CHANNEL = "LCM"
 TOPIC = "WebService"
@@ -87,27 +88,121 @@ def text_of(holder: Any, *names: str) -> str:
     return ""
 
 
-def _refusal_in(holder: Any) -> str | None:
-    """LCM's refusal text when `holder` says it is an error, else None.
+# Words that LCM servers put in their error fields when nothing went wrong
+# (`"ErrorCode": 0, "ErrorMessage": "Success"`, `"Error": "OK"`): not a refusal.
+_NO_ERROR_WORDS = {
+    "",
+    "0",
+    "false",
+    "none",
+    "null",
+    "ok",
+    "success",
+    "successful",
+    "succeeded",
+    "no error",
+    "noerror",
+    "n/a",
+}
+# A `Status`/`Result` that says the call worked.
+SUCCESS_WORDS = {"success", "succeeded", "successful", "ok", "done", "true", "skipped", "closed"}
 
-    An error is said by `ErrorType: WS_Error`, a non-empty `ErrorMessage`, a non-empty or true
-    `Error`, or a `WS_Error` key. A bare `Message` is not an error by itself: a successful
-    answer may carry one too (answers read it when their own data is missing)."""
+
+def says_no_error(value: Any) -> bool:
+    """True for an error field that says nothing went wrong: absent, false, zero, "Success",
+    "OK", "None"."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value == 0
+    if isinstance(value, str):
+        return " ".join(value.split()).lower() in _NO_ERROR_WORDS
+    return False
+
+
+def _error_code(holder: dict[str, Any]) -> str:
+    """A non-zero `ErrorCode` as text ("" when absent or zero)."""
+    code = lookup(holder, "ErrorCode", "ErrorNumber", default=None)
+    return "" if says_no_error(code) else _words(code)
+
+
+def says_success(holder: Any) -> bool:
+    """The holder's own data says the call worked: `success: true`, or a `Status`/`Result`
+    word such as "Success" or "OK"."""
+    if not isinstance(holder, dict):
+        return False
+    flag = lookup(holder, "success", default=None)
+    if flag is True or (isinstance(flag, str) and flag.strip().lower() in SUCCESS_WORDS):
+        return True
+    status = lookup(holder, "Status", "Result", default=None)
+    return isinstance(status, str) and status.strip().lower() in SUCCESS_WORDS
+
+
+def error_words(holder: Any) -> str | None:
+    """What an answer's error fields say went wrong, or None when they say nothing did.
+
+    An error is said by `ErrorType: WS_Error`, an `ErrorMessage`, `Error` or `WS_Error` text
+    that is not a no-error word ("Success", "OK", "None"…), `Error: true`, or a non-zero
+    `ErrorCode`. A bare `Message` is not an error by itself: a successful answer may carry one
+    too (answers read it when their own data is missing)."""
     if not isinstance(holder, dict):
         return None
     kind = lookup(holder, "ErrorType", default=None)
     if isinstance(kind, str) and kind.strip().lower() == WS_ERROR.lower():
         return text_of(holder)
     for name in ("ErrorMessage", WS_ERROR):
-        text = _words(lookup(holder, name, default=None))
-        if text:
+        value = lookup(holder, name, default=None)
+        if not says_no_error(value) and (text := _words(value)):
             return text
     error = lookup(holder, "Error", default=None)
     if error is True:
         return text_of(holder, "ErrorMessage", "Message", "Description", "Reason")
-    if _words(error) and str(error).strip().lower() not in {"false", "0", "none", "null"}:
-        return _words(error)
+    if not says_no_error(error) and (text := _words(error)):
+        return text
+    if code := _error_code(holder):
+        said = text_of(holder, "ErrorMessage", "Message", "Description", "Reason")
+        return said if said and not says_no_error(said) else f"error code {code}"
     return None
+
+
+def _peel_data(response: Any) -> Any:
+    """The response without one-key wrappings and one-element lists (`{"Contact": {...}}`,
+    `[{...}]`), to look for the answer's own data."""
+    for _ in range(4):
+        if isinstance(response, list) and len(response) == 1:
+            response = response[0]
+        elif isinstance(response, dict) and len(response) == 1:
+            (inner,) = response.values()
+            if not isinstance(inner, dict | list):
+                break
+            response = inner
+        else:
+            break
+    return response
+
+
+_KEY_HOLDERS = ("AccountNumber", "LCMKey", "Key", "Response")
+
+
+def carries_data(response: Any) -> bool:
+    """The response holds what was asked for, whatever its error fields say: a contact (a
+    phone number and a key), a new contact's key, or a call that says it worked
+    (`success: true`, `Status: "Success"`). Such an answer is read for its data, never taken
+    for a refusal."""
+    response = _peel_data(response)
+    if is_lcm_key(response):
+        return True  # CreateContact's answer: the new key
+    if isinstance(response, list):
+        return any(carries_data(item) for item in response)
+    if not isinstance(response, dict):
+        return False
+    if says_success(response):
+        return True
+    if any(is_lcm_key(lookup(response, name, default=None)) for name in _KEY_HOLDERS):
+        return True
+    phone = lookup(response, "PhoneNumber", default=None)
+    key = lookup(response, "AccountNumber", default=None)
+    return bool(_words(phone)) and bool(_words(key))
 
 
 def refusal_text(body: Any) -> str | None:
@@ -123,11 +218,14 @@ def refusal_text(body: Any) -> str | None:
         return None
     message = lookup(body, "message", default=None)
     response = lookup(message, "response", default=None) if isinstance(message, dict) else None
+    is_ws_error = clean_subtopic(lookup(body, "subtopic", default="")).lower() == WS_ERROR.lower()
+    if not is_ws_error and carries_data(response):
+        return None  # the answer's own data first: its reader weighs any error words beside it
     for holder in (response, message, body):
-        text = _refusal_in(holder)
+        text = error_words(holder)
         if text is not None:
             return text
-    if clean_subtopic(lookup(body, "subtopic", default="")).lower() == WS_ERROR.lower():
+    if is_ws_error:
         for holder in (response, message):
             text = text_of(holder)
             if text:
@@ -136,12 +234,19 @@ def refusal_text(body: Any) -> str | None:
     return None
 
 
-def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: str = "") -> Any:
+def parse_answer(
+    body: bytes | str | dict,
+    expected: Iterable[str],
+    *,
+    request: str = "",
+    response_keys: Iterable[str] = (),
+) -> Any:
     """The `message.response` of an answer whose subtopic is one of `expected`.
 
     Raises LcmRejected when LCM refused (see `refusal_text`) and LcmBadAnswer for anything
     unreadable. A `response` that is present but null is returned as None: for a fetch that
-    means "no contact"; other answers refuse it when they read it.
+    means "no contact"; other answers refuse it when they read it. `response_keys`: other
+    keys of `message` that hold the data when `response` is absent (a page's own naming).
     """
     if isinstance(body, bytes | str):
         raw = body
@@ -170,7 +275,7 @@ def parse_answer(body: bytes | str | dict, expected: Iterable[str], *, request: 
     expected_lower = {name.lower() for name in expected}
     if subtopic.lower() not in expected_lower:
         raise LcmBadAnswer(f"unexpected answer subtopic {subtopic!r}", subtopic=request)
-    response = lookup(message, "response", default=_ABSENT)
+    response = lookup(message, "response", *response_keys, default=_ABSENT)
     if response is _ABSENT:
         raise LcmBadAnswer("the answer has no response", subtopic=request)
     return response

@@ -10,12 +10,13 @@ mandatory fields.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from .dates import LcmDate, read_lcm_datetime
-from .envelope import text_of
+from .envelope import SUCCESS_WORDS, error_words, says_no_error, text_of
 from .errors import LcmBadAnswer, LcmRejected, MessageError
 from .fields import (
     as_bool,
@@ -31,7 +32,7 @@ from .fields import (
     required_int,
     required_text,
 )
-from .keys import is_lcm_key
+from .keys import MAX_KEY_LENGTH, is_lcm_key
 from .timezones import LcmTimeZone, find_time_zone, time_zone_from_key
 from .xmlfields import (
     ContactMode,
@@ -102,6 +103,26 @@ def _refused_with_text(response: Any, what: str) -> MessageError | LcmRejected:
 # --------------------------------------------------------------------------- answers
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def opaque_key(value: Any) -> str:
+    """A handed-out contact's `AccountNumber`, kept as LCM gave it: the vendor pages show
+    `77|1|18|0|0|84|0`, other servers send `4711` (a number) or `"A-4711"`. agentdesk only
+    sends it back, so any short text or whole number will do; anything else (empty, a list, a
+    control character, longer than agentdesk stores) cannot be sent back and is unreadable."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MessageError("AccountNumber", "must be text")
+    text = str(value).strip()
+    if not text:
+        raise MessageError("AccountNumber", "must not be empty")
+    if len(text) > MAX_KEY_LENGTH or _CONTROL.search(text):
+        raise MessageError("AccountNumber", f"{text[:60]!r} cannot be sent back to LCM")
+    return text
+
+
 @dataclass(frozen=True)
 class Contact:
     """A contact handed out for manual dialing (DownloadContactsForDialing and ContactOD)."""
@@ -123,12 +144,9 @@ class Contact:
     @classmethod
     def from_response(cls, response: dict[str, Any]) -> Contact:
         consent = lookup(response, "Consent", default="")
-        account_number = required_text(response, "AccountNumber")
-        if not is_lcm_key(account_number):
-            raise MessageError("AccountNumber", f"{account_number[:60]!r} is not an LCM key")
         return cls(
-            phone_number=required_text(response, "PhoneNumber"),
-            account_number=account_number,
+            phone_number=optional_text(response, "PhoneNumber"),
+            account_number=opaque_key(lookup(response, "AccountNumber")),
             campaign_id=optional_text(response, "CampaignId"),
             mode=optional_text(response, "Mode"),
             contact_id=optional_text(response, "ContactId"),
@@ -185,18 +203,26 @@ class FetchAnswer:
     The no-contact rule (docs/lcm.md): an answer is "no contact" when it carries neither a phone
     number nor an LCM key: `null`, `""`, `{}`, `[]`, a text (LCM's reason, e.g. "No contacts
     available"), `{"RequestFailureReason": …}`, or a contact whose fields are all empty. A
-    contact with one of the two but not the other is an unreadable answer."""
+    number without a key is an unreadable answer (it cannot be closed); a key without a number
+    is a contact whose number cannot be read (shown, so it can be handed back)."""
 
     contact: Contact | None
     failure_reason: str = ""
+    # More contacts than the one asked for: the pages say a fetch hands out one
+    # (NumberOfContactsRequired must be 1), but an LCM answering with a list may hold each of
+    # them for the agent now. They are kept here so the desk can say so (docs/lcm.md).
+    extra: tuple[Contact, ...] = ()
 
     @classmethod
     def from_response(cls, response: Any) -> FetchAnswer:
         response = peel(response)
         if isinstance(response, list):
-            if not response:
-                return cls(None)
-            response = peel(response[0])
+            answers = [cls.from_response(item) for item in response]
+            contacts = [a.contact for a in answers if a.contact is not None]
+            if not contacts:
+                reasons = [a.failure_reason for a in answers if a.failure_reason]
+                return cls(None, reasons[0] if reasons else "")
+            return cls(contacts[0], extra=tuple(contacts[1:]))
         if response is None or isinstance(response, bool | int | float):
             return cls(None)
         if isinstance(response, str):
@@ -240,6 +266,9 @@ class CreateContactAnswer:
         # Words where the key belongs are LCM refusing; anything else (a number, null, a bare
         # success flag) is unreadable, and for this write its outcome unknown.
         text = text_of(response, "Response", "Message", "Description", "Status", "Error")
+        if text.lower() in SUCCESS_WORDS or says_no_error(text):
+            # "Success" without a key: LCM says it worked, so the outcome is unknown.
+            raise MessageError("response", "says it worked but carries no LCM key")
         if any(char.isalpha() for char in text) and not is_lcm_key(text):
             raise LcmRejected(text)
         raise MessageError("response", "must be the new contact's LCM key")
@@ -248,7 +277,19 @@ class CreateContactAnswer:
         return self.lcm_key
 
 
-_SUCCESS_WORDS = {"success", "succeeded", "successful", "ok", "done", "skipped", "closed"}
+_FAILURE_WORDS = {"failed", "failure", "fail", "error", "refused", "rejected"}
+
+
+def _success_flag(response: Any) -> Any:
+    """What the answer says about success: `success`, `Result` or `Response` (a flag or a
+    word), else a `Status` word ("Success"; a numeric status is an HTTP code, not a flag)."""
+    if not isinstance(response, dict):
+        return response
+    value = lookup(response, "success", "Result", "Response", default=None)
+    if value is None:
+        status = lookup(response, "Status", default=None)
+        value = status if isinstance(status, str) else None
+    return value
 
 
 @dataclass(frozen=True)
@@ -260,11 +301,11 @@ class SkipAnswer:
         response = peel(response)
         if isinstance(response, list) and len(response) == 1:
             response = response[0]
-        value = response
-        if isinstance(response, dict):
-            value = lookup(response, "success", "Success", "Result", "Response", default=None)
-        if isinstance(value, str) and value.strip().lower() in _SUCCESS_WORDS:
+        value = _success_flag(response)
+        if isinstance(value, str) and value.strip().lower() in SUCCESS_WORDS:
             value = True
+        elif isinstance(value, str) and value.strip().lower() in _FAILURE_WORDS:
+            value = False
         try:
             success = as_bool(value, "success")
         except MessageError:
@@ -273,7 +314,14 @@ class SkipAnswer:
                 "the skip answer does not say whether it succeeded",
                 lcm_text=text_of(response, "Message", "Response", "Description", "Result"),
             ) from None
-        if not success and (reason := text_of(response, "Message", "Reason", "Description")):
+        if success and (said := error_words(response)) is not None:
+            # "success: true" beside a real error: LCM may or may not have closed it.
+            raise LcmBadAnswer(
+                "the skip answer says both that it worked and that it failed", lcm_text=said
+            )
+        if not success and (
+            reason := error_words(response) or text_of(response, "Message", "Reason", "Description")
+        ):
             raise LcmRejected(reason)  # a refusal that explains itself
         return cls(success)
 
@@ -493,6 +541,9 @@ class LcmRequest(Generic[AnswerT]):
     ANSWERS: ClassVar[tuple[str, ...]]
     ANSWER: ClassVar[type[Answer]]  # the class of AnswerT
     WRITES: ClassVar[bool] = False
+    # Where the answer's data sits in `message` when a page puts it under another key than
+    # `response` (GetContactModes: `Contactmodes`).
+    RESPONSE_KEYS: ClassVar[tuple[str, ...]] = ()
 
     def to_data(self, style: str = TABLES) -> dict[str, Any]:
         """The envelope's `data`; `style` picks the casing where the pages disagree."""
@@ -509,11 +560,12 @@ class LcmRequest(Generic[AnswerT]):
 
 @dataclass(frozen=True)
 class CreateContact(LcmRequest[CreateContactAnswer]):
-    """Seed 000: add a contact to a campaign; LCM answers with the new LCM key."""
+    """Seed 000: add a contact to a campaign; LCM answers with the new LCM key. (The seed's
+    sample sends this body under " AddCompliance ", a copy-paste slip of the vendor page:
+    AddCompliance is the do-not-call append, `wrapup.AddCompliance`.)"""
 
     SUBTOPIC: ClassVar[str] = "CreateContact"
-    ALIASES: ClassVar[tuple[str, ...]] = ("AddCompliance",)
-    ANSWERS: ClassVar[tuple[str, ...]] = ("CreateContactResponse", "AddComplianceResponse")
+    ANSWERS: ClassVar[tuple[str, ...]] = ("CreateContactResponse",)
     ANSWER: ClassVar[type[Answer]] = CreateContactAnswer
     WRITES: ClassVar[bool] = True
 
@@ -840,5 +892,21 @@ REQUESTS_BY_SUBTOPIC: dict[str, type[LcmRequest[Any]]] = {
 }
 
 
+def register_requests(*request_types: type[LcmRequest[Any]]) -> None:
+    """Add request types defined in another module (wrapup.py) to the ones above."""
+    global REQUEST_TYPES
+    for request_type in request_types:
+        if request_type in REQUEST_TYPES:
+            continue
+        REQUEST_TYPES = (*REQUEST_TYPES, request_type)
+        for name in (request_type.SUBTOPIC, *request_type.ALIASES):
+            REQUESTS_BY_SUBTOPIC[name.lower()] = request_type
+
+
 def request_type_for(subtopic: str) -> type[LcmRequest[Any]] | None:
     return REQUESTS_BY_SUBTOPIC.get(subtopic.strip().lower())
+
+
+# The wrap-up messages live in their own module, which builds on this one and registers
+# itself here; imported last so every message type reaches request_type_for.
+from . import wrapup as _wrapup  # noqa: E402, F401

@@ -71,6 +71,43 @@ LAST_NAMES = [
 MODE_NAMES = ["Home", "Mobile", "Work"]
 OTHER_ZONES = [84, 15, 10, 20, 44, 110, 4]
 
+# Demo numbers come from the ranges numbering authorities keep for fiction, so a demo dial
+# never reaches a real person, and they are valid numbers so the card offers them for dialing:
+# in North America 555-0100…0199 under real area codes of the contact's zone; in the UK
+# Ofcom's drama ranges (020 7946 0xxx, 0113/0161 496 0xxx); in Germany the Bundesnetzagentur's
+# drama numbers (030 23125 xxx, 089 99998 xxx). The last digits are drawn at random.
+FICTION_BY_ZONE: dict[int, list[str]] = {
+    4: ["808555{:04d}"],
+    5: ["907555{:04d}"],
+    15: ["213555{:04d}", "415555{:04d}", "206555{:04d}"],
+    10: ["303555{:04d}", "602555{:04d}"],
+    20: ["312555{:04d}", "214555{:04d}"],
+    84: ["202555{:04d}", "212555{:04d}", "617555{:04d}"],
+}
+UK_DRAMA = ["0207946{:04d}", "0113496{:04d}", "0161496{:04d}"]  # the last four: 0000…0999
+DE_DRAMA = ["03023125{:03d}", "08999998{:03d}"]  # the last three: 000…999
+# A few numbers that cannot be dialled, on purpose, to show how the card says why; the
+# contact's note says so too (every EVERY_BAD_NUMBER-th contact gets one).
+BAD_NUMBERS = [
+    ("202 555 014", "Demo: one digit short, so the card says it cannot be dialled."),
+    (
+        "637 555 0150",
+        "Demo: area code 637 is not in service, so the number is not offered for dialing.",
+    ),
+    ("ask at reception", "Demo: not a phone number at all, so the card says so."),
+]
+EVERY_BAD_NUMBER = 40
+
+
+def fictional_number(tz_index: int, rng: random.Random) -> str:
+    """A valid number from a range reserved for fiction, in the country of the time zone."""
+    if tz_index == 44:
+        return rng.choice(UK_DRAMA).format(rng.randint(0, 999))
+    if tz_index == 110:
+        return rng.choice(DE_DRAMA).format(rng.randint(0, 999))
+    patterns = FICTION_BY_ZONE.get(tz_index, FICTION_BY_ZONE[84])
+    return rng.choice(patterns).format(rng.randint(100, 199))
+
 
 def seed_outcomes() -> None:
     for pk, name in TELEPHONY_OUTCOMES:
@@ -132,6 +169,11 @@ def seed_contacts(
             reserved_for = personal_for[index % len(personal_for)]
             callback_start = now - timedelta(minutes=10)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        fields = {"first_name": first, "last_name": last}
+        bad = None
+        if index % EVERY_BAD_NUMBER == EVERY_BAD_NUMBER - 1:
+            bad = BAD_NUMBERS[(index // EVERY_BAD_NUMBER) % len(BAD_NUMBERS)]
+            fields["note"] = bad[1]
         contact = Contact.objects.create(
             campaign=campaign,
             status=Contact.OPEN,
@@ -141,7 +183,7 @@ def seed_contacts(
             expiry=expiry,
             callback_start=callback_start,
             callback_end=callback_start + timedelta(hours=4) if callback_start else None,
-            business_fields={"first_name": first, "last_name": last},
+            business_fields=fields,
             reserved_for=reserved_for,
             prefix="9" if rng.random() < 0.1 else "",
         )
@@ -153,7 +195,7 @@ def seed_contacts(
                 contact=contact,
                 position=position,
                 name=mode_name,
-                number=f"{rng.randint(201, 989)}555{rng.randint(0, 9999):04d}",
+                number=bad[0] if bad and position == 0 else fictional_number(tz_index, rng),
                 time_zone_index=tz_index,
                 time_zone_label=tz.label if tz else "",
             )

@@ -456,7 +456,10 @@ def handle(envelope: Any) -> dict[str, Any]:
         if request_type is None:
             return build_ws_error(f"Unknown subtopic {subtopic}.")
         request = request_type.from_data(data)
-        answer = HANDLERS[request_type](request)
+        handler = HANDLERS.get(request_type)
+        if handler is None:
+            return build_ws_error(f"Unknown subtopic {subtopic}.")
+        answer = handler(request)
     except MessageError as exc:
         return build_ws_error(f"Invalid request: {exc.field} {exc.problem}.")
     except Rejected as exc:

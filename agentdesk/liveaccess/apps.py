@@ -7,8 +7,6 @@ class LiveAccessConfig(AppConfig):
     verbose_name = "Live connection access"
 
     def ready(self) -> None:
-        from agentdesk.serving import hookmiddleware  # noqa: F401 - registers its deploy check
-
         from . import signals
 
         signals.connect()

@@ -148,7 +148,8 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
         """Channels' dispatch without the thread hop it makes before every message (every push
         to every socket) to close stale database connections: these consumers do their
         database work through db_async, which does that in the thread that uses the
-        connection."""
+        connection. Channels has no switch for that hop, so `dispatch` is replaced;
+        tests/test_framework_adapters.py fails when Channels' own dispatch changes."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message.get('type')!r}")

@@ -15,6 +15,12 @@ Daphne has no body limit, so `LimitedRequest` replaces its request class: it loo
 `Content-Length` header as soon as the headers are in, counts the bytes of a streamed (chunked)
 body as they arrive, and answers 413 the moment a body is over the limit for its route; the
 rest of that body is read and thrown away, never stored, and the connection is closed.
+
+A patch because nothing else does the job: neither Daphne nor Channels has a body limit, and a
+limit in Django or ASGI middleware sees the body only after Daphne has buffered it. It reaches
+into Daphne's `http_protocol.WebRequest` (read by its factory per connection) and Twisted's
+`Request` (`gotLength`, `handleContentChunk`, `_parsePOSTFormSubmission`, `channel._path`);
+tests/test_framework_adapters.py fails when an upgrade moves any of them.
 """
 
 from __future__ import annotations

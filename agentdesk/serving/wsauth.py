@@ -4,8 +4,12 @@ Channels' AuthMiddleware reads the session and the user through `database_sync_t
 with its default `thread_sensitive=True`: every socket's lookup queues behind the others on
 one shared thread. When thousands of pages reconnect at once (after a deploy), that one
 thread was the whole worker's limit. Here the same `get_user` runs in the worker-thread pool
-like the rest of agentdesk's database work (agentdesk/shared/asyncdb.py), and whatever else a socket
-needs from the database before it can be accepted (`also`) is read in the same trip.
+like the rest of agentdesk's database work (agentdesk/shared/asyncdb.py), and whatever else a
+socket needs from the database before it can be accepted (`also`) is read in the same trip.
+
+Channels offers no setting for the thread, so this overrides `AuthMiddleware.resolve_scope` and
+calls the sync function inside Channels' `get_user` wrapper (`get_user.func`);
+tests/test_framework_adapters.py fails when an upgrade changes either.
 """
 
 from __future__ import annotations
