@@ -133,3 +133,10 @@ async def test_the_details_are_read_once_per_attempt(agents, key, lcm_behind_pro
 def test_with_nothing_on_screen_the_panel_is_empty(agents, alice):
     html = panel(alice)
     assert 'id="wrapup-panel"' in html and 'id="wrapup-name"' not in html
+
+
+def test_the_panel_speaks_german(agents, key, alice):
+    alice.post("/desk/next", NEXT, headers=HTMX)
+    html = alice.get("/desk/wrapup", headers={**HTMX, "Accept-Language": "de"}).content.decode()
+    assert "Rückruf buchen" in html and "Frühere Versuche" in html
+    assert "Kommentar zu diesem Anruf" in html and "Book callback" not in html

@@ -39,7 +39,7 @@ async def on_screen(profile) -> AgentSession:
 
 
 def attempt(session: AgentSession, **more) -> dict:
-    return {"call_id": session.call_id, "lcm_key": session.contact["AccountNumber"], **more}
+    return {"call_id": session.call_id, "lcm_key": (session.contact or {})["AccountNumber"], **more}
 
 
 # ------------------------------------------------------------------ the call id
