@@ -59,6 +59,7 @@ def test_an_agents_full_wrapup(app_server, team_world, page: Page):  # noqa: F81
 
     # Who is being called: the name first, the business fields, every number.
     expect(page.locator("#wrapup-name")).to_have_text("Grace Hopper")
+    expect(page.locator("#contact-card #contact-name")).to_have_text("Grace Hopper")
     expect(page.locator("#business-fields")).to_contain_text("Navy")
     expect(page.locator("#contact-numbers tbody tr")).to_have_count(3)
     page.locator(".desk-grid").screenshot(path=str(ARTIFACTS / "wrapup-card-with-name.png"))
@@ -98,6 +99,9 @@ def test_an_agents_full_wrapup(app_server, team_world, page: Page):  # noqa: F81
     page.keyboard.press("Enter")
     expect(page.locator("#banner")).to_contain_text("Personal callback booked")
     expect(page.locator("#booked-callbacks")).to_contain_text("Personal callback")
+    expect(page.locator("#booked-callbacks")).to_contain_text("10:00–11:00 (America/New_York)")
+    # A push re-renders the card: the name stays (read from what the panel already read).
+    expect(page.locator("#contact-card #contact-name")).to_have_text("Grace Hopper")
     page.locator(".desk-grid").screenshot(path=str(ARTIFACTS / "wrapup-callback-booked.png"))
     booked = Callback.objects.get()
     assert booked.kind == Callback.PERSONAL and booked.lead_score == 80

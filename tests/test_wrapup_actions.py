@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from agentdesk.desk import actions, details, wrapup
 from agentdesk.desk.models import ActionLog, AgentSession
+from agentdesk.lcm import messages as m
+from agentdesk.lcm.xmlfields import ContactMode
+from agentdesk.lcmsim import service
 from agentdesk.metrics import instruments
 from agentdesk.webhooks import payloads
 from agentdesk.webhooks.models import CALLBACK_BOOKED, CONTACT_COMMENTED, CONTACT_CORRECTED
 
-from .helpers import HTMX, add_contact
+from .helpers import EASTERN, HTMX, add_contact
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SALES = "Sales Manual Group"
@@ -30,6 +35,27 @@ def db(func, *args, **kwargs):
 @pytest.fixture
 def key(agents) -> str:
     return add_contact()
+
+
+@pytest.fixture
+def three_numbers(agents) -> str:
+    """A contact with a home, a mobile and a work number."""
+    now = timezone.localtime().replace(tzinfo=None)
+    answer = service.create_contact(
+        m.CreateContact(
+            campaign_id="Spring Renewals",
+            call_start=now - timedelta(minutes=1),
+            call_end=now + timedelta(days=5),
+            business_fields={"first_name": "Grace", "last_name": "Hopper"},
+            modes=(
+                ContactMode("Home", "2025550100", EASTERN),
+                ContactMode("Mobile", "2025550162", EASTERN),
+                ContactMode("Work", "2025550163", EASTERN),
+            ),
+            status=0,
+        )
+    )
+    return answer.lcm_key
 
 
 async def on_screen(profile) -> AgentSession:
@@ -129,10 +155,11 @@ def test_the_wrapup_counters_count_what_lcm_confirmed(agents):
 # ------------------------------------------------------------------ the contact's numbers
 
 
-async def test_dialling_another_number_is_a_new_attempt_with_its_own_call_id(agents, key):
+async def test_dialling_another_number_is_a_new_attempt_with_its_own_call_id(agents, three_numbers):
     alice = agents["alice"]
     session = await on_screen(alice)
-    found = await details.load(session.call_id, key)
+    found = await details.load(session.call_id, three_numbers)
+    assert len(found.modes) == 3
     other = next(m for m in found.modes if m.number and m.number[-4:] != "0100")
     done = await wrapup.dial_other(alice, attempt(session, mode_id=str(other.mode_id)))
     assert done.result.ok, done.result.message
@@ -142,13 +169,13 @@ async def test_dialling_another_number_is_a_new_attempt_with_its_own_call_id(age
     assert entry.call_id == after.call_id and entry.phone_last4 == other.number[-4:]
 
 
-async def test_a_number_on_the_do_not_call_list_is_not_dialled(agents, key):
+async def test_a_number_on_the_do_not_call_list_is_not_dialled(agents, three_numbers):
     from agentdesk.compliance.models import DoNotCallEntry
     from agentdesk.shared import phones
 
     alice = agents["alice"]
     session = await on_screen(alice)
-    found = await details.load(session.call_id, key)
+    found = await details.load(session.call_id, three_numbers)
     other = next(m for m in found.modes if m.number and m.number[-4:] != "0100")
     listed = phones.canonical(other.number, "US")
     await db(DoNotCallEntry.objects.create, number=listed, reason="asked", added_by="test")

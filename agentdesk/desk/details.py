@@ -90,6 +90,15 @@ def forget(call_id: str) -> None:
         cache.delete(_cache_key(call_id))
 
 
+def cached_name(call_id: str) -> str:
+    """The contact's name if the details of this attempt were read already ("" if not): the
+    card shows it without asking LCM."""
+    if not call_id:
+        return ""
+    kept = cache.get(_cache_key(call_id))
+    return kept.name if isinstance(kept, ContactDetails) else ""
+
+
 async def for_session(profile_lcm_id: str, session: AgentSession) -> ContactDetails | None:
     """The details of the contact on the agent's screen (None when there is none)."""
     contact = session.contact or {}

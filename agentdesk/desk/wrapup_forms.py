@@ -106,7 +106,7 @@ class CallbackForm(AttemptForm):
             self.initial.setdefault("request_token", uuid.uuid4().hex)
             if callback_modes:
                 self.initial.setdefault("mode_id", callback_modes[0].mode_id)
-            zone = self.zone_for(callback_modes[0].mode_id if callback_modes else None)
+            zone = self.zone_for(self.initial.get("mode_id"))
             if zone:
                 # A suggestion in their time: tomorrow 10:00 to 12:00.
                 local = timezone.now().astimezone(ZoneInfo(zone)).replace(tzinfo=None)

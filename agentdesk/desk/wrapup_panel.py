@@ -71,8 +71,13 @@ async def context(
     default_zone = own.iana if own else ""
     callback_form = form if isinstance(form, CallbackForm) else None
     if callback_form is None:
+        # The number on screen is the one offered first.
+        on_screen = next(
+            (c.mode_id for c in found.callback_modes if _same(c.number, contact.phone_number)),
+            None,
+        )
         callback_form = CallbackForm(
-            initial=attempt,
+            initial={**attempt, **({"mode_id": on_screen} if on_screen is not None else {})},
             callback_modes=found.callback_modes,
             zones=zones,
             default_zone=default_zone,
@@ -108,6 +113,11 @@ async def context(
     }
 
 
+def _same(number: str, other: str) -> bool:
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return bool(digits) and digits[-10:] == "".join(ch for ch in other if ch.isdigit())[-10:]
+
+
 def _now_in(zone: str) -> str:
     if not zone:
         return ""
@@ -116,4 +126,12 @@ def _now_in(zone: str) -> str:
 
 
 def render(ctx: dict[str, Any], *, oob: bool = False) -> str:
-    return render_to_string("desk/_wrapup.html", {**ctx, "oob": oob})
+    """The panel, and the contact's name for the card's heading (the card itself is rendered
+    without asking LCM: it shows the name once the panel has read it)."""
+    panel = render_to_string("desk/_wrapup.html", {**ctx, "oob": oob})
+    if not ctx.get("wrapup"):
+        return panel
+    name = render_to_string(
+        "desk/_contact_name.html", {"contact_name": ctx.get("name", ""), "oob": True}
+    )
+    return panel + "\n" + name
