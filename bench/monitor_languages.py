@@ -27,7 +27,7 @@ from django.utils import translation  # noqa: E402
 
 from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession  # noqa: E402
 from agentdesk.language.sockets import languages  # noqa: E402
-from agentdesk.monitor.live import render_team_changes, render_team_changes_in  # noqa: E402
+from agentdesk.monitor.live import Change, render_team_changes, render_team_changes_in  # noqa: E402
 from agentdesk.teams.models import Team  # noqa: E402
 
 GROUP = "Sales Manual Group"
@@ -64,7 +64,9 @@ async def timed(team_id: int, agent_ids: list[int], changes: int, langs: list[st
     """ms per change: one language rendered as before, or every language from one query set."""
     times = []
     for n in range(changes):
-        changed = {agent_ids[n % len(agent_ids)]}
+        # An action: the agent's row, their queue, the feed and the charts.
+        changed = Change(agents={agent_ids[n % len(agent_ids)]}, queues={GROUP}, feed=True,
+                         charts=True)
         started = time.perf_counter()
         if langs == ["en"]:
             with translation.override("en"):

@@ -1,6 +1,8 @@
 """Small builders shared by the tests; contacts go through the simulator's own CreateContact."""
 
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +15,31 @@ from agentdesk.lcm.xmlfields import ContactMode
 from agentdesk.lcmsim import service
 
 EASTERN = "(UTC-05:00) Eastern Time (US and Canada)"
+
+
+def wait_until(check: Callable[[], Any], seconds: float = 10, what: str = "") -> Any:
+    """Wait for state: `check()` again and again until it is true (its value is returned), or
+    fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert value, what or f"{getattr(check, '__name__', check)} still false after {seconds} s"
+    return value
+
+
+async def eventually(check: Callable[[], Any], seconds: float = 10, what: str = "") -> Any:
+    """`wait_until` for async tests; `check` is sync (it may use the ORM) and runs in a thread."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = await sync.sync_to_async(check)()
+        if value or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.02)
+    assert value, what or f"{getattr(check, '__name__', check)} still false after {seconds} s"
+    return value
 
 
 def add_contact(

@@ -26,6 +26,16 @@ class Flaky:
         return await self.inner.exchange(envelope)
 
 
+class Clock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def skip():
     return m.SkipManualDialContact(3, "a", "1|1|1|0|0|84|1", "1")
 
@@ -33,7 +43,9 @@ def skip():
 @pytest.mark.django_db(transaction=True)
 def test_opens_after_repeated_failures_and_closes_after_a_good_trial(sim_world):
     transport = Flaky()
-    client = LcmClient(transport, timeout=1, source="t", breaker=CircuitBreaker(3, cooldown=0.5))
+    clock = Clock()
+    breaker = CircuitBreaker(3, cooldown=10, clock=clock)
+    client = LcmClient(transport, timeout=1, source="t", breaker=breaker)
     for _ in range(3):
         with pytest.raises(LcmUnreachable):
             asyncio.run(client.call(skip()))
@@ -42,7 +54,10 @@ def test_opens_after_repeated_failures_and_closes_after_a_good_trial(sim_world):
         asyncio.run(client.call(skip()))
     assert transport.calls == 3  # not even tried
     assert "pausing calls" in fast.value.describe()
-    time.sleep(0.6)
+    clock.now += 9.9
+    assert client.breaker.state == "open"
+    assert client.breaker.retry_in() == pytest.approx(0.1)
+    clock.now += 0.1
     assert client.breaker.state == "half-open"
     transport.down = False
     with pytest.raises(LcmRejected):  # LCM answers (refusing this skip): it is alive again

@@ -102,7 +102,7 @@ def test_dnc_add_twice_updates_and_remove_takes_it_off():
     _, again = dnc.add("(202) 555-0100", region="US", reason="second", added_by="b")
     assert (created, again) == (True, False)
     assert DoNotCallEntry.objects.get().reason == "second"
-    assert dnc.remove("202-555-0100", region="US") == 1
+    dnc.remove(DoNotCallEntry.objects.get(), removed_by="admin", via="admin")
     assert not DoNotCallEntry.objects.exists()
     with pytest.raises(phones.PhoneError):
         dnc.add("555-0100", added_by="a")  # national, no region: cannot be read

@@ -55,9 +55,8 @@ def test_a_worker_process_runs_queued_tasks_sync_and_async():
 
 def test_tasks_queued_while_no_worker_runs_are_done_when_one_starts():
     result = add.enqueue(1, 1)
-    time.sleep(0.5)
     result.refresh()
-    assert result.status == "READY"
+    assert result.status == "READY"  # stored, not run in the caller
     worker = start_worker()
     try:
         assert wait_for(result).return_value == 2
@@ -102,7 +101,7 @@ def test_the_job_runner_yields_the_cpu_to_agents_pages(setting, niceness):
         "import os, django; django.setup(); "
         "from agentdesk.jobs.management.commands.jobs_worker import yield_cpu_to_agents; "
         "before = os.getpriority(os.PRIO_PROCESS, 0); yield_cpu_to_agents(); "
-        "print(os.getpriority(os.PRIO_PROCESS, 0) - before)"
+        "print(before, os.getpriority(os.PRIO_PROCESS, 0))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],
@@ -112,4 +111,5 @@ def test_the_job_runner_yields_the_cpu_to_agents_pages(setting, niceness):
         text=True,
         check=True,
     )
-    assert int(done.stdout.strip().splitlines()[-1]) == niceness
+    before, after = map(int, done.stdout.strip().splitlines()[-1].split())
+    assert after == min(before + niceness, 19)  # 19: the lowest priority (under `nice` already)

@@ -16,6 +16,7 @@ from agentdesk.desk import actions
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.monitor import stats
 from agentdesk.monitor.consumers import MonitorConsumer
+from agentdesk.monitor.live import Change
 
 from .helpers import add_contact, log_into
 
@@ -187,6 +188,8 @@ async def test_the_monitor_updates_live_and_only_for_its_team(agents):
     push = await monitor.receive_from(timeout=5)
     assert "···0166" in push and 'hx-swap-oob="true"' in push
     assert "Next contact" in push  # the feed
+    rows = await monitor.receive_from(timeout=5)  # the queue's row, in a frame of its own
+    assert rows.startswith("<tr") and SALES in rows and 'hx-swap-oob="true"' in rows
 
     await actions.next_contact(
         agents["carol"], campaign_group="Service Manual Group", consent="Both"
@@ -245,10 +248,10 @@ async def test_monitor_updates_take_turns_and_pause_so_agents_keep_the_worker(mo
 
     renders: list[tuple[int, set[int], float, float]] = []
 
-    async def render(team_id: int, agent_ids: set[int]) -> None:
+    async def render(team_id: int, change: Change) -> None:
         started = asyncio.get_running_loop().time()
         await asyncio.sleep(0.05)
-        renders.append((team_id, set(agent_ids), started, asyncio.get_running_loop().time()))
+        renders.append((team_id, set(change.agents), started, asyncio.get_running_loop().time()))
 
     monkeypatch.setattr(push, "_publish_team_now", render)
     first = asyncio.create_task(push.publish_team(1, 11))

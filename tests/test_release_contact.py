@@ -97,7 +97,8 @@ def test_release_needs_an_outcome_and_a_held_contact(agents):
     lead.force_login(agents["lead"])
     url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"
     nothing = lead.post(url, {"outcome": "8"}).content.decode()
-    assert "There is no contact on your screen" in nothing or "no contact" in nothing.lower()
+    assert "no contact" in nothing.lower() and "banner-success" not in nothing
+    assert not ActionLog.objects.filter(kind=ActionLog.RELEASE).exists()
     from asgiref.sync import async_to_sync
 
     key = async_to_sync(hold_a_contact)(agents)

@@ -4,6 +4,7 @@ are answered, and presence cannot go stale: real websocket clients against Daphn
 import asyncio
 import json
 import os
+import re
 import signal
 
 import httpx
@@ -17,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from agentdesk.desk.models import AgentSession
 
 from .conftest import Server, free_port, server_env
+from .helpers import eventually
 
 # Scaled: these need the Redis channel layer (a change made in this process must reach the
 # server's sockets, as one worker's change reaches another's), so they run in the PostgreSQL +
@@ -255,17 +257,30 @@ def connections_of(profile) -> int:
     return AgentSession.objects.get(agent=profile).connections
 
 
+# Each frame, and how its error banner begins (naming the field where one is to blame).
 BAD_FRAMES = [
-    "[" * 5000 + "]" * 5000,
-    '{"a":' * 5000 + "1" + "}" * 5000,
-    json.dumps({"action": "add", "campaign": "Spring Renewals", "callback_start": 5}),
-    json.dumps({"action": "skip", "outcome": [1]}),
-    json.dumps({"action": ["next"]}),
-    json.dumps({"action": "next", "campaign_group": None}),
-    json.dumps({"action": "add", "priority": "9" * 5000}),
-    '{"action": "add", "campaign": "Spring Renewals", "first_name": "\\ud800"}',
-    "1e999999",
-    "",
+    ("[" * 5000 + "]" * 5000, "Unreadable message: it is not JSON."),
+    ('{"a":' * 5000 + "1" + "}" * 5000, "Unreadable message: it is not JSON."),
+    (
+        json.dumps({"action": "add", "campaign": "Spring Renewals", "callback_start": 5}),
+        "Unreadable message: the field callback_start must be text.",
+    ),
+    (
+        json.dumps({"action": "skip", "outcome": [1]}),
+        "Unreadable message: the field outcome must be text.",
+    ),
+    (json.dumps({"action": ["next"]}), "Unreadable message: the field action must be text."),
+    (
+        json.dumps({"action": "next", "campaign_group": None}),
+        "Unreadable message: the field campaign_group must be text.",
+    ),
+    (json.dumps({"action": "add", "priority": "9" * 5000}), "Check the highlighted fields."),
+    (
+        '{"action": "add", "campaign": "Spring Renewals", "first_name": "\\ud800"}',
+        "Unreadable message: the field first_name must be text.",
+    ),
+    ("1e999999", "Unreadable message: expected a JSON object of fields."),
+    ("", "Unreadable message: it is not JSON."),
 ]
 
 
@@ -273,18 +288,19 @@ async def test_bad_frames_get_an_error_frame_and_the_socket_keeps_working(server
     cookies = await sync_to_async(login_cookies)(agents["alice"].user)
     async with open_socket(server, "/ws/desk/", cookies) as desk:
         await desk.recv()
-        for frame in BAD_FRAMES:
+        for frame, reason in BAD_FRAMES:
             await desk.send(frame)
             answer = await asyncio.wait_for(desk.recv(), 10)
-            assert "banner-error" in answer or "error" in answer, (frame[:40], answer[:200])
+            error = re.search(r'class="banner banner-error" role="alert">([^<]+)', answer)
+            assert error, (frame[:40], answer[:200])
+            assert error.group(1).startswith(reason), (frame[:40], error.group(1))
         await desk.send(b"\x00\xff binary")
         assert "Unreadable message" in await asyncio.wait_for(desk.recv(), 10)
         await desk.send(json.dumps({"action": "select", "campaign_group": "Sales Manual Group"}))
         answer = await asyncio.wait_for(desk.recv(), 10)
         assert 'id="agent-status"' in answer
         assert await sync_to_async(connections_of)(agents["alice"]) == 1
-    await asyncio.sleep(0.5)
-    assert await sync_to_async(connections_of)(agents["alice"]) == 0
+    await eventually(lambda: connections_of(agents["alice"]) == 0, what="still connected")
     assert "Traceback" not in server.log()
 
 
@@ -300,8 +316,7 @@ async def test_a_killed_workers_agents_go_offline_by_themselves(agents, transact
         first.process.wait()
         async with open_socket(second, "/ws/desk/", bob_cookies) as bob:
             await bob.recv()
-            await asyncio.sleep(TTL * 2)
-            assert await sync_to_async(connections_of)(agents["alice"]) == 0
+            await eventually(lambda: connections_of(agents["alice"]) == 0, seconds=TTL * 2)
             assert await sync_to_async(connections_of)(agents["bob"]) == 1
             # The monitor says so too.
             lead = await sync_to_async(login_cookies)(agents["lead"])
@@ -343,8 +358,7 @@ async def test_a_failing_handler_never_skips_the_disconnect_bookkeeping(agents, 
             tab.future.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await tab.future
-        await asyncio.sleep(0.2)
-        assert await sync_to_async(connections_of)(agents["alice"]) == 0, ending
+        await eventually(lambda: connections_of(agents["alice"]) == 0, what=ending)
 
 
 async def test_deleting_an_agents_profile_closes_their_desk(agents):

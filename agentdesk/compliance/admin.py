@@ -1,14 +1,25 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentdesk.shared import phones
 
-from .models import WEEKDAYS, CampaignPolicy, ConsentEvidence, DoNotCallEntry, PreviewLimit
+from . import dnc
+from .models import (
+    WEEKDAYS,
+    CampaignPolicy,
+    ConsentEvidence,
+    DoNotCallEntry,
+    DoNotCallRemoval,
+    PreviewLimit,
+)
 
 
 class DoNotCallForm(forms.ModelForm):
@@ -36,7 +47,44 @@ class DoNotCallForm(forms.ModelForm):
             self.add_error("number", f"{raw} {error.reason}")
         else:
             self.instance.number = data["number"]
+        self._check_rules(data)
         return data
+
+    # Set by DoNotCallAdmin.get_form: who is editing.
+    editor: AbstractBaseUser | AnonymousUser | None = None
+
+    def _check_rules(self, data: dict[str, Any]) -> None:
+        """The rules of every way onto the list (dnc.add): no expiry in the past (removal is
+        Delete, recorded); a user who is not a superuser may only keep someone else's entry
+        longer, never shorten, end or rewrite it."""
+        expires_at = data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            self.add_error(
+                "expires_at",
+                _(
+                    "In the past: an expired entry blocks nothing. To take the number off the "
+                    "list, delete the entry (the removal is recorded)."
+                ),
+            )
+        existing = self.instance.pk and DoNotCallEntry.objects.filter(pk=self.instance.pk).first()
+        editor = self.editor
+        if not existing or editor is None or getattr(editor, "is_superuser", False):
+            return
+        if existing.added_by == editor.get_username():
+            return
+        if data.get("number") != existing.number or data.get("reason") != existing.reason:
+            self.add_error(
+                None,
+                _(
+                    "%(maker)s listed this number: you may keep it listed longer, not change "
+                    "its number or reason."
+                )
+                % {"maker": existing.added_by},
+            )
+        if expires_at is not None and (
+            existing.expires_at is None or expires_at < existing.expires_at
+        ):
+            self.add_error("expires_at", _("Only a later expiry (or none) is allowed here."))
 
 
 @admin.register(DoNotCallEntry)
@@ -61,6 +109,44 @@ class DoNotCallAdmin(admin.ModelAdmin):
         if not change or not obj.added_by:
             obj.added_by = request.user.get_username()
         super().save_model(request, obj, form, change)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        # A class made for this request (modelform_factory), so the editor is this request's.
+        form = cast(type[DoNotCallForm], super().get_form(request, obj, change, **kwargs))
+        form.editor = request.user
+        return form
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The list covers every campaign: only an administrator takes a number off it.
+        return bool(request.user.is_superuser)
+
+    def delete_model(self, request: HttpRequest, obj: DoNotCallEntry) -> None:
+        dnc.remove(obj, removed_by=request.user.get_username(), via=DoNotCallRemoval.ADMIN)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DoNotCallEntry]) -> None:
+        for entry in queryset:
+            self.delete_model(request, entry)
+
+
+@admin.register(DoNotCallRemoval)
+class DoNotCallRemovalAdmin(admin.ModelAdmin):
+    """What was taken off the list, by whom: a record, read-only."""
+
+    list_display = ["number", "removed_by", "removed_at", "via", "reason", "added_by", "added_at"]
+    search_fields = ["number", "removed_by", "added_by"]
+    list_filter = ["via"]
+    date_hierarchy = "removed_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class CampaignPolicyForm(forms.ModelForm):

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,9 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk.shared import phones
+from agentdesk.shared import csvread, phones
 
-from .models import DoNotCallEntry
+from .models import DoNotCallEntry, DoNotCallRemoval
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
 MAX_REASON = 300
@@ -48,6 +46,11 @@ class WouldShorten(Exception):
     """A caller allowed only to extend a listing asked to end it sooner."""
 
 
+class PastExpiry(ValueError):
+    """An expiry that has passed: such an entry would block nothing, so listing one could
+    only end a listing (removal is an admin's, recorded; see `remove`)."""
+
+
 def add(
     raw: object,
     *,
@@ -56,21 +59,28 @@ def add(
     added_by: str,
     expires_at: datetime | None = None,
     extend_only: bool = False,
+    owner: str | None = None,
 ) -> tuple[DoNotCallEntry, bool]:
-    """List a number (raises phones.PhoneError when it cannot be read). Listing it again
-    updates the reason and expiry; returns (entry, created).
+    """List a number (raises phones.PhoneError when it cannot be read, PastExpiry for an
+    expiry that has passed). Listing it again updates the reason and expiry; returns
+    (entry, created).
 
-    `extend_only` is for callers that act for one campaign while the list covers all: they may
-    list a number or keep an existing entry longer (no expiry, or a later one), never end it
-    sooner (WouldShorten), and the entry keeps its original reason and who added it."""
+    `extend_only` is for callers that act for one team or campaign while the list covers all
+    (leads, agents, limited tokens): on an entry someone else made they may keep it longer (no
+    expiry, or a later one), never end it sooner (WouldShorten), and it keeps its reason and who
+    added it. An entry `owner` made (its `added_by`) they may rewrite as they like."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise PastExpiry(expires_at)
     number = phones.canonical(raw, region)
     with transaction.atomic():
         existing = DoNotCallEntry.objects.select_for_update().filter(number=number).first()
-        if existing is not None and extend_only:
+        theirs = existing is not None and owner is not None and existing.added_by == owner
+        if existing is not None and extend_only and not theirs:
             if _ends_sooner(expires_at, existing.expires_at):
                 raise WouldShorten(number)
-            existing.expires_at = expires_at
-            existing.save(update_fields=["expires_at"])
+            if existing.expires_at != expires_at:
+                existing.expires_at = expires_at
+                existing.save(update_fields=["expires_at"])
             return existing, False
         entry, created = DoNotCallEntry.objects.update_or_create(
             number=number,
@@ -90,11 +100,20 @@ def _ends_sooner(new: datetime | None, current: datetime | None) -> bool:
     return new is not None and new < current
 
 
-def remove(raw: object, *, region: str | None = None) -> int:
-    """Take a number off the list; returns how many entries went (0 or 1)."""
-    number = phones.canonical(raw, region)
-    deleted, _ = DoNotCallEntry.objects.filter(number=number).delete()
-    return deleted
+def remove(entry: DoNotCallEntry, *, removed_by: str, via: str) -> None:
+    """Take an entry off the list, keeping a record of what it was and who removed it. Only
+    an administrator (the admin site, an unrestricted API token) may."""
+    with transaction.atomic():
+        DoNotCallRemoval.objects.create(
+            number=entry.number,
+            reason=entry.reason,
+            added_by=entry.added_by,
+            added_at=entry.added_at,
+            expires_at=entry.expires_at,
+            removed_by=removed_by[:150],
+            via=via,
+        )
+        entry.delete()
 
 
 @dataclass
@@ -104,8 +123,8 @@ class CsvResult:
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, what is wrong)
 
 
-class CsvRejected(ValueError):
-    """The file as a whole cannot be used."""
+CsvRejected = csvread.CsvRejected  # the file as a whole cannot be used
+CSV_COLUMNS = ("PhoneNumber", "Reason", "ExpiresAt", "Region")
 
 
 def parse_expiry(text: str) -> datetime | None:
@@ -116,35 +135,38 @@ def parse_expiry(text: str) -> datetime | None:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
-def import_csv(data: bytes, *, added_by: str, default_region: str = "") -> CsvResult:
+def import_csv(
+    data: bytes, *, added_by: str, default_region: str = "", owner: str | None = None
+) -> CsvResult:
     """Columns PhoneNumber (required), Reason, ExpiresAt (ISO date), Region (for numbers
-    written without +). Every readable row is listed; every other row is reported by line."""
+    written without +); other columns are not read. Every readable row is listed; every other
+    row is reported by line. A lead's upload (`owner`: their user name) follows the rules of
+    `add(extend_only=True)`: it may extend a listing someone else made, never shorten, end or
+    rewrite it."""
     if len(data) > MAX_CSV_BYTES:
         raise CsvRejected(_("The file is larger than 10 MB."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CsvRejected(_("The file is not UTF-8 text. Save it as CSV UTF-8.")) from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if "PhoneNumber" not in header:
+    table = csvread.open_table(data, known=CSV_COLUMNS)
+    if "PhoneNumber" not in table.header:
         raise CsvRejected(
             _("The header row needs a PhoneNumber column (and may have Reason, ExpiresAt, Region).")
         )
-    reader.fieldnames = header
     result = CsvResult()
     with transaction.atomic():  # one commit for the file: fast on SQLite, all or nothing on a crash
-        for line, row in enumerate(reader, start=2):
-            _import_row(line, row, result, added_by=added_by, default_region=default_region)
+        for line, row in table.rows:
+            _import_row(
+                line, row, result, added_by=added_by, default_region=default_region, owner=owner
+            )
     return result
 
 
 def _import_row(
-    line: int, row: dict, result: CsvResult, *, added_by: str, default_region: str
+    line: int,
+    row: dict,
+    result: CsvResult,
+    *,
+    added_by: str,
+    default_region: str,
+    owner: str | None,
 ) -> None:
     raw = (row.get("PhoneNumber") or "").strip()
     region = (row.get("Region") or "").strip().upper() or default_region or None
@@ -164,9 +186,22 @@ def _import_row(
             reason=(row.get("Reason") or "").strip(),
             added_by=added_by,
             expires_at=expires_at,
+            extend_only=owner is not None,
+            owner=owner,
         )
     except phones.PhoneError as error:
         message = _("PhoneNumber %(raw)r %(reason)s") % {"raw": raw, "reason": error.reason}
+        result.problems.append((line, message))
+        return
+    except PastExpiry:
+        message = _("ExpiresAt is in the past; an entry that has already expired blocks nothing")
+        result.problems.append((line, message))
+        return
+    except WouldShorten as number:
+        message = _(
+            "%(number)s is listed longer than that by someone else; you may keep it listed "
+            "longer, never shorter"
+        ) % {"number": number}
         result.problems.append((line, message))
         return
     if created:

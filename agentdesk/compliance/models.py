@@ -69,6 +69,33 @@ class DoNotCallEntry(models.Model):
         return self.expires_at is None or self.expires_at > (now or timezone.now())
 
 
+class DoNotCallRemoval(models.Model):
+    """A record of an entry taken off the do-not-call list: what it was and who took it off.
+    Removal is an administrator's (the admin site, an unrestricted API token); the list covers
+    every campaign, so ending a listing is never left to one team or tenant."""
+
+    ADMIN = "admin"
+    API = "api"
+    VIA = [(ADMIN, _("admin site")), (API, _("API (unrestricted token)"))]
+
+    number = models.CharField(_("number"), max_length=20, db_index=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    added_by = models.CharField(_("added by"), max_length=150)
+    added_at = models.DateTimeField(_("added at"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    removed_by = models.CharField(_("removed by"), max_length=150)
+    removed_at = models.DateTimeField(_("removed at"), default=timezone.now)
+    via = models.CharField(_("via"), max_length=10, choices=VIA)
+
+    class Meta:
+        verbose_name = _("do-not-call removal")
+        verbose_name_plural = _("do-not-call removals")
+        ordering = ["-removed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.removed_by})"
+
+
 class CampaignPolicy(models.Model):
     """How one LCM campaign treats calling hours and consent. Campaigns without a policy get
     the defaults of a fresh row (warn, 08:00–21:00 every day, consent not required)."""

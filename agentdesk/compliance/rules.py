@@ -263,5 +263,9 @@ def list_contact(contact: Contact, *, reason: str, added_by: str) -> DoNotCallEn
         phone = read_number(contact, policy_for(contact.campaign_id))
     except phones.PhoneError:
         return None
-    entry, _created = dnc.add(phone.e164, reason=reason, added_by=added_by)
+    # An agent (or a lead closing for one) acts for one team: an entry someone else made keeps
+    # its reason and maker, and only ever gets longer (here: until removed).
+    entry, _created = dnc.add(
+        phone.e164, reason=reason, added_by=added_by, extend_only=True, owner=added_by
+    )
     return entry

@@ -618,7 +618,7 @@ async def _skip_not_confirmed(
 async def add_contact(profile: AgentProfile, data: Any) -> Result:
     """Add Contact: CreateContact from the form; a failure keeps everything the agent typed."""
     groups = await group_choices(profile)
-    form = AddContactForm(data, campaigns=groups.campaigns)
+    form = AddContactForm(data, campaigns=groups.campaigns, campaigns_error=groups.campaigns_error)
     if not await db_async(form.is_valid)():  # checks the do-not-call list and consent rules
         return Result(
             ok=False, message=_("Check the highlighted fields."), level="error", form=form

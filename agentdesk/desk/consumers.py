@@ -19,7 +19,14 @@ from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.shared.asyncdb import db_async
 
 from . import actions, events, inputs, presence, state
-from .lookups import GroupChoices, OutcomeMenu, group_choices, keep_in_memory, outcome_menu
+from .lookups import (
+    GroupChoices,
+    OutcomeMenu,
+    group_choices,
+    keep_in_memory,
+    outcome_menu,
+    page_lookups,
+)
 from .models import AgentProfile, AgentSession
 from .rendering import render_banner, render_live
 
@@ -121,11 +128,10 @@ class AgentConsumer(AccessCheckedConsumer):
         profile = self.profile
         self.group = events.agent_group(profile.pk)
         await self.accept()
-        joined, _, menu, groups = await asyncio.gather(
+        joined, _, (menu, groups) = await asyncio.gather(
             self.join_access_groups(),
             self.channel_layer.group_add(self.group, self.channel_name),
-            outcome_menu(),
-            group_choices(profile),
+            page_lookups(profile),
         )
         if not joined:
             return

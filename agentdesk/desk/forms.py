@@ -96,10 +96,22 @@ class AddContactForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, campaigns: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, campaigns: list[str], campaigns_error: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        campaign_choices = [("", _("Choose a campaign…"))] + [(c, c) for c in campaigns]
-        cast(forms.ChoiceField, self.fields["campaign"]).choices = campaign_choices
+        self.campaigns_error = campaigns_error
+        campaign = cast(forms.ChoiceField, self.fields["campaign"])
+        if campaigns_error and not campaigns:
+            # Not "This field is required.": the agent could not choose, LCM did not say.
+            campaign.choices = [("", _("Campaigns could not be loaded"))]
+            campaign.error_messages = {
+                **campaign.error_messages,
+                "required": campaigns_error,
+                "invalid_choice": campaigns_error,
+            }
+        else:
+            campaign.choices = [("", _("Choose a campaign…"))] + [(c, c) for c in campaigns]
         for row in range(1, MODE_ROWS + 1):
             self.fields[f"mode{row}_name"] = forms.ChoiceField(
                 label=_("Mode %(row)d") % {"row": row},

@@ -156,6 +156,17 @@ async def outcome_menu() -> OutcomeMenu:
 class GroupChoices:
     groups: tuple[m.CampaignGroup, ...] = ()
     error: str = ""
+    reason: str = ""  # why LCM's answer is missing, when it is
+
+    @property
+    def campaigns_error(self) -> str:
+        """What the Add contact form says when the campaigns could not be loaded."""
+        if not self.error:
+            return ""
+        return _(
+            "The campaigns could not be loaded, so no contact can be added now. %(reason)s "
+            "Pressing “Add contact” asks LCM again."
+        ) % {"reason": self.reason}
 
     @property
     def names(self) -> list[str]:
@@ -184,9 +195,11 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
         answer = (await get_client().call(m.GetCampaignGroups(profile.lcm_agent_id))).answer
     except LcmError as exc:
         fallback = tuple(m.CampaignGroup(name) for name in sorted(allowed))
+        reason = exc.describe()
         return GroupChoices(
             fallback,
-            _("Campaign groups could not be loaded. %(reason)s") % {"reason": exc.describe()},
+            _("Campaign groups could not be loaded. %(reason)s") % {"reason": reason},
+            reason,
         )
     # Without the group's members: agentdesk never shows them, and LCM lists every agent of
     # a group, so each agent's entry would grow with the group (after a deploy, thousands of
@@ -199,6 +212,50 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
     choices = GroupChoices(groups)
     await _remember(key, choices, GROUPS_CACHE_SECONDS)
     return choices
+
+
+# A page (and its socket's resync) waits at most this long for the reference data: an LCM
+# that does not answer must not hold up logging in for a timeout per call (three calls of
+# LCM_TIMEOUT_SECONDS each). The lookups go on in the background and fill the caches, so the
+# next render has them.
+PAGE_WAIT_SECONDS = 1.0
+_background: set[asyncio.Future] = set()
+
+
+def _keep_running(task: asyncio.Future) -> None:
+    _background.add(task)
+
+    def done(finished: asyncio.Future) -> None:
+        _background.discard(finished)
+        if not finished.cancelled():
+            finished.exception()  # retrieved: a failure is already in the answer or the log
+
+    task.add_done_callback(done)
+
+
+async def page_lookups(profile: AgentProfile) -> tuple[OutcomeMenu, GroupChoices]:
+    """The outcome menu and the agent's campaign groups, asked for together, each waited for at
+    most PAGE_WAIT_SECONDS; one that takes longer is answered with an error saying so."""
+    menu_task = asyncio.ensure_future(outcome_menu())
+    groups_task = asyncio.ensure_future(group_choices(profile))
+    await asyncio.wait({menu_task, groups_task}, timeout=PAGE_WAIT_SECONDS)
+    reason = _("LCM did not answer within %(seconds)s s.") % {"seconds": PAGE_WAIT_SECONDS}
+    if menu_task.done():
+        menu = menu_task.result()
+    else:
+        _keep_running(menu_task)
+        menu = OutcomeMenu(error=_("Outcomes could not be loaded. %(reason)s") % {"reason": reason})
+    if groups_task.done():
+        groups = groups_task.result()
+    else:
+        _keep_running(groups_task)
+        allowed = sorted(profile.campaign_groups or [])
+        groups = GroupChoices(
+            tuple(m.CampaignGroup(name) for name in allowed),
+            _("Campaign groups could not be loaded. %(reason)s") % {"reason": reason},
+            reason,
+        )
+    return menu, groups
 
 
 QUEUE_DEPTH_CACHE_SECONDS = 3

@@ -22,7 +22,7 @@ from agentdesk.shared.asyncdb import db_async
 
 from . import actions, inputs, state
 from .forms import AddContactForm
-from .lookups import group_choices, outcome_menu
+from .lookups import group_choices, outcome_menu, page_lookups
 from .models import AgentProfile
 from .rendering import desk_context, render_banner, render_live
 
@@ -81,8 +81,7 @@ def agent_required(view: AgentView) -> View:
 @agent_required
 async def agent_page(request: AgentRequest) -> HttpResponse:
     profile = request.agent_profile
-    menu = await outcome_menu()
-    groups = await group_choices(profile)
+    menu, groups = await page_lookups(profile)
 
     def build() -> dict:
         session = state.session_for(profile)
@@ -90,7 +89,9 @@ async def agent_page(request: AgentRequest) -> HttpResponse:
         return desk_context(session, menu, groups)
 
     context = await db_async(build)()
-    context["form"] = AddContactForm(campaigns=groups.campaigns)
+    context["form"] = AddContactForm(
+        campaigns=groups.campaigns, campaigns_error=groups.campaigns_error
+    )
     return await db_async(render)(request, "desk/page.html", context)
 
 

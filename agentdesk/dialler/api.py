@@ -255,7 +255,14 @@ async def import_contact(
         actor=f"api:{token.name}",
     )
     record = await db_async(importing.contact_record)(outcome.contact)
-    return _envelope([record], created=outcome.created, changedInLCM=outcome.changed_in_lcm)
+    replaced = outcome.changed_in_lcm and not outcome.created
+    note = importing.dialling_note(outcome.contact, replaced=replaced)
+    return _envelope(
+        [record],
+        created=outcome.created,
+        changedInLCM=outcome.changed_in_lcm,
+        message=note or None,
+    )
 
 
 def _visible_contacts(token: ApiToken) -> QuerySet[DiallerContact]:

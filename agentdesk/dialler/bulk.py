@@ -31,6 +31,7 @@ from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.returning import update_returning_all
 from agentdesk.jobs.recovery import stale_after_seconds
 from agentdesk.retiredkeys.models import retire_many
+from agentdesk.shared import csvread
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.shared.bulkupdate import update_each
 from agentdesk.shared.csvsafe import safe_cell
@@ -65,8 +66,7 @@ def batch_size() -> int:
     return int(settings.IMPORT_BATCH_SIZE)
 
 
-class CsvRejected(ValueError):
-    """The file as a whole cannot be used; the message says why."""
+CsvRejected = csvread.CsvRejected  # the file as a whole cannot be used; the message says why
 
 
 def allowed_campaign_ids(team: Team) -> set[int]:
@@ -92,52 +92,31 @@ def _row_payload(row: dict[str, Any]) -> dict[str, str]:
 
 
 def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
-    """Header and rows of an uploaded CSV; CsvRejected explains what is wrong with the file."""
+    """Header and rows (only the contact-field columns) of an uploaded CSV; CsvRejected
+    explains what is wrong with the file. Memory stays near the rows' known cells: see
+    agentdesk/shared/csvread.py and docs/api.md ("Limits")."""
     if len(data) > MAX_FILE_BYTES:
         raise CsvRejected(
             _("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
         )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CsvRejected(
-            _("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")
-        ) from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        if not header:
-            raise CsvRejected(
-                _("The file is empty: it needs a header row with the field names.")
-            )
-        reader.fieldnames = header
-        if "Name" not in header or not any(c in header for c in CAMPAIGN_COLUMNS):
-            raise CsvRejected(
-                _(
-                    "The header row needs Name, DiallerCampaignsID or DiallerCampaignsName, and "
-                    "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
-                )
-            )
-        rows: list[dict[str, Any]] = []
-        for row in reader:
-            if len(rows) >= MAX_ROWS:
-                raise CsvRejected(
-                    _("The file has more than %(rows)d rows; split it.") % {"rows": MAX_ROWS}
-                )
-            rows.append(row)
-    except csv.Error as exc:
-        # e.g. a cell over the csv module's 128 KiB limit, or a bare CR inside an unquoted cell
+    table = csvread.open_table(data, known=KNOWN_COLUMNS)
+    header = table.header
+    if not header:
+        raise CsvRejected(_("The file is empty: it needs a header row with the field names."))
+    if "Name" not in header or not any(c in header for c in CAMPAIGN_COLUMNS):
         raise CsvRejected(
             _(
-                "Line %(line)d cannot be read as CSV (%(error)s). Quote cells that contain "
-                "line breaks, and keep each cell under 128 KiB."
+                "The header row needs Name, DiallerCampaignsID or DiallerCampaignsName, and "
+                "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
             )
-            % {"line": reader.line_num, "error": exc}
-        ) from None
+        )
+    rows: list[dict[str, Any]] = []
+    for _line, row in table.rows:
+        if len(rows) >= MAX_ROWS:
+            raise CsvRejected(
+                _("The file has more than %(rows)d rows; split it.") % {"rows": MAX_ROWS}
+            )
+        rows.append(row)
     if not rows:
         raise CsvRejected(_("The file has a header row but no contacts."))
     return header, rows

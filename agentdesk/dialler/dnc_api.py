@@ -118,6 +118,11 @@ async def add_number(request: HttpRequest, entry: DncIn) -> Any:
         )
     except phones.PhoneError as error:
         raise _unreadable("PhoneNumber", error) from None
+    except dnc.PastExpiry:
+        message = "is in the past; an entry that has already expired would block nothing"
+        raise ApiError(
+            400, f"ExpiresAt {message}.", [{"field": "ExpiresAt", "message": message}]
+        ) from None
     except dnc.WouldShorten as listed_longer:
         raise ApiError(
             403,
@@ -151,7 +156,8 @@ async def get_number(request: HttpRequest, number: str, Region: RegionCode = Non
     summary="Take a number off the do-not-call list",
 )
 async def delete_number(request: HttpRequest, number: str, Region: RegionCode = None) -> Any:
-    """Only a token not limited to some campaigns may: the list covers every campaign."""
+    """Only a token not limited to some campaigns may: the list covers every campaign. The
+    removal is recorded (admin: "Do-not-call removals")."""
     token = api_token(request)
     if token.allowed_campaigns is not None:
         raise ApiError(
@@ -160,7 +166,7 @@ async def delete_number(request: HttpRequest, number: str, Region: RegionCode = 
             "numbers off the do-not-call list.",
         )
     entry = await db_async(_find)(number, Region)
-    await db_async(entry.delete)()
+    await db_async(dnc.remove)(entry, removed_by=f"api:{token.name}", via="api")
     return _envelope(entry, deleted=True)
 
 

@@ -59,6 +59,9 @@ from .schemas import ContactIn
 log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW = timedelta(days=30)
+# CreateContact's Status (seed 000): 0 Open (dialled), 4 Delivered (never delivered to the
+# dialer: "to prevent the newly added contact from delivering to the dialer").
+LCM_STATUS_OPEN, LCM_STATUS_DELIVERED = 0, 4
 CALL_TYPE_REGULAR, CALL_TYPE_CALLBACK, CALL_TYPE_PERSONAL = "0", "1", "2"
 
 
@@ -336,9 +339,10 @@ def prepare(
         )
     now = timezone.now()
     begin, end, follow_up = contact.dtBeginDate, contact.dtEndDate, contact.FollowUpDateTime
-    if end is not None and end <= now:
-        errors.append(FieldError("dtEndDate", f"has already passed ({end.isoformat()})"))
-    elif end is not None and begin is not None and end <= begin:
+    # A dtEndDate in the past is how a CRM ends calling a contact: accepted, and the contact
+    # goes to LCM with Status 4 (Delivered) so it is never handed to the dialer.
+    window_over = end is not None and end <= now
+    if end is not None and begin is not None and end <= begin:
         errors.append(FieldError("dtEndDate", "must be after dtBeginDate"))
     if follow_up is not None and end is not None and follow_up >= end:
         errors.append(FieldError("FollowUpDateTime", "must be before dtEndDate"))
@@ -384,7 +388,13 @@ def prepare(
         "zip": values.get("PostalCode") or "",
         "time_zone": campaign.time_zone,
     }
+    if window_over:
+        # Only then: what LCM holds is compared with `lcm` to tell a change, and contacts sent
+        # before this key existed must not look changed.
+        lcm["status"] = LCM_STATUS_DELIVERED
     start = follow_up or begin or now
+    if end is not None and start > end:
+        start = end  # a window that is over: from its end to its end
     request = m.CreateContact(
         campaign_id=campaign.name,
         call_start=timezone.localtime(start).replace(tzinfo=None),
@@ -393,7 +403,7 @@ def prepare(
         modes=tuple(ContactMode(name, number, campaign.time_zone) for name, number in modes),
         call_type=call_type,
         agent_id=agent,
-        status=0,
+        status=LCM_STATUS_DELIVERED if window_over else LCM_STATUS_OPEN,
         zip_code=str(lcm["zip"]),
     )
     try:
@@ -866,6 +876,8 @@ def contact_record(contact: DiallerContact) -> dict[str, Any]:
                 "confirmed" if contact.lcm_state == DiallerContact.CONFIRMED else "unknown"
             ),
             "LCMPossibleDuplicate": contact.uncertain_attempts > 0,
+            # The CreateContact Status sent: 0 Open (dialled), 4 Delivered (window over).
+            "LCMContactStatus": (contact.lcm_sent or {}).get("status", LCM_STATUS_OPEN),
             "dtCreated": contact.created_at.isoformat(),
             "dtModified": contact.updated_at.isoformat(),
             "dtNextTry": None,
@@ -879,6 +891,24 @@ def contact_record(contact: DiallerContact) -> dict[str, Any]:
         record[f"nPhoneNumber{n}LastCause"] = None
         record[f"PhoneNumber{n}LastAcdAgentEndReasonsID"] = None
     return record
+
+
+def dialling_note(contact: DiallerContact, *, replaced: bool) -> str:
+    """What the import answer says about a contact whose dial window is over ("" otherwise);
+    `replaced`: this import gave LCM a new contact in place of an older one."""
+    sent = contact.lcm_sent or {}
+    if sent.get("status") != LCM_STATUS_DELIVERED:
+        return ""
+    note = (
+        f"dtEndDate {sent.get('end')} has passed: the contact is stored and sent to LCM with "
+        "Status 4 (Delivered), so it is never dialled."
+    )
+    if replaced:
+        note += (
+            " The LCM contact it replaces is retired: if LCM hands it out, agentdesk closes it "
+            "at once, so it is not dialled either."
+        )
+    return note
 
 
 def campaign_record(campaign: DiallerCampaign) -> dict[str, Any]:

@@ -214,6 +214,13 @@ def _record_model() -> type[Schema]:
             bool,
             Field(description="An earlier CreateContact's answer was lost: LCM may hold a copy"),
         ),
+        "LCMContactStatus": (
+            int,
+            Field(
+                description="The CreateContact Status sent: 0 Open (dialled), 4 Delivered "
+                "(dtEndDate had passed: never dialled)"
+            ),
+        ),
         "dtCreated": (str, ...),
         "dtModified": (str, ...),
         "dtNextTry": (str | None, None),
@@ -259,6 +266,9 @@ class ContactsEnvelope(Schema):
     created: bool | None = Field(None, description="Import: a new contact was created")
     changedInLCM: bool | None = Field(
         None, description="Import: LCM was sent new data (a new LCM contact, old key retired)"
+    )
+    message: str | None = Field(
+        None, description="Import: a note on the contact, e.g. that its dial window is over"
     )
 
 

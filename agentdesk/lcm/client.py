@@ -133,13 +133,20 @@ class CircuitBreaker:
 
     closed: calls go through. After `threshold` transport failures in a row it opens: calls
     fail at once for `cooldown` seconds. Then half-open: one call goes through; its success
-    closes the circuit, its failure opens it again. Per worker process."""
+    closes the circuit, its failure opens it again. Per worker process. `clock` (seconds,
+    monotonic) is there for tests to move time instead of waiting for it."""
 
     CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 
-    def __init__(self, threshold: int = 3, cooldown: float = 10.0) -> None:
+    def __init__(
+        self,
+        threshold: int = 3,
+        cooldown: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.threshold = threshold
         self.cooldown = cooldown
+        self.clock = clock
         self.failures = 0
         self.opened_at = 0.0
         self.trial_running = False
@@ -148,12 +155,12 @@ class CircuitBreaker:
     def state(self) -> str:
         if self.failures < self.threshold:
             return self.CLOSED
-        if time.monotonic() - self.opened_at < self.cooldown:
+        if self.clock() - self.opened_at < self.cooldown:
             return self.OPEN
         return self.HALF_OPEN
 
     def retry_in(self) -> float:
-        return max(0.0, self.cooldown - (time.monotonic() - self.opened_at))
+        return max(0.0, self.cooldown - (self.clock() - self.opened_at))
 
     def before_call(self, subtopic: str) -> None:
         state = self.state
@@ -180,7 +187,7 @@ class CircuitBreaker:
         self.trial_running = False
         self.failures += 1
         if self.failures >= self.threshold:
-            self.opened_at = time.monotonic()
+            self.opened_at = self.clock()
             return True
         return False
 

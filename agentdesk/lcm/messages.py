@@ -614,10 +614,10 @@ class CreateContact(LcmRequest[CreateContactAnswer]):
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> CreateContact:
+        # An end before the start is taken as sent (seed 000 sets no rule): such a window never
+        # opens, so the contact is stored and never dialled.
         start = parse_request_datetime(data, "callStartDateTime")
         end = parse_request_datetime(data, "callEndDateTime")
-        if end < start:
-            raise MessageError("callEndDateTime", "must not be before callStartDateTime")
         detail = lookup(data, "ContactDetail", default="") or ""
         return cls(
             campaign_id=required_text(data, "CampaignID"),

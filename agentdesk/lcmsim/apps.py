@@ -12,3 +12,6 @@ class LcmsimConfig(AppConfig):
         from .transport import EmbeddedTransport
 
         register_transport("embedded", EmbeddedTransport)
+        # The wrap-up answers register themselves with the service; numbers keeps every
+        # saved mode's E.164 form (a signal).
+        from . import numbers, wrapup  # noqa: F401

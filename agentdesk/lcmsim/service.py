@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -26,10 +25,9 @@ from agentdesk.lcm.envelope import build_answer, build_ws_error, parse_request
 from agentdesk.lcm.errors import MessageError
 from agentdesk.lcm.fields import is_whole_number
 from agentdesk.lcm.timezones import find_time_zone
-from agentdesk.shared import phones
 from agentdesk.shared.asyncdb import db_async
 
-from . import shapes
+from . import numbers, shapes
 from .models import Campaign, CampaignGroup, Contact, ContactMode, Fault, Outcome, SimAgent
 
 log = logging.getLogger(__name__)
@@ -156,6 +154,7 @@ def fetch_contact(
             candidates = candidates.filter(consent=True)
         elif consent == "false":
             candidates = candidates.filter(consent=False)
+        candidates = numbers.without_unreachable(candidates, now)  # all numbers do-not-call
         # Callbacks that are due come first, then priority, then the oldest.
         candidates = candidates.order_by("-call_type", "-priority", "pk")
         return _claim_first(candidates, agent_id, now)
@@ -179,7 +178,7 @@ OD_CALL_TYPES = {0: "Regular Call", 1: "Regular Callback", 2: "Personal Callback
 def contact_answer(contact: Contact, *, od_style: bool = False) -> m.Contact:
     """The contact as LCM hands it out; `od_style` is ContactOD's (seed 002) way of writing
     dates and call types, the default DownloadContactsForDialing's (seed 001)."""
-    mode = contact.modes.order_by("position").first()
+    mode = numbers.handout_mode(contact, timezone.now())
     write_time = _od_time if od_style else _format_time
     return m.Contact(
         phone_number=mode.number if mode else "",
@@ -248,12 +247,11 @@ def reserved_manual_dial(request: m.GetReservedManualDialContact) -> m.FetchAnsw
 
 
 def _manual_outcome(outcome_id: int) -> Outcome:
-    """Outcomes valid for a manual skip: telephony ones and MANUAL business ones."""
+    """Outcomes valid for a skip: seed 004 names the telephony outcomes (GetCallOutcome) and
+    the business outcomes (GetBusinessOutcome), every one of them, whatever its group."""
     outcome = Outcome.objects.filter(pk=outcome_id).first()
     if outcome is None:
         raise Rejected("Invalid Outcome ID.")
-    if outcome.kind == Outcome.BUSINESS and outcome.group_type.upper() != "MANUAL":
-        raise Rejected(f"Outcome {outcome.pk} is not valid for a manual dial contact.")
     return outcome
 
 
@@ -264,9 +262,7 @@ def skip_contact(request: m.SkipManualDialContact) -> m.SkipAnswer:
         contact = Contact.objects.filter(lcm_key=request.account_number.strip()).first()
         if contact is None:
             raise Rejected("Invalid Account Number.")
-        numbers = {_digits(mode.number) for mode in contact.modes.all()}
-        if _digits(request.phone_number) not in numbers:
-            raise Rejected("Phone number does not belong to this contact.")
+        # The key names the contact; seed 004 documents no check of PhoneNumber against it.
         if contact.status == Contact.CLOSED and contact.closed_by == request.user_id:
             # The same agent repeating a skip whose answer was lost: already done when the
             # outcome is the same; with another outcome LCM says what it already has.
@@ -287,8 +283,20 @@ def skip_contact(request: m.SkipManualDialContact) -> m.SkipAnswer:
     return m.SkipAnswer(True)
 
 
-def _digits(number: str) -> str:
-    return re.sub(r"\D", "", number)
+MAX_STATUS = 32767  # the largest status the simulator's table stores
+
+
+def _call_type(value: str) -> int:
+    """Seed 000 documents `Calltype` "0 - Fresh Contacts"; the simulator also knows 1
+    (regular callback) and 2 (personal callback), written as numbers ("0", "00", " 2 ")."""
+    text = value.strip()
+    if is_whole_number(text) and int(text) in (
+        Contact.REGULAR,
+        Contact.REGULAR_CALLBACK,
+        Contact.PERSONAL_CALLBACK,
+    ):
+        return int(text)
+    raise Rejected("Invalid Call Type. Use 0 (fresh contact), 1 or 2 (callbacks).")
 
 
 def _aware(moment: datetime) -> datetime:
@@ -302,19 +310,16 @@ def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
         campaign = Campaign.objects.filter(pk=int(name)).first()
     if campaign is None:
         raise Rejected("Invalid Campaign ID.")
-    if request.status not in (Contact.OPEN, Contact.DELIVERED):
-        raise Rejected("Invalid Status. Use 0 (Open) or 4 (Delivered).")
-    if request.call_type not in {"0", "1", "2"}:
-        raise Rejected("Invalid Call Type.")
-    for mode in request.modes:
-        # National numbers are read in the country of the mode's zone, else the campaign's.
-        zone = find_time_zone(mode.time_zone) or find_time_zone(campaign.time_zone_label)
-        region = phones.region_for_time_zone(zone.iana) if zone else None
-        if phones.try_parse(mode.number, region) is None:
-            raise Rejected(f"Invalid phone number for mode {mode.name}.")
+    # Seed 000: "0 - Open, 4 - Delivered, etc.": any status is stored as given; only Open
+    # (0) is ever handed out. A negative one cannot be stored.
+    if not 0 <= request.status <= MAX_STATUS:
+        raise Rejected(f"Invalid Status. Use a number from 0 to {MAX_STATUS}.")
+    call_type = _call_type(request.call_type)
+    # No check of the numbers: seed 000 documents Cvalue as a String and no rule for it (its
+    # own sample, 609309034 in Eastern Time, is no valid US number). agentdesk's own forms
+    # check numbers before they are sent (docs/lcm.md).
     if request.agent_id:  # "The agent must be on an active call or logged in" (seed 000)
         _check_agent(SimAgent.objects.filter(agent_id=request.agent_id).first())
-    call_type = int(request.call_type)
     with transaction.atomic():
         contact = Contact.objects.create(
             campaign=campaign,
@@ -345,6 +350,7 @@ def create_contact(request: m.CreateContact) -> m.CreateContactAnswer:
                     time_zone_label=tz.label if tz else campaign.time_zone_label,
                 )
             )
+        numbers.fill_e164(modes, campaign.time_zone_label)
         ContactMode.objects.bulk_create(modes)
         # The key names the contact's ID, so it is known only once the contact is stored.
         contact.lcm_key = contact.make_lcm_key(modes[0] if modes else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -16,10 +17,22 @@ from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.rendering import render_banner
 from agentdesk.shared import phones
 from agentdesk.shared.asyncdb import db_async, release_request_connection
-from agentdesk.teams.access import visible_team
+from agentdesk.teams.access import sees_every_team, visible_team
 from agentdesk.teams.models import Team
 
 RECENT_ENTRIES = 15
+
+
+def listed_by_team(team: Team) -> Q:
+    """Entries a lead of `team` may read: listed by one of its leads or agents (a DNC outcome,
+    `agent:<LCM id>`). Why and by whom another tenant listed a number is theirs, as it is for a
+    campaign-limited API token."""
+    makers = set(team.leads.values_list("username", flat=True))
+    for lcm_agent_id, username in AgentProfile.objects.filter(team=team).values_list(
+        "lcm_agent_id", "user__username"
+    ):
+        makers |= {f"agent:{lcm_agent_id}", username}
+    return Q(added_by__in=makers)
 
 
 def _led_team(user: AbstractBaseUser | AnonymousUser, team_id: int) -> Team:
@@ -44,14 +57,23 @@ def dnc_upload(request: HttpRequest, team_id: int) -> HttpResponse:
             context["error"] = message % {"region": region}
         else:
             try:
+                username = request.user.get_username()
                 context["result"] = dnc.import_csv(
-                    upload.read(), added_by=request.user.get_username(), default_region=region
+                    upload.read(),
+                    added_by=username,
+                    default_region=region,
+                    # Leads act for their team; only an administrator ends others' listings.
+                    owner=None if sees_every_team(request.user) else username,
                 )
             except dnc.CsvRejected as rejected:
                 context["error"] = str(rejected)
             context["file_name"] = upload.name
-    context["recent"] = DoNotCallEntry.objects.all()[:RECENT_ENTRIES]
-    context["total"] = DoNotCallEntry.objects.count()
+    entries = DoNotCallEntry.objects.all()
+    if not sees_every_team(request.user):
+        entries = entries.filter(listed_by_team(team))
+    context["recent"] = entries[:RECENT_ENTRIES]
+    context["total"] = entries.count()
+    context["only_team"] = not sees_every_team(request.user)
     return render(request, "monitor/dnc_upload.html", context)
 
 

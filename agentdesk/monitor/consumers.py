@@ -86,4 +86,5 @@ class MonitorConsumer(AccessCheckedConsumer):
         """Monitors only listen."""
 
     async def monitor_push(self, event: dict) -> None:
-        await self.send(text_data=event["html"])
+        for frame in event.get("frames") or [event["html"]]:
+            await self.send(text_data=frame)

@@ -1,5 +1,6 @@
 """Keeping the monitors live: on every `agent_changed` the agent's team's open monitors get
-what changed (the agent's row, the queues, the feed), rendered once per change.
+what changed (the agent's row, the queues it touched, the feed; the charts at most every
+MONITOR_CHARTS_SECONDS), rendered once per change.
 
 Runs in the background, one team at a time and with a pause after each (so a team's monitor
 never takes the worker from its agents), and only while some monitor of the team is open.
@@ -13,14 +14,15 @@ import time
 import weakref
 from typing import Any
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 
-from agentdesk.desk.events import AgentChanged
-from agentdesk.language.sockets import languages, send_each
+from agentdesk.desk.events import SELECT, AgentChanged
+from agentdesk.language.sockets import language_group, languages
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
-from .live import render_team_changes_in
+from .live import Change, render_team_changes_in
 
 log = logging.getLogger(__name__)
 
@@ -32,30 +34,45 @@ def team_group(team_id: int) -> str:
 async def on_agent_changed(sender: Any, *, event: AgentChanged, **kwargs: Any) -> None:
     """The `agent_changed` receiver (connected in MonitorConfig.ready)."""
     if event.team_id:
-        publish_team_soon(event.team_id, event.agent_profile_id)
+        publish_team_soon(event.team_id, change_of(event))
+
+
+def change_of(event: AgentChanged) -> Change:
+    """What an agent's change changes on their team's monitors: their row; the queue they
+    work (who works it now) and the one the action was in (its figures); for an action the
+    feed and the charts; a new campaign group choice may add a queue: the whole table."""
+    session, entry = event.session, event.entry
+    queues = {session.campaign_group if session else "", entry.campaign_group if entry else ""}
+    return Change(
+        agents={event.agent_profile_id},
+        queues=queues - {""},
+        all_queues=event.kind == SELECT,
+        feed=entry is not None,
+        charts=entry is not None,
+    )
 
 
 _background: set[asyncio.Task[None]] = set()
 
 
-def publish_team_soon(team_id: int, agent_id: int | None = None) -> None:
-    task = asyncio.get_running_loop().create_task(publish_team(team_id, agent_id))
+def publish_team_soon(team_id: int, change: Change | int | None = None) -> None:
+    task = asyncio.get_running_loop().create_task(publish_team(team_id, change))
     _background.add(task)
     task.add_done_callback(_background.discard)
 
 
-# Agents whose rows changed since their team's monitors were last updated, per team; while
-# one update is being rendered, further changes collect here and go out together next, so a
-# burst of N actions costs a couple of renders, not N.
-_team_changes: dict[int, set[int]] = {}
+# What changed since a team's monitors were last updated, per team; while one update is
+# being rendered, further changes collect here and go out together next, so a burst of N
+# actions costs a couple of renders, not N.
+_team_changes: dict[int, Change] = {}
 _team_rendering: set[int] = set()
 
 
-async def publish_team(team_id: int, agent_id: int | None = None) -> None:
-    """Push what changed (the agent's row, the queues, the feed) to every monitor of the team."""
-    changed = _team_changes.setdefault(team_id, set())
-    if agent_id is not None:
-        changed.add(agent_id)
+async def publish_team(team_id: int, change: Change | int | None = None) -> None:
+    """Push what changed (an agent's id: that agent's row) to every monitor of the team."""
+    if not isinstance(change, Change):
+        change = Change(agents={change} if change is not None else set())
+    _team_changes.setdefault(team_id, Change()).merge(change)
     if team_id in _team_rendering:
         return
     _team_rendering.add(team_id)
@@ -124,15 +141,56 @@ def forget_pending() -> None:
     _background.clear()
     _team_changes.clear()
     _team_rendering.clear()
+    _charts_sent.clear()
+    _charts_later.clear()
 
 
-async def _publish_team_now(team_id: int, agent_ids: set[int]) -> None:
+# The charts (today's figures per hour, per queue and per agent) cost more to count and draw
+# than everything else a change renders together, and a person reads them as a picture of
+# the day: each worker redraws a team's charts at most every MONITOR_CHARTS_SECONDS, and the
+# changes meanwhile are drawn once that time is up.
+_charts_sent: dict[int, float] = {}  # team: when this worker last drew its charts (monotonic)
+_charts_later: dict[int, asyncio.Task[None]] = {}  # teams with a redraw scheduled
+
+
+def charts_seconds() -> float:
+    return float(settings.MONITOR_CHARTS_SECONDS)
+
+
+def _charts_when_due(team_id: int, change: Change) -> Change:
+    if not change.charts:
+        return change
+    wait = _charts_sent.get(team_id, -1e9) + charts_seconds() - time.monotonic()
+    if wait <= 0:
+        _charts_sent[team_id] = time.monotonic()
+        return change
+    change.charts = False
+    if team_id not in _charts_later:
+        loop = asyncio.get_running_loop()
+        _charts_later[team_id] = loop.create_task(_charts_after(team_id, wait))
+    return change
+
+
+async def _charts_after(team_id: int, wait: float) -> None:
+    try:
+        await asyncio.sleep(wait)
+    finally:
+        _charts_later.pop(team_id, None)
+    await publish_team(team_id, Change(charts=True))
+
+
+async def _publish_team_now(team_id: int, change: Change) -> None:
     try:
         if not await _is_watched(team_id):
             return  # nobody is looking: no render
+        change = _charts_when_due(team_id, change)
         # Each lead reads the monitor in their own language: one render per language.
-        rendered = await render_team_changes_in(team_id, agent_ids, languages())
-        if rendered is not None:
-            await send_each(team_group(team_id), "monitor.push", rendered)
+        rendered = await render_team_changes_in(team_id, change, languages())
+        if rendered is None:
+            return
+        layer, group = get_channel_layer(), team_group(team_id)
+        for language, frames in rendered.items():
+            message = {"type": "monitor.push", "frames": frames}
+            await layer.group_send(language_group(group, language), message)
     except Exception:
         log.exception("could not publish to the monitors of team %s", team_id)

@@ -3,8 +3,10 @@ database (the action log and the agents' session rows)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Collection, Hashable
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
@@ -64,6 +66,28 @@ class AgentRow:
         number = str(self.contact.get("PhoneNumber", ""))
         return f"···{number[-4:]}" if number else ""
 
+    def fingerprint(self) -> tuple[Hashable, ...]:
+        """Everything the row's fragment shows, as a key for its rendered HTML: equal
+        fingerprints render equal rows (in one language). Fields added to the row count
+        by themselves; the profile and session count by what the row shows of them."""
+        session, profile = self.session, self.profile
+        parts: list[Hashable] = [
+            profile.pk,
+            profile.display_name,
+            profile.lcm_agent_id,
+            session.version,
+            session.state,
+            session.state_since,
+            session.connections,
+            self.live,
+            self.preview_left,
+            repr(self.contact),
+        ]
+        for row_field in fields(self):
+            if row_field.name not in ("profile", "session"):
+                parts.append(repr(getattr(self, row_field.name)))
+        return tuple(parts)
+
 
 def team_entries(team: Team, since: datetime, until: datetime | None = None) -> QuerySet:
     entries = ActionLog.objects.filter(team=team, at__gte=since)
@@ -92,11 +116,16 @@ def outcome_counts(entries: QuerySet, key: str) -> dict:
     return counts
 
 
-def presence_rows(team: Team, only: set[int] | None = None) -> list[AgentRow]:
-    """Rows with each agent's session (state, contact, connection) but no counts yet."""
+def presence_rows(
+    team: Team, only: set[int] | None = None, in_groups: Collection[str] | None = None
+) -> list[AgentRow]:
+    """Rows with each agent's session (state, contact, connection) but no counts yet; of the
+    agents in `only`, or of those whose session works one of `in_groups`, when given."""
     found = AgentProfile.objects.filter(team=team).select_related("user")
     if only is not None:
         found = found.filter(pk__in=only)
+    if in_groups is not None:
+        found = found.filter(session__campaign_group__in=list(in_groups))
     profiles = list(found.order_by("user__username"))
     sessions = {s.agent_id: s for s in AgentSession.objects.filter(agent__in=profiles)}
     groups = {s.campaign_group for s in sessions.values() if s.state == AgentSession.PREVIEWING}
@@ -148,22 +177,33 @@ class QueueRow:
     adds: int = 0
     open_contacts: int | None = None  # None: LCM cannot tell
 
+    @property
+    def dom_id(self) -> str:
+        """The row's id on the page, stable for the queue's name (a push replaces that row)."""
+        return "queue-" + hashlib.blake2s(self.name.encode(), digest_size=6).hexdigest()
+
 
 def queue_rows(
     team: Team,
     rows: list[AgentRow],
     open_counts: dict[str, int | None] | None = None,
     now: datetime | None = None,
+    only: Collection[str] | None = None,
 ) -> list[QueueRow]:
-    """One row per campaign group the team works (from profiles, sessions and today's log)."""
+    """One row per campaign group the team works (from profiles, sessions and today's log);
+    with `only`, just those groups' rows (then `rows` need hold only the agents working them:
+    `presence_rows(team, in_groups=only)`)."""
     now = now or timezone.now()
     open_counts = open_counts or {}
     queues: dict[str, QueueRow] = {}
     for row in rows:
         for name in [*(row.profile.campaign_groups or []), row.session.campaign_group]:
-            if name:
+            if name and (only is None or name in only):
                 queues.setdefault(name, QueueRow(name))
     today = team_entries(team, start_of_day(now)).exclude(campaign_group="")
+    if only is not None:
+        queues.update({name: QueueRow(name) for name in only if name and name not in queues})
+        today = today.filter(campaign_group__in=list(only))
     counts = today.values("campaign_group").annotate(
         served=Count("pk", filter=FETCHED),
         last_hour=Count("pk", filter=FETCHED & Q(at__gte=now - timedelta(hours=1))),

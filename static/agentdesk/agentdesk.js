@@ -35,8 +35,7 @@
     if (!button || button.disabled) return;
     event.preventDefault();
     if (key === "s") {
-      var outcome = document.querySelector("#outcome");
-      if (outcome && !outcome.value) { outcome.focus(); return; }
+      // Without an outcome too: the server's answer says on the page what is missing.
       button.form.requestSubmit(button);
     } else {
       button.click();
@@ -246,6 +245,24 @@
       event.detail.shouldSwap = false;
       htmx.swap(document.body, event.detail.serverResponse, { swapStyle: "none" });
     }
+  });
+
+  // A push that redraws the card of the same contact (a failed Skip, a live update) keeps the
+  // outcome the agent chose: the screen stays as it was. Another contact starts afresh.
+  var chosenOutcome = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "contact-panel") return;
+    var form = document.getElementById("skip-form"), outcome = document.getElementById("outcome");
+    chosenOutcome = form && outcome && outcome.value ? { contact: form.dataset.contact, value: outcome.value } : null;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (!event.target || event.target.id !== "contact-panel" || !chosenOutcome) return;
+    var form = document.getElementById("skip-form"), outcome = document.getElementById("outcome");
+    var chosen = chosenOutcome;
+    chosenOutcome = null;
+    if (!form || !outcome || outcome.value || form.dataset.contact !== chosen.contact) return;
+    if (outcome.querySelector("option[value=\"" + CSS.escape(chosen.value) + "\"]")) outcome.value = chosen.value;
   });
 
   // A live push replaces a whole panel; keep open what the reader opened in it (the numbers

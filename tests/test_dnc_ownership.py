@@ -1,0 +1,197 @@
+"""Who may change a do-not-call listing, on every way in: a team lead (CSV upload, admin) and
+an agent (a DNC outcome) may list numbers and keep any listing longer, never shorten, end or
+rewrite one they did not make; a past expiry is a row problem; removal is an administrator's,
+recorded. A lead's page shows only what their team listed."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from agentdesk.compliance import dnc
+from agentdesk.compliance.models import DoNotCallEntry, DoNotCallRemoval
+from agentdesk.desk.models import AgentProfile
+from agentdesk.dialler.models import ApiToken
+from agentdesk.teams.models import Team
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NUMBER = "+12025550100"
+
+
+@pytest.fixture
+def people():
+    users = get_user_model().objects
+    blue, green = Team.objects.create(name="Blue"), Team.objects.create(name="Green")
+    lena, gina = users.create(username="lena"), users.create(username="gina")
+    blue.leads.add(lena)
+    green.leads.add(gina)
+    alice = AgentProfile.objects.create(
+        user=users.create(username="alice"), lcm_agent_id="a1@test", team=blue
+    )
+    return {"blue": blue, "green": green, "lena": lena, "gina": gina, "alice": alice}
+
+
+@pytest.fixture
+def crm():
+    _, raw = ApiToken.issue("crm")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    answer = client.post(
+        "/api/dnc",
+        data=json.dumps({"PhoneNumber": NUMBER, "Reason": "CRM: litigation hold"}),
+        content_type="application/json",
+    )
+    assert answer.status_code == 201
+    return client
+
+
+def upload(user, team, text: str) -> str:
+    client = Client()
+    client.force_login(user)
+    answer = client.post(
+        f"/monitor/{team.pk}/dnc/",
+        {"file": SimpleUploadedFile("dnc.csv", text.encode(), "text/csv")},
+    )
+    assert answer.status_code == 200
+    return answer.content.decode()
+
+
+def entry() -> DoNotCallEntry:
+    return DoNotCallEntry.objects.get(number=NUMBER)
+
+
+def test_a_lead_cannot_end_a_listing_the_api_made(people, crm):
+    """The attack: lead2's upload with ExpiresAt 2001-01-01 made the number dialable again
+    in every campaign and overwrote why and by whom it was listed."""
+    html = upload(
+        people["gina"], people["green"], f"PhoneNumber,Reason,ExpiresAt\n{NUMBER},mine,2001-01-01\n"
+    )
+    assert "ExpiresAt is in the past" in html
+    listed = entry()
+    assert listed.is_active() and listed.expires_at is None
+    assert (listed.reason, listed.added_by) == ("CRM: litigation hold", "api:crm")
+    assert dnc.listed([NUMBER]) is not None
+
+
+def test_a_lead_may_keep_a_listing_longer_but_never_shorter_or_rewritten(people, crm):
+    soon = (timezone.now() + timedelta(days=30)).date().isoformat()
+    later = (timezone.now() + timedelta(days=400)).date().isoformat()
+    crm.post(
+        "/api/dnc",
+        data=json.dumps(
+            {"PhoneNumber": NUMBER, "Reason": "CRM: litigation hold", "ExpiresAt": later}
+        ),
+        content_type="application/json",
+    )
+    html = upload(
+        people["gina"], people["green"], f"PhoneNumber,Reason,ExpiresAt\n{NUMBER},mine,{soon}\n"
+    )
+    assert "listed longer than that by someone else" in html
+    assert entry().expires_at.date().isoformat() == later
+    html = upload(
+        people["gina"], people["green"], f"PhoneNumber,Reason,ExpiresAt\n{NUMBER},mine,\n"
+    )
+    assert "0 numbers listed, 1 already listed (updated), 0 rows not read." in html
+    listed = entry()
+    assert listed.expires_at is None  # kept longer: until removed
+    assert (listed.reason, listed.added_by) == ("CRM: litigation hold", "api:crm")
+
+
+def test_a_lead_may_rewrite_their_own_listing(people):
+    lena, blue = people["lena"], people["blue"]
+    upload(lena, blue, f"PhoneNumber,Reason\n{NUMBER},asked\n")
+    soon = (timezone.now() + timedelta(days=30)).date().isoformat()
+    upload(lena, blue, f"PhoneNumber,Reason,ExpiresAt\n{NUMBER},asked again,{soon}\n")
+    listed = entry()
+    assert (listed.reason, listed.added_by) == ("asked again", "lena")
+    assert listed.expires_at.date().isoformat() == soon
+    # Another team's lead cannot.
+    upload(people["gina"], people["green"], f"PhoneNumber,Reason\n{NUMBER},gina's\n")
+    assert entry().reason == "asked again" and entry().added_by == "lena"
+
+
+def test_an_agents_dnc_outcome_keeps_someone_elses_reason(people, crm):
+    dnc.add(
+        NUMBER,
+        reason="Outcome 5 DNC chosen by a1@test",
+        added_by="agent:a1@test",
+        extend_only=True,
+        owner="agent:a1@test",
+    )
+    listed = entry()
+    assert (listed.reason, listed.added_by) == ("CRM: litigation hold", "api:crm")
+
+
+def test_a_lead_with_admin_access_follows_the_same_rules(people, crm):
+    lena = people["lena"]
+    lena.is_staff = True
+    lena.save()
+    lena.user_permissions.add(*Permission.objects.filter(codename__endswith="donotcallentry"))
+    client = Client()
+    client.force_login(lena)
+    url = f"/admin/compliance/donotcallentry/{entry().pk}/change/"
+    soon = timezone.now() + timedelta(days=3)
+    for form in (
+        {"number": NUMBER, "reason": "mine", "expires_at_0": "", "expires_at_1": ""},
+        {
+            "number": NUMBER,
+            "reason": "CRM: litigation hold",
+            "expires_at_0": soon.date().isoformat(),
+            "expires_at_1": "12:00:00",
+        },
+        {
+            "number": NUMBER,
+            "reason": "CRM: litigation hold",
+            "expires_at_0": "2001-01-01",
+            "expires_at_1": "12:00:00",
+        },
+    ):
+        answer = client.post(url, form)
+        assert answer.status_code == 200, form  # the form again, with the error
+        assert "errorlist" in answer.content.decode()
+    assert (
+        client.post(
+            f"/admin/compliance/donotcallentry/{entry().pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    listed = entry()
+    assert listed.expires_at is None and listed.reason == "CRM: litigation hold"
+
+
+def test_removal_is_an_administrators_and_recorded(people, crm, admin_client):
+    pk = entry().pk
+    answer = admin_client.post(f"/admin/compliance/donotcallentry/{pk}/delete/", {"post": "yes"})
+    assert answer.status_code == 302
+    assert not DoNotCallEntry.objects.exists()
+    removal = DoNotCallRemoval.objects.get()
+    assert (removal.number, removal.reason, removal.added_by) == (
+        NUMBER,
+        "CRM: litigation hold",
+        "api:crm",
+    )
+    assert (removal.removed_by, removal.via) == ("admin", "admin")
+    # The unrestricted API token's DELETE is recorded too.
+    crm.post("/api/dnc", data=json.dumps({"PhoneNumber": NUMBER}), content_type="application/json")
+    assert crm.delete(f"/api/dnc/{NUMBER}").status_code == 200
+    assert DoNotCallRemoval.objects.filter(via="api", removed_by="api:crm").count() == 1
+    assert "Do-not-call removals" in admin_client.get("/admin/compliance/").content.decode()
+
+
+def test_the_lead_page_shows_only_what_the_team_listed(people, crm):
+    dnc.add("+12025550111", reason="asked on the phone", added_by="agent:a1@test")
+    dnc.add("+12025550122", reason="lena's list", added_by="lena")
+    client = Client()
+    client.force_login(people["lena"])
+    html = client.get(f"/monitor/{people['blue'].pk}/dnc/").content.decode()
+    assert "+12025550111" in html and "+12025550122" in html
+    assert "CRM: litigation hold" not in html and "api:crm" not in html and NUMBER not in html
+    client.force_login(people["gina"])
+    html = client.get(f"/monitor/{people['green'].pk}/dnc/").content.decode()
+    for secret in ("asked on the phone", "lena's list", "CRM: litigation hold", "+120255501"):
+        assert secret not in html
