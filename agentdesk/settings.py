@@ -202,6 +202,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agentdesk.language.context_processors.ui_text",
+                "agentdesk.compliance.context_processors.simulated_clock",
             ],
         },
     },

@@ -165,8 +165,8 @@ async def callback_form(session: AgentSession, **fields) -> dict:
     found = await details.load(session.call_id, (session.contact or {})["AccountNumber"])
     start = tomorrow_in(NY, 10)
     data = {
-        "call_id": session.call_id,
-        "lcm_key": (session.contact or {})["AccountNumber"],
+        "contact_key": (session.contact or {})["AccountNumber"],
+        "session_version": str(session.version),
         "request_token": "tok-1",
         "kind": "regular",
         "mode_id": str(found.callback_modes[0].mode_id),

@@ -13,7 +13,7 @@ from agentdesk.desk import actions, details
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcm import wrapup as w
 
-from .helpers import HTMX, add_contact
+from .helpers import HTMX, add_contact, post_for_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SALES = "Sales Manual Group"
@@ -73,7 +73,9 @@ def test_the_card_lists_every_number_of_the_contact(agents, key, alice):
 
 def test_earlier_attempts_come_from_agentdesks_log(agents, key, alice):
     alice.post("/desk/next", NEXT, headers=HTMX)
-    alice.post("/desk/skip", {"outcome": "4", "comment": "Call back after lunch"}, headers=HTMX)
+    post_for_screen(
+        alice, "/desk/skip", {"outcome": "4", "comment": "Call back after lunch"}, headers=HTMX
+    )
     # The contact comes back (4 CallBack reopens it in the simulator) or is made again: the
     # log is read by its key.
     from agentdesk.desk.models import ActionLog

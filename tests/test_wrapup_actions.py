@@ -21,7 +21,7 @@ from agentdesk.metrics import instruments
 from agentdesk.webhooks import payloads
 from agentdesk.webhooks.models import CALLBACK_BOOKED, CONTACT_COMMENTED, CONTACT_CORRECTED
 
-from .helpers import EASTERN, HTMX, add_contact
+from .helpers import EASTERN, HTMX, add_contact, post_for_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SALES = "Sales Manual Group"
@@ -65,7 +65,9 @@ async def on_screen(profile) -> AgentSession:
 
 
 def attempt(session: AgentSession, **more) -> dict:
-    return {"call_id": session.call_id, "lcm_key": (session.contact or {})["AccountNumber"], **more}
+    """The fields naming the contact a wrap-up form was filled in for (desk/onscreen.py)."""
+    key = (session.contact or {})["AccountNumber"]
+    return {"contact_key": key, "session_version": str(session.version), **more}
 
 
 # ------------------------------------------------------------------ the call id
@@ -99,14 +101,16 @@ async def test_a_comment_longer_than_the_limit_is_refused_naming_the_field(agent
 
 def test_the_skip_form_and_socket_carry_the_comment(agents, key, alice):
     alice.post("/desk/next", {"campaign_group": SALES, "consent": "Both"}, headers=HTMX)
-    answer = alice.post("/desk/skip", {"outcome": "8", "comment": "Call after 5"}, headers=HTMX)
+    answer = post_for_screen(
+        alice, "/desk/skip", {"outcome": "8", "comment": "Call after 5"}, headers=HTMX
+    )
     assert answer.status_code == 200
     assert ActionLog.objects.get(kind="skip").comment == "Call after 5"
 
 
 def test_the_csv_export_has_the_call_id_and_comment(agents, key, alice, client):
     alice.post("/desk/next", {"campaign_group": SALES, "consent": "Both"}, headers=HTMX)
-    alice.post("/desk/skip", {"outcome": "8", "comment": "Wrong person"}, headers=HTMX)
+    post_for_screen(alice, "/desk/skip", {"outcome": "8", "comment": "Wrong person"}, headers=HTMX)
     skip = ActionLog.objects.get(kind="skip")
     client.force_login(agents["lead"])
     body = client.get(f"/monitor/{agents['alice'].team_id}/export.csv").content.decode()
@@ -118,7 +122,9 @@ def test_the_csv_export_has_the_call_id_and_comment(agents, key, alice, client):
 
 def test_the_agents_log_shows_the_call_id_and_comment(agents, key, alice):
     alice.post("/desk/next", {"campaign_group": SALES, "consent": "Both"}, headers=HTMX)
-    page = alice.post("/desk/skip", {"outcome": "8", "comment": "Wrong person"}, headers=HTMX)
+    page = post_for_screen(
+        alice, "/desk/skip", {"outcome": "8", "comment": "Wrong person"}, headers=HTMX
+    )
     html = page.content.decode()
     skip = ActionLog.objects.get(kind="skip")
     assert f'title="Call ID {skip.call_id}"' in html and "Wrong person" in html
@@ -260,13 +266,25 @@ async def test_a_lost_correction_answer_says_may_have(agents, key, lcm_behind_pr
     assert after.state == AgentSession.PREVIEWING and after.call_id == session.call_id
 
 
-async def test_a_wrapup_step_for_another_attempt_is_refused(agents, key):
+async def test_a_wrapup_step_for_another_contact_or_number_is_refused(agents, three_numbers):
     alice = agents["alice"]
     session = await on_screen(alice)
-    stale = {"call_id": "0" * 32, "lcm_key": key, "mode_id": "1", "number": "2025550188"}
-    done = await wrapup.set_number(alice, stale)
+    found = await details.load(session.call_id, three_numbers)
+    other = next(m for m in found.modes if m.number.endswith("0162"))
+    form = attempt(session, mode_id=str(found.modes[0].mode_id), number="2025550188")
+    # Another number dialled meanwhile (say in another tab): the form named the first one.
+    moved = await wrapup.dial_other(alice, attempt(session, mode_id=str(other.mode_id)))
+    assert moved.result.ok, moved.result.message
+    done = await wrapup.set_number(alice, form)
     assert not done.result.ok and "contact on your screen changed" in done.result.message
-    assert (await db(AgentSession.objects.get, agent=alice)).call_id == session.call_id
+    assert await db(ActionLog.objects.filter(kind=ActionLog.NEW_NUMBER).count) == 0
+
+
+async def test_a_wrapup_step_must_name_its_contact(agents, key):
+    alice = agents["alice"]
+    await on_screen(alice)
+    done = await wrapup.set_number(alice, {"mode_id": "1", "number": "2025550188"})
+    assert not done.result.ok and done.result.message.startswith("contact_key: missing")
 
 
 def test_the_panel_and_steps_need_a_logged_in_agent_and_csrf(agents, key):

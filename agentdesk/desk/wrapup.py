@@ -2,8 +2,9 @@
 correct its business fields, add or change a number.
 
 Each reads like the four actions (desk/actions.py): check the input, take the agent's turn,
-check that the dial attempt the form was filled in for is still the one on screen (its call id
-and LCM key), call LCM, finish the turn (saved, logged, published once). A failure leaves the
+check that the contact the form was filled in for is still the one on screen (its LCM key and
+session version, desk/onscreen.py; another number dialled counts as another), call LCM,
+finish the turn (saved, logged, published once). A failure leaves the
 contact on screen and hands the form back as typed; a lost answer says "may have", and the
 retry of the same form is reconciled, never sent as a second booking.
 """
@@ -28,9 +29,10 @@ from agentdesk.lcm.errors import LcmError, LcmRejected
 from agentdesk.shared import phones
 from agentdesk.shared.asyncdb import db_async
 
-from . import callback_rules, details
+from . import callback_rules, details, onscreen, state
 from .actions import Result, Turn, _busy, _exchange_fields, _failure_fields, agent_turn, new_call_id
 from .models import ActionLog, AgentProfile, AgentSession, Callback
+from .onscreen import Shown, read_shown
 from .wrapup_forms import CallbackForm, FieldsForm, NumberForm, zone_of_label
 
 log = logging.getLogger(__name__)
@@ -50,36 +52,21 @@ def _invalid(form: forms.Form, message: str = "") -> Done:
     return Done(result=Result(ok=False, message=message, level="error"), form=form)
 
 
-def changed_message() -> str:
-    return _(
-        "The contact on your screen changed since this form was filled in: nothing was sent. "
-        "Check the contact on screen and enter it again."
-    )
-
-
-def attempt_on_screen(session: AgentSession, call_id: str, lcm_key: str) -> m.Contact | None:
-    """The contact on screen, if the form's dial attempt is still the one on screen."""
-    contact = session.contact or {}
-    if (
-        session.state != AgentSession.PREVIEWING
-        or not call_id
-        or session.call_id != call_id
-        or str(contact.get("AccountNumber", "")) != lcm_key
-    ):
-        return None
-    return m.Contact.from_response(contact)
-
-
-def _attempt(data: Any) -> tuple[str, str]:
-    return str(data.get("call_id", "") or ""), str(data.get("lcm_key", "") or "")
-
-
-async def _on_screen_now(profile: AgentProfile, data: Any) -> tuple[AgentSession, m.Contact | None]:
-    from . import state
-
+async def _read_attempt(
+    profile: AgentProfile, data: Any
+) -> tuple[AgentSession, m.Contact, Shown] | Done:
+    """The contact on screen, if the form names it (desk/onscreen.py: its LCM key and a
+    session version since it reached the screen; another number dialled is another holding);
+    else a refusal with the fresh state."""
+    shown, problem = read_shown(data)
     session = await db_async(state.session_for)(profile)
-    call_id, lcm_key = _attempt(data)
-    return session, attempt_on_screen(session, call_id, lcm_key)
+    if shown is None:
+        return Done(result=Result(ok=False, message=problem, level="error", session=session))
+    if not onscreen.still_on_screen(session, shown) or not session.call_id:
+        changed = str(onscreen.CHANGED)
+        return Done(result=Result(ok=False, message=changed, level="error", session=session))
+    assert session.contact is not None
+    return session, m.Contact.from_response(session.contact), shown
 
 
 def _entry(contact: m.Contact, call_id: str, **more: Any) -> dict[str, Any]:
@@ -93,8 +80,11 @@ def _entry(contact: m.Contact, call_id: str, **more: Any) -> dict[str, Any]:
     }
 
 
-async def _refuse_changed(turn: Turn, form: forms.Form | None) -> Done:
-    return Done(result=await turn.refuse(changed_message(), "error"), form=form)
+async def _changed(turn: Turn, shown: Shown) -> Done | None:
+    """Refused (nothing sent, the form not kept: it was for another contact) when the screen
+    changed while the step waited for its turn."""
+    refused = await turn.refuse_unless_shown(shown)
+    return None if refused is None else Done(result=refused)
 
 
 # ------------------------------------------------------------------------ callbacks
@@ -103,9 +93,10 @@ async def _refuse_changed(turn: Turn, form: forms.Form | None) -> Done:
 async def book_callback(profile: AgentProfile, data: Any) -> Done:
     """Book a regular or personal callback for the contact on screen, after checking its
     window (desk/callback_rules.py)."""
-    session, contact = await _on_screen_now(profile, data)
-    if contact is None:
-        return Done(result=Result(ok=False, message=changed_message(), level="error"))
+    attempt = await _read_attempt(profile, data)
+    if isinstance(attempt, Done):
+        return attempt
+    session, contact, shown = attempt
     call_id = session.call_id
     found = await details.load(call_id, contact.account_number)
     zones = {mode.mode_id: zone_of_label(mode.time_zone) for mode in found.modes}
@@ -142,8 +133,8 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
     async with agent_turn(profile) as turn:
         if turn is None:
             return Done(result=await _busy(profile), form=form)
-        if attempt_on_screen(turn.session, *_attempt(data)) is None:
-            return await _refuse_changed(turn, form)
+        if stale := await _changed(turn, shown):
+            return stale
         return await _send_callback(turn, contact, form, window, found)
 
 
@@ -330,9 +321,10 @@ def _digits(number: str) -> str:
 async def dial_other(profile: AgentProfile, data: Any) -> Done:
     """Put another of the contact's numbers on screen as a new dial attempt (a new call id),
     if the compliance rules allow that number now."""
-    session, contact = await _on_screen_now(profile, data)
-    if contact is None:
-        return Done(result=Result(ok=False, message=changed_message(), level="error"))
+    attempt = await _read_attempt(profile, data)
+    if isinstance(attempt, Done):
+        return attempt
+    session, contact, shown = attempt
     try:
         mode_id = int(str(data.get("mode_id", "")))
     except ValueError:
@@ -348,8 +340,8 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
     async with agent_turn(profile) as turn:
         if turn is None:
             return Done(result=await _busy(profile))
-        if attempt_on_screen(turn.session, *_attempt(data)) is None:
-            return await _refuse_changed(turn, None)
+        if stale := await _changed(turn, shown):
+            return stale
         if verdict.blocked:
             message = _("%(number)s may not be dialled: %(why)s") % {
                 "number": mode.number,
@@ -384,9 +376,10 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
 
 async def correct_fields(profile: AgentProfile, data: Any) -> Done:
     """Save the agent's corrections of the contact's editable business fields in LCM."""
-    session, contact = await _on_screen_now(profile, data)
-    if contact is None:
-        return Done(result=Result(ok=False, message=changed_message(), level="error"))
+    attempt = await _read_attempt(profile, data)
+    if isinstance(attempt, Done):
+        return attempt
+    session, contact, shown = attempt
     found = await details.load(session.call_id, contact.account_number)
     form = FieldsForm(data, fields=found.fields if found.source == "detail" else ())
     if not form.business_fields:
@@ -410,8 +403,8 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
     async with agent_turn(profile) as turn:
         if turn is None:
             return Done(result=await _busy(profile), form=form)
-        if attempt_on_screen(turn.session, *_attempt(data)) is None:
-            return await _refuse_changed(turn, form)
+        if stale := await _changed(turn, shown):
+            return stale
         call_id = turn.session.call_id
         request = w.SetContactBusinessFields(
             call_id=call_id,
@@ -428,9 +421,10 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
 
 async def set_number(profile: AgentProfile, data: Any) -> Done:
     """Add or change the number of one of the contact's modes in LCM."""
-    session, contact = await _on_screen_now(profile, data)
-    if contact is None:
-        return Done(result=Result(ok=False, message=changed_message(), level="error"))
+    attempt = await _read_attempt(profile, data)
+    if isinstance(attempt, Done):
+        return attempt
+    session, contact, shown = attempt
     found = await details.load(session.call_id, contact.account_number)
     form = NumberForm(data, modes=found.modes)
     if not found.modes:
@@ -442,8 +436,8 @@ async def set_number(profile: AgentProfile, data: Any) -> Done:
     async with agent_turn(profile) as turn:
         if turn is None:
             return Done(result=await _busy(profile), form=form)
-        if attempt_on_screen(turn.session, *_attempt(data)) is None:
-            return await _refuse_changed(turn, form)
+        if stale := await _changed(turn, shown):
+            return stale
         call_id = turn.session.call_id
         number = cleaned["number"]
         request = w.SetNewModeNumber(

@@ -1,6 +1,6 @@
 """The wrap-up forms: a callback, the contact's corrected business fields and a new number.
-Each names the dial attempt it was filled in for (call id and LCM key) and is checked field by
-field before anything goes to LCM."""
+Each is checked field by field before anything goes to LCM; the contact it was filled in for is
+named beside it (desk/onscreen.py)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,9 @@ NUMBER_TYPES = {"int", "integer", "number", "numeric", "decimal", "float", "doub
 
 
 class AttemptForm(forms.Form):
-    """The dial attempt a wrap-up form was filled in for: refused if another is on screen."""
-
-    call_id = forms.CharField(widget=forms.HiddenInput, max_length=40)
-    lcm_key = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    """A wrap-up form. The contact it was filled in for travels beside its fields, as every
+    action about the contact on screen does (`contact_key` and `session_version`,
+    desk/onscreen.py), and is checked by the step, not by the form."""
 
 
 def _no_controls(value: str, what: str) -> None:

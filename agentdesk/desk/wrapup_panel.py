@@ -97,6 +97,7 @@ async def context(
         "contact": contact,
         "call_id": session.call_id,
         "lcm_key": contact.account_number,
+        "session_version": session.version,
         "name": found.name,
         "callback_form": callback_form,
         "fields_form": fields_form,

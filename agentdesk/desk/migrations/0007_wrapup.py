@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('desk', '0005_compliance_actions'),
+        ('desk', '0006_contact_version'),
         ('teams', '0001_initial'),
     ]
 
