@@ -25,7 +25,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -292,20 +292,37 @@ def start(job: ImportJob) -> bool:
     return True
 
 
-def _claim_batch(job_id: int, size: int) -> list[ImportRow]:
+class LostJob(Exception):
+    """The recovery sweep gave this runner's job to another runner (its heartbeat stalled)."""
+
+
+def _owned(job_id: int, token: str) -> QuerySet[ImportJob]:
+    """The job, if it is still this runner's: the sweep gives a job whose heartbeat went
+    silent to a new task (`task_id`), and a runner that was only slow must then stop, or two
+    runners would import the same rows."""
+    return ImportJob.objects.filter(pk=job_id, task_id=token, state=ImportJob.RUNNING)
+
+
+def _claim_batch(job_id: int, size: int, token: str) -> list[ImportRow]:
     """Take up to `size` pending rows, in line order, in one statement: a compare-and-set, so
-    two runners never take one row. On PostgreSQL SKIP LOCKED lets runners take different
-    rows at once instead of queueing on the same ones; SQLite runs one writer at a time."""
+    two runners never take one row, and only while the job is still this runner's. On
+    PostgreSQL SKIP LOCKED lets runners take different rows at once instead of queueing on the
+    same ones; SQLite runs one writer at a time."""
     quote = connection.ops.quote_name
     table, pk = quote(ImportRow._meta.db_table), quote(ImportRow._meta.pk.column)
+    jobs = quote(ImportJob._meta.db_table)
     status = quote("status")
     lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     # Identifiers come from the model, values go in as parameters.
     where = (
         f"{pk} IN (SELECT {pk} FROM {table} WHERE {quote('job_id')} = %s AND {status} = %s "  # noqa: S608
-        f"ORDER BY {quote('line')} LIMIT %s {lock}) AND {status} = %s"
+        f"ORDER BY {quote('line')} LIMIT %s {lock}) AND {status} = %s "
+        f"AND EXISTS (SELECT 1 FROM {jobs} WHERE {quote('id')} = %s AND {quote('task_id')} = %s "
+        f"AND {quote('state')} = %s)"
     )
-    params = [job_id, ImportRow.PENDING, size, ImportRow.PENDING]
+    params = [
+        job_id, ImportRow.PENDING, size, ImportRow.PENDING, job_id, token, ImportJob.RUNNING
+    ]  # fmt: skip
     rows = update_returning_all(ImportRow, where, params, {"status": ImportRow.IMPORTING})
     return sorted(rows, key=lambda row: row.line)
 
@@ -316,17 +333,35 @@ def _finish_row(row_id: int, status: str, message: str, contact_id: int | None) 
     )
 
 
-def _finish_rows(rows: list[ImportRow]) -> None:
+def _finish_rows(rows: list[ImportRow], job_id: int, token: str, tied: set[int]) -> None:
     """Each row's status and message; a row that imported nothing loses its contact (the
-    others keep the one tied to them before LCM was called)."""
-    update_each(ImportRow, {r.pk: {"status": r.status, "message": r.message} for r in rows})
-    if untied := [r.pk for r in rows if r.contact_id is None]:
-        ImportRow.objects.filter(pk__in=untied).update(contact=None)
+    others keep the one tied to them before LCM was called). A runner that lost its job writes
+    only the rows it tied to a record itself (the sweep settled those from that record, this
+    runner knows LCM's answer); every other row is the new runner's now."""
+    with transaction.atomic():
+        if not _owned(job_id, token).select_for_update().exists():
+            for row in rows:
+                if row.pk in tied and row.contact_id is not None:
+                    ImportRow.objects.filter(pk=row.pk, contact_id=row.contact_id).update(
+                        status=row.status, message=row.message
+                    )
+            return
+        update_each(ImportRow, {r.pk: {"status": r.status, "message": r.message} for r in rows})
+        if untied := [r.pk for r in rows if r.contact_id is None]:
+            ImportRow.objects.filter(pk__in=untied).update(contact=None)
 
 
-def _tie_rows(rows: list[ImportRow], pairs: list[tuple[int, int]]) -> None:
+def _tie_rows(
+    rows: list[ImportRow], pairs: list[tuple[int, int]], job_id: int, token: str, tied: set[int]
+) -> None:
+    """Tie rows to their records, in the transaction that writes the records, before LCM is
+    called: only while the job is still this runner's (LostJob otherwise, which undoes the
+    records, so nothing is sent). The job row's lock orders this against the sweep."""
+    if not _owned(job_id, token).select_for_update().exists():
+        raise LostJob(f"import job {job_id} was given to another runner")
     for index, contact_id in pairs:
         rows[index].contact_id = contact_id
+        tied.add(rows[index].pk)
     update_each(ImportRow, {rows[index].pk: {"contact": contact_id} for index, contact_id in pairs})
 
 
@@ -336,6 +371,7 @@ class _Run:
     lookups: importing.Lookups
     actor: str
     gate: asyncio.Semaphore
+    token: str  # the job-runner task this run is (ImportJob.task_id while the job is its)
 
 
 def _run_context(job_id: int) -> tuple[ImportJob, set[int] | None, str]:
@@ -365,41 +401,49 @@ def _finish(row: ImportRow, result: importing.Result, run: _Run) -> None:
 
 
 async def _import_batch(rows: list[ImportRow], run: _Run) -> None:
+    tied: set[int] = set()
     try:
         results = await importing.import_contacts(
             [row.data for row in rows],
             overwrite=run.job.overwrite_duplicates,
             lookups=run.lookups,
             actor=run.actor,
-            tie=lambda pairs: _tie_rows(rows, pairs),
+            tie=lambda pairs: _tie_rows(rows, pairs, run.job.pk, run.token, tied),
             gate=run.gate,
+            # A UserData another batch or import is working on waits for it: a CSV has no
+            # client that would retry a 409.
+            wait_for_claims=True,
         )
     except Exception as exc:  # e.g. the database failing while checking the batch
         results = [exc] * len(rows)
     for row, result in zip(rows, results, strict=True):
         _finish(row, result, run)
-    await db_async(_finish_rows)(rows)
+    await db_async(_finish_rows)(rows, run.job.pk, run.token, tied)
 
 
-async def run_job(job_id: int) -> None:
+async def run_job(job_id: int, token: str | None = None) -> None:
     """Import every pending row of the job, a batch at a time, with a heartbeat for the sweep.
     Two batches run at once on PostgreSQL (one's database work overlaps the other's LCM
-    calls), sharing IMPORT_CONCURRENCY calls to LCM."""
+    calls), sharing IMPORT_CONCURRENCY calls to LCM. `token`: the job-runner task running it
+    (default: the job's task as it is now); once the sweep has given the job to another task
+    this run claims, ties and finishes nothing more."""
     job, allowed, actor = await db_async(_run_context)(job_id)
     if job.state != ImportJob.RUNNING:
         return
+    token = job.task_id if token is None else token
+    gate = asyncio.Semaphore(concurrency())
     lookups = importing.Lookups(allowed, team_id=job.team_id)
-    run = _Run(job, lookups, actor, asyncio.Semaphore(concurrency()))
+    run = _Run(job, lookups, actor, gate, token)
 
     async def beat() -> None:
         while True:
             await db_async(
-                lambda: ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+                lambda: _owned(job_id, token).update(heartbeat_at=timezone.now())
             )()
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def worker() -> None:
-        while rows := await db_async(_claim_batch)(job_id, batch_size()):
+        while rows := await db_async(_claim_batch)(job_id, batch_size(), token):
             await _import_batch(rows, run)
 
     heart = asyncio.create_task(beat())
@@ -408,9 +452,7 @@ async def run_job(job_id: int) -> None:
     finally:
         heart.cancel()
     finished = await db_async(
-        lambda: ImportJob.objects.filter(pk=job_id, state=ImportJob.RUNNING).update(
-            state=ImportJob.DONE, finished_at=timezone.now()
-        )
+        lambda: _owned(job_id, token).update(state=ImportJob.DONE, finished_at=timezone.now())
     )()
     if finished:
         await db_async(signals.announce_import_finished)(job_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -550,6 +551,10 @@ class LcmOutcomeUnknown(ImportRejected):
     """CreateContact was sent but its answer was lost: LCM may hold the contact."""
 
 
+class ClaimBusy(ImportRejected):
+    """Another import holds this UserData's claim right now (409)."""
+
+
 Result = ImportOutcome | Exception
 Tie = Callable[[list[tuple[int, int]]], None]
 
@@ -671,7 +676,7 @@ def _begin(items: list[_Item], overwrite: bool, actor: str, tie: Tie | None) -> 
             tie([(i.index, i.record.pk) for i in ready if i.record is not None])
     for item in items:
         if item not in ready:
-            item.result = ImportRejected(
+            item.result = ClaimBusy(
                 409,
                 "Another import of this UserData is under way; retry in a moment.",
                 retry_after=1,
@@ -778,6 +783,35 @@ def _result(item: _Item, records: dict[int, DiallerContact]) -> Result:
 
 
 async def _import_wave(
+    items: list[_Item],
+    overwrite: bool,
+    actor: str,
+    tie: Tie | None,
+    gate: asyncio.Semaphore,
+    wait_for_claims: bool,
+) -> None:
+    """Import the wave's items; with `wait_for_claims`, an item whose UserData another import
+    holds waits for it (as long as a claim can be held) instead of failing with 409."""
+    deadline = time.monotonic() + claim_stale_after().total_seconds()
+    pause = CLAIM_WAIT_FIRST_SECONDS
+    while True:
+        await _import_ready(items, overwrite, actor, tie, gate)
+        busy = [i for i in items if isinstance(i.result, ClaimBusy)]
+        if not busy or not wait_for_claims or time.monotonic() + pause > deadline:
+            return
+        await asyncio.sleep(pause)  # the holder gives its claims back when it settles
+        pause = min(pause * 2, CLAIM_WAIT_MAX_SECONDS)
+        for item in busy:
+            item.result = None
+        items = busy
+
+
+# How long an import waits before looking again at a UserData another import holds.
+CLAIM_WAIT_FIRST_SECONDS = 0.05
+CLAIM_WAIT_MAX_SECONDS = 1.0
+
+
+async def _import_ready(
     items: list[_Item], overwrite: bool, actor: str, tie: Tie | None, gate: asyncio.Semaphore
 ) -> None:
     ready = await db_async(_begin)(items, overwrite, actor, tie)
@@ -800,6 +834,7 @@ async def import_contacts(
     actor: str,
     tie: Tie | None = None,
     gate: asyncio.Semaphore | None = None,
+    wait_for_claims: bool = False,
 ) -> list[Result]:
     """Import many contacts as one batch; for each payload, in order, its outcome or the
     ImportRejected (or unexpected error) that stopped it.
@@ -808,6 +843,8 @@ async def import_contacts(
     called, `tie([(payload index, contact id), …])` running in that transaction (the CSV
     import ties its rows to the records there); then CreateContact for each, as many at once
     as `gate` lets through (default one); then the answers are recorded in one transaction.
+    A contact whose UserData another import is working on fails with 409 (ClaimBusy), or,
+    with `wait_for_claims` (the CSV import, which has no client to retry), waits for it.
     """
     gate = gate or asyncio.Semaphore(1)
     checked = await db_async(lookups.check_many)(payloads)
@@ -818,7 +855,7 @@ async def import_contacts(
     ]
     for wave in _waves(items):
         try:
-            await _import_wave(wave, overwrite, actor, tie, gate)
+            await _import_wave(wave, overwrite, actor, tie, gate, wait_for_claims)
         except Exception as exc:  # the wave's contacts share the failure (e.g. the database's)
             for item in wave:
                 item.result = item.result or exc
