@@ -203,6 +203,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agentdesk.language.context_processors.ui_text",
+                "agentdesk.compliance.context_processors.simulated_clock",
             ],
         },
     },
@@ -335,6 +336,9 @@ if COMPLIANCE_CLOCK is not None and COMPLIANCE_CLOCK.tzinfo is None:
 COMPLIANCE_CACHE_SECONDS = env_float("COMPLIANCE_CACHE_SECONDS", 10.0)
 # How long a worker remembers that nobody watches a team's monitor (0: ask on every action).
 MONITOR_UNWATCHED_SECONDS = env_float("MONITOR_UNWATCHED_SECONDS", 1.0)
+# How long an idle agent's rendered page fragments are kept in the shared cache for the resync
+# of a reconnecting page (0: render every resync).
+DESK_RENDER_CACHE_SECONDS = env_float("DESK_RENDER_CACHE_SECONDS", 43200.0)
 # How often a team's monitor charts are redrawn at most while its agents act (0: every change).
 MONITOR_CHARTS_SECONDS = env_float("MONITOR_CHARTS_SECONDS", 3.0)
 # How an ambiguous numeric date in an LCM answer ("02/03/2024 16:00") is read: "month-first"

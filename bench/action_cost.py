@@ -87,7 +87,8 @@ class OverHttp:
         started = time.perf_counter()
         got = await client.post("/desk/next", data=NEXT, headers=headers)
         assert "is on your screen" in got.text, got.text[:300]
-        done = await client.post("/desk/skip", data=SKIP, headers=headers)
+        skip = {**SKIP, **harness.shown_in(got.text)}
+        done = await client.post("/desk/skip", data=skip, headers=headers)
         assert "Skipped with outcome" in done.text, done.text[:300]
         return (time.perf_counter() - started) * 1000
 
@@ -115,7 +116,7 @@ class OverSocket(OverHttp):
                     inbox.put_nowait(str(await asyncio.wait_for(ws.recv(), 0.5)))
                     self.pushes += 1
 
-    async def _act(self, agent: dict, fields: dict, expected: str) -> None:
+    async def _act(self, agent: dict, fields: dict, expected: str) -> str:
         """Send an action as the page does and wait for the answer that names it."""
         self.sent += 1
         request_id = f"b{self.sent}"
@@ -126,11 +127,13 @@ class OverSocket(OverHttp):
                 inbox.get(), 60)):
             pass
         assert expected in answer, answer[:300]
+        return answer
 
     async def cycle(self, client: httpx.AsyncClient, agent: dict) -> float:
         started = time.perf_counter()
-        await self._act(agent, {"action": "next", **NEXT}, "is on your screen")
-        await self._act(agent, {"action": "skip", **SKIP}, "Skipped with outcome")
+        shown = await self._act(agent, {"action": "next", **NEXT}, "is on your screen")
+        skip = {"action": "skip", **SKIP, **harness.shown_in(shown)}
+        await self._act(agent, skip, "Skipped with outcome")
         return (time.perf_counter() - started) * 1000
 
 

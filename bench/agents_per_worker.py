@@ -33,6 +33,7 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
     waiting: dict[str, list[asyncio.Future]] = {}
     sockets = []
     socket_of: dict[str, websockets.ClientConnection] = {}
+    shown: dict[str, dict[str, str]] = {}  # the contact each agent's page shows
 
     async def hold(path: str, session: str, key: str):
         for attempt in range(8):  # retried as the page does when a busy worker drops a handshake
@@ -51,8 +52,10 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
         socket_of[key] = ws
 
         async def listen():
-            async for _ in ws:
+            async for frame in ws:
                 now = time.perf_counter()
+                if 'name="contact_key"' in str(frame):  # what the page's Skip names
+                    shown[key] = harness.shown_in(str(frame))
                 for future in waiting.pop(key, []):
                     if not future.done():
                         future.set_result(now)
@@ -84,7 +87,8 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
             nonlocal errors
             kind = next_kind.get(agent["agent"], "next")
             next_kind[agent["agent"]] = "skip" if kind == "next" else "next"
-            data = {"campaign_group": GROUP, "consent": "Both"} if kind == "next" else {"outcome": "8"}
+            data = ({"campaign_group": GROUP, "consent": "Both"} if kind == "next"
+                    else {"outcome": "8", **shown.get(f"agent:{agent['agent']}", {})})
             loop = asyncio.get_running_loop()
             for_agent, for_team = loop.create_future(), loop.create_future()
             waiting.setdefault(f"agent:{agent['agent']}", []).append(for_agent)
@@ -100,6 +104,8 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
                 if response.status_code != 200:
                     errors += 1
                     return
+                if 'name="contact_key"' in response.text:
+                    shown[f"agent:{agent['agent']}"] = harness.shown_in(response.text)
             else:
                 await socket_of[f"agent:{agent['agent']}"].send(
                     json.dumps({"action": kind, **data, "request_id": f"r{begin}"}))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -116,6 +118,17 @@ def agent_headers(session: str) -> dict[str, str]:
     csrf = secrets.token_hex(16)
     return {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf,
             "HX-Request": "true"}
+
+
+def shown_in(html: str) -> dict[str, str]:
+    """The contact the page last rendered in `html` names (its hidden fields): what the page
+    sends with an action about the contact on screen (Skip)."""
+    found: dict[str, str] = {}
+    for name in ("contact_key", "session_version"):
+        values = re.findall(rf'name="{name}" value="([^"]*)"', html)
+        if values:
+            found[name] = htmllib.unescape(values[-1])
+    return found
 
 
 def pct(samples: list[float], q: float) -> float:

@@ -36,7 +36,8 @@ async def load(workers, agents: list[dict], seconds: float) -> int:
                                         headers=headers)
                 turn += 1
                 base = workers[turn % len(workers)].url
-                done = await client.post(f"{base}/desk/skip", data={"outcome": "8"}, headers=headers)
+                skip = {"outcome": "8", **harness.shown_in(got.text)}
+                done = await client.post(f"{base}/desk/skip", data=skip, headers=headers)
                 turn += 1
                 if "is on your screen" in got.text and "Skipped" in done.text:
                     cycles += 1

@@ -131,9 +131,53 @@ HTMX = {"HX-Request": "true"}
 SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 
 
+# The actions about the contact on screen: the page names the contact it shows.
+CONTACT_ACTION_PATHS = ("/desk/skip", "/desk/hand-back", "/desk/confirm-dial", "/desk/preview-expired")
+
+
+def shown_fields(agent: Any) -> dict[str, str]:
+    """What the agent's page, up to date, sends with an action about the contact on screen:
+    the contact's LCM key and the session version (desk/onscreen.py)."""
+    from agentdesk.desk import state
+    from agentdesk.desk.onscreen import key_on_screen
+
+    session = state.session_for(agent)
+    return {"contact_key": key_on_screen(session) or "", "session_version": str(session.version)}
+
+
+def shown_in(html: str) -> dict[str, str]:
+    """The contact the page last rendered in `html` names (its hidden fields), as the page
+    sends it with an action about the contact on screen."""
+    import html as markup
+    import re
+
+    found: dict[str, str] = {}
+    for name in ("contact_key", "session_version"):
+        values = re.findall(rf'name="{name}" value="([^"]*)"', html)
+        if values:
+            found[name] = markup.unescape(values[-1])
+    return found
+
+
+def post_for_screen(client: Any, path: str, data: dict | None = None, **extra: Any) -> Any:
+    """`client.post` as an up-to-date agent page sends an action about the contact on screen:
+    naming the contact stored now, unless `data` names one."""
+    data = dict(data or {})
+    if "contact_key" not in data:
+        from agentdesk.desk.models import AgentProfile
+
+        agent = AgentProfile.objects.get(user_id=client.session["_auth_user_id"])
+        data = {**shown_fields(agent), **data}
+    return client.post(path, data, **extra)
+
+
 def post_as_page(client: Any, path: str, data: dict | None = None) -> str:
-    """POST as the agent page's htmx does; the answer's HTML."""
-    response = client.post(path, data or {}, headers=HTMX)
+    """POST as the agent page's htmx does; the answer's HTML. An action about the contact on
+    screen names the contact stored now (an up-to-date page) unless `data` names one."""
+    if path in CONTACT_ACTION_PATHS:
+        response = post_for_screen(client, path, data, headers=HTMX)
+    else:
+        response = client.post(path, data or {}, headers=HTMX)
     assert response.status_code == 200
     return response.content.decode()
 

@@ -13,7 +13,7 @@ from agentdesk.desk.consumers import AgentConsumer
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact, log_into, thread_hops
+from .helpers import add_contact, log_into, shown_in, thread_hops
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -223,7 +223,7 @@ async def test_markup_from_lcm_is_escaped_on_the_desk_and_the_monitor(agents):
         html += await tab.receive_from(timeout=10)
     assert "2025550125" in html
     assert markup not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-    await tab.send_to(text_data=json.dumps({"action": "skip", "outcome": "8"}))
+    await tab.send_to(text_data=json.dumps({"action": "skip", "outcome": "8", **shown_in(html)}))
     skipped = sync_to_async(ActionLog.objects.filter(kind="skip", ok=True).exists)
     for _ in range(100):  # the skip's answer may come after the Next's push
         assert markup not in await tab.receive_from(timeout=10)

@@ -6,7 +6,7 @@ from django.test import Client
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact
+from .helpers import add_contact, post_for_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -68,7 +68,7 @@ def test_next_then_skip_over_http(alice_client):
     again = alice_client.post("/desk/next", {"campaign_group": "Sales Manual Group"}, **HTMX)
     assert "skip it with an outcome first" in again.content.decode()
 
-    skipped = alice_client.post("/desk/skip", {"outcome": "8"}, **HTMX).content.decode()
+    skipped = post_for_screen(alice_client, "/desk/skip", {"outcome": "8"}, **HTMX).content.decode()
     assert "Skipped with outcome 8 No Answer." in skipped
     assert AgentSession.objects.get(agent__user__username="alice").state == "idle"
 

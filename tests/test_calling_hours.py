@@ -12,7 +12,7 @@ from agentdesk.compliance.models import CampaignPolicy
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact
+from .helpers import add_contact, post_for_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -49,7 +49,7 @@ def test_block_disables_dialing_says_when_and_hands_back_in_one_key(alice, agent
     page = alice.get("/").content.decode()
     assert "dial-disabled" in page and "btn-hand-back" in page  # the same after a reload
 
-    response = alice.post("/desk/hand-back", **HTMX)
+    response = post_for_screen(alice, "/desk/hand-back", **HTMX)
     assert "Handed back with outcome 4 CallBack." in response.content.decode()
     stored = Contact.objects.get(lcm_key=key)
     assert stored.outcome_id == 4 and stored.closed_by == "a1@test"
@@ -67,7 +67,7 @@ def test_block_lets_the_same_contact_through_inside_its_window(alice, settings):
     html = next_contact(alice)
     assert '<a id="contact-number" class="dial" href="tel:+1-202-555-0100"' in html
     assert "Do not dial" not in html and "btn-hand-back" not in html
-    refused = alice.post("/desk/hand-back", **HTMX).content.decode()
+    refused = post_for_screen(alice, "/desk/hand-back", **HTMX).content.decode()
     assert "Nothing stops you dialing this contact" in refused
     assert not ActionLog.objects.filter(kind=ActionLog.HAND_BACK).exists()
 
@@ -90,7 +90,7 @@ def test_confirm_needs_a_logged_confirmation_shown_on_the_monitor(alice, agents,
     assert "Confirm and dial <kbd>C</kbd>" in html
     assert "dial-disabled" in html
 
-    response = alice.post("/desk/confirm-dial", **HTMX)
+    response = post_for_screen(alice, "/desk/confirm-dial", **HTMX)
     assert response["HX-Trigger"] == '{"agentdesk:dial": {"href": "tel:+1-202-555-0100"}}'
     html = response.content.decode()
     assert "Confirmed and logged. Dialing (202) 555-0100." in html
@@ -103,7 +103,7 @@ def test_confirm_needs_a_logged_confirmation_shown_on_the_monitor(alice, agents,
         "Dial outside calling hours (08:00–21:00) confirmed; their time Mon 22:00 America/New_York"
     )
     # Confirming again does not log twice.
-    again = alice.post("/desk/confirm-dial", **HTMX)
+    again = post_for_screen(alice, "/desk/confirm-dial", **HTMX)
     assert "Already confirmed" in again.content.decode()
     assert ActionLog.objects.filter(kind=ActionLog.CONFIRM_DIAL).count() == 1
 
@@ -124,7 +124,7 @@ def test_confirm_is_refused_when_the_policy_blocks(alice, late):
     policy(CampaignPolicy.BLOCK)
     add_contact(phone="2025550100")
     next_contact(alice)
-    response = alice.post("/desk/confirm-dial", **HTMX)
+    response = post_for_screen(alice, "/desk/confirm-dial", **HTMX)
     assert "This contact may not be dialled" in response.content.decode()
     assert "HX-Trigger" not in response
     assert not ActionLog.objects.filter(kind=ActionLog.CONFIRM_DIAL).exists()
@@ -150,7 +150,7 @@ def test_a_hand_back_outcome_lcm_does_not_know_is_a_clear_error(alice, agents, l
     policy(CampaignPolicy.BLOCK, hand_back_outcome=777)
     key = add_contact(phone="2025550100")
     next_contact(alice)
-    html = alice.post("/desk/hand-back", **HTMX).content.decode()
+    html = post_for_screen(alice, "/desk/hand-back", **HTMX).content.decode()
     assert "Outcome 777 is not one of LCM&#x27;s outcomes" in html
     assert AgentSession.objects.get(agent=agents["alice"]).state == AgentSession.PREVIEWING
     assert Contact.objects.get(lcm_key=key).outcome_id is None

@@ -221,7 +221,7 @@ def test_a_listed_number_is_never_dialable_and_hands_back_with_dnc(alice, agents
     from agentdesk.desk.models import ActionLog
     from agentdesk.lcmsim.models import Contact
 
-    from .helpers import add_contact
+    from .helpers import add_contact, post_for_screen
 
     dnc.add("+1 202-555-0100", reason="complaint", added_by="lena")
     key = add_contact(phone="202 555 0100")  # a US campaign (Eastern time)
@@ -230,10 +230,10 @@ def test_a_listed_number_is_never_dialable_and_hands_back_with_dnc(alice, agents
     assert '<span id="contact-number" class="dial dial-disabled"' in html
     assert "tel:+1-202-555-0100" not in html
     assert "Hand back with 5 DNC <kbd>H</kbd>" in html
-    refused = alice.post("/desk/confirm-dial", **HTMX).content.decode()
+    refused = post_for_screen(alice, "/desk/confirm-dial", **HTMX).content.decode()
     assert "may not be dialled" in refused
 
-    done = alice.post("/desk/hand-back", **HTMX).content.decode()
+    done = post_for_screen(alice, "/desk/hand-back", **HTMX).content.decode()
     assert "Handed back with outcome 5 DNC." in done
     assert Contact.objects.get(lcm_key=key).outcome_id == 5
     entry = ActionLog.objects.get(kind=ActionLog.HAND_BACK)
@@ -258,12 +258,12 @@ def test_an_expired_entry_no_longer_blocks(alice):
 def test_skipping_with_dnc_lists_the_number_at_once(alice):
     from agentdesk.lcmsim.service import set_fault
 
-    from .helpers import add_contact
+    from .helpers import add_contact, post_for_screen
 
     add_contact(phone="202-555-0177")
     alice.post("/desk/next", GROUP, **HTMX)
     set_fault("down")  # even when LCM fails the skip, the opt-out is kept
-    failed = alice.post("/desk/skip", {"outcome": "5"}, **HTMX).content.decode()
+    failed = post_for_screen(alice, "/desk/skip", {"outcome": "5"}, **HTMX).content.decode()
     assert "unreachable" in failed
     entry = DoNotCallEntry.objects.get()
     assert entry.number == "+12025550177" and entry.added_by == "agent:a1@test"
@@ -271,19 +271,19 @@ def test_skipping_with_dnc_lists_the_number_at_once(alice):
     set_fault("none")
     assert (
         "Skipped with outcome 5 DNC."
-        in alice.post("/desk/skip", {"outcome": "5"}, **HTMX).content.decode()
+        in post_for_screen(alice, "/desk/skip", {"outcome": "5"}, **HTMX).content.decode()
     )
     assert DoNotCallEntry.objects.count() == 1
 
 
 def test_skipping_with_another_outcome_lists_nothing(alice):
-    from .helpers import add_contact
+    from .helpers import add_contact, post_for_screen
 
     add_contact(phone="2025550178")
     alice.post("/desk/next", GROUP, **HTMX)
     assert (
         "Skipped with outcome 8"
-        in alice.post("/desk/skip", {"outcome": "8"}, **HTMX).content.decode()
+        in post_for_screen(alice, "/desk/skip", {"outcome": "8"}, **HTMX).content.decode()
     )
     assert not DoNotCallEntry.objects.exists()
 

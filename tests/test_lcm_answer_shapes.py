@@ -11,7 +11,7 @@ from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
 
-from .helpers import SALES, add_contact, banner
+from .helpers import SALES, add_contact, banner, shown_fields
 from .helpers import post_as_page as post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -523,7 +523,7 @@ def test_a_lead_releases_a_numeric_key_contact(desk, proxy, agents):
     lead.force_login(agents["lead"])
     url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"
 
-    lead.post(url, {"outcome": "8"})
+    lead.post(url, {"outcome": "8", **shown_fields(agents["alice"])})
 
     assert session().state == "idle"
     assert ActionLog.objects.filter(kind="release", ok=True, lcm_key="815").count() == 1
@@ -546,7 +546,7 @@ def test_an_answer_with_two_contacts_shows_the_first_and_names_the_second(desk, 
     )
     html = banner(post(desk, "/desk/next", SALES))
 
-    assert "Contact 2025550148 is on your screen." in html
+    assert "Contact (202) 555-0148 is on your screen." in html
     assert f"LCM also handed you {second}" in html and "Next Contact brings it back" in html
     assert session().contact["AccountNumber"] == first
     rows = ActionLog.objects.filter(kind="next").order_by("pk")

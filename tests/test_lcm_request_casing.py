@@ -7,7 +7,7 @@ from django.test import Client
 from agentdesk.lcmsim.models import Contact
 
 from .faulty_lcm import FaultyLcm
-from .helpers import add_contact
+from .helpers import add_contact, post_for_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,7 +47,7 @@ def test_next_and_skip_on_the_wire(agents, proxy, settings, style, fetch_field, 
         "ReservedContacts": "false",
     }
 
-    page = client.post("/desk/skip", {"outcome": "8"}, HTTP_HX_REQUEST="true").content.decode()
+    page = post_for_screen(client, "/desk/skip", {"outcome": "8"}, HTTP_HX_REQUEST="true").content.decode()
     assert "Skipped with outcome 8 No Answer." in page
     assert sent(proxy, "SkipManualDialContact") == {
         "OutcomeId": 8,

@@ -13,7 +13,7 @@ from agentdesk.compliance.models import PreviewLimit
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact
+from .helpers import add_contact, post_for_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -41,7 +41,7 @@ def test_no_limit_no_countdown(alice):
     add_contact(phone="2025550142")
     html = alice.post("/desk/next", GROUP, **HTMX).content.decode()
     assert "preview-countdown" not in html
-    refused = alice.post("/desk/preview-expired", **HTMX).content.decode()
+    refused = post_for_screen(alice, "/desk/preview-expired", **HTMX).content.decode()
     assert "No preview limit applies" in refused
 
 
@@ -54,12 +54,12 @@ def test_hand_back_when_the_time_has_run_out(alice, agents):
     )
     key = add_contact(phone="2025550143")
     alice.post("/desk/next", GROUP, **HTMX)
-    early = alice.post("/desk/preview-expired", **HTMX).content.decode()
+    early = post_for_screen(alice, "/desk/preview-expired", **HTMX).content.decode()
     assert "has not run out yet" in early
     assert Contact.objects.get(lcm_key=key).outcome_id is None
 
     age_the_preview(agents, 61)
-    done = alice.post("/desk/preview-expired", **HTMX).content.decode()
+    done = post_for_screen(alice, "/desk/preview-expired", **HTMX).content.decode()
     assert "The preview time ran out: handed back with outcome 8 No Answer." in done
     assert Contact.objects.get(lcm_key=key).outcome_id == 8
     entry = ActionLog.objects.get(kind=ActionLog.HAND_BACK)
@@ -82,9 +82,9 @@ def test_flag_alerts_the_monitor_once_and_keeps_the_contact(alice, agents):
     assert "over-limit" not in row.split('id="agent-row-')[1].split(">")[0]
 
     age_the_preview(agents, 31)
-    flagged = alice.post("/desk/preview-expired", **HTMX).content.decode()
+    flagged = post_for_screen(alice, "/desk/preview-expired", **HTMX).content.decode()
     assert "your team lead has been alerted" in flagged
-    alice.post("/desk/preview-expired", **HTMX)
+    post_for_screen(alice, "/desk/preview-expired", **HTMX)
     assert ActionLog.objects.filter(kind=ActionLog.PREVIEW_OVER).count() == 1
     assert Contact.objects.get(lcm_key=key).outcome_id is None
     assert AgentSession.objects.get(agent=agents["alice"]).state == AgentSession.PREVIEWING

@@ -12,7 +12,7 @@ from agentdesk.desk.consumers import AgentConsumer
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact, log_into
+from .helpers import add_contact, log_into, shown_fields
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,7 +37,8 @@ async def test_lead_releases_and_the_agents_page_updates_live(agents):
     await sync_to_async(lead.force_login)(agents["lead"])
     team_id = agents["alice"].team_id
     url = f"/monitor/{team_id}/agents/{agents['alice'].pk}/release"
-    response = await lead.post(url, {"outcome": "8"}, HTTP_HX_REQUEST="true")
+    shown = await sync_to_async(shown_fields)(agents["alice"])
+    response = await lead.post(url, {"outcome": "8", **shown}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "Released alice&#x27;s contact with outcome 8 No Answer." in response.content.decode()
 
@@ -96,13 +97,21 @@ def test_release_needs_an_outcome_and_a_held_contact(agents):
     lead = Client()
     lead.force_login(agents["lead"])
     url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"
-    nothing = lead.post(url, {"outcome": "8"}).content.decode()
-    assert "no contact" in nothing.lower() and "banner-success" not in nothing
+    unnamed = lead.post(url, {"outcome": "8"}).content.decode()
+    assert "contact_key: missing." in unnamed
+    stale = {"contact_key": "Spring Renewals|1", "session_version": "0"}
+    nothing = lead.post(url, {"outcome": "8", **stale}).content.decode()
+    assert "The contact on alice&#x27;s screen changed since your page showed it" in nothing
+    assert "banner-success" not in nothing
     assert not ActionLog.objects.filter(kind=ActionLog.RELEASE).exists()
     from asgiref.sync import async_to_sync
 
     key = async_to_sync(hold_a_contact)(agents)
-    assert "is not one of LCM" in lead.post(url, {"outcome": "999"}).content.decode()
+    refused = lead.post(url, {"outcome": "999", **shown_fields(agents["alice"])}).content.decode()
+    assert "Choose an outcome from the list to release with; &#x27;999&#x27; is not one." in refused
+    assert "administrator" not in refused  # not the message for a misconfigured policy
+    empty = lead.post(url, {"outcome": "", **shown_fields(agents["alice"])}).content.decode()
+    assert "Choose an outcome from the list to release with" in empty
     assert Contact.objects.get(lcm_key=key).outcome_id is None
 
 
@@ -113,6 +122,6 @@ def test_release_with_dnc_lists_the_number_as_the_lead(agents):
     lead = Client()
     lead.force_login(agents["lead"])
     url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"
-    lead.post(url, {"outcome": "5"})
+    lead.post(url, {"outcome": "5", **shown_fields(agents["alice"])})
     entry = DoNotCallEntry.objects.get()
     assert (entry.number, entry.added_by) == ("+12025550139", "lena")

@@ -29,10 +29,11 @@ from agentdesk.lcm.errors import LcmError, LcmRejected
 from agentdesk.retiredkeys.models import is_retired, mark_closed
 from agentdesk.shared.asyncdb import db_async
 
-from . import events, state
+from . import events, onscreen, state
 from .forms import AddContactForm
 from .lookups import OutcomeMenu, group_choices, outcome_menu
 from .models import ActionLog, AgentProfile, AgentSession
+from .onscreen import Shown
 from .presenters import dialling
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,15 @@ class Turn:
     async def refuse(self, message: str, level: str = "warning") -> Result:
         """Give the turn back with nothing changed, saying why."""
         return Result(ok=False, message=message, level=level, session=await self.give_back())
+
+    async def refuse_unless_shown(self, shown: Shown | None, message: str = "") -> Result | None:
+        """A refusal (the turn given back, the fresh state for the page) when the action was
+        pressed for another contact than the one on screen now; None when it names it (or
+        when the caller is agentdesk itself, `shown` None)."""
+        if shown is None or onscreen.still_on_screen(self.session, shown):
+            return None
+        log.info("agent %s: action for %s refused, screen changed", self.profile, shown)
+        return await self.refuse(message or str(onscreen.CHANGED))
 
     def contact_on_screen(self) -> m.Contact | None:
         session = self.session
@@ -278,7 +288,8 @@ async def _on_screen(
         "result": _("Contact %(id)s on screen")
         % {"id": contact.contact_id or contact.account_number},
     }
-    message = _("Contact %(number)s is on your screen.") % {"number": contact.phone_number}
+    # The number as the card shows it ("(762) 555-4975", not LCM's "7625554975").
+    message = _("Contact %(number)s is on your screen.") % {"number": dialling(contact).text}
     extra = exchange.answer.extra
     if extra:
         message += " " + _extra_message(extra)
@@ -344,7 +355,9 @@ def no_contact_message(lcm_reason: str, none_message: str) -> tuple[str, str]:
     return hint % {"reason": reason}, "warning"
 
 
-async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
+async def skip_contact(
+    profile: AgentProfile, *, outcome_id: object, shown: Shown | None = None
+) -> Result:
     """Skip: close the contact on screen with an outcome and go back to idle."""
     menu = await outcome_menu()
     if menu.error:
@@ -359,7 +372,7 @@ async def skip_contact(profile: AgentProfile, *, outcome_id: object) -> Result:
     async def chosen(session: AgentSession, contact: m.Contact) -> _Close:
         return _Close(outcome.id, result_text=logged, message=skipped)
 
-    return await _close_contact(profile, ActionLog.SKIP, chosen, menu=menu)
+    return await _close_contact(profile, ActionLog.SKIP, chosen, menu=menu, shown=shown)
 
 
 @dataclass
@@ -406,16 +419,20 @@ async def _close_contact(
     *,
     actor: str = "",
     menu: OutcomeMenu | None = None,
+    shown: Shown | None = None,
+    changed_message: str = "",
 ) -> Result:
     """Close the contact on screen in LCM (SkipManualDialContact) with the outcome `decide`
     picks once the agent's turn is held, and go back to idle. Skip, hand back and a team
-    lead's release all come through here."""
+    lead's release all come through here; `shown` is the contact the action was pressed for."""
     menu = menu or await outcome_menu()
     if menu.error:
         return Result(ok=False, message=menu.error, level="error")
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile)
+        if refused := await turn.refuse_unless_shown(shown, changed_message):
+            return refused
         contact = turn.contact_on_screen()
         if contact is None:
             return await turn.refuse(_("There is no contact on your screen to skip."))
@@ -697,7 +714,7 @@ async def _refuse_choices(
 # ------------------------------------------------------------------------ compliance
 
 
-async def hand_back(profile: AgentProfile) -> Result:
+async def hand_back(profile: AgentProfile, *, shown: Shown | None = None) -> Result:
     """Hand back the contact on screen that may not be dialled now, with the campaign policy's
     outcome (the do-not-call outcome for a listed number)."""
 
@@ -720,15 +737,17 @@ async def hand_back(profile: AgentProfile) -> Result:
             _("Handed back with outcome {outcome}."),
         )
 
-    return await _close_contact(profile, ActionLog.HAND_BACK, decide)
+    return await _close_contact(profile, ActionLog.HAND_BACK, decide, shown=shown)
 
 
-async def confirm_dial(profile: AgentProfile) -> Result:
+async def confirm_dial(profile: AgentProfile, *, shown: Shown | None = None) -> Result:
     """Confirm dialing the contact on screen outside its calling hours: logged with who, when,
     the contact and their local time; the answer carries the number to dial."""
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile)
+        if refused := await turn.refuse_unless_shown(shown):
+            return refused
         contact = turn.contact_on_screen()
         if contact is None:
             return await turn.refuse(_("There is no contact on your screen to dial."))
@@ -778,7 +797,7 @@ def _preview_state(profile: AgentProfile) -> tuple[AgentSession, Any]:
     return session, rules.preview_limit_for(session.campaign_group)
 
 
-async def preview_expired(profile: AgentProfile) -> Result:
+async def preview_expired(profile: AgentProfile, *, shown: Shown | None = None) -> Result:
     """The preview limit of the contact on screen ran out: hand it back, or flag the agent."""
     session, limit = await db_async(_preview_state)(profile)
     if limit is None or session.state != AgentSession.PREVIEWING:
@@ -801,14 +820,16 @@ async def preview_expired(profile: AgentProfile) -> Result:
                 _("The preview time ran out: handed back with outcome {outcome}."),
             )
 
-        return await _close_contact(profile, ActionLog.HAND_BACK, decide)
-    return await _flag_preview_over(profile, limit.seconds)
+        return await _close_contact(profile, ActionLog.HAND_BACK, decide, shown=shown)
+    return await _flag_preview_over(profile, limit.seconds, shown)
 
 
-async def _flag_preview_over(profile: AgentProfile, seconds: int) -> Result:
+async def _flag_preview_over(profile: AgentProfile, seconds: int, shown: Shown | None) -> Result:
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile)
+        if refused := await turn.refuse_unless_shown(shown):
+            return refused
         contact = turn.contact_on_screen()
         if contact is None:
             return await turn.refuse(_("There is no contact on your screen."), "info")
@@ -824,9 +845,20 @@ async def _flag_preview_over(profile: AgentProfile, seconds: int) -> Result:
         return await turn.finish(ActionLog.PREVIEW_OVER, entry, result)
 
 
-async def release_contact(lead_name: str, profile: AgentProfile, *, outcome_id: object) -> Result:
+async def release_contact(
+    lead_name: str, profile: AgentProfile, *, outcome_id: object, shown: Shown | None = None
+) -> Result:
     """A team lead closes the contact an agent holds (the agent went home with it on screen),
     under the agent's LCM ID, with an outcome; logged with the lead's name."""
+    menu = await outcome_menu()
+    if menu.error:
+        return Result(ok=False, message=menu.error, level="error")
+    if menu.find(outcome_id) is None:
+        # The lead's own choice, not a policy's: say so in the lead's terms.
+        message = _("Choose an outcome from the list to release with; %(value)s is not one.") % {
+            "value": repr(str(outcome_id or "")[:40])
+        }
+        return Result(ok=False, message=message, level="error")
 
     async def chosen(session: AgentSession, contact: m.Contact) -> _Close:
         return _Close(
@@ -838,4 +870,13 @@ async def release_contact(lead_name: str, profile: AgentProfile, *, outcome_id: 
             % {"lead": lead_name},
         )
 
-    return await _close_contact(profile, ActionLog.RELEASE, chosen, actor=lead_name)
+    changed = str(onscreen.CHANGED_FOR_LEAD) % {"agent": profile.display_name}
+    return await _close_contact(
+        profile,
+        ActionLog.RELEASE,
+        chosen,
+        actor=lead_name,
+        menu=menu,
+        shown=shown,
+        changed_message=changed,
+    )

@@ -8,8 +8,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from . import actions
+from agentdesk.shared.asyncdb import db_async
+
+from . import actions, state
 from .models import AgentProfile
+from .onscreen import Shown, read_shown
 
 
 def choices(data: Mapping[str, Any]) -> dict[str, str]:
@@ -20,25 +23,48 @@ def choices(data: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+# Actions about the contact on screen: each names the contact it was pressed for.
+CONTACT_ACTIONS = frozenset({"skip", "hand_back", "confirm_dial", "preview_expired"})
+
+
+async def shown_or_refusal(
+    profile: AgentProfile, data: Mapping[str, Any]
+) -> tuple[Shown | None, actions.Result | None]:
+    """The contact an action about the contact on screen was pressed for, or a refusal naming
+    the missing or bad field (with the fresh state, so a stale page gets the fields)."""
+    shown, problem = read_shown(data)
+    if shown is not None:
+        return shown, None
+    session = await db_async(state.session_for)(profile)
+    return None, actions.Result(ok=False, message=problem, level="error", session=session)
+
+
 async def run(profile: AgentProfile, action: str, data: Mapping[str, Any]) -> actions.Result:
     """Run `action` ("next", "reserved", "skip", "add", "select", or the compliance actions
     "hand_back", "confirm_dial" and "preview_expired") for `profile`."""
+    shown: Shown | None = None
+    if action in CONTACT_ACTIONS:
+        shown, refused = await shown_or_refusal(profile, data)
+        if refused is not None:
+            return refused
     match action:
         case "next":
             return await actions.next_contact(profile, **choices(data))
         case "reserved":
             return await actions.reserved_contact(profile)
         case "skip":
-            return await actions.skip_contact(profile, outcome_id=data.get("outcome"))
+            return await actions.skip_contact(
+                profile, outcome_id=data.get("outcome"), shown=shown
+            )
         case "add":
             return await actions.add_contact(profile, data)
         case "select":
             return await actions.select(profile, **choices(data))
         case "hand_back":
-            return await actions.hand_back(profile)
+            return await actions.hand_back(profile, shown=shown)
         case "confirm_dial":
-            return await actions.confirm_dial(profile)
+            return await actions.confirm_dial(profile, shown=shown)
         case "preview_expired":
-            return await actions.preview_expired(profile)
+            return await actions.preview_expired(profile, shown=shown)
     message = _("Unknown action %(action)r.") % {"action": action}
     return actions.Result(ok=False, message=message, level="error")

@@ -70,6 +70,11 @@ class AgentSession(models.Model):
     notice = models.CharField(max_length=300, blank=True, help_text="Last friendly message")
     last_error = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=0)
+    contact_version = models.PositiveIntegerField(
+        default=0,
+        help_text="The session version at which the contact on screen arrived: an action "
+        "pressed on a page showing an older version was pressed for another contact",
+    )
     busy_token = models.CharField(max_length=40, blank=True)
     busy_until = models.DateTimeField(null=True, blank=True)
     connections = models.IntegerField(default=0, help_text="Open live connections")

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -31,6 +31,17 @@ def session_for(profile: AgentProfile) -> AgentSession:
         defaults={"campaign_group": (profile.campaign_groups or [""])[0]},
     )
     return session
+
+
+def start_idle_clock_at_login(user_id: int) -> int:
+    """At login: an idle agent with no page open starts being idle now, not when the session
+    row was made (seeding, or the last shift). An agent with a page open elsewhere keeps the
+    time. Returns how many sessions changed (0 or 1)."""
+    now = timezone.now()
+    away = Q(connections__lte=0) | Q(seen_until__lt=now)
+    return AgentSession.objects.filter(
+        away, agent__user_id=user_id, state=AgentSession.IDLE, busy_token=""
+    ).update(state_since=now, version=F("version") + 1)
 
 
 def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:
@@ -75,13 +86,18 @@ def release(session: AgentSession, token: str, **changes: Any) -> AgentSession |
     now = timezone.now()
     if "state" in changes and changes["state"] != session.state:
         changes["state_since"] = now
+    expressions: dict[str, tuple[str, list[Any]]] = {"version": ("version + 1", [])}
+    if "contact" in changes:
+        # A contact put on (or taken off) the screen: what pages showing an older version
+        # act on is another contact (desk/onscreen.py).
+        expressions["contact_version"] = ("version + 1", [])
     updated = update_returning(
         AgentSession,
         "id = %s AND busy_token = %s",
         [session.pk, token],
         {"busy_token": "", "busy_until": None, "updated_at": now,
          **fit_to_fields(AgentSession, changes)},
-        {"version": ("version + 1", [])},
+        expressions,
     )
     if updated is not None:
         updated.agent = session.agent

@@ -14,11 +14,14 @@ from agentdesk.compliance import dnc
 from agentdesk.compliance.models import DoNotCallEntry
 from agentdesk.desk import actions
 from agentdesk.desk.models import AgentProfile
+from agentdesk.desk.onscreen import read_shown
 from agentdesk.desk.rendering import render_banner
 from agentdesk.shared import phones
 from agentdesk.shared.asyncdb import db_async, release_request_connection
 from agentdesk.teams.access import sees_every_team, visible_team
 from agentdesk.teams.models import Team
+
+from . import live
 
 RECENT_ENTRIES = 15
 
@@ -98,7 +101,14 @@ async def release_contact(request: HttpRequest, team_id: int, agent_id: int) -> 
     profile = await db_async(_agent_of_led_team)(user, team_id, agent_id)
     if profile is None:
         raise Http404(_("No such agent in the teams you lead."))
-    result = await actions.release_contact(
-        user.get_username(), profile, outcome_id=request.POST.get("outcome")
-    )
-    return HttpResponse(render_banner(result.message, "success" if result.ok else result.level))
+    shown, problem = read_shown(request.POST)
+    if shown is None:
+        said = render_banner(problem, "error")
+    else:
+        result = await actions.release_contact(
+            user.get_username(), profile, outcome_id=request.POST.get("outcome"), shown=shown
+        )
+        said = render_banner(result.message, "success" if result.ok else result.level)
+    # The agent's row as it is now: a refused release was pressed on a stale one.
+    fresh = await live.render_team_changes(team_id, live.Change(agents={profile.pk})) or []
+    return HttpResponse("\n".join([said, *fresh]))

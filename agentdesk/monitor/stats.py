@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agentdesk.compliance.models import PreviewLimit
 from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession
+from agentdesk.desk.onscreen import key_on_screen
 from agentdesk.teams.models import Team
 
 FETCH_KINDS = (ActionLog.NEXT, ActionLog.RESERVED)
@@ -60,6 +61,11 @@ class AgentRow:
     @property
     def contact(self) -> dict:
         return self.session.contact or {}
+
+    @property
+    def contact_key(self) -> str:
+        """The LCM key of the contact the agent holds, as the lead's Release names it."""
+        return key_on_screen(self.session) or ""
 
     @property
     def masked_phone(self) -> str:
