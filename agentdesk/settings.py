@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "agentdesk.monitor",
     "agentdesk.dialler",
     "agentdesk.webhooks",
+    "agentdesk.dncsync",
     "agentdesk.metrics",
     "agentdesk.demo",
     "agentdesk.language",
@@ -315,6 +316,10 @@ try:
     _parse_webhook_networks(WEBHOOK_ALLOWED_NETWORKS)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
+# Do-not-call numbers appended to LCM (AddCompliance): first wait after a failure (then four
+# times longer each time, at most an hour), and refusals in a row before giving up.
+DNC_LCM_RETRY_SECONDS = env_float("DNC_LCM_RETRY_SECONDS", 30.0, minimum=0.1)
+DNC_LCM_MAX_REFUSALS = env_int("DNC_LCM_MAX_REFUSALS", 5, minimum=1)
 
 # Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
