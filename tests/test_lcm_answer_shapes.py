@@ -546,7 +546,7 @@ def test_an_answer_with_two_contacts_shows_the_first_and_names_the_second(desk, 
     )
     html = banner(post(desk, "/desk/next", SALES))
 
-    assert "Contact 2025550148 is on your screen." in html
+    assert "Contact (202) 555-0148 is on your screen." in html
     assert f"LCM also handed you {second}" in html and "Next Contact brings it back" in html
     assert session().contact["AccountNumber"] == first
     rows = ActionLog.objects.filter(kind="next").order_by("pk")

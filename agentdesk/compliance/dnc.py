@@ -152,7 +152,7 @@ def import_csv(
         )
     result = CsvResult()
     with transaction.atomic():  # one commit for the file: fast on SQLite, all or nothing on a crash
-        for line, row in table.rows:
+        for line, (_physical, row) in enumerate(table.rows, start=2):
             _import_row(
                 line, row, result, added_by=added_by, default_region=default_region, owner=owner
             )
@@ -179,11 +179,16 @@ def _import_row(
         message = _("Region %(region)s is not a country code like US or DE") % {"region": region}
         result.problems.append((line, message))
         return
+    reason = (row.get("Reason") or "").strip()
+    if len(reason) > MAX_REASON:
+        message = _("Reason is longer than %(max)d characters") % {"max": MAX_REASON}
+        result.problems.append((line, message))
+        return
     try:
         _entry, created = add(
             raw,
             region=region,
-            reason=(row.get("Reason") or "").strip(),
+            reason=reason,
             added_by=added_by,
             expires_at=expires_at,
             extend_only=owner is not None,

@@ -303,7 +303,8 @@ async def _on_screen(
         "result": _("Contact %(id)s on screen")
         % {"id": contact.contact_id or contact.account_number},
     }
-    message = _("Contact %(number)s is on your screen.") % {"number": contact.phone_number}
+    # The number as the card shows it ("(762) 555-4975", not LCM's "7625554975").
+    message = _("Contact %(number)s is on your screen.") % {"number": dialling(contact).text}
     extra = exchange.answer.extra
     if extra:
         message += " " + _extra_message(extra)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -24,3 +26,12 @@ class DeskConfig(AppConfig):
 
         post_save.connect(profile_saved, sender=AgentProfile, weak=False,
                           dispatch_uid="desk.forget_agent_groups")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .state import start_idle_clock_at_login
+
+        def logged_in(sender: type, user: Any, **kwargs: object) -> None:
+            start_idle_clock_at_login(user.pk)
+
+        user_logged_in.connect(logged_in, weak=False, dispatch_uid="desk.idle_from_login")

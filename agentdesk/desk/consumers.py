@@ -28,7 +28,7 @@ from .lookups import (
     page_lookups,
 )
 from .models import AgentProfile, AgentSession
-from .rendering import render_banner, render_live
+from .rendering import render_banner, render_live, render_live_stored
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class AgentConsumer(AccessCheckedConsumer):
             settled = pending.settle_if_abandoned(self.profile)
             if settled is not None:
                 session = settled[0]
-        return Resync(session, render_live(session, menu, groups), ends)
+        return Resync(session, render_live_stored(session, menu, groups), ends)
 
     async def disconnect(self, code: int) -> None:
         if self.profile is None:

@@ -3,7 +3,7 @@ must not miss."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -151,6 +151,13 @@ class ContactCard:
     verdict: rules.Verdict
     confirmed_at: datetime | None = None
     preview: PreviewCountdown | None = None
+    now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def callback_past(self) -> bool:
+        """The callback time LCM sent lies in the past (the card marks it)."""
+        moment = self.contact.callback.moment
+        return moment is not None and moment <= self.now
 
     @property
     def mode_text(self) -> str:
@@ -251,4 +258,5 @@ def contact_card(
         warnings=tuple(warnings),
         verdict=verdict,
         preview=preview,
+        now=now,
     )

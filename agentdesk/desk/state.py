@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -31,6 +31,17 @@ def session_for(profile: AgentProfile) -> AgentSession:
         defaults={"campaign_group": (profile.campaign_groups or [""])[0]},
     )
     return session
+
+
+def start_idle_clock_at_login(user_id: int) -> int:
+    """At login: an idle agent with no page open starts being idle now, not when the session
+    row was made (seeding, or the last shift). An agent with a page open elsewhere keeps the
+    time. Returns how many sessions changed (0 or 1)."""
+    now = timezone.now()
+    away = Q(connections__lte=0) | Q(seen_until__lt=now)
+    return AgentSession.objects.filter(
+        away, agent__user_id=user_id, state=AgentSession.IDLE, busy_token=""
+    ).update(state_since=now, version=F("version") + 1)
 
 
 def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:

@@ -14,15 +14,18 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import logging
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,10 +94,10 @@ def _row_payload(row: dict[str, Any]) -> dict[str, str]:
     return payload
 
 
-def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
-    """Header and rows (only the contact-field columns) of an uploaded CSV; CsvRejected
-    explains what is wrong with the file. Memory stays near the rows' known cells: see
-    agentdesk/shared/csvread.py and docs/api.md ("Limits")."""
+def open_csv(data: bytes) -> csvread.Table:
+    """The file's header, checked, and its rows (only the contact-field columns) as they are
+    read; CsvRejected explains what is wrong with the file (also while the rows are read).
+    Memory: see agentdesk/shared/csvread.py and docs/api.md ("Limits")."""
     if len(data) > MAX_FILE_BYTES:
         raise CsvRejected(
             _("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
@@ -110,16 +113,26 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
                 "PhoneNumber1…PhoneNumber6 columns (the field names of the contact API)."
             )
         )
-    rows: list[dict[str, Any]] = []
-    for _line, row in table.rows:
-        if len(rows) >= MAX_ROWS:
+    return table
+
+
+def _counted_rows(table: csvread.Table) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number as a spreadsheet shows it, cells); line 1 is the header."""
+    for number, (_line, row) in enumerate(table.rows, start=2):
+        if number - 1 > MAX_ROWS:
             raise CsvRejected(
                 _("The file has more than %(rows)d rows; split it.") % {"rows": MAX_ROWS}
             )
-        rows.append(row)
+        yield number, row
+
+
+def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
+    """Header and rows (only the contact-field columns) of an uploaded CSV, all at once."""
+    table = open_csv(data)
+    rows = [row for _number, row in _counted_rows(table)]
     if not rows:
         raise CsvRejected(_("The file has a header row but no contacts."))
-    return header, rows
+    return table.header, rows
 
 
 def _too_long(payload: dict[str, str]) -> str:
@@ -130,19 +143,27 @@ def _too_long(payload: dict[str, str]) -> str:
     )
 
 
-def _problems(payloads: list[dict[str, str]], allowed: set[int] | None) -> list[str]:
-    """For each row, "" when it can be imported, else a sentence naming each problem. Rows are
-    checked a chunk at a time (one do-not-call query each), campaigns and agents read once."""
+def _problems(lookups: importing.Lookups, payloads: list[dict[str, str]]) -> list[str]:
+    """For each row of a chunk, "" when it can be imported, else a sentence naming each
+    problem (one do-not-call query per chunk; campaigns and agents were read once)."""
     problems = [_too_long(payload) for payload in payloads]
-    lookups = importing.Lookups(allowed)
-    for start in range(0, len(payloads), PREVIEW_CHUNK):
-        chunk = [n for n in range(start, start + PREVIEW_CHUNK) if n < len(payloads)]
-        chunk = [n for n in chunk if not problems[n]]
-        checked = lookups.check_many([payloads[n] for n in chunk])
-        for n, found in zip(chunk, checked, strict=True):
-            if isinstance(found, importing.ImportRejected):
-                problems[n] = found.describe()
+    chunk = [n for n in range(len(payloads)) if not problems[n]]
+    checked = lookups.check_many([payloads[n] for n in chunk])
+    for n, found in zip(chunk, checked, strict=True):
+        if isinstance(found, importing.ImportRejected):
+            problems[n] = found.describe()
     return problems
+
+
+def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def create_preview(
@@ -155,19 +176,34 @@ def create_preview(
     allowed: set[int] | None,
 ) -> ImportJob:
     """Check every row and store the job as a preview (nothing is imported yet). A file that
-    cannot be read leaves nothing behind."""
-    header, rows = read_csv(data)
-    payloads = [_row_payload(row) for row in rows]
-    checked = []
-    for line, payload, problem in zip(
-        range(2, len(rows) + 2), payloads, _problems(payloads, allowed), strict=True
-    ):  # line 1 is the header
-        if any(len(v) > MAX_CELL_CHARS for v in payload.values()):
-            payload = {k: v[:MAX_CELL_CHARS] for k, v in payload.items()}
-        if problem:
-            # Kept to show the lead, in a form the database can store (no NUL in JSON text).
-            payload = {k: v.replace("\x00", "\ufffd") for k, v in payload.items()}
-        checked.append((line, payload, problem))
+    cannot be read leaves nothing behind.
+
+    Rows are read and checked a chunk at a time and the checked rows spooled to a temporary
+    file, then written in one transaction: memory holds the upload and one chunk, not every
+    row of the file (docs/api.md, "Limits")."""
+    table = open_csv(data)
+    lookups = importing.Lookups(allowed, team_id=team.pk)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for chunk in _chunks(_counted_rows(table), PREVIEW_CHUNK):
+            payloads = [_row_payload(row) for _number, row in chunk]
+            for (line, _row), payload, problem in zip(
+                chunk, payloads, _problems(lookups, payloads), strict=True
+            ):
+                if any(len(v) > MAX_CELL_CHARS for v in payload.values()):
+                    payload = {k: v[:MAX_CELL_CHARS] for k, v in payload.items()}
+                if problem:
+                    # Kept to show the lead, in a form the database can store (no NUL in JSON).
+                    payload = {k: v.replace("\x00", "\ufffd") for k, v in payload.items()}
+                spool.write(json.dumps([line, payload, problem]) + "\n")
+        if not spool.tell():
+            raise CsvRejected(_("The file has a header row but no contacts."))
+        spool.seek(0)
+        return _store_preview(team, user, file_name, overwrite, table.header, spool)
+
+
+def _store_preview(
+    team: Team, user: User, file_name: str, overwrite: bool, header: list[str], spool: IO[str]
+) -> ImportJob:
     ignored = sorted(set(header) - KNOWN_COLUMNS)
     with transaction.atomic():
         job = ImportJob.objects.create(
@@ -182,19 +218,20 @@ def create_preview(
             if ignored
             else "",
         )
-        ImportRow.objects.bulk_create(
-            (
-                ImportRow(
-                    job=job,
-                    line=line,
-                    data=payload,
-                    status=ImportRow.INVALID if problem else ImportRow.PENDING,
-                    message=problem[:2000],
+        for batch in _chunks(iter(spool), 1000):
+            rows = []
+            for text in batch:
+                line, payload, problem = json.loads(text)
+                rows.append(
+                    ImportRow(
+                        job=job,
+                        line=line,
+                        data=payload,
+                        status=ImportRow.INVALID if problem else ImportRow.PENDING,
+                        message=problem[:2000],
+                    )
                 )
-                for line, payload, problem in checked
-            ),
-            batch_size=1000,
-        )
+            ImportRow.objects.bulk_create(rows)
     return job
 
 
@@ -255,20 +292,37 @@ def start(job: ImportJob) -> bool:
     return True
 
 
-def _claim_batch(job_id: int, size: int) -> list[ImportRow]:
+class LostJob(Exception):
+    """The recovery sweep gave this runner's job to another runner (its heartbeat stalled)."""
+
+
+def _owned(job_id: int, token: str) -> QuerySet[ImportJob]:
+    """The job, if it is still this runner's: the sweep gives a job whose heartbeat went
+    silent to a new task (`task_id`), and a runner that was only slow must then stop, or two
+    runners would import the same rows."""
+    return ImportJob.objects.filter(pk=job_id, task_id=token, state=ImportJob.RUNNING)
+
+
+def _claim_batch(job_id: int, size: int, token: str) -> list[ImportRow]:
     """Take up to `size` pending rows, in line order, in one statement: a compare-and-set, so
-    two runners never take one row. On PostgreSQL SKIP LOCKED lets runners take different
-    rows at once instead of queueing on the same ones; SQLite runs one writer at a time."""
+    two runners never take one row, and only while the job is still this runner's. On
+    PostgreSQL SKIP LOCKED lets runners take different rows at once instead of queueing on the
+    same ones; SQLite runs one writer at a time."""
     quote = connection.ops.quote_name
     table, pk = quote(ImportRow._meta.db_table), quote(ImportRow._meta.pk.column)
+    jobs = quote(ImportJob._meta.db_table)
     status = quote("status")
     lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     # Identifiers come from the model, values go in as parameters.
     where = (
         f"{pk} IN (SELECT {pk} FROM {table} WHERE {quote('job_id')} = %s AND {status} = %s "  # noqa: S608
-        f"ORDER BY {quote('line')} LIMIT %s {lock}) AND {status} = %s"
+        f"ORDER BY {quote('line')} LIMIT %s {lock}) AND {status} = %s "
+        f"AND EXISTS (SELECT 1 FROM {jobs} WHERE {quote('id')} = %s AND {quote('task_id')} = %s "
+        f"AND {quote('state')} = %s)"
     )
-    params = [job_id, ImportRow.PENDING, size, ImportRow.PENDING]
+    params = [
+        job_id, ImportRow.PENDING, size, ImportRow.PENDING, job_id, token, ImportJob.RUNNING
+    ]  # fmt: skip
     rows = update_returning_all(ImportRow, where, params, {"status": ImportRow.IMPORTING})
     return sorted(rows, key=lambda row: row.line)
 
@@ -279,17 +333,35 @@ def _finish_row(row_id: int, status: str, message: str, contact_id: int | None) 
     )
 
 
-def _finish_rows(rows: list[ImportRow]) -> None:
+def _finish_rows(rows: list[ImportRow], job_id: int, token: str, tied: set[int]) -> None:
     """Each row's status and message; a row that imported nothing loses its contact (the
-    others keep the one tied to them before LCM was called)."""
-    update_each(ImportRow, {r.pk: {"status": r.status, "message": r.message} for r in rows})
-    if untied := [r.pk for r in rows if r.contact_id is None]:
-        ImportRow.objects.filter(pk__in=untied).update(contact=None)
+    others keep the one tied to them before LCM was called). A runner that lost its job writes
+    only the rows it tied to a record itself (the sweep settled those from that record, this
+    runner knows LCM's answer); every other row is the new runner's now."""
+    with transaction.atomic():
+        if not _owned(job_id, token).select_for_update().exists():
+            for row in rows:
+                if row.pk in tied and row.contact_id is not None:
+                    ImportRow.objects.filter(pk=row.pk, contact_id=row.contact_id).update(
+                        status=row.status, message=row.message
+                    )
+            return
+        update_each(ImportRow, {r.pk: {"status": r.status, "message": r.message} for r in rows})
+        if untied := [r.pk for r in rows if r.contact_id is None]:
+            ImportRow.objects.filter(pk__in=untied).update(contact=None)
 
 
-def _tie_rows(rows: list[ImportRow], pairs: list[tuple[int, int]]) -> None:
+def _tie_rows(
+    rows: list[ImportRow], pairs: list[tuple[int, int]], job_id: int, token: str, tied: set[int]
+) -> None:
+    """Tie rows to their records, in the transaction that writes the records, before LCM is
+    called: only while the job is still this runner's (LostJob otherwise, which undoes the
+    records, so nothing is sent). The job row's lock orders this against the sweep."""
+    if not _owned(job_id, token).select_for_update().exists():
+        raise LostJob(f"import job {job_id} was given to another runner")
     for index, contact_id in pairs:
         rows[index].contact_id = contact_id
+        tied.add(rows[index].pk)
     update_each(ImportRow, {rows[index].pk: {"contact": contact_id} for index, contact_id in pairs})
 
 
@@ -299,6 +371,7 @@ class _Run:
     lookups: importing.Lookups
     actor: str
     gate: asyncio.Semaphore
+    token: str  # the job-runner task this run is (ImportJob.task_id while the job is its)
 
 
 def _run_context(job_id: int) -> tuple[ImportJob, set[int] | None, str]:
@@ -328,40 +401,49 @@ def _finish(row: ImportRow, result: importing.Result, run: _Run) -> None:
 
 
 async def _import_batch(rows: list[ImportRow], run: _Run) -> None:
+    tied: set[int] = set()
     try:
         results = await importing.import_contacts(
             [row.data for row in rows],
             overwrite=run.job.overwrite_duplicates,
             lookups=run.lookups,
             actor=run.actor,
-            tie=lambda pairs: _tie_rows(rows, pairs),
+            tie=lambda pairs: _tie_rows(rows, pairs, run.job.pk, run.token, tied),
             gate=run.gate,
+            # A UserData another batch or import is working on waits for it: a CSV has no
+            # client that would retry a 409.
+            wait_for_claims=True,
         )
     except Exception as exc:  # e.g. the database failing while checking the batch
         results = [exc] * len(rows)
     for row, result in zip(rows, results, strict=True):
         _finish(row, result, run)
-    await db_async(_finish_rows)(rows)
+    await db_async(_finish_rows)(rows, run.job.pk, run.token, tied)
 
 
-async def run_job(job_id: int) -> None:
+async def run_job(job_id: int, token: str | None = None) -> None:
     """Import every pending row of the job, a batch at a time, with a heartbeat for the sweep.
     Two batches run at once on PostgreSQL (one's database work overlaps the other's LCM
-    calls), sharing IMPORT_CONCURRENCY calls to LCM."""
+    calls), sharing IMPORT_CONCURRENCY calls to LCM. `token`: the job-runner task running it
+    (default: the job's task as it is now); once the sweep has given the job to another task
+    this run claims, ties and finishes nothing more."""
     job, allowed, actor = await db_async(_run_context)(job_id)
     if job.state != ImportJob.RUNNING:
         return
-    run = _Run(job, importing.Lookups(allowed), actor, asyncio.Semaphore(concurrency()))
+    token = job.task_id if token is None else token
+    gate = asyncio.Semaphore(concurrency())
+    lookups = importing.Lookups(allowed, team_id=job.team_id)
+    run = _Run(job, lookups, actor, gate, token)
 
     async def beat() -> None:
         while True:
             await db_async(
-                lambda: ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+                lambda: _owned(job_id, token).update(heartbeat_at=timezone.now())
             )()
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def worker() -> None:
-        while rows := await db_async(_claim_batch)(job_id, batch_size()):
+        while rows := await db_async(_claim_batch)(job_id, batch_size(), token):
             await _import_batch(rows, run)
 
     heart = asyncio.create_task(beat())
@@ -370,9 +452,7 @@ async def run_job(job_id: int) -> None:
     finally:
         heart.cancel()
     finished = await db_async(
-        lambda: ImportJob.objects.filter(pk=job_id, state=ImportJob.RUNNING).update(
-            state=ImportJob.DONE, finished_at=timezone.now()
-        )
+        lambda: _owned(job_id, token).update(state=ImportJob.DONE, finished_at=timezone.now())
     )()
     if finished:
         await db_async(signals.announce_import_finished)(job_id)

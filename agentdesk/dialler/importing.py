@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -210,10 +211,12 @@ class Lookups:
     agents and phone numbers for the whole import; the do-not-call list and the campaigns'
     consent policies fresh for every `check_many` (compliance is never judged on old data)."""
 
-    def __init__(self, allowed: set[int] | None) -> None:
+    def __init__(self, allowed: set[int] | None, *, team_id: int | None = None) -> None:
         self.allowed = allowed
+        # A lead's import: reserved agents must be on this team too.
+        self.team_id = team_id
         self._campaigns: dict[tuple[int | None, str | None], DiallerCampaign | ImportRejected] = {}
-        self._agents: dict[str, str] = {}
+        self._agents: dict[str, tuple[str, int | None, frozenset[str]] | None] = {}
         self._consent_only: dict[str, bool] = {}
         self._numbers: dict[tuple[str, str | None], str | phones.PhoneError] = {}
 
@@ -229,15 +232,29 @@ class Lookups:
             raise ImportRejected(found.status, found.message, found.errors)
         return found
 
-    def agent(self, uid: str) -> str:
-        """The LCM agent ID of an agent given by user name or LCM agent ID; "" when unknown."""
+    def agent(self, uid: str, campaign: DiallerCampaign) -> str:
+        """The LCM agent ID of an agent given by user name or LCM agent ID who works the
+        campaign's group (named in their profile) and, for a lead's import, is on the team;
+        "" otherwise, whether or not such a name exists (so names cannot be probed)."""
         if uid not in self._agents:
             profile = (
                 AgentProfile.objects.filter(lcm_agent_id=uid).first()
                 or AgentProfile.objects.filter(user__username__iexact=uid).first()
             )
-            self._agents[uid] = profile.lcm_agent_id if profile is not None else ""
-        return self._agents[uid]
+            self._agents[uid] = (
+                (profile.lcm_agent_id, profile.team_id, frozenset(profile.campaign_groups or []))
+                if profile is not None
+                else None
+            )
+        found = self._agents[uid]
+        if found is None:
+            return ""
+        agent_id, team_id, groups = found
+        if not campaign.campaign_group or campaign.campaign_group not in groups:
+            return ""
+        if self.team_id is not None and team_id != self.team_id:
+            return ""
+        return agent_id
 
     def consent_required(self, campaign: str) -> bool:
         if campaign not in self._consent_only:
@@ -296,13 +313,24 @@ class Lookups:
         return numbers
 
 
-def _agent(lookups: Lookups, uid: str | None, name: str, errors: list[FieldError]) -> str:
-    """The LCM agent ID of an agent given by agentdesk user name or LCM agent ID."""
+def _agent(
+    lookups: Lookups,
+    uid: str | None,
+    name: str,
+    errors: list[FieldError],
+    campaign: DiallerCampaign,
+) -> str:
+    """The LCM agent ID of an agent given by agentdesk user name or LCM agent ID, who may be
+    given this contact (Lookups.agent). One message for an unknown name and for an agent who
+    may not: the answer must not tell which names exist."""
     if not uid:
         return ""
-    agent_id = lookups.agent(uid)
+    agent_id = lookups.agent(uid, campaign)
     if not agent_id:
-        errors.append(FieldError(name, f"{uid!r} is not an agent agentdesk knows"))
+        where = " in this team" if lookups.team_id is not None else ""
+        errors.append(
+            FieldError(name, f"{uid!r} is not an agent who works this campaign's group{where}")
+        )
     return agent_id
 
 
@@ -346,8 +374,8 @@ def prepare(
         errors.append(FieldError("dtEndDate", "must be after dtBeginDate"))
     if follow_up is not None and end is not None and follow_up >= end:
         errors.append(FieldError("FollowUpDateTime", "must be before dtEndDate"))
-    reserved = _agent(lookups, contact.ReservedUsersUID, "ReservedUsersUID", errors)
-    follower = _agent(lookups, contact.FollowUpUsersUID, "FollowUpUsersUID", errors)
+    reserved = _agent(lookups, contact.ReservedUsersUID, "ReservedUsersUID", errors, campaign)
+    follower = _agent(lookups, contact.FollowUpUsersUID, "FollowUpUsersUID", errors, campaign)
     if reserved and follower and reserved != follower:
         errors.append(
             FieldError(
@@ -523,6 +551,10 @@ class LcmOutcomeUnknown(ImportRejected):
     """CreateContact was sent but its answer was lost: LCM may hold the contact."""
 
 
+class ClaimBusy(ImportRejected):
+    """Another import holds this UserData's claim right now (409)."""
+
+
 Result = ImportOutcome | Exception
 Tie = Callable[[list[tuple[int, int]]], None]
 
@@ -644,7 +676,7 @@ def _begin(items: list[_Item], overwrite: bool, actor: str, tie: Tie | None) -> 
             tie([(i.index, i.record.pk) for i in ready if i.record is not None])
     for item in items:
         if item not in ready:
-            item.result = ImportRejected(
+            item.result = ClaimBusy(
                 409,
                 "Another import of this UserData is under way; retry in a moment.",
                 retry_after=1,
@@ -751,6 +783,35 @@ def _result(item: _Item, records: dict[int, DiallerContact]) -> Result:
 
 
 async def _import_wave(
+    items: list[_Item],
+    overwrite: bool,
+    actor: str,
+    tie: Tie | None,
+    gate: asyncio.Semaphore,
+    wait_for_claims: bool,
+) -> None:
+    """Import the wave's items; with `wait_for_claims`, an item whose UserData another import
+    holds waits for it (as long as a claim can be held) instead of failing with 409."""
+    deadline = time.monotonic() + claim_stale_after().total_seconds()
+    pause = CLAIM_WAIT_FIRST_SECONDS
+    while True:
+        await _import_ready(items, overwrite, actor, tie, gate)
+        busy = [i for i in items if isinstance(i.result, ClaimBusy)]
+        if not busy or not wait_for_claims or time.monotonic() + pause > deadline:
+            return
+        await asyncio.sleep(pause)  # the holder gives its claims back when it settles
+        pause = min(pause * 2, CLAIM_WAIT_MAX_SECONDS)
+        for item in busy:
+            item.result = None
+        items = busy
+
+
+# How long an import waits before looking again at a UserData another import holds.
+CLAIM_WAIT_FIRST_SECONDS = 0.05
+CLAIM_WAIT_MAX_SECONDS = 1.0
+
+
+async def _import_ready(
     items: list[_Item], overwrite: bool, actor: str, tie: Tie | None, gate: asyncio.Semaphore
 ) -> None:
     ready = await db_async(_begin)(items, overwrite, actor, tie)
@@ -773,6 +834,7 @@ async def import_contacts(
     actor: str,
     tie: Tie | None = None,
     gate: asyncio.Semaphore | None = None,
+    wait_for_claims: bool = False,
 ) -> list[Result]:
     """Import many contacts as one batch; for each payload, in order, its outcome or the
     ImportRejected (or unexpected error) that stopped it.
@@ -781,6 +843,8 @@ async def import_contacts(
     called, `tie([(payload index, contact id), …])` running in that transaction (the CSV
     import ties its rows to the records there); then CreateContact for each, as many at once
     as `gate` lets through (default one); then the answers are recorded in one transaction.
+    A contact whose UserData another import is working on fails with 409 (ClaimBusy), or,
+    with `wait_for_claims` (the CSV import, which has no client to retry), waits for it.
     """
     gate = gate or asyncio.Semaphore(1)
     checked = await db_async(lookups.check_many)(payloads)
@@ -791,7 +855,7 @@ async def import_contacts(
     ]
     for wave in _waves(items):
         try:
-            await _import_wave(wave, overwrite, actor, tie, gate)
+            await _import_wave(wave, overwrite, actor, tie, gate, wait_for_claims)
         except Exception as exc:  # the wave's contacts share the failure (e.g. the database's)
             for item in wave:
                 item.result = item.result or exc

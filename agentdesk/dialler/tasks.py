@@ -1,11 +1,13 @@
 """The dialler's background jobs (docs/jobs.md)."""
 
-from django_tasks import task
+from django_tasks import TaskContext, task
 
 
-@task()
-async def run_import(job_id: int) -> None:
-    """Import a team lead's CSV job (safe to run again: rows are claimed one by one)."""
+@task(takes_context=True)
+async def run_import(context: TaskContext, job_id: int) -> None:
+    """Import a team lead's CSV job (safe to run again: rows are claimed one by one). The
+    task's ID fences the run: once the recovery sweep gives the job to another task, this one
+    stops (docs/jobs.md)."""
     from .bulk import run_job
 
-    await run_job(job_id)
+    await run_job(job_id, str(context.task_result.id))

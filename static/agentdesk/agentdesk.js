@@ -2,13 +2,18 @@
 (function () {
   "use strict";
 
-  // Reconnect sooner than htmx's default back-off (up to 64 s): at most 10 s between tries.
-  if (window.htmx) {
-    htmx.config.wsReconnectDelay = function (retryCount) {
-      var base = Math.min(10000, 500 * Math.pow(2, retryCount));
-      return base / 2 + Math.random() * base / 2;
-    };
+  // Reconnect sooner than htmx's default back-off (up to 64 s), and spread out: after a
+  // deploy every page loses its connection in the same instant, and thousands of pages
+  // reconnecting in the same instant again make the new worker drop handshakes (a thundering
+  // herd). The first try comes at a random moment 0.5-3 s after the loss; later ones wait
+  // twice as long each time, up to 10 s, each at a random point between half and all of it.
+  // bench/reconnect_storm.py retries the same way.
+  function reconnectDelay(retryCount) {
+    if (!retryCount) return 500 + Math.random() * 2500;
+    var limit = Math.min(10000, 1000 * Math.pow(2, retryCount));
+    return limit / 2 + Math.random() * limit / 2;
   }
+  if (window.htmx) htmx.config.wsReconnectDelay = reconnectDelay;
 
   var SHORTCUTS = {
     n: "#btn-next", r: "#btn-reserved", s: "#btn-skip",
@@ -86,7 +91,7 @@
     var code = event.detail && event.detail.event && event.detail.event.code;
     var wrapper = event.detail && event.detail.socketWrapper;
     if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && wrapper && wrapper.reconnect && !retryTimer) {
-      retryTimer = setTimeout(function () { retryTimer = null; wrapper.reconnect(); }, 1000 + Math.random() * 1000);
+      retryTimer = setTimeout(function () { retryTimer = null; wrapper.reconnect(); }, reconnectDelay(0));
     }
   });
   document.addEventListener("htmx:wsError", function () { setLive("lost"); });
@@ -140,14 +145,16 @@
   });
 
   // Where focus goes after each action: Next/Reserved to the contact card (or back to Next
-  // when none came), Skip back to Next (or the outcome list if it failed), Add to the first
-  // field with an error (or the form's first field, ready for the next one).
+  // when none came), Skip and Hand back back to Next (or, if it failed, the outcome list and
+  // the card), Add to the first field with an error (or the form's first field, ready for
+  // the next one).
   var pendingAction = null;
   var pendingFocus = null;
   function actionOf(elt) {
     if (!elt) return null;
     if (elt.id === "btn-next" || elt.id === "btn-reserved") return "fetch";
     if (elt.id === "skip-form") return "skip";
+    if (elt.id === "btn-hand-back") return "hand_back";
     if (elt.id === "add-form") return "add";
     return null;
   }
@@ -163,6 +170,8 @@
     var card = document.getElementById("contact-card");
     if (action === "fetch") id = card ? "contact-card" : "btn-next";
     else if (action === "skip") id = card ? "outcome" : "btn-next";
+    // Handed back: ready for the next contact; refused: the card is still there to read.
+    else if (action === "hand_back") id = card ? "contact-card" : "btn-next";
     else if (action === "add") {
       var invalid = document.querySelector("#add-form .invalid input, #add-form .invalid select, #add-form .invalid textarea");
       if (invalid && !invalid.id) invalid.id = "add-invalid-field";
