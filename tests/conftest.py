@@ -131,9 +131,11 @@ def lcm_behind_proxy(proxy: FaultyLcm, settings: Any) -> Iterator[FaultyLcm]:
     proxy.set("pass")
     proxy.slow_seconds = 1.5
     proxy.answers.clear()
+    proxy.late.clear()
     proxy.received.clear()
     yield proxy
     proxy.answers.clear()
+    proxy.late.clear()
 
 
 @pytest.fixture(scope="session")
