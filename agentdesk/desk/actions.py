@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +25,7 @@ from agentdesk.compliance import consent, rules
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
-from agentdesk.retiredkeys.models import is_retired, mark_closed
+from agentdesk.retiredkeys.models import mark_closed
 from agentdesk.shared.asyncdb import db_async
 
 from . import events, onscreen, state
@@ -116,11 +115,12 @@ class Turn:
         groups = await group_choices(self.profile)
 
         def apply() -> tuple[AgentSession, ActionLog, str | None] | None:
-            if lcm_key and is_retired(lcm_key):
+            saved = state.release_and_log(
+                self.session, self.token, kind, entry, changes, unless_retired=lcm_key
+            )
+            if saved is None:
                 return None
-            with transaction.atomic():
-                updated = state.release(self.session, self.token, **changes)
-                written = state.write_log(self.profile, kind, **entry)
+            updated, written = saved
             if updated is None:
                 # The lock expired and another action took over; show whatever is stored now.
                 log.warning("agent %s: %s finished after its lock expired", self.profile, kind)

@@ -28,7 +28,7 @@ from .lookups import (
     page_lookups,
 )
 from .models import AgentProfile, AgentSession
-from .rendering import render_banner, render_live
+from .rendering import render_banner, render_live, render_live_stored
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class AgentConsumer(AccessCheckedConsumer):
         session = state.set_connections(self.profile, +1)
         if session is None:
             return Resync(agent_gone=True)
-        return Resync(session, render_live(session, menu, groups), ends)
+        return Resync(session, render_live_stored(session, menu, groups), ends)
 
     async def disconnect(self, code: int) -> None:
         if self.profile is None:

@@ -182,7 +182,7 @@ def create_preview(
     file, then written in one transaction: memory holds the upload and one chunk, not every
     row of the file (docs/api.md, "Limits")."""
     table = open_csv(data)
-    lookups = importing.Lookups(allowed, csv_scope(allowed))
+    lookups = importing.Lookups(allowed, csv_scope(allowed), team_id=team.pk)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         for chunk in _chunks(_counted_rows(table), PREVIEW_CHUNK):
             payloads = [_row_payload(row) for _number, row in chunk]
@@ -438,7 +438,8 @@ async def run_job(job_id: int, token: str | None = None) -> None:
         return
     token = job.task_id if token is None else token
     gate = asyncio.Semaphore(concurrency())
-    run = _Run(job, importing.Lookups(allowed, csv_scope(allowed)), actor, gate, token)
+    lookups = importing.Lookups(allowed, csv_scope(allowed), team_id=job.team_id)
+    run = _Run(job, lookups, actor, gate, token)
 
     async def beat() -> None:
         while True:
