@@ -307,6 +307,15 @@ LCM_RESERVED_SUBTOPIC = env_str(
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_RETRY_SECONDS = env_float("WEBHOOK_RETRY_SECONDS", 30.0, minimum=0.1)
+# Networks webhooks may reach besides the public internet (comma-separated CIDR, e.g. a CRM on
+# 10.1.2.0/24); loopback, link-local, private and unspecified addresses are refused otherwise.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+try:
+    from agentdesk.webhooks.destinations import parse_networks as _parse_webhook_networks
+
+    _parse_webhook_networks(WEBHOOK_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 # Do-not-call numbers appended to LCM (AddCompliance): first wait after a failure (then four
 # times longer each time, at most an hour), and refusals in a row before giving up.
 DNC_LCM_RETRY_SECONDS = env_float("DNC_LCM_RETRY_SECONDS", 30.0, minimum=0.1)
