@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "agentdesk.monitor",
     "agentdesk.dialler",
     "agentdesk.webhooks",
+    "agentdesk.dncsync",
     "agentdesk.metrics",
     "agentdesk.demo",
     "agentdesk.language",
@@ -306,6 +307,19 @@ LCM_RESERVED_SUBTOPIC = env_str(
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_RETRY_SECONDS = env_float("WEBHOOK_RETRY_SECONDS", 30.0, minimum=0.1)
+# Networks webhooks may reach besides the public internet (comma-separated CIDR, e.g. a CRM on
+# 10.1.2.0/24); loopback, link-local, private and unspecified addresses are refused otherwise.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+try:
+    from agentdesk.webhooks.destinations import parse_networks as _parse_webhook_networks
+
+    _parse_webhook_networks(WEBHOOK_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+# Do-not-call numbers appended to LCM (AddCompliance): first wait after a failure (then four
+# times longer each time, at most an hour), and refusals in a row before giving up.
+DNC_LCM_RETRY_SECONDS = env_float("DNC_LCM_RETRY_SECONDS", 30.0, minimum=0.1)
+DNC_LCM_MAX_REFUSALS = env_int("DNC_LCM_MAX_REFUSALS", 5, minimum=1)
 
 # Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
@@ -331,6 +345,9 @@ if COMPLIANCE_CLOCK is not None and COMPLIANCE_CLOCK.tzinfo is None:
 COMPLIANCE_CACHE_SECONDS = env_float("COMPLIANCE_CACHE_SECONDS", 10.0)
 # How long a worker remembers that nobody watches a team's monitor (0: ask on every action).
 MONITOR_UNWATCHED_SECONDS = env_float("MONITOR_UNWATCHED_SECONDS", 1.0)
+# How long an idle agent's rendered page fragments are kept in the shared cache for the resync
+# of a reconnecting page (0: render every resync).
+DESK_RENDER_CACHE_SECONDS = env_float("DESK_RENDER_CACHE_SECONDS", 43200.0)
 # How often a team's monitor charts are redrawn at most while its agents act (0: every change).
 MONITOR_CHARTS_SECONDS = env_float("MONITOR_CHARTS_SECONDS", 3.0)
 # How an ambiguous numeric date in an LCM answer ("02/03/2024 16:00") is read: "month-first"

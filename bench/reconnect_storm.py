@@ -1,15 +1,17 @@
 """Reconnect storm: N agent pages connected to one Daphne worker (PostgreSQL + Redis, LCM its
 own `lcmsim` server) lose their connection at once because the worker restarts (a deploy);
-the moment the new worker answers, every page reconnects at once, retrying as the page's own reconnect
-loop does (static/agentdesk/agentdesk.js: a jittered back-off doubling from 0.5 s up to 10 s). Measured: time
-from the new worker being up until the last page has its resync (its first message, the full
-live state), and the resyncs per second.
+the new worker answers at once, and every page reconnects as the page's own reconnect loop
+does (static/agentdesk/agentdesk.js: the first try at a random moment 0.5-3 s after the loss,
+then a jittered back-off doubling up to 10 s; `--no-spread`: every page's first try in the
+same instant, as before the page spread them). Measured: time from the new worker being up
+until the last page has its resync (its first message, the full live state), and the
+resyncs per second.
 
 The other side, in the same run: the same storm against a bare Channels consumer on the same
 kind of worker (bench/barestorm.py: authenticate from the session cookie, join one group,
 send a fixed fragment; no agentdesk code), so the ratio says what agentdesk's resync adds.
 
-    .venv/bin/python -m bench.reconnect_storm [--agents 5000] [--profile [--gil]]
+    .venv/bin/python -m bench.reconnect_storm [--agents 5000] [--no-spread] [--profile [--gil]]
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from .profile import profiled
 
 
 async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | None = None,
-                check: str = "", give_up: float = 120) -> tuple[float, int, list[float]]:
+                check: str = "", give_up: float = 120,
+                spread: bool = True) -> tuple[float, int, list[float]]:
     """Connect every page, keep retrying until each has its first message; (seconds until the
     last page resynced, failed attempts, per-page seconds). A page still without its resync
     after `give_up` seconds counts as never resynced (infinite)."""
@@ -38,8 +41,17 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
     sockets = []
     started = time.perf_counter()
 
+    def delay(attempt: int) -> float:
+        """The page's back-off (static/agentdesk/agentdesk.js `reconnectDelay`), seconds."""
+        if attempt == 0:
+            return 0.5 + rng.random() * 2.5
+        limit = min(10.0, 2.0**attempt)
+        return limit / 2 + rng.random() * limit / 2
+
     async def page(agent: dict) -> float:
         nonlocal failures
+        if spread:  # the page's first try comes at a random moment after the loss
+            await asyncio.sleep(delay(0))
         for attempt in range(200):
             if time.perf_counter() - started > give_up:
                 break
@@ -57,8 +69,7 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
             except (OSError, websockets.exceptions.WebSocketException, TimeoutError) as exc:
                 failures += 1
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-                base = min(10.0, 0.5 * 2**attempt)
-                await asyncio.sleep(base / 2 + rng.random() * base / 2)
+                await asyncio.sleep(delay(attempt + 1))
         return float("inf")
 
     per_page = await asyncio.gather(*(page(a) for a in agents))
@@ -70,11 +81,13 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
 
 
 def run_side(env: dict, agents: list[dict], app: str, check: str, profile: bool,
-             lcm_url: str, gil: bool = False, first_only: bool = False) -> dict:
+             lcm_url: str, gil: bool = False, spread: bool = True,
+             first_only: bool = False) -> dict:
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         # The morning: pages open over a while (and caches fill), 100 at a time.
-        warm, _, _ = asyncio.run(storm(worker.port, agents, worker.url, at_once=100, check=check))
+        warm, _, _ = asyncio.run(storm(worker.port, agents, worker.url, at_once=100, check=check,
+                                       spread=False))
         rss = worker.rss_kib()
     finally:
         worker.stop()  # the deploy: every connection is cut at once
@@ -85,7 +98,7 @@ def run_side(env: dict, agents: list[dict], app: str, check: str, profile: bool,
         with profiled(worker, f"reconnect_storm-{app.split('.')[-1].split(':')[0]}",
                       enabled=profile, gil=gil) as spy:
             elapsed, failures, per_page = asyncio.run(
-                storm(worker.port, agents, worker.url, check=check))
+                storm(worker.port, agents, worker.url, check=check, spread=spread))
     finally:
         worker.stop()
     return {"warm": warm, "elapsed": elapsed, "failures": failures, "rss_mib": rss / 1024,
@@ -97,6 +110,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=5000)
     parser.add_argument("--profile", action="store_true", help="py-spy on agentdesk's worker")
+    parser.add_argument("--no-spread", action="store_true",
+                        help="every page's first try in the same instant (no jitter on the page)")
     parser.add_argument("--gil", action="store_true",
                         help="profile only the thread holding the GIL (CPU, not waits)")
     parser.add_argument("--first-connect-only", action="store_true",
@@ -112,13 +127,15 @@ def main() -> None:
         try:
             lcm_url = f"{sim.url}/lcm"
             product = run_side(env, world["agents"], "agentdesk.asgi:application",
-                               'id="agent-status"', args.profile, lcm_url, args.gil)
+                               'id="agent-status"', args.profile, lcm_url, args.gil,
+                               spread=not args.no_spread)
             bare = run_side(env, world["agents"], "bench.barestorm:application",
-                            "bare-resync", False, lcm_url)
+                            "bare-resync", False, lcm_url, spread=not args.no_spread)
         finally:
             sim.stop()
     load = os.getloadavg()
-    print(f"Reconnect storm: {args.agents} agent pages reconnect at once to a restarted worker "
+    how = "in the same instant" if args.no_spread else "spread as the page does"
+    print(f"Reconnect storm: {args.agents} agent pages reconnect ({how}) to a restarted worker "
           f"(PostgreSQL + Redis); load average {load[0]:.1f} {load[1]:.1f} on "
           f"{os.cpu_count()} cores")
     for name, side in (("agentdesk", product), ("bare", bare)):

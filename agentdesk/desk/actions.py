@@ -8,6 +8,8 @@ leaves the state exactly as it was on any failure), writes the log entry and pub
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import time
@@ -17,7 +19,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,10 +27,10 @@ from agentdesk.compliance import consent, rules
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import LcmExchange, get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
-from agentdesk.retiredkeys.models import is_retired, mark_closed
+from agentdesk.retiredkeys.models import mark_closed
 from agentdesk.shared.asyncdb import db_async
 
-from . import events, onscreen, state
+from . import events, onscreen, pending, state
 from .forms import AddContactForm
 from .lookups import OutcomeMenu, group_choices, outcome_menu
 from .models import ActionLog, AgentProfile, AgentSession
@@ -66,7 +67,15 @@ class Turn:
         self.session = session
         self.token = token
         self.held = True
+        self.pending = False  # a write to LCM is recorded as in flight (desk/pending.py)
         self.started = time.perf_counter()
+
+    async def mark_pending(self, kind: str, entry: dict[str, Any], **remember: Any) -> None:
+        """Record the write about to be sent to LCM before sending it: if this worker dies
+        after LCM acted, the record becomes an unknown outcome with a log row. `finish`
+        removes it with the result."""
+        record = pending.record(kind, entry, **remember)
+        self.pending = await db_async(pending.mark)(self.session, self.token, record)
 
     async def give_back(self) -> AgentSession:
         """Free the lock without changing anything the agent sees."""
@@ -115,12 +124,18 @@ class Turn:
         menu = await outcome_menu()
         groups = await group_choices(self.profile)
 
+        if self.pending:
+            changes["unconfirmed"] = pending.without_pending(
+                changes.get("unconfirmed", self.session.unconfirmed)
+            )
+
         def apply() -> tuple[AgentSession, ActionLog, str | None] | None:
-            if lcm_key and is_retired(lcm_key):
+            saved = state.release_and_log(
+                self.session, self.token, kind, entry, changes, unless_retired=lcm_key
+            )
+            if saved is None:
                 return None
-            with transaction.atomic():
-                updated = state.release(self.session, self.token, **changes)
-                written = state.write_log(self.profile, kind, **entry)
+            updated, written = saved
             if updated is None:
                 # The lock expired and another action took over; show whatever is stored now.
                 log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
@@ -153,7 +168,7 @@ async def agent_turn(profile: AgentProfile) -> AsyncIterator[Turn | None]:
     """Take the agent's action lock for the block, or None while another action holds it.
     The lock is given back on leaving the block unless the turn finished."""
     try:
-        session, token = await db_async(state.acquire)(profile)
+        session, token = await db_async(pending.acquire)(profile)
     except state.Busy:
         yield None
         return
@@ -452,11 +467,20 @@ async def _close_contact(
             outcome.id, profile.lcm_agent_id, contact.account_number, contact.phone_number
         )
         earlier = state.pending_skip(turn.session)
+        await turn.mark_pending(
+            kind,
+            entry,
+            lcm_key=contact.account_number,
+            outcome_id=outcome.id,
+            outcome_name=outcome.name,
+        )
         try:
             exchange = await get_client().call(request)
         except LcmRejected as error:
             if earlier and earlier["outcome_id"] == outcome.id:
                 return await _skip_reconciled(turn, kind, entry, earlier, error.lcm_text)
+            if lcm_no_longer_holds(error.lcm_text):
+                return await _contact_gone(turn, kind, entry, error.lcm_text, earlier)
             return await turn.failed(kind, error, entry, _skip_refused(error, earlier))
         except LcmError as error:
             if error.outcome_unknown:
@@ -478,6 +502,59 @@ async def _close_contact(
             "notice": _fill(decision.notice, named, outcome.name),
         }
         return await turn.finish(kind, entry, result, **idle, **settled)
+
+
+# LCM's words for "this contact is not open for this agent any more": closed (by an earlier
+# skip whose answer was lost, by a lead, by LCM itself), expired, edited, or held by no one.
+_NO_LONGER_HELD = re.compile(
+    r"not in (?:an? )?open state|not (?:held|assigned|reserved|locked)\b|already closed|"
+    r"\bis closed\b|closed with outcome|invalid account ?number|no longer|"
+    r"contact\b[^.]*\b(?:not found|does not exist|expired)",
+    re.I,
+)
+
+
+def lcm_no_longer_holds(lcm_text: str) -> bool:
+    """Whether LCM's refusal says the contact is closed or not held for this agent."""
+    return bool(_NO_LONGER_HELD.search(lcm_text or ""))
+
+
+async def _contact_gone(
+    turn: Turn,
+    kind: str,
+    entry: dict[str, Any],
+    lcm_text: str,
+    earlier: Mapping[str, Any] | None,
+) -> Result:
+    """LCM says the contact is closed or not held for this agent: nothing here can close it,
+    so it leaves the screen with LCM's words and a log row, and the agent (or the lead) can
+    go on. An earlier unconfirmed skip of it most likely closed it: the row says so, with
+    that outcome."""
+    said = " ".join(lcm_text.split())[:200]
+    if earlier:
+        entry.update(outcome_id=earlier["outcome_id"], outcome_name=earlier["outcome_name"])
+        entry["result"] = (
+            f"Closed by the earlier skip ({earlier['outcome_name']}, unconfirmed); LCM: {said}"
+        )
+    else:
+        entry.update(ok=False, error_kind="gone", error=f"LCM no longer holds it: {said}")
+        entry["result"] = "Off the screen: LCM no longer holds it"
+    if kind == ActionLog.RELEASE:
+        message = _(
+            "LCM no longer holds %(agent)s's contact (“%(said)s”): it is off their screen. "
+            "This release closed nothing in LCM."
+        ) % {"agent": turn.profile.display_name, "said": said}
+        notice = _("Your contact was taken off your screen: LCM no longer holds it.")
+    else:
+        message = _(
+            "LCM says this contact is no longer open for you: “%(said)s”. It is off your "
+            "screen; this action closed nothing in LCM. Press Next Contact to go on."
+        ) % {"said": said}
+        notice = ""
+    result = Result(ok=True, message=message, level="warning")
+    idle = {"state": AgentSession.IDLE, "contact": None}
+    settled = {**_settled(turn.session, "skip"), "notice": notice[:300]}
+    return await turn.finish(kind, entry, result, **idle, **settled)
 
 
 def _fill(text: str, outcome: str, name: str) -> str:
@@ -609,7 +686,8 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
         return Result(
             ok=False, message=_("Check the highlighted fields."), level="error", form=form
         )
-    request_token = form.cleaned_data.get("request_token") or ""
+    # A hand-made or retried POST without the page's token is known by its content.
+    request_token = form.cleaned_data.get("request_token") or _content_token(form)
     if already := await db_async(state.used_request_token)(profile, request_token):
         message = _("This contact was already added (LCM key %(key)s).") % {"key": already.lcm_key}
         fresh = form.fresh_copy(groups.campaigns)
@@ -617,9 +695,9 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
     async with agent_turn(profile) as turn:
         if turn is None:
             return await _busy(profile, form=form)
-        earlier = (turn.session.unconfirmed or {}).get("add")
-        resent = earlier and earlier.get("request_token") == request_token
-        if resent and not form.cleaned_data.get("add_anyway"):
+        campaign, number = form.cleaned_data["campaign"], form.first_number()
+        earlier = _earlier_unknown_add(turn.session, request_token, campaign, number)
+        if earlier and not form.cleaned_data.get("add_anyway"):
             form.needs_confirmation = True
             message = _(
                 "Your earlier try to add this contact may have reached LCM, so it was not sent "
@@ -634,10 +712,17 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
             "campaign_group": groups.group_of(request.campaign_id),
             "phone_last4": request.modes[0].number[-4:] if request.modes else "",
         }
+        await turn.mark_pending(
+            ActionLog.ADD,
+            {**entry, "request_token": request_token},
+            request_token=request_token,
+            campaign=campaign,
+            number=number,
+        )
         try:
             exchange = await get_client().call(request)
         except LcmError as error:
-            if error.outcome_unknown and request_token:
+            if error.outcome_unknown:
                 return await _add_unknown(turn, error, entry, form, request_token)
             failed = await turn.failed(ActionLog.ADD, error, entry)
             return replace(failed, session=None, html="", form=form)
@@ -658,10 +743,63 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
         }
         fresh = form.fresh_copy(groups.campaigns)
         result = Result(ok=True, message=message, level="success", form=fresh, lcm_key=lcm_key)
-        settled = _settled(turn.session, "add")
+        remaining = _without_unknown_add(turn.session, request_token, campaign, number)
         return await turn.finish(
-            ActionLog.ADD, entry, result, last_error="", unconfirmed=settled["unconfirmed"]
+            ActionLog.ADD, entry, result, last_error="", unconfirmed=remaining
         )
+
+
+def _content_token(form: AddContactForm) -> str:
+    """A request token for an Add without one: the same contact, typed the same way, the
+    same day, is the same request (so a repeated POST cannot make twins)."""
+    content = {
+        name: str(value)
+        for name, value in sorted(form.cleaned_data.items())
+        if name not in ("request_token", "add_anyway")
+    }
+    content["day"] = timezone.localdate().isoformat()
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return f"same-{digest[:35]}"
+
+
+def _unknown_adds(session: AgentSession) -> list[dict[str, Any]]:
+    """The agent's adds whose outcome LCM did not confirm, oldest first."""
+    unconfirmed = session.unconfirmed or {}
+    found = [e for e in unconfirmed.get("adds") or [] if isinstance(e, dict)]
+    if isinstance(unconfirmed.get("add"), dict):  # stored before adds were listed
+        found.insert(0, unconfirmed["add"])
+    return found
+
+
+def _same_add(earlier: Mapping[str, Any], token: str, campaign: str, number: str) -> bool:
+    """The same form sent again, or the same number for the same campaign typed again (after
+    a reload the form has a new token)."""
+    if earlier.get("request_token") == token:
+        return True
+    same_campaign = str(earlier.get("campaign", "")).casefold() == campaign.casefold()
+    return bool(number) and earlier.get("number") == number and same_campaign
+
+
+def _earlier_unknown_add(
+    session: AgentSession, token: str, campaign: str, number: str
+) -> dict[str, Any] | None:
+    for earlier in reversed(_unknown_adds(session)):
+        if _same_add(earlier, token, campaign, number):
+            return earlier
+    return None
+
+
+def _without_unknown_add(
+    session: AgentSession, token: str, campaign: str, number: str
+) -> dict[str, Any]:
+    """The session's unconfirmed writes without the adds this one settles."""
+    unconfirmed = {k: v for k, v in (session.unconfirmed or {}).items() if k != "add"}
+    adds = [e for e in _unknown_adds(session) if not _same_add(e, token, campaign, number)]
+    if adds:
+        unconfirmed["adds"] = adds
+    else:
+        unconfirmed.pop("adds", None)
+    return unconfirmed
 
 
 async def _add_unknown(
@@ -675,11 +813,12 @@ async def _add_unknown(
     ) % {"cause": error.cause()}
     earlier = {
         "request_token": request_token,
-        "campaign": entry.get("campaign", ""),
+        "campaign": form.cleaned_data["campaign"],
+        "number": form.first_number(),
         "at": timezone.now().isoformat(timespec="seconds"),
     }
     logged = {**_failure_fields(error), **entry, "error": message, "result": "outcome unknown"}
-    unconfirmed = {**(turn.session.unconfirmed or {}), "add": earlier}
+    unconfirmed = pending.with_unknown_add(turn.session.unconfirmed or {}, earlier)
     result = Result(ok=False, message=message, level="warning")
     failed = await turn.finish(
         ActionLog.ADD, logged, result, last_error=message, unconfirmed=unconfirmed

@@ -126,10 +126,14 @@ async def render_for(session: AgentSession) -> str:
 def render_now(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> str | None:
     """The live fragments, from sync code that already runs in a worker thread; None (and
     logged) if rendering failed, so the caller's saved change stands."""
+    from . import render_cache
     from .rendering import render_live
 
     try:
-        return render_live(session, menu, groups)
+        html = render_live(session, menu, groups)
+        # Kept for this session version's resyncs (a reconnect after a deploy).
+        render_cache.put(session, menu, groups, html)
+        return html
     except Exception:
         log.exception("could not render the state of agent %s", session.agent_id)
         return None

@@ -84,6 +84,8 @@ class AgentSession(models.Model):
         help_text="The agent counts as connected until then, unless a worker holding one of "
         "their connections renews it (see desk/presence.py)",
     )
+    # Also "adds" (a list of {request_token, campaign, number, at}, newer than the single "add")
+    # and "pending", a write in flight (desk/pending.py).
     unconfirmed = models.JSONField(
         default=dict,
         blank=True,

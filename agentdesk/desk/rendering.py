@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from agentdesk.compliance import rules
 
-from . import state
+from . import render_cache, state
 from .forms import AddContactForm
 from .lookups import GroupChoices, OutcomeMenu
 from .models import AgentSession
@@ -69,6 +69,16 @@ def render_live(
     if form is not None:
         parts.append(render_to_string("desk/_add.html", {**context, "form": form}))
     return "\n".join(parts)
+
+
+def render_live_stored(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> str:
+    """`render_live` without a banner or form, from the render cache when the session's
+    fragments are stored there (desk/render_cache.py), else rendered and stored."""
+    html = render_cache.get(session, menu, groups)
+    if html is None:
+        html = render_live(session, menu, groups)
+        render_cache.put(session, menu, groups, html)
+    return html
 
 
 def render_banner(message: str, level: str) -> str:

@@ -2,13 +2,18 @@
 (function () {
   "use strict";
 
-  // Reconnect sooner than htmx's default back-off (up to 64 s): at most 10 s between tries.
-  if (window.htmx) {
-    htmx.config.wsReconnectDelay = function (retryCount) {
-      var base = Math.min(10000, 500 * Math.pow(2, retryCount));
-      return base / 2 + Math.random() * base / 2;
-    };
+  // Reconnect sooner than htmx's default back-off (up to 64 s), and spread out: after a
+  // deploy every page loses its connection in the same instant, and thousands of pages
+  // reconnecting in the same instant again make the new worker drop handshakes (a thundering
+  // herd). The first try comes at a random moment 0.5-3 s after the loss; later ones wait
+  // twice as long each time, up to 10 s, each at a random point between half and all of it.
+  // bench/reconnect_storm.py retries the same way.
+  function reconnectDelay(retryCount) {
+    if (!retryCount) return 500 + Math.random() * 2500;
+    var limit = Math.min(10000, 1000 * Math.pow(2, retryCount));
+    return limit / 2 + Math.random() * limit / 2;
   }
+  if (window.htmx) htmx.config.wsReconnectDelay = reconnectDelay;
 
   var SHORTCUTS = {
     n: "#btn-next", r: "#btn-reserved", s: "#btn-skip",
@@ -86,7 +91,7 @@
     var code = event.detail && event.detail.event && event.detail.event.code;
     var wrapper = event.detail && event.detail.socketWrapper;
     if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && wrapper && wrapper.reconnect && !retryTimer) {
-      retryTimer = setTimeout(function () { retryTimer = null; wrapper.reconnect(); }, 1000 + Math.random() * 1000);
+      retryTimer = setTimeout(function () { retryTimer = null; wrapper.reconnect(); }, reconnectDelay(0));
     }
   });
   document.addEventListener("htmx:wsError", function () { setLive("lost"); });
