@@ -255,6 +255,10 @@ JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 30.0, minimum=1.0)
 # The job runner's niceness: on a machine it shares with web workers, agents' pages come first.
 JOBS_NICE = env_int("JOBS_NICE", 10, minimum=0)
 # The outcome agentdesk closes a retired LCM contact with when LCM hands it out (docs/lcm.md).
+# A callback may be booked at most this many days ahead (docs/wrapup.md).
+CALLBACK_MAX_DAYS_AHEAD = env_int("CALLBACK_MAX_DAYS_AHEAD", 30, minimum=1)
+# How long the contact's business fields and numbers read from LCM are kept per dial attempt.
+CONTACT_DETAILS_CACHE_SECONDS = env_int("CONTACT_DETAILS_CACHE_SECONDS", 300, minimum=0)
 LCM_RETIRED_OUTCOME_ID = env_int("LCM_RETIRED_OUTCOME_ID", 9, minimum=1)
 # Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
 IMPORT_CONCURRENCY = env_int("IMPORT_CONCURRENCY", 8, minimum=1)
