@@ -28,6 +28,9 @@ class FaultyLcm:
         # subtopic -> (HTTP status, body, forward first): answer that subtopic with this body,
         # after passing the request on to the simulator when `forward first` (LCM acted).
         self.answers: dict[str, tuple[int, bytes, bool]] = {}
+        # subtopic -> seconds: pass the request on (LCM acts at once), answer LCM's own answer
+        # that much later.
+        self.late: dict[str, float] = {}
         self.server: ThreadingHTTPServer | None = None
         self.start()
 
@@ -57,6 +60,14 @@ class FaultyLcm:
                             ),
                             timeout=30,
                         ).read()
+                    return self._answer(status, canned)
+                if subtopic in proxy.late:
+                    upstream = urllib.request.Request(
+                        proxy.upstream, data=body, headers={"Content-Type": "application/json"}
+                    )
+                    with urllib.request.urlopen(upstream, timeout=30) as answer:
+                        status, canned = answer.status, answer.read()
+                    time.sleep(proxy.late[subtopic])
                     return self._answer(status, canned)
                 mode = proxy.mode
                 if mode == "slow":

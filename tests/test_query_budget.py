@@ -36,10 +36,13 @@ SALES = "Sales Manual Group"
 NOT_COUNTED = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|\blcmsim_", re.I)
 
 # The budgets: statements per action, every one of them explained.
-SKIP_BUDGET = 5  # take the lock, reading the session (1); save the result and free the lock,
-# reading the session back (1); the log entry (1); the agent's recent log for the render (1);
-# the monitor asking whether anyone watches the team (1, in the background)
-NEXT_BUDGET = SKIP_BUDGET + 3  # and whether the contact handed out has a retired LCM key (1);
+SKIP_BUDGET = 6  # take the lock, reading the session (1); record the close as in flight
+# before LCM is asked, so a worker killed after LCM acted leaves a trace (1, desk/pending.py);
+# save the result and free the lock, reading the session back (1); the log entry (1); the
+# agent's recent log for the render (1); the monitor asking whether anyone watches the team
+# (1, in the background)
+NEXT_BUDGET = SKIP_BUDGET + 2  # no record in flight (a fetch records none); and whether the
+# contact handed out has a retired LCM key (1);
 # the compliance guard on the card: the do-not-call list and the consent evidence (2; never
 # cached, an opt-out holds at once; campaign policies and preview limits come from memory)
 REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from agentdesk.compliance.models import CampaignPolicy
-from agentdesk.desk.models import AgentSession
+from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 
 from .helpers import SALES, add_contact, banner
@@ -65,21 +65,33 @@ def test_a_lost_skip_answer_is_unknown_and_the_retry_offers_the_same_outcome(des
     assert re.search(r'<option value="3" selected>', html)  # the same outcome, offered first
     assert Contact.objects.get(lcm_key=key).outcome_id == 3
 
-    # A different outcome: LCM answers what it has; the hint names the first outcome.
+    # A different outcome: LCM says the contact is closed (by the skip whose answer was lost):
+    # off the screen with LCM's words, and the log counts the earlier close once.
     proxy.answers.clear()
     html = post(desk, "/desk/skip", {"outcome": "8"})
     said = banner(html)
-    assert "LCM refused the request: “Contact is already closed with outcome 3 Busy.”" in said
-    assert "skip with 3 Busy to confirm" in said
-    assert session().state == "previewing"
-
-    # The same outcome: done.
-    html = post(desk, "/desk/skip", {"outcome": "3"})
-    assert "Skipped with outcome 3 Busy." in banner(html)
+    assert "“Contact is already closed with outcome 3 Busy.”" in said
+    assert "It is off your screen" in said
     assert session().state == "idle" and not session().unconfirmed
     stored = Contact.objects.get(lcm_key=key)
     assert stored.status == Contact.CLOSED and stored.outcome_id == 3
-    assert proxy.received["SkipManualDialContact"] == 3
+    closes = ActionLog.objects.filter(kind="skip", lcm_key=key, ok=True)
+    assert [(e.outcome_id, e.result[:26]) for e in closes] == [(3, "Closed by the earlier skip")]
+    assert proxy.received["SkipManualDialContact"] == 2
+
+
+def test_the_same_outcome_again_after_an_unknown_skip_confirms_it(desk, proxy):
+    key = add_contact(phone="2025550164")
+    on_screen(desk, "2025550164")
+    proxy.answer("SkipManualDialContact", GARBLED, forward_first=True)
+    post(desk, "/desk/skip", {"outcome": "3"})
+    proxy.answers.clear()
+
+    html = post(desk, "/desk/skip", {"outcome": "3"})
+
+    assert "Skipped with outcome 3 Busy." in banner(html)
+    assert session().state == "idle" and not session().unconfirmed
+    assert Contact.objects.get(lcm_key=key).outcome_id == 3
 
 
 def test_a_lost_hand_back_answer_is_unknown_like_a_skip(desk, proxy, settings):

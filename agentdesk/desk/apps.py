@@ -11,6 +11,13 @@ class DeskConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from agentdesk.jobs.recovery import register_sweep
+
+        from .pending import settle_abandoned
+
+        # Writes to LCM a killed worker left in flight become unknown outcomes, logged.
+        register_sweep(settle_abandoned)
+
         from .lookups import forget_agent
         from .models import AgentProfile
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.shared.asyncdb import db_async
 
-from . import actions, events, inputs, presence, state
+from . import actions, events, inputs, pending, presence, state
 from .lookups import (
     GroupChoices,
     OutcomeMenu,
@@ -163,6 +163,12 @@ class AgentConsumer(AccessCheckedConsumer):
         session = state.set_connections(self.profile, +1)
         if session is None:
             return Resync(agent_gone=True)
+        if pending.pending_of(session) is not None:
+            # A write left in flight by a worker that died (a restart): settled now, so the
+            # page shows that LCM may have done it.
+            settled = pending.settle_if_abandoned(self.profile)
+            if settled is not None:
+                session = settled[0]
         return Resync(session, render_live_stored(session, menu, groups), ends)
 
     async def disconnect(self, code: int) -> None:

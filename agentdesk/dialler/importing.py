@@ -177,8 +177,12 @@ def resolve_campaign(contact: ContactIn, allowed: set[int] | None) -> DiallerCam
     return Lookups(allowed).campaign(contact)
 
 
+API_SCOPE = "that this token may use"  # an API token's import
+CSV_SCOPE = "that your team may import into"  # a lead's CSV import
+
+
 def _find_campaign(
-    campaign_id: int | None, name: str | None, allowed: set[int] | None
+    campaign_id: int | None, name: str | None, allowed: set[int] | None, scope: str = API_SCOPE
 ) -> DiallerCampaign:
     if campaign_id is None and not name:
         raise ImportRejected(
@@ -202,7 +206,7 @@ def _find_campaign(
         campaign = campaigns.filter(name=name).first()
         label = f"DiallerCampaignsName {name!r}"
     if campaign is None:
-        raise ImportRejected(404, f"No campaign with {label} that this token may use.")
+        raise ImportRejected(404, " ".join(filter(None, ["No campaign with", label, scope])) + ".")
     return campaign
 
 
@@ -211,10 +215,15 @@ class Lookups:
     agents and phone numbers for the whole import; the do-not-call list and the campaigns'
     consent policies fresh for every `check_many` (compliance is never judged on old data)."""
 
-    def __init__(self, allowed: set[int] | None) -> None:
+    def __init__(
+        self, allowed: set[int] | None, scope: str = API_SCOPE, *, team_id: int | None = None
+    ) -> None:
         self.allowed = allowed
+        self.scope = scope  # whose campaigns, in the refusal of one not found
+        # A lead's import: reserved agents must be on this team too.
+        self.team_id = team_id
         self._campaigns: dict[tuple[int | None, str | None], DiallerCampaign | ImportRejected] = {}
-        self._agents: dict[str, str] = {}
+        self._agents: dict[str, tuple[str, int | None, frozenset[str]] | None] = {}
         self._consent_only: dict[str, bool] = {}
         self._numbers: dict[tuple[str, str | None], str | phones.PhoneError] = {}
 
@@ -222,7 +231,7 @@ class Lookups:
         key = (contact.DiallerCampaignsID, contact.DiallerCampaignsName)
         if key not in self._campaigns:
             try:
-                self._campaigns[key] = _find_campaign(*key, self.allowed)
+                self._campaigns[key] = _find_campaign(*key, self.allowed, self.scope)
             except ImportRejected as rejected:
                 self._campaigns[key] = rejected
         found = self._campaigns[key]
@@ -230,15 +239,29 @@ class Lookups:
             raise ImportRejected(found.status, found.message, found.errors)
         return found
 
-    def agent(self, uid: str) -> str:
-        """The LCM agent ID of an agent given by user name or LCM agent ID; "" when unknown."""
+    def agent(self, uid: str, campaign: DiallerCampaign) -> str:
+        """The LCM agent ID of an agent given by user name or LCM agent ID who works the
+        campaign's group (named in their profile) and, for a lead's import, is on the team;
+        "" otherwise, whether or not such a name exists (so names cannot be probed)."""
         if uid not in self._agents:
             profile = (
                 AgentProfile.objects.filter(lcm_agent_id=uid).first()
                 or AgentProfile.objects.filter(user__username__iexact=uid).first()
             )
-            self._agents[uid] = profile.lcm_agent_id if profile is not None else ""
-        return self._agents[uid]
+            self._agents[uid] = (
+                (profile.lcm_agent_id, profile.team_id, frozenset(profile.campaign_groups or []))
+                if profile is not None
+                else None
+            )
+        found = self._agents[uid]
+        if found is None:
+            return ""
+        agent_id, team_id, groups = found
+        if not campaign.campaign_group or campaign.campaign_group not in groups:
+            return ""
+        if self.team_id is not None and team_id != self.team_id:
+            return ""
+        return agent_id
 
     def consent_required(self, campaign: str) -> bool:
         if campaign not in self._consent_only:
@@ -297,13 +320,24 @@ class Lookups:
         return numbers
 
 
-def _agent(lookups: Lookups, uid: str | None, name: str, errors: list[FieldError]) -> str:
-    """The LCM agent ID of an agent given by agentdesk user name or LCM agent ID."""
+def _agent(
+    lookups: Lookups,
+    uid: str | None,
+    name: str,
+    errors: list[FieldError],
+    campaign: DiallerCampaign,
+) -> str:
+    """The LCM agent ID of an agent given by agentdesk user name or LCM agent ID, who may be
+    given this contact (Lookups.agent). One message for an unknown name and for an agent who
+    may not: the answer must not tell which names exist."""
     if not uid:
         return ""
-    agent_id = lookups.agent(uid)
+    agent_id = lookups.agent(uid, campaign)
     if not agent_id:
-        errors.append(FieldError(name, f"{uid!r} is not an agent agentdesk knows"))
+        where = " in this team" if lookups.team_id is not None else ""
+        errors.append(
+            FieldError(name, f"{uid!r} is not an agent who works this campaign's group{where}")
+        )
     return agent_id
 
 
@@ -347,8 +381,8 @@ def prepare(
         errors.append(FieldError("dtEndDate", "must be after dtBeginDate"))
     if follow_up is not None and end is not None and follow_up >= end:
         errors.append(FieldError("FollowUpDateTime", "must be before dtEndDate"))
-    reserved = _agent(lookups, contact.ReservedUsersUID, "ReservedUsersUID", errors)
-    follower = _agent(lookups, contact.FollowUpUsersUID, "FollowUpUsersUID", errors)
+    reserved = _agent(lookups, contact.ReservedUsersUID, "ReservedUsersUID", errors, campaign)
+    follower = _agent(lookups, contact.FollowUpUsersUID, "FollowUpUsersUID", errors, campaign)
     if reserved and follower and reserved != follower:
         errors.append(
             FieldError(
