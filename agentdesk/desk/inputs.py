@@ -54,7 +54,10 @@ async def run(profile: AgentProfile, action: str, data: Mapping[str, Any]) -> ac
             return await actions.reserved_contact(profile)
         case "skip":
             return await actions.skip_contact(
-                profile, outcome_id=data.get("outcome"), shown=shown
+                profile,
+                outcome_id=data.get("outcome"),
+                shown=shown,
+                comment=data.get("comment", ""),
             )
         case "add":
             return await actions.add_contact(profile, data)
