@@ -255,6 +255,10 @@ JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 30.0, minimum=1.0)
 # The job runner's niceness: on a machine it shares with web workers, agents' pages come first.
 JOBS_NICE = env_int("JOBS_NICE", 10, minimum=0)
 # The outcome agentdesk closes a retired LCM contact with when LCM hands it out (docs/lcm.md).
+# A callback may be booked at most this many days ahead (docs/wrapup.md).
+CALLBACK_MAX_DAYS_AHEAD = env_int("CALLBACK_MAX_DAYS_AHEAD", 30, minimum=1)
+# How long the contact's business fields and numbers read from LCM are kept per dial attempt.
+CONTACT_DETAILS_CACHE_SECONDS = env_int("CONTACT_DETAILS_CACHE_SECONDS", 300, minimum=0)
 LCM_RETIRED_OUTCOME_ID = env_int("LCM_RETIRED_OUTCOME_ID", 9, minimum=1)
 # Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
 IMPORT_CONCURRENCY = env_int("IMPORT_CONCURRENCY", 8, minimum=1)
@@ -307,10 +311,27 @@ LCM_RESERVED_SUBTOPIC = env_str(
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_RETRY_SECONDS = env_float("WEBHOOK_RETRY_SECONDS", 30.0, minimum=0.1)
+# Networks webhooks may reach besides the public internet (comma-separated CIDR, e.g. a CRM on
+# 10.1.2.0/24); loopback, link-local, private and unspecified addresses are refused otherwise.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+try:
+    from agentdesk.webhooks.destinations import parse_networks as _parse_webhook_networks
+
+    _parse_webhook_networks(WEBHOOK_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 # Do-not-call numbers appended to LCM (AddCompliance): first wait after a failure (then four
 # times longer each time, at most an hour), and refusals in a row before giving up.
 DNC_LCM_RETRY_SECONDS = env_float("DNC_LCM_RETRY_SECONDS", 30.0, minimum=0.1)
 DNC_LCM_MAX_REFUSALS = env_int("DNC_LCM_MAX_REFUSALS", 5, minimum=1)
+
+# Live connections (docs/deploy.md, "Live connection limits"): sockets one login session and
+# one user may hold open in one worker process, and frames one socket may send (a burst, then
+# a steady rate). Over a limit the socket gets an error frame and is closed (code 4429).
+SOCKETS_PER_SESSION = env_int("SOCKETS_PER_SESSION", 10, minimum=1)
+SOCKETS_PER_USER = env_int("SOCKETS_PER_USER", 20, minimum=1)
+SOCKET_FRAMES_PER_SECOND = env_float("SOCKET_FRAMES_PER_SECOND", 10.0, minimum=0.1)
+SOCKET_FRAME_BURST = env_int("SOCKET_FRAME_BURST", 30, minimum=1)
 
 # Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")

@@ -44,6 +44,8 @@ def server_env(**extra: str) -> dict[str, str]:
         AGENTDESK_DEMO="1",
         # Tests change policies in the database behind the server's back.
         COMPLIANCE_CACHE_SECONDS="0",
+        # The tests' webhook receivers listen on loopback.
+        WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",
     )
     env.update(extra)
     return env
@@ -167,6 +169,13 @@ def sim_world(transactional_db):
         }
     )
     return campaigns
+
+
+@pytest.fixture(autouse=True)
+def _webhooks_reach_loopback(settings):
+    """The tests' webhook receivers listen on 127.0.0.1 (tests/test_webhook_destinations.py
+    narrows this again to show what is refused)."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 
 
 @pytest.fixture(autouse=True)

@@ -125,6 +125,31 @@ def test_monitor_has_no_serious_issues(app_server, team_world, browser):
     monitor.context.close()
 
 
+def test_do_not_call_and_history_pages_have_no_serious_issues(
+    app_server, team_world, page: Page, tmp_path
+):
+    """Each has an h1, and its skip link lands on the page's main region."""
+    path = tmp_path / "dnc.csv"
+    path.write_text("PhoneNumber,Reason\n2025550100,complaint\n555,typo\n")
+    log_in(page, app_server, "lou", "/monitor/")
+    team = team_world.team
+    pages = [("dnc", f"/monitor/{team.pk}/dnc/"), ("history", f"/monitor/{team.pk}/history/")]
+    for name, url in pages:
+        page.goto(app_server.url + url)
+        expect(page.locator("h1")).to_have_count(1)
+        page.keyboard.press("Tab")
+        expect(page.locator(".skip-link")).to_be_focused()
+        page.keyboard.press("Enter")
+        assert page.evaluate("location.hash") == "#main"
+        assert page.evaluate("document.getElementById('main').tagName") == "MAIN"
+        audit(page, name)
+    page.goto(f"{app_server.url}/monitor/{team.pk}/dnc/")
+    page.set_input_files("input[name=file]", str(path))
+    page.get_by_role("button", name="Upload and list").click()
+    expect(page.locator("#dnc-result")).to_be_visible()
+    audit(page, "dnc-result")
+
+
 def test_import_pages_have_no_serious_issues(
     app_server, jobs_worker, team_world, page: Page, tmp_path
 ):

@@ -68,10 +68,16 @@ def test_charts_update_live_and_the_history_page_shows_them(app_server, browser:
     expect(mix.locator("svg rect")).to_have_count(2)  # two outcomes stacked in one queue bar
     expect(mix.locator(".legend li")).to_have_count(2)
 
+    # Wait for the last state the pushes bring (every chart and row of both skips), so no
+    # later push replaces what the steps below act on.
+    expect(agents).to_contain_text("Mo Agent: fetched 2, skipped 2, added 0.")
+    expect(mix.locator("desc")).to_contain_text("Sales Manual Group: 2 skipped")
+
     # The numbers behind the pictures, for people who cannot see them
     monitor.click("#chart-mix summary")
     expect(mix.locator("table")).to_contain_text("Sales Manual Group")
-    monitor.locator("#monitor-charts").scroll_into_view_if_needed()
+    # Scrolled by the page itself: whichever panel is current, never a replaced one.
+    monitor.evaluate("document.getElementById('monitor-charts').scrollIntoView()")
     monitor.screenshot(path=str(ARTIFACTS / "monitor-charts.png"))
     monitor.screenshot(path=str(ARTIFACTS / "monitor-charts-full.png"), full_page=True)
     audit(monitor, "monitor-with-charts")

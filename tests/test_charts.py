@@ -46,17 +46,18 @@ def test_stacked_rows_add_up_and_keep_one_colour_per_series():
         label_width=100,
     )
     sales, service = chart.rows
-    assert [b.series for b in sales.bars] == ["8 No Answer", "3 Busy"]
+    # Outcomes stack in id order (the same order and colours on every render).
+    assert [b.series for b in sales.bars] == ["3 Busy", "8 No Answer"]
     assert sales.total == 4 and service.total == 2
     # segments follow each other and their lengths are proportional to their values
     first, second = sales.bars
     assert first.x == 100 and second.x == pytest.approx(first.x + first.width)
-    assert first.width == pytest.approx(3 * second.width)
-    assert service.bars[0].width == pytest.approx(2 * second.width)
+    assert second.width == pytest.approx(3 * first.width)
+    assert service.bars[0].width == pytest.approx(2 * first.width)
     busy = {b.colour for row in chart.rows for b in row.bars if b.series == "3 Busy"}
-    assert len(busy) == 1 and busy != {first.colour}
-    assert [item.series for item in chart.legend] == ["8 No Answer", "3 Busy"]
-    assert chart.table == [("Sales", [3, 1]), ("Service", [0, 2])]
+    assert len(busy) == 1 and busy != {second.colour}
+    assert [item.series for item in chart.legend] == ["3 Busy", "8 No Answer"]
+    assert chart.table == [("Sales", [1, 3]), ("Service", [2, 0])]
     # the longest bar stays inside the plot, with room for its total
     assert max(b.x + b.width for row in chart.rows for b in row.bars) <= 400 - 34
     assert not chart.empty

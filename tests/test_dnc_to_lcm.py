@@ -209,3 +209,34 @@ def test_a_dead_workers_send_is_picked_up_by_the_sweep(sim_world, settings):
     assert tasks.requeue_stale() == 1
     assert row().status == LcmDncAppend.PENDING
     assert tasks.send.call(row().pk) == "confirmed"
+
+
+def wait_until(check, seconds: float = 30):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_the_job_runner_sends_it_while_lcm_goes_down_and_comes_back(sim_world):
+    from .test_job_runner import start_worker, stop
+
+    set_fault("down")
+    dnc.add(NUMBER, added_by="admin")
+    worker = start_worker(
+        LCM_URL="embedded", DNC_LCM_RETRY_SECONDS="0.2", LCM_BREAKER_FAILURES="100"
+    )
+    try:
+        wait_until(lambda: row().attempts >= 2)  # LCM down: tried, waiting, tried again
+        assert row().status in (LcmDncAppend.PENDING, LcmDncAppend.SENDING)
+        assert not SimDncEntry.objects.exists()
+        set_fault("none")
+        wait_until(lambda: row().status == LcmDncAppend.CONFIRMED)
+    finally:
+        stop(worker)
+    assert SimDncEntry.objects.get().times_sent == 1

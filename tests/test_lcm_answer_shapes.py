@@ -427,10 +427,10 @@ def test_a_skip_saying_success_and_a_real_error_may_have_closed_it(desk, proxy):
 @pytest.mark.parametrize(
     ("response", "said"),
     [
-        ({"success": False, "ErrorCode": 3, "ErrorMessage": "Contact not open"},
-         "Contact not open"),
+        ({"success": False, "ErrorCode": 3, "ErrorMessage": "Outcome not allowed"},
+         "Outcome not allowed"),
         ({"ErrorCode": 42}, "error code 42"),
-        ({"status": "failed", "message": "Not held"}, "Not held"),
+        ({"status": "failed", "message": "Outcome locked"}, "Outcome locked"),
     ],
 )  # fmt: skip
 def test_real_errors_in_the_same_fields_are_still_refusals(desk, proxy, response, said):

@@ -124,6 +124,7 @@ def test_a_call_id_is_learnt_only_for_a_contact_an_agent_holds(sim_world):
     # known now: valid for its contact even after the contact is closed, never for another
     assert skip(key, "2025550121")["message"]["response"] == {"success": True}
     assert answer(w.GetScreenPopData("call-9", key)).fields["first_name"] == "Test"
+    assert send(w.GetScreenPopData("call-9", key))["message"]["callid"] == "call-9"  # echoed
     assert ws_error(send(w.GetContactDetail("call-9", idle))) == "Invalid Call ID."
 
 

@@ -195,7 +195,13 @@ def _import_row(
             owner=owner,
         )
     except phones.PhoneError as error:
-        message = _("PhoneNumber %(raw)r %(reason)s") % {"raw": raw, "reason": error.reason}
+        if error.needs_region:  # the list has no campaign: say what this page asks for
+            message = _(
+                "PhoneNumber %(raw)r has no country code (+…): write it with one, fill in the "
+                "row's Region, or choose a default region for the file"
+            ) % {"raw": raw}
+        else:
+            message = _("PhoneNumber %(raw)r %(reason)s") % {"raw": raw, "reason": error.reason}
         result.problems.append((line, message))
         return
     except PastExpiry:

@@ -60,7 +60,10 @@ async def run(
             return await actions.reserved_contact(profile)
         case "skip":
             return await actions.skip_contact(
-                profile, outcome_id=data.get("outcome"), shown=shown
+                profile,
+                outcome_id=data.get("outcome"),
+                shown=shown,
+                comment=data.get("comment", ""),
             )
         case "add":
             return await actions.add_contact(profile, data)

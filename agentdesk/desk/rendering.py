@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from agentdesk.compliance import rules
 
-from . import render_cache, state
+from . import details, render_cache, state
 from .forms import AddContactForm
 from .lookups import GroupChoices, OutcomeMenu
 from .models import AgentSession
@@ -45,6 +45,7 @@ def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices)
         "card": card,
         "hand_back_outcome": hand_back,
         "pending_skip": state.pending_skip(session),
+        "contact_name": details.cached_name(session.call_id) if card else "",
         "menu": menu,
         "groups": groups,
         "consent_choices": AgentSession.CONSENT_CHOICES,

@@ -182,7 +182,7 @@ def create_preview(
     file, then written in one transaction: memory holds the upload and one chunk, not every
     row of the file (docs/api.md, "Limits")."""
     table = open_csv(data)
-    lookups = importing.Lookups(allowed, team_id=team.pk)
+    lookups = importing.Lookups(allowed, csv_scope(allowed), team_id=team.pk)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         for chunk in _chunks(_counted_rows(table), PREVIEW_CHUNK):
             payloads = [_row_payload(row) for _number, row in chunk]
@@ -374,6 +374,12 @@ class _Run:
     token: str  # the job-runner task this run is (ImportJob.task_id while the job is its)
 
 
+def csv_scope(allowed: set[int] | None) -> str:
+    """Whose campaigns a refused row speaks of: the CSV import is a lead's (or an
+    administrator's, who may use every campaign), never a token's."""
+    return importing.CSV_SCOPE if allowed is not None else ""
+
+
 def _run_context(job_id: int) -> tuple[ImportJob, set[int] | None, str]:
     job = ImportJob.objects.select_related("created_by", "team").get(pk=job_id)
     user = job.created_by
@@ -432,7 +438,7 @@ async def run_job(job_id: int, token: str | None = None) -> None:
         return
     token = job.task_id if token is None else token
     gate = asyncio.Semaphore(concurrency())
-    lookups = importing.Lookups(allowed, team_id=job.team_id)
+    lookups = importing.Lookups(allowed, csv_scope(allowed), team_id=job.team_id)
     run = _Run(job, lookups, actor, gate, token)
 
     async def beat() -> None:

@@ -177,8 +177,12 @@ def resolve_campaign(contact: ContactIn, allowed: set[int] | None) -> DiallerCam
     return Lookups(allowed).campaign(contact)
 
 
+API_SCOPE = "that this token may use"  # an API token's import
+CSV_SCOPE = "that your team may import into"  # a lead's CSV import
+
+
 def _find_campaign(
-    campaign_id: int | None, name: str | None, allowed: set[int] | None
+    campaign_id: int | None, name: str | None, allowed: set[int] | None, scope: str = API_SCOPE
 ) -> DiallerCampaign:
     if campaign_id is None and not name:
         raise ImportRejected(
@@ -202,7 +206,7 @@ def _find_campaign(
         campaign = campaigns.filter(name=name).first()
         label = f"DiallerCampaignsName {name!r}"
     if campaign is None:
-        raise ImportRejected(404, f"No campaign with {label} that this token may use.")
+        raise ImportRejected(404, " ".join(filter(None, ["No campaign with", label, scope])) + ".")
     return campaign
 
 
@@ -211,8 +215,11 @@ class Lookups:
     agents and phone numbers for the whole import; the do-not-call list and the campaigns'
     consent policies fresh for every `check_many` (compliance is never judged on old data)."""
 
-    def __init__(self, allowed: set[int] | None, *, team_id: int | None = None) -> None:
+    def __init__(
+        self, allowed: set[int] | None, scope: str = API_SCOPE, *, team_id: int | None = None
+    ) -> None:
         self.allowed = allowed
+        self.scope = scope  # whose campaigns, in the refusal of one not found
         # A lead's import: reserved agents must be on this team too.
         self.team_id = team_id
         self._campaigns: dict[tuple[int | None, str | None], DiallerCampaign | ImportRejected] = {}
@@ -224,7 +231,7 @@ class Lookups:
         key = (contact.DiallerCampaignsID, contact.DiallerCampaignsName)
         if key not in self._campaigns:
             try:
-                self._campaigns[key] = _find_campaign(*key, self.allowed)
+                self._campaigns[key] = _find_campaign(*key, self.allowed, self.scope)
             except ImportRejected as rejected:
                 self._campaigns[key] = rejected
         found = self._campaigns[key]

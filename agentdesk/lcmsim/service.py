@@ -470,7 +470,11 @@ def handle(envelope: Any) -> dict[str, Any]:
         return build_ws_error(f"Invalid request: {exc.field} {exc.problem}.")
     except Rejected as exc:
         return build_ws_error(str(exc))
-    return build_answer(_answer_subtopic(request_type, subtopic), answer.to_response())
+    envelope = build_answer(_answer_subtopic(request_type, subtopic), answer.to_response())
+    call_id = getattr(request, "call_id", None)
+    if call_id:  # the wrap-up pages echo the call id in the message
+        envelope["message"]["callid"] = call_id
+    return envelope
 
 
 def handle_envelope(body: bytes) -> bytes:

@@ -9,6 +9,7 @@ is shown at, so its 11–12 px text stays that size at 1366×768).
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,50 @@ AVERAGE_COLOUR = "#1d2430"
 
 def colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
+
+
+def _series_key(series: str) -> tuple[int, str]:
+    """Outcomes ("3 Busy", "100 Sale") by their id, then anything else by name."""
+    head = series.split(" ", 1)[0]
+    return (int(head), series) if head.isdigit() else (1 << 31, series)
+
+
+def _preferred(series: str) -> int:
+    """A palette slot that depends on the series alone: its outcome id, else its name."""
+    head = series.split(" ", 1)[0]
+    return int(head) if head.isdigit() else zlib.crc32(series.encode())
+
+
+def stable_colours(series: Sequence[str]) -> dict[str, str]:
+    """A colour per series that stays the same from one render to the next ("3 Busy" is not
+    blue now and red after the next skip): each takes its preferred slot, or the next free one
+    when another series of the same chart holds it (in id order, so the same set of series
+    always gets the same colours)."""
+    taken: set[str] = set()
+    colours: dict[str, str] = {}
+    for name in sorted(series, key=_series_key):
+        start = _preferred(name)
+        choice = colour(start)
+        for step in range(len(PALETTE)):
+            candidate = colour(start + step)
+            if candidate not in taken:
+                choice = candidate
+                break
+        taken.add(choice)
+        colours[name] = choice
+    return colours
+
+
+# Row labels: a 12 px label is at most this wide per character (most are narrower), so the
+# label area fits the longest label, up to LABEL_SHARE of the chart; a longer one is cut
+# with "…" (the full name is in its tooltip and in the table of numbers).
+LABEL_CHAR_WIDTH = 7.0
+LABEL_SHARE = 0.45
+
+
+def fit_label(label: str, room: float) -> str:
+    most = max(1, int(room // LABEL_CHAR_WIDTH))
+    return label if len(label) <= most else label[: most - 1].rstrip() + "…"
 
 
 def nice_step(maximum: float, ticks: int = 4) -> float:
@@ -84,6 +129,7 @@ class LegendItem:
 class BarRow:
     label: str
     y: float  # baseline of the row's label text
+    shown: str = ""  # the label as it fits the label area
     bars: list[Bar] = field(default_factory=list)
     total: float = 0
     total_x: float = 0
@@ -117,13 +163,21 @@ def row_chart(
 ) -> RowChart:
     """Bars for `rows` = [(row label, [(series, value), …]), …].
 
-    Series keep one colour across rows, in `series_order` (or first-seen order)."""
+    Series keep one colour across rows, in `series_order`; without one (outcomes), in id
+    order with colours that do not move between renders (`stable_colours`). The label area
+    grows to fit the longest row label (up to LABEL_SHARE of the width)."""
     order = list(series_order or [])
     for _, values in rows:
         for series, _ in values:
             if series not in order:
                 order.append(series)
-    colours = {series: colour(i) for i, series in enumerate(order)}
+    if series_order:
+        colours = {series: colour(i) for i, series in enumerate(order)}
+    else:
+        order.sort(key=_series_key)
+        colours = stable_colours(order)
+    longest = max((len(label) for label, _ in rows), default=0)
+    label_width = min(max(label_width, longest * LABEL_CHAR_WIDTH + 10), width * LABEL_SHARE)
     if stacked:
         largest = max((sum(v for _, v in values) for _, values in rows), default=0)
     else:
@@ -137,7 +191,7 @@ def row_chart(
     out: list[BarRow] = []
     y = 4.0
     for label, values in rows:
-        row = BarRow(label=label, y=y + per_row / 2 + 4)
+        row = BarRow(label=label, y=y + per_row / 2 + 4, shown=fit_label(label, label_width - 10))
         by_series = dict(values)
         x = plot_left
         offset = y

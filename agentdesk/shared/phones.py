@@ -37,10 +37,13 @@ UNKNOWN_ZONE = "Etc/Unknown"
 class PhoneError(ValueError):
     """A text that cannot be read as a phone number; `reason` says why, in words for people."""
 
-    def __init__(self, raw: str, reason: str) -> None:
+    def __init__(self, raw: str, reason: str, *, needs_region: bool = False) -> None:
         super().__init__(reason)
         self.raw = raw
         self.reason = reason
+        # National form with no region to read it against: callers say where one comes from
+        # (the campaign's time zone, a CSV column…) in their own words.
+        self.needs_region = needs_region
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ def parse_phone(raw: object, region: str | None = None) -> Phone:
         number = phonenumbers.parse(text, (region or "").upper() or None)
     except NumberParseException as exc:
         reason = str(_PARSE_REASONS.get(exc.error_type, _("is not a phone number")))
-        raise PhoneError(text, reason) from exc
+        needs_region = exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and not region
+        raise PhoneError(text, reason, needs_region=needs_region) from exc
     if not phonenumbers.is_possible_number(number):
         raise PhoneError(text, _impossible_reason(number))
     return Phone(number=number, raw=text)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import payloads, tasks
+from . import destinations, payloads, tasks
 from .models import TEST, Attempt, Delivery, Endpoint
 
 
@@ -31,8 +32,26 @@ def send_test_event(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
     )
 
 
+class EndpointForm(forms.ModelForm):
+    class Meta:
+        model = Endpoint
+        fields = ["team", "url", "secret", "events", "active", "description", "created_at"]
+
+    def clean_url(self) -> str:
+        """The destination is checked now, saying why, and again at every delivery."""
+        url = self.cleaned_data["url"]
+        try:
+            destinations.resolve(url)
+        except destinations.Refused as refused:
+            raise forms.ValidationError(
+                _("Webhooks cannot be sent there: %(why)s.") % {"why": refused}
+            ) from None
+        return url
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
     list_display = ("url", "team", "active", "description", "created_at")
     list_filter = ("active", "team")
     search_fields = ("url", "description")

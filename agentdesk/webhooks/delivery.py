@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from . import signing
+from . import destinations, signing
 
 USER_AGENT = "agentdesk-webhooks/1"
 LONGEST_WAIT_SECONDS = 6 * 3600
@@ -20,6 +20,7 @@ class AttemptOutcome:
     error: str
     duration_ms: float
     response_excerpt: str
+    refused: bool = False  # not sent: the destination is not allowed (destinations.py)
 
 
 def post(
@@ -33,7 +34,9 @@ def post(
     now: float | None = None,
 ) -> AttemptOutcome:
     """POST `body` signed with `secret`; any 2xx answer is a delivery. Redirects are not
-    followed (a 3xx counts as a failure), so a signed event never goes where it was not sent."""
+    followed (a 3xx counts as a failure), so a signed event never goes where it was not sent.
+    A destination that resolves to an address webhooks may not reach is refused before any
+    connection is made (destinations.py)."""
     raw = body.encode()
     timestamp = int(time.time() if now is None else now)
     headers = {
@@ -45,7 +48,21 @@ def post(
     }
     started = time.perf_counter()
     try:
-        response = httpx.post(url, content=raw, headers=headers, timeout=timeout)
+        destination = destinations.resolve(url)
+    except destinations.Refused as refused:
+        return AttemptOutcome(False, None, f"refused, not sent: {refused}", _ms(started), "", True)
+    headers["Host"] = destinations.host_header(url)
+    # TLS checks the certificate against the URL's host, though the connection goes to the
+    # address checked above.
+    extensions = {"sni_hostname": destination.host} if destination.scheme == "https" else {}
+    try:
+        with httpx.Client(timeout=timeout) as client:
+            response = client.post(
+                destinations.pinned_url(url, destination),
+                content=raw,
+                headers=headers,
+                extensions=extensions,
+            )
     except httpx.TimeoutException:
         return AttemptOutcome(False, None, f"no answer within {timeout:g} s", _ms(started), "")
     except httpx.HTTPError as exc:

@@ -62,11 +62,17 @@ def schedule_for_team(team_id: int, event_type: str, source_key: str, data: dict
     )
 
 
+DEACTIVATED = "not sent: the endpoint was deactivated"
+
+
 def _claim(delivery_id: int) -> Delivery | None:
+    """The delivery, claimed for one attempt; None when it is not due. A delivery of an
+    endpoint deactivated since it was queued (a retry waiting its turn) is given up, unsent."""
     now = timezone.now()
-    claimed = Delivery.objects.filter(
-        pk=delivery_id, status=Delivery.PENDING, next_attempt_at__lte=now
-    ).update(status=Delivery.SENDING, claimed_at=now)
+    due = Delivery.objects.filter(pk=delivery_id, status=Delivery.PENDING, next_attempt_at__lte=now)
+    if due.filter(endpoint__active=False).update(status=Delivery.FAILED, last_error=DEACTIVATED):
+        return None
+    claimed = due.filter(endpoint__active=True).update(status=Delivery.SENDING, claimed_at=now)
     if not claimed:
         return None
     return Delivery.objects.select_related("endpoint").get(pk=delivery_id)
@@ -120,7 +126,15 @@ def deliver(delivery_id: int) -> str:
         timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
     )
     _record(row, outcome)
-    if not outcome.ok:
+    if outcome.refused:
+        log.warning(
+            "webhook %s to endpoint %s refused (attempt %d): %s",
+            row.event_type,
+            row.endpoint_id,
+            row.attempts + 1,
+            outcome.error,
+        )
+    elif not outcome.ok:
         log.info(
             "webhook %s to endpoint %s failed (attempt %d): %s",
             row.event_type,
