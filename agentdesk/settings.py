@@ -325,6 +325,14 @@ except ValueError as exc:
 DNC_LCM_RETRY_SECONDS = env_float("DNC_LCM_RETRY_SECONDS", 30.0, minimum=0.1)
 DNC_LCM_MAX_REFUSALS = env_int("DNC_LCM_MAX_REFUSALS", 5, minimum=1)
 
+# Live connections (docs/deploy.md, "Live connection limits"): sockets one login session and
+# one user may hold open in one worker process, and frames one socket may send (a burst, then
+# a steady rate). Over a limit the socket gets an error frame and is closed (code 4429).
+SOCKETS_PER_SESSION = env_int("SOCKETS_PER_SESSION", 10, minimum=1)
+SOCKETS_PER_USER = env_int("SOCKETS_PER_USER", 20, minimum=1)
+SOCKET_FRAMES_PER_SECOND = env_float("SOCKET_FRAMES_PER_SECOND", 10.0, minimum=0.1)
+SOCKET_FRAME_BURST = env_int("SOCKET_FRAME_BURST", 30, minimum=1)
+
 # Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
 try:

@@ -237,6 +237,11 @@ async def _send_callback(
         request_token="",
     )
     entry["phone_last4"] = row.phone_last4
+    # If this worker dies after LCM booked it, the record says so (desk/pending.py); the
+    # agent's retry of the same form then finds the row and sends the same booking again.
+    await turn.mark_pending(
+        ActionLog.CALLBACK, entry, lcm_key=contact.account_number, request_token=row.request_token
+    )
     try:
         exchange = await get_client().call(request)
     except LcmRejected as error:
@@ -395,7 +400,12 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
     if not changed:
         return Done(
             result=Result(
-                ok=False, message=_("Nothing to save: no field was changed."), level="info"
+                ok=False,
+                message=_(
+                    "LCM already holds these values (nothing was changed, or an earlier "
+                    "save went through): nothing to save."
+                ),
+                level="info",
             ),
             form=form,
         )
@@ -472,6 +482,7 @@ async def _write(
 ) -> Done:
     """Send a correction. Sending the same values again changes nothing, so after a lost
     answer the agent is told it may have been saved and may simply press Save again."""
+    await turn.mark_pending(kind, entry, lcm_key=entry.get("lcm_key", ""))
     try:
         exchange = await get_client().call(request)
     except LcmError as error:

@@ -23,7 +23,7 @@ from agentdesk.lcm.client import breaker_state
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
-from . import figures, stats
+from . import callback_views, figures, stats
 
 FRAGMENTS = (
     "monitor/_agents.html",
@@ -47,6 +47,7 @@ class Change:
     all_queues: bool = False  # the set of queues may have changed: the whole table
     feed: bool = False  # a new action log entry
     charts: bool = False  # today's figures changed (the charts follow at most every few s)
+    callbacks: bool = False  # a callback was booked or moved
 
     def merge(self, other: Change) -> None:
         self.agents |= other.agents
@@ -54,6 +55,7 @@ class Change:
         self.all_queues |= other.all_queues
         self.feed |= other.feed
         self.charts |= other.charts
+        self.callbacks |= other.callbacks
 
 
 # ------------------------------------------------------------------ rendered-fragment caches
@@ -216,6 +218,7 @@ class ChangedParts:
     queue_rows: list[stats.QueueRow] = field(default_factory=list)  # or just these rows
     feed: list | None = None
     charts: dict | None = None
+    callbacks: dict | None = None
 
 
 def changed_parts(
@@ -236,6 +239,8 @@ def changed_parts(
         parts.feed = stats.feed(team)
     if change.charts:
         parts.charts = figures.today_charts(team)
+    if change.callbacks:
+        parts.callbacks = callback_views.callbacks_context(team)
     return parts
 
 
@@ -249,6 +254,8 @@ def render_parts(parts: ChangedParts) -> list[str]:
         html.append(render_to_string("monitor/_feed.html", {**context, "feed": parts.feed}))
     if parts.charts is not None:
         html.append(render_charts(team, parts.charts, oob=True))
+    if parts.callbacks is not None:
+        html.append(render_to_string("monitor/_callbacks.html", {**parts.callbacks, "oob": True}))
     html.append(render_to_string("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
     frames = ["\n".join(html)]
     if parts.queue_rows:
