@@ -83,7 +83,7 @@ async def agent_page(request: AgentRequest) -> HttpResponse:
     profile = request.agent_profile
     menu, groups = await page_lookups(profile)
 
-    def build() -> dict:
+    def build() -> dict[str, Any]:
         session = state.session_for(profile)
         session.agent = profile
         return desk_context(session, menu, groups)
