@@ -5,6 +5,7 @@ expiry, past, days ahead), booked once whatever happens to LCM's answer, listed 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -159,7 +160,7 @@ async def on_screen(profile) -> AgentSession:
     return result.session
 
 
-async def callback_form(session: AgentSession, **fields) -> dict:
+async def callback_form(session: AgentSession, **fields) -> dict[str, Any]:
     from agentdesk.desk import details
 
     found = await details.load(session.call_id, (session.contact or {})["AccountNumber"])
