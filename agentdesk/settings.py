@@ -8,8 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
+
+# Django's generic classes (ModelAdmin[Contact], QuerySet[Team], …) subscriptable at run time,
+# as their type hints are written (mypy disallows bare generics).
+django_stubs_ext.monkeypatch()
 
 # ------------------------------------------------------------------ reading the environment
 # Every setting below is read through these: a malformed value stops the process at start

@@ -5,6 +5,7 @@ expiry, past, days ahead), booked once whatever happens to LCM's answer, listed 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -159,7 +160,7 @@ async def on_screen(profile) -> AgentSession:
     return result.session
 
 
-async def callback_form(session: AgentSession, **fields) -> dict:
+async def callback_form(session: AgentSession, **fields) -> dict[str, Any]:
     from agentdesk.desk import details
 
     found = await details.load(session.call_id, (session.contact or {})["AccountNumber"])
@@ -441,3 +442,24 @@ async def test_a_booked_callback_and_its_comment_are_webhook_events(agents, key)
     assert booked["callback"]["time_zone"] == NY
     assert booked["callback"]["start_local"].endswith("T10:00")
     assert booked["callback"]["target_amount"] == "1250.50"
+
+
+@pytest.mark.django_db
+def test_a_booked_callback_updates_the_leads_callbacks_panel_live(agents):
+    from agentdesk.desk.events import AgentChanged
+    from agentdesk.monitor import live
+    from agentdesk.monitor.push import change_of
+
+    alice = agents["alice"]
+    row = _booked(alice, starts_in=timedelta(minutes=30))
+    entry = ActionLog.objects.create(agent=alice, team=alice.team, kind=ActionLog.CALLBACK)
+    session = AgentSession.objects.create(agent=alice)
+    change = change_of(AgentChanged.of_action(session, entry))
+    assert change.callbacks
+    parts = live.changed_parts(alice.team, change, {})
+    html = "\n".join(live.render_parts(parts))
+    assert 'id="monitor-callbacks" class="panel" hx-swap-oob="true"' in html
+    assert f"···{row.phone_last4}" in html
+    # Other actions leave the panel alone (it costs queries).
+    skip = ActionLog.objects.create(agent=alice, team=alice.team, kind=ActionLog.SKIP)
+    assert not change_of(AgentChanged.of_action(session, skip)).callbacks

@@ -3,6 +3,7 @@
 answering a canned body). Asserts what the agent reads and what LCM holds afterwards."""
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -36,7 +37,7 @@ def held() -> list[str]:
     )
 
 
-def envelope(subtopic: str, response) -> dict:
+def envelope(subtopic: str, response) -> dict[str, Any]:
     return {"channel": "LCM", "topic": "WebService", "subtopic": subtopic,
             "message": {"response": response}}  # fmt: skip
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -64,7 +65,7 @@ async def on_screen(profile) -> AgentSession:
     return result.session
 
 
-def attempt(session: AgentSession, **more) -> dict:
+def attempt(session: AgentSession, **more) -> dict[str, Any]:
     """The fields naming the contact a wrap-up form was filled in for (desk/onscreen.py)."""
     key = (session.contact or {})["AccountNumber"]
     return {"contact_key": key, "session_version": str(session.version), **more}

@@ -22,6 +22,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from agentdesk.desk.events import SELECT, AgentChanged
+from agentdesk.desk.models import ActionLog
 from agentdesk.language.sockets import language_group, languages
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
@@ -53,6 +54,7 @@ def change_of(event: AgentChanged) -> Change:
         all_queues=event.kind == SELECT,
         feed=entry is not None,
         charts=entry is not None,
+        callbacks=event.kind in (ActionLog.CALLBACK, ActionLog.REASSIGN) and event.ok,
     )
 
 
