@@ -20,6 +20,7 @@ from agentdesk.desk.consumers import attach_agent_profile  # noqa: E402
 from agentdesk.language.sockets import LanguageMiddleware  # noqa: E402
 from agentdesk.routing import websocket_urlpatterns  # noqa: E402
 from agentdesk.serving.origin import SameOriginValidator  # noqa: E402
+from agentdesk.serving.socketlimits import SocketLimits  # noqa: E402
 from agentdesk.serving.wsauth import ParallelAuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -27,7 +28,8 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         "websocket": SameOriginValidator(
             ParallelAuthMiddlewareStack(
-                LanguageMiddleware(URLRouter(websocket_urlpatterns)), also=[attach_agent_profile]
+                LanguageMiddleware(SocketLimits(URLRouter(websocket_urlpatterns))),
+                also=[attach_agent_profile],
             )
         ),
     }

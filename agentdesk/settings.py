@@ -8,8 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
+
+# Django's generic classes (ModelAdmin[Contact], QuerySet[Team], …) subscriptable at run time,
+# as their type hints are written (mypy disallows bare generics).
+django_stubs_ext.monkeypatch()
 
 # ------------------------------------------------------------------ reading the environment
 # Every setting below is read through these: a malformed value stops the process at start
@@ -255,6 +260,10 @@ JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 30.0, minimum=1.0)
 # The job runner's niceness: on a machine it shares with web workers, agents' pages come first.
 JOBS_NICE = env_int("JOBS_NICE", 10, minimum=0)
 # The outcome agentdesk closes a retired LCM contact with when LCM hands it out (docs/lcm.md).
+# A callback may be booked at most this many days ahead (docs/wrapup.md).
+CALLBACK_MAX_DAYS_AHEAD = env_int("CALLBACK_MAX_DAYS_AHEAD", 30, minimum=1)
+# How long the contact's business fields and numbers read from LCM are kept per dial attempt.
+CONTACT_DETAILS_CACHE_SECONDS = env_int("CONTACT_DETAILS_CACHE_SECONDS", 300, minimum=0)
 LCM_RETIRED_OUTCOME_ID = env_int("LCM_RETIRED_OUTCOME_ID", 9, minimum=1)
 # Rows a CSV import sends to LCM at once on PostgreSQL (SQLite imports one at a time).
 IMPORT_CONCURRENCY = env_int("IMPORT_CONCURRENCY", 8, minimum=1)
@@ -320,6 +329,14 @@ except ValueError as exc:
 # times longer each time, at most an hour), and refusals in a row before giving up.
 DNC_LCM_RETRY_SECONDS = env_float("DNC_LCM_RETRY_SECONDS", 30.0, minimum=0.1)
 DNC_LCM_MAX_REFUSALS = env_int("DNC_LCM_MAX_REFUSALS", 5, minimum=1)
+
+# Live connections (docs/deploy.md, "Live connection limits"): sockets one login session and
+# one user may hold open in one worker process, and frames one socket may send (a burst, then
+# a steady rate). Over a limit the socket gets an error frame and is closed (code 4429).
+SOCKETS_PER_SESSION = env_int("SOCKETS_PER_SESSION", 10, minimum=1)
+SOCKETS_PER_USER = env_int("SOCKETS_PER_USER", 20, minimum=1)
+SOCKET_FRAMES_PER_SECOND = env_float("SOCKET_FRAMES_PER_SECOND", 10.0, minimum=0.1)
+SOCKET_FRAME_BURST = env_int("SOCKET_FRAME_BURST", 30, minimum=1)
 
 # Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")

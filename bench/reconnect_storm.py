@@ -21,6 +21,7 @@ import asyncio
 import os
 import random
 import time
+from typing import Any
 
 import websockets
 
@@ -28,7 +29,7 @@ from . import harness
 from .profile import profiled
 
 
-async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | None = None,
+async def storm(port: int, agents: list[dict[str, Any]], origin: str, *, at_once: int | None = None,
                 check: str = "", give_up: float = 120,
                 spread: bool = True) -> tuple[float, int, list[float]]:
     """Connect every page, keep retrying until each has its first message; (seconds until the
@@ -48,7 +49,7 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
         limit = min(10.0, 2.0**attempt)
         return limit / 2 + rng.random() * limit / 2
 
-    async def page(agent: dict) -> float:
+    async def page(agent: dict[str, Any]) -> float:
         nonlocal failures
         if spread:  # the page's first try comes at a random moment after the loss
             await asyncio.sleep(delay(0))
@@ -80,8 +81,9 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
     return elapsed, failures, per_page
 
 
-def run_side(env: dict, agents: list[dict], app: str, check: str, profile: bool,
-             lcm_url: str, gil: bool = False, spread: bool = True) -> dict:
+def run_side(env: dict[str, Any], agents: list[dict[str, Any]], app: str, check: str,
+             profile: bool, lcm_url: str, gil: bool = False, spread: bool = True,
+             first_only: bool = False) -> dict[str, Any]:
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         # The morning: pages open over a while (and caches fill), 100 at a time.
@@ -90,6 +92,8 @@ def run_side(env: dict, agents: list[dict], app: str, check: str, profile: bool,
         rss = worker.rss_kib()
     finally:
         worker.stop()  # the deploy: every connection is cut at once
+    if first_only:
+        return {"warm": warm, "rss_mib": rss / 1024}
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         with profiled(worker, f"reconnect_storm-{app.split('.')[-1].split(':')[0]}",
@@ -111,7 +115,13 @@ def main() -> None:
                         help="every page's first try in the same instant (no jitter on the page)")
     parser.add_argument("--gil", action="store_true",
                         help="profile only the thread holding the GIL (CPU, not waits)")
+    parser.add_argument("--first-connect-only", action="store_true",
+                        help="only agentdesk's first connect of the day (caches empty), 100 at "
+                             "a time: no restart storm, no bare side")
     args = parser.parse_args()
+    if args.first_connect_only:
+        first_connect(args.agents)
+        return
     with harness.workspace(postgres=True, redis=True) as env:
         world = harness.setup_world(env, agents=args.agents, contacts=100)
         sim = harness.lcmsim(env)
@@ -138,6 +148,24 @@ def main() -> None:
           f"goal: all {args.agents} resynced ≤ 30 s")
     if product["profile"]:
         print(product["profile"])
+
+
+def first_connect(agents: int) -> None:
+    """The first connect of the day alone: every agent's campaign groups come from LCM (or
+    from what the worker already read of their group)."""
+    with harness.workspace(postgres=True, redis=True) as env:
+        world = harness.setup_world(env, agents=agents, contacts=100)
+        sim = harness.lcmsim(env)
+        try:
+            side = run_side(env, world["agents"], "agentdesk.asgi:application",
+                            'id="agent-status"', False, f"{sim.url}/lcm", first_only=True)
+        finally:
+            sim.stop()
+    load = os.getloadavg()
+    print(f"First connect of the day: {agents} agent pages (one campaign group of {agents} "
+          f"members), 100 at a time, caches empty: all resynced after {side['warm']:.1f} s "
+          f"({agents / side['warm']:.0f}/s); RSS {side['rss_mib']:.0f} MiB; load average "
+          f"{load[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

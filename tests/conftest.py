@@ -114,7 +114,7 @@ def proxy(lcmsim_server: Server) -> Iterator[FaultyLcm]:
 
 
 @pytest.fixture
-def alice(agents: dict) -> Any:
+def alice(agents: dict[str, Any]) -> Any:
     """A browser session of the agent alice (Django's test client, logged in)."""
     from django.test import Client
 
@@ -264,7 +264,7 @@ def app_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def jobs_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+def jobs_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen[bytes]]:
     """A job runner (`manage.py jobs_worker`) on the test database, LCM embedded."""
     process = subprocess.Popen(
         [

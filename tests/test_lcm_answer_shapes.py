@@ -3,6 +3,7 @@
 answering a canned body). Asserts what the agent reads and what LCM holds afterwards."""
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -36,7 +37,7 @@ def held() -> list[str]:
     )
 
 
-def envelope(subtopic: str, response) -> dict:
+def envelope(subtopic: str, response) -> dict[str, Any]:
     return {"channel": "LCM", "topic": "WebService", "subtopic": subtopic,
             "message": {"response": response}}  # fmt: skip
 
@@ -427,10 +428,10 @@ def test_a_skip_saying_success_and_a_real_error_may_have_closed_it(desk, proxy):
 @pytest.mark.parametrize(
     ("response", "said"),
     [
-        ({"success": False, "ErrorCode": 3, "ErrorMessage": "Contact not open"},
-         "Contact not open"),
+        ({"success": False, "ErrorCode": 3, "ErrorMessage": "Outcome not allowed"},
+         "Outcome not allowed"),
         ({"ErrorCode": 42}, "error code 42"),
-        ({"status": "failed", "message": "Not held"}, "Not held"),
+        ({"status": "failed", "message": "Outcome locked"}, "Outcome locked"),
     ],
 )  # fmt: skip
 def test_real_errors_in_the_same_fields_are_still_refusals(desk, proxy, response, said):

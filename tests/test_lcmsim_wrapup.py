@@ -4,6 +4,7 @@ a retry after a lost answer that never makes a twin."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,11 +23,11 @@ from .helpers import add_contact
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def call(subtopic: str, data: dict) -> dict:
+def call(subtopic: str, data: dict[str, Any]) -> dict[str, Any]:
     return service.handle(build_request(subtopic, data, "tests"))
 
 
-def send(request) -> dict:
+def send(request) -> dict[str, Any]:
     return call(request.SUBTOPIC, request.to_data())
 
 
@@ -42,12 +43,12 @@ def answer(request):
     )
 
 
-def ws_error(envelope: dict) -> str:
+def ws_error(envelope: dict[str, Any]) -> str:
     assert envelope["subtopic"] == "WS_Error", envelope
     return envelope["message"]["response"]["ErrorMessage"]
 
 
-def fetch(agent="a1@test", group="Sales Manual Group", reserved="false") -> dict:
+def fetch(agent="a1@test", group="Sales Manual Group", reserved="false") -> dict[str, Any]:
     return call(
         "GetDownloadContactsForDialing",
         {
@@ -60,11 +61,11 @@ def fetch(agent="a1@test", group="Sales Manual Group", reserved="false") -> dict
     )["message"]["response"]
 
 
-def reserved(agent: str) -> dict:
+def reserved(agent: str) -> dict[str, Any]:
     return call("GetReservedContactOD", {"UserID": agent})["message"]["response"]
 
 
-def skip(key: str, phone: str, agent="a1@test", outcome=3) -> dict:
+def skip(key: str, phone: str, agent="a1@test", outcome=3) -> dict[str, Any]:
     return call(
         "SkipManualDialContact",
         {"OutcomeId": outcome, "UserId": agent, "AccountNumber": key, "PhoneNumber": phone},
@@ -124,6 +125,7 @@ def test_a_call_id_is_learnt_only_for_a_contact_an_agent_holds(sim_world):
     # known now: valid for its contact even after the contact is closed, never for another
     assert skip(key, "2025550121")["message"]["response"] == {"success": True}
     assert answer(w.GetScreenPopData("call-9", key)).fields["first_name"] == "Test"
+    assert send(w.GetScreenPopData("call-9", key))["message"]["callid"] == "call-9"  # echoed
     assert ws_error(send(w.GetContactDetail("call-9", idle))) == "Invalid Call ID."
 
 

@@ -9,6 +9,13 @@ Invalidation: an agent's entry is keyed by the groups their profile allows, so e
 profile takes effect at once on every worker; saving a profile also drops the agent's
 entries here and in the shared cache (see `forget_agent`); LCM-side changes (assignments,
 outcomes) are picked up when the entries expire.
+
+The campaign-group directory: LCM answers `GetCampaignGroups` for one agent with each of
+their groups and every member of it (5,000 members: 194 KB). So one agent's answer tells
+this worker who else is in those groups; the worker keeps each group's campaigns and members
+(`_directory`, GROUPS_CACHE_SECONDS) and answers the other agents of those groups from it,
+without asking LCM again: the first connect of the day asks LCM once per group and worker,
+not once per agent (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,7 +49,7 @@ OUTCOMES_CACHE_SECONDS = 300
 GROUPS_CACHE_SECONDS = 600  # assignments change rarely; LCM lists every agent of a group
 LOCAL_CACHE_SECONDS = 60  # how long a worker may serve its own copy without asking the cache
 
-_local: TTLCache = TTLCache(maxsize=50_000, ttl=LOCAL_CACHE_SECONDS)
+_local: TTLCache[Any, Any] = TTLCache(maxsize=50_000, ttl=LOCAL_CACHE_SECONDS)
 _local_lock = threading.Lock()  # tests and management commands use several event loops
 
 
@@ -90,10 +98,14 @@ def keep_in_memory(profile: AgentProfile) -> None:
 
 def forget_agent(profile: AgentProfile) -> None:
     """Drop an agent's cached campaign groups, in this worker and in the shared cache (an
-    entry under the profile's previous groups is never read again: its key differs)."""
+    entry under the profile's previous groups is never read again: its key differs), and this
+    worker's directory entries of the profile's groups: an administrator who changed an
+    assignment in LCM and then saves the profile sees it at once."""
     key = _groups_key(profile)
     with _local_lock:
         _local.pop(key, None)
+        for name in profile.campaign_groups or []:
+            _directory.pop(name, None)
     cache.delete(key)
 
 
@@ -101,6 +113,47 @@ def forget_all() -> None:
     """Drop this worker's copies (the shared cache is cleared with `cache.clear()`)."""
     with _local_lock:
         _local.clear()
+        _directory.clear()
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """A campaign group as LCM last listed it: without members (what agents are shown), who
+    its members are, and where LCM listed it among an agent's groups (their order)."""
+
+    group: m.CampaignGroup
+    members: frozenset[str]
+    position: int
+
+
+_directory: TTLCache[Any, Any] = TTLCache(maxsize=10_000, ttl=GROUPS_CACHE_SECONDS)
+# One GetCampaignGroups at a time per set of groups a profile allows, per event loop: the
+# agents connecting meanwhile wait for it and are then answered from the directory.
+_flights: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future[Any]]]
+_flights = weakref.WeakKeyDictionary()
+
+
+def _list_groups(answer: m.CampaignGroupsAnswer) -> None:
+    with _local_lock:
+        for position, group in enumerate(answer.groups):
+            members = frozenset(agent_id for agent_id, _name in group.agents)
+            _directory[group.name] = _Listed(replace(group, agents=()), members, position)
+
+
+def _from_directory(agent_id: str, allowed: set[str]) -> tuple[m.CampaignGroup, ...] | None:
+    """The agent's groups among `allowed`, when this worker's directory lists every allowed
+    group (LCM lists a group's members completely, so a group that does not list the agent is
+    not theirs); None when it cannot tell. No group at all is not trusted either (the agent
+    may have been assigned since): LCM is asked."""
+    with _local_lock:
+        listed = [_directory.get(name) for name in allowed]
+    if not allowed or any(entry is None for entry in listed):
+        return None
+    theirs = sorted(
+        (entry for entry in listed if entry is not None and agent_id in entry.members),
+        key=lambda entry: (entry.position, entry.group.name),
+    )
+    return tuple(entry.group for entry in theirs) or None
 
 
 @dataclass(frozen=True)
@@ -125,7 +178,7 @@ class OutcomeMenu:
             return None
 
 
-def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple:
+def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple[Any, ...]:
     ids = {o.id for o in outcomes}
     parents = [o for o in outcomes if o.parent_id is None or o.parent_id not in ids]
     return tuple(
@@ -191,8 +244,12 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
     if cached is not None:
         return cached
     allowed = set(profile.campaign_groups or [])
+    if (known := await _listed_groups(profile.lcm_agent_id, allowed)) is not None:
+        choices = GroupChoices(tuple(g for g in known if g.is_active))
+        await _remember(key, choices, GROUPS_CACHE_SECONDS)
+        return choices
     try:
-        answer = (await get_client().call(m.GetCampaignGroups(profile.lcm_agent_id))).answer
+        answer = await _ask_lcm(profile.lcm_agent_id, allowed)
     except LcmError as exc:
         fallback = tuple(m.CampaignGroup(name) for name in sorted(allowed))
         reason = exc.describe()
@@ -214,18 +271,52 @@ async def group_choices(profile: AgentProfile) -> GroupChoices:
     return choices
 
 
+async def _listed_groups(agent_id: str, allowed: set[str]) -> tuple[m.CampaignGroup, ...] | None:
+    """The agent's groups from the directory, after waiting for a GetCampaignGroups already
+    under way for the same groups (it fills the directory); None: ask LCM."""
+    if (known := _from_directory(agent_id, allowed)) is not None:
+        return known
+    flight = _flights.get(asyncio.get_running_loop(), {}).get(_flight_key(allowed))
+    if flight is None:
+        return None
+    await asyncio.wait({flight})  # its failure is its own caller's to report
+    return _from_directory(agent_id, allowed)
+
+
+def _flight_key(allowed: set[str]) -> str:
+    return "\x1f".join(sorted(allowed))
+
+
+async def _ask_lcm(agent_id: str, allowed: set[str]) -> m.CampaignGroupsAnswer:
+    """GetCampaignGroups for the agent; its groups (with their members) go into the
+    directory, and agents allowed the same groups wait for this call instead of asking too."""
+    flights = _flights.setdefault(asyncio.get_running_loop(), {})
+    flight_key = _flight_key(allowed)
+    mine = asyncio.get_running_loop().create_future()
+    if allowed and flight_key not in flights:
+        flights[flight_key] = mine
+    try:
+        answer = (await get_client().call(m.GetCampaignGroups(agent_id))).answer
+        _list_groups(answer)
+        return answer
+    finally:
+        if flights.get(flight_key) is mine:
+            del flights[flight_key]
+        mine.set_result(None)
+
+
 # A page (and its socket's resync) waits at most this long for the reference data: an LCM
 # that does not answer must not hold up logging in for a timeout per call (three calls of
 # LCM_TIMEOUT_SECONDS each). The lookups go on in the background and fill the caches, so the
 # next render has them.
 PAGE_WAIT_SECONDS = 1.0
-_background: set[asyncio.Future] = set()
+_background: set[asyncio.Future[Any]] = set()
 
 
-def _keep_running(task: asyncio.Future) -> None:
+def _keep_running(task: asyncio.Future[Any]) -> None:
     _background.add(task)
 
-    def done(finished: asyncio.Future) -> None:
+    def done(finished: asyncio.Future[Any]) -> None:
         _background.discard(finished)
         if not finished.cancelled():
             finished.exception()  # retrieved: a failure is already in the answer or the log

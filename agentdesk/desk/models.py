@@ -1,6 +1,8 @@
 """Agents, their live session state and the log of what they did."""
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
@@ -92,6 +94,13 @@ class AgentSession(models.Model):
         help_text="Writes LCM may have done without confirming, by kind: "
         '{"skip": {lcm_key, outcome_id, outcome_name, at}, "add": {request_token, campaign, at}}',
     )
+    call_id = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The call id of the dial attempt on screen: made by agentdesk when a contact "
+        "reaches the screen or the agent dials another of its numbers, sent with every wrap-up "
+        "message to LCM",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -107,6 +116,11 @@ class ActionLog(models.Model):
     HAND_BACK = "hand_back"
     PREVIEW_OVER = "preview_over"
     RELEASE = "release"
+    CALLBACK = "callback"
+    DIAL_OTHER = "dial_other"
+    CORRECT = "correct"
+    NEW_NUMBER = "new_number"
+    REASSIGN = "reassign_callback"
     KINDS = [
         (NEXT, _("Next contact")),
         (RESERVED, _("Reserved contact")),
@@ -116,7 +130,14 @@ class ActionLog(models.Model):
         (HAND_BACK, _("Hand back")),
         (PREVIEW_OVER, _("Preview time ran out")),
         (RELEASE, _("Released by team lead")),
+        (CALLBACK, _("Callback booked")),
+        (DIAL_OTHER, _("Another number dialled")),
+        (CORRECT, _("Contact data corrected")),
+        (NEW_NUMBER, _("Number added or changed")),
+        (REASSIGN, _("Callback reassigned")),
     ]
+    # Kinds about the contact on screen that leave it there (the wrap-up steps).
+    WRAPUP_KINDS = (CALLBACK, DIAL_OTHER, CORRECT, NEW_NUMBER)
     # Kinds that close the contact on screen in LCM (a Skip as far as LCM is concerned).
     CLOSING_KINDS = (SKIP, HAND_BACK, RELEASE)
 
@@ -141,6 +162,15 @@ class ActionLog(models.Model):
     actor = models.CharField(
         max_length=150, blank=True, help_text="Who acted when not the agent (a team lead)"
     )
+    call_id = models.CharField(
+        max_length=40, blank=True, db_index=True, help_text="The dial attempt this action was about"
+    )
+    comment = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="The agent's comment (a close carries none to LCM: kept here, in the export "
+        "and the webhook)",
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -155,3 +185,78 @@ class ActionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} {self.kind} {self.at:%H:%M:%S}"
+
+
+class Callback(models.Model):
+    """A callback an agent booked in LCM, as agentdesk keeps it: LCM has no message to list
+    callbacks, so the monitor's "due today" and "overdue" come from here.
+
+    One row per booking request (the form's request token): a retry after a lost answer finds
+    the row and never books a twin."""
+
+    REGULAR = "regular"
+    PERSONAL = "personal"
+    KINDS = [(REGULAR, _("Regular (any agent)")), (PERSONAL, _("Personal (only me)"))]
+    SENDING = "sending"
+    BOOKED = "booked"
+    UNKNOWN = "unknown"
+    REFUSED = "refused"
+    REASSIGNED = "reassigned"
+    STATUSES = [
+        (SENDING, _("Being sent to LCM")),
+        (BOOKED, _("Booked")),
+        (UNKNOWN, _("May have been booked")),
+        (REFUSED, _("Refused by LCM")),
+        (REASSIGNED, _("Reassigned")),
+    ]
+
+    agent = models.ForeignKey(
+        AgentProfile,
+        on_delete=models.CASCADE,
+        related_name="callbacks",
+        help_text="For a personal callback: the agent it comes back to",
+    )
+    booked_by = models.ForeignKey(
+        AgentProfile, on_delete=models.CASCADE, related_name="booked_callbacks"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=10, choices=KINDS)
+    status = models.CharField(max_length=12, choices=STATUSES, default=SENDING)
+    lcm_key = models.CharField(max_length=80)
+    call_id = models.CharField(max_length=40)
+    campaign = models.CharField(max_length=100, blank=True)
+    mode_id = models.IntegerField()
+    phone_last4 = models.CharField(max_length=4, blank=True)
+    time_zone = models.CharField(max_length=64, help_text="IANA zone of the callback's mode")
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    comment = models.CharField(max_length=1000, blank=True)
+    lead_score = models.IntegerField(null=True, blank=True)
+    target_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    request_token = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    reassigned_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reassigned_to"
+    )
+    reassigned_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["team", "starts_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booked_by", "request_token"], name="one_callback_per_request_token"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} callback {self.lcm_key} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def local_start(self) -> datetime:
+        """The start in the contact's own time (the zone LCM reads the window in)."""
+        return self.starts_at.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(ZoneInfo(self.time_zone))

@@ -4,13 +4,14 @@ the socket pushes (there as hx-swap-oob fragments)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from agentdesk.compliance import rules
 
-from . import render_cache, state
+from . import details, render_cache, state
 from .forms import AddContactForm
 from .lookups import GroupChoices, OutcomeMenu
 from .models import AgentSession
@@ -24,7 +25,7 @@ LIVE_FRAGMENTS = (
 )
 
 
-def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> dict:
+def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> dict[str, Any]:
     """Everything the live fragments need (runs queries: call from sync code)."""
     profile = session.agent
     card = None
@@ -45,6 +46,7 @@ def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices)
         "card": card,
         "hand_back_outcome": hand_back,
         "pending_skip": state.pending_skip(session),
+        "contact_name": details.cached_name(session.call_id) if card else "",
         "menu": menu,
         "groups": groups,
         "consent_choices": AgentSession.CONSENT_CHOICES,

@@ -264,9 +264,12 @@ def renew_presence(agent_ids: list[int]) -> list[AgentSession]:
 def _since_on_screen(session: AgentSession) -> QuerySet[ActionLog]:
     contact = session.contact or {}
     key = str(contact.get("AccountNumber", ""))
-    return ActionLog.objects.filter(
+    entries = ActionLog.objects.filter(
         agent_id=session.agent_id, lcm_key=key[:80], at__gte=session.state_since, ok=True
     )
+    # Another of the contact's numbers dialled is a new attempt: a confirmation given for
+    # the first number does not carry over to it.
+    return entries.filter(call_id=session.call_id) if session.call_id else entries
 
 
 def dial_confirmed_at(session: AgentSession) -> datetime | None:

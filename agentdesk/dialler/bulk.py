@@ -126,7 +126,7 @@ def _counted_rows(table: csvread.Table) -> Iterator[tuple[int, dict[str, str]]]:
         yield number, row
 
 
-def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
+def read_csv(data: bytes) -> tuple[list[str], list[dict[str, Any]]]:
     """Header and rows (only the contact-field columns) of an uploaded CSV, all at once."""
     table = open_csv(data)
     rows = [row for _number, row in _counted_rows(table)]

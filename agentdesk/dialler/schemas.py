@@ -322,7 +322,7 @@ class CampaignsEnvelope(Schema):
 
 
 class ErrorEnvelope(Schema):
-    records: list[dict] = Field(default_factory=list)
+    records: list[dict[str, Any]] = Field(default_factory=list)
     count: int = 0
     status: int
     message: str

@@ -235,7 +235,7 @@ def refusal_text(body: Any) -> str | None:
 
 
 def parse_answer(
-    body: bytes | str | dict,
+    body: bytes | str | dict[str, Any] | list[Any],
     expected: Iterable[str],
     *,
     request: str = "",

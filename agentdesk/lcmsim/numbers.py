@@ -109,7 +109,7 @@ def is_blocked(mode: ContactMode, campaign_name: str, now: datetime) -> bool:
     if blocked is None:
         return False
     return ContactMode.objects.filter(blocked, pk=mode.pk).exists() or (
-        mode.pk is None and bool(mode.e164) and _active(now).filter(e164=mode.e164).exists()
+        mode._state.adding and bool(mode.e164) and _active(now).filter(e164=mode.e164).exists()
     )
 
 

@@ -40,6 +40,22 @@ LCM_CALL_SECONDS = Histogram(
     ["subtopic"],
     buckets=LATENCY_BUCKETS,
 )
+CALLBACKS_BOOKED = Counter(
+    "agentdesk_callbacks_booked",
+    "Callbacks LCM confirmed, by kind: regular, personal, or reassigned (a lead moved a "
+    "personal callback to another agent).",
+    ["kind"],
+)
+COMMENTS = Counter(
+    "agentdesk_comments",
+    "Comments agents wrote on a call, by the action that carried them (skip, callback).",
+    ["kind"],
+)
+CONTACT_CORRECTIONS = Counter(
+    "agentdesk_contact_corrections",
+    "Corrections of a contact LCM confirmed, by what changed: fields or number.",
+    ["what"],
+)
 LCM_CIRCUIT_OPENINGS = Counter(
     "agentdesk_lcm_circuit_openings",
     "Times a worker's circuit breaker opened after LCM kept failing.",
@@ -66,3 +82,18 @@ async def on_agent_changed(sender: Any, *, event: Any, **kwargs: Any) -> None:
         return
     result = "ok" if event.ok else (event.entry.error_kind or "error")
     record_action(event.kind, result, event.seconds)
+    if event.ok:
+        record_wrapup(event.kind, event.entry)
+
+
+def record_wrapup(kind: str, entry: Any) -> None:
+    """The wrap-up counters for one successful action log entry."""
+    if kind == "callback":
+        personal = entry.result.startswith("Personal")
+        CALLBACKS_BOOKED.labels("personal" if personal else "regular").inc()
+    elif kind == "reassign_callback":
+        CALLBACKS_BOOKED.labels("reassigned").inc()
+    elif kind in ("correct", "new_number"):
+        CONTACT_CORRECTIONS.labels("fields" if kind == "correct" else "number").inc()
+    if getattr(entry, "comment", "") and kind in ("skip", "hand_back", "callback"):
+        COMMENTS.labels(kind).inc()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import compliance_views, views
+from . import callback_views, compliance_views, views
 
 app_name = "monitor"
 urlpatterns = [
@@ -13,5 +13,10 @@ urlpatterns = [
         "<int:team_id>/agents/<int:agent_id>/release",
         compliance_views.release_contact,
         name="release",
+    ),
+    path(
+        "<int:team_id>/callbacks/<int:callback_id>/reassign",
+        callback_views.reassign,
+        name="reassign_callback",
     ),
 ]

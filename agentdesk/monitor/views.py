@@ -19,7 +19,7 @@ from agentdesk.shared.csvsafe import safe_cell
 from agentdesk.teams.access import AnyUser, teams_for, visible_team
 from agentdesk.teams.models import Team
 
-from . import figures, live, stats
+from . import callback_views, figures, live, stats
 
 
 def _allowed_team(user: AnyUser, team_id: int) -> Team:
@@ -53,6 +53,7 @@ async def team_page(request: HttpRequest, team_id: int) -> HttpResponse:
         raise Http404("No such team among the teams you lead.")
     context = await live.team_context(team)
     context.update(teams=teams, today=timezone.localdate().isoformat())
+    context["callbacks_html"] = await db_async(callback_views.render_callbacks)(team)
     return await db_async(render)(request, "monitor/page.html", context)
 
 
@@ -74,6 +75,8 @@ CSV_COLUMNS = [
     ("lcm_latency_ms", lambda e: "" if e.lcm_latency_ms is None else e.lcm_latency_ms),
     ("error", lambda e: e.error),
     ("acted_by", lambda e: e.actor or e.agent.user.get_username()),
+    ("call_id", lambda e: e.call_id),
+    ("comment", lambda e: e.comment),
 ]
 CONSENT_COLUMNS = [
     ("consent_given_by", lambda c: c.given_by),

@@ -13,11 +13,17 @@ CONTACT_FETCHED = "contact.fetched"
 CONTACT_SKIPPED = "contact.skipped"
 CONTACT_ADDED = "contact.added"
 IMPORT_FINISHED = "import.finished"
+CALLBACK_BOOKED = "callback.booked"
+CONTACT_COMMENTED = "contact.commented"
+CONTACT_CORRECTED = "contact.corrected"
 TEST = "test"
 EVENT_TYPES = [
     (CONTACT_FETCHED, _("Contact fetched (Next or Reserved)")),
     (CONTACT_SKIPPED, _("Contact skipped, with its outcome")),
     (CONTACT_ADDED, _("Contact added")),
+    (CALLBACK_BOOKED, _("Callback booked (regular or personal, or moved by a lead)")),
+    (CONTACT_COMMENTED, _("Comment written on a call")),
+    (CONTACT_CORRECTED, _("Contact data or number corrected")),
     (IMPORT_FINISHED, _("Bulk import finished")),
 ]
 

@@ -46,7 +46,22 @@ def contact_event_type(kind: str, ok: bool, lcm_key: str) -> str | None:
         return None
     if kind in ("next", "reserved"):
         return m.CONTACT_FETCHED if lcm_key else None
-    return {"skip": m.CONTACT_SKIPPED, "add": m.CONTACT_ADDED}.get(kind)
+    return {
+        "skip": m.CONTACT_SKIPPED,
+        "add": m.CONTACT_ADDED,
+        "callback": m.CALLBACK_BOOKED,
+        "reassign_callback": m.CALLBACK_BOOKED,
+        "correct": m.CONTACT_CORRECTED,
+        "new_number": m.CONTACT_CORRECTED,
+    }.get(kind)
+
+
+def extra_event_types(kind: str, ok: bool, comment: str) -> list[str]:
+    """Events an action log entry stands for besides its main one: a comment written with a
+    close or a callback is also `contact.commented`."""
+    if ok and comment and kind in ("skip", "hand_back", "callback"):
+        return [m.CONTACT_COMMENTED]
+    return []
 
 
 def contact_data(entry: Any, username: str) -> dict[str, Any]:
@@ -65,7 +80,34 @@ def contact_data(entry: Any, username: str) -> dict[str, Any]:
     }
     if entry.kind == "skip":
         data["outcome"] = {"id": entry.outcome_id, "name": entry.outcome_name}
+    if getattr(entry, "call_id", ""):
+        data["call_id"] = entry.call_id
+    if getattr(entry, "comment", ""):
+        data["comment"] = entry.comment
+    if entry.kind in ("correct", "new_number", "callback", "reassign_callback"):
+        data["result"] = entry.result
     return data
+
+
+def callback_data(callback: Any) -> dict[str, Any]:
+    """The booked callback of a `callback.booked` event: its window in the contact's zone
+    (as LCM was told it) and in UTC."""
+
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    return {
+        "kind": callback.kind,
+        "for_agent": callback.agent.lcm_agent_id,
+        "time_zone": callback.time_zone,
+        "start_local": callback.local_start.replace(tzinfo=None).isoformat(timespec="minutes"),
+        "end_local": callback.local_end.replace(tzinfo=None).isoformat(timespec="minutes"),
+        "start": utc(callback.starts_at),
+        "end": utc(callback.ends_at),
+        "mode_id": callback.mode_id,
+        "lead_score": callback.lead_score,
+        "target_amount": None if callback.target_amount is None else str(callback.target_amount),
+    }
 
 
 def import_data(job: Any, counts: dict[str, int]) -> dict[str, Any]:

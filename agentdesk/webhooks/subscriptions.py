@@ -14,17 +14,17 @@ from django.db.models import Count, Q
 from agentdesk.shared.asyncdb import db_async
 
 from . import payloads, tasks
-from .models import IMPORT_FINISHED, Endpoint
+from .models import CALLBACK_BOOKED, IMPORT_FINISHED, Endpoint
 
 log = logging.getLogger(__name__)
 
-_background: set[asyncio.Task] = set()
+_background: set[asyncio.Task[Any]] = set()
 
 # Whether a team has any active endpoint, remembered by each worker for a few seconds: most
 # teams have none, and asking the database on every agent action would add a statement to
 # each. An endpoint added in the admin is heard by every worker within ENDPOINTS_SEEN_SECONDS.
 ENDPOINTS_SEEN_SECONDS = 10
-_has_endpoints: TTLCache = TTLCache(maxsize=10_000, ttl=ENDPOINTS_SEEN_SECONDS)
+_has_endpoints: TTLCache[Any, Any] = TTLCache(maxsize=10_000, ttl=ENDPOINTS_SEEN_SECONDS)
 _has_endpoints_lock = threading.Lock()
 
 
@@ -55,7 +55,27 @@ def _schedule_action(team_id: int, event_type: str, entry: Any) -> int:
         return 0
     username = entry.agent.user.get_username()
     data = payloads.contact_data(entry, username)
-    return tasks.schedule_for_team(team_id, event_type, f"action:{entry.pk}", data)
+    if event_type == CALLBACK_BOOKED:
+        booked = _callback_of(entry)
+        if booked is not None:
+            data["callback"] = payloads.callback_data(booked)
+    # The main event keeps the key it always had; further events of one entry get their own.
+    source = f"action:{entry.pk}"
+    if event_type != _main_type(entry):
+        source += f":{event_type}"
+    return tasks.schedule_for_team(team_id, event_type, source, data)
+
+
+def _main_type(entry: Any) -> str | None:
+    return payloads.contact_event_type(entry.kind, entry.ok, entry.lcm_key)
+
+
+def _callback_of(entry: Any) -> Any:
+    from agentdesk.desk.models import Callback
+
+    rows = Callback.objects.select_related("agent").filter(call_id=entry.call_id)
+    rows = rows.filter(status__in=(Callback.BOOKED, Callback.UNKNOWN))
+    return rows.order_by("-created_at", "-pk").first()
 
 
 async def _schedule_in_background(team_id: int, event_type: str, entry: Any) -> None:
@@ -71,14 +91,18 @@ async def on_agent_changed(sender: type, *, event: Any, **kwargs: Any) -> None:
     entry = event.entry
     if entry is None or event.team_id is None:
         return
-    event_type = payloads.contact_event_type(entry.kind, entry.ok, entry.lcm_key)
-    if event_type is None or _known_without_endpoints(event.team_id):
-        return
-    task = asyncio.get_running_loop().create_task(
-        _schedule_in_background(event.team_id, event_type, entry)
+    main = payloads.contact_event_type(entry.kind, entry.ok, entry.lcm_key)
+    types = ([main] if main else []) + payloads.extra_event_types(
+        entry.kind, entry.ok, getattr(entry, "comment", "")
     )
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+    if not types or _known_without_endpoints(event.team_id):
+        return
+    for event_type in types:
+        task = asyncio.get_running_loop().create_task(
+            _schedule_in_background(event.team_id, event_type, entry)
+        )
+        _background.add(task)
+        task.add_done_callback(_background.discard)
 
 
 def on_import_finished(sender: type, *, job_id: int, **kwargs: Any) -> None:

@@ -1,0 +1,211 @@
+"""The callbacks agentdesk booked, for the team lead: each agent's due today and overdue, and
+moving a personal callback of an agent who left to another agent of the team.
+
+LCM has no message that lists callbacks, so these come from agentdesk's own record
+(desk.models.Callback), written when a booking is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agentdesk.lcm import wrapup as w
+from agentdesk.lcm.client import get_client
+from agentdesk.lcm.errors import LcmError, LcmRejected
+from agentdesk.shared.asyncdb import db_async
+
+from . import events, state
+from .models import ActionLog, AgentProfile, AgentSession, Callback
+
+# Still worth calling: a callback whose window ended this long ago is shown as overdue.
+OVERDUE_FOR = timedelta(days=7)
+# Booked, or maybe booked: a lost answer, or a worker that stopped while sending ("sending"
+# left behind; a sending row whose LCM call failed before it left is deleted at once).
+LISTED = (Callback.BOOKED, Callback.UNKNOWN, Callback.SENDING)
+
+
+@dataclass
+class AgentCallbacks:
+    agent: AgentProfile
+    due_today: list[Callback] = field(default_factory=list)
+    overdue: list[Callback] = field(default_factory=list)
+
+
+def _day_end(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def due_for_team(team_id: int, now: datetime | None = None) -> list[AgentCallbacks]:
+    """Each agent's booked callbacks whose window opens before the end of today: overdue when
+    the window already ended (LCM has not been told they were made; agentdesk cannot know
+    whether it called them, so they stay listed for OVERDUE_FOR)."""
+    now = now or timezone.now()
+    rows = (
+        Callback.objects.filter(
+            team_id=team_id,
+            status__in=LISTED,
+            starts_at__lt=_day_end(now),
+            ends_at__gte=now - OVERDUE_FOR,
+        )
+        .select_related("agent__user", "booked_by__user")
+        .order_by("starts_at", "pk")
+    )
+    by_agent: dict[int, AgentCallbacks] = {}
+    for row in rows:
+        group = by_agent.setdefault(row.agent_id, AgentCallbacks(row.agent))
+        (group.overdue if row.ends_at < now else group.due_today).append(row)
+    return sorted(by_agent.values(), key=lambda g: g.agent.display_name.lower())
+
+
+def personal_for_team(team_id: int, now: datetime | None = None) -> list[Callback]:
+    """Personal callbacks of the team still to come (or overdue): the ones a lead may move."""
+    now = now or timezone.now()
+    return list(
+        Callback.objects.filter(
+            team_id=team_id,
+            kind=Callback.PERSONAL,
+            status__in=LISTED,
+            ends_at__gte=now - OVERDUE_FOR,
+        )
+        .select_related("agent__user")
+        .order_by("starts_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    ok: bool
+    message: str
+    level: str = "info"
+
+
+def _claim_for_move(callback_id: int, team_id: int) -> Callback | None:
+    """Take the callback for moving (one lead at a time): its status goes to "sending"."""
+    with transaction.atomic():
+        row = (
+            Callback.objects.select_for_update()
+            .filter(
+                pk=callback_id,
+                team_id=team_id,
+                kind=Callback.PERSONAL,
+                status__in=(Callback.BOOKED, Callback.UNKNOWN),
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        previous = row.status
+        Callback.objects.filter(pk=row.pk).update(status=Callback.SENDING)
+        row.status = previous
+        return row
+
+
+def _put_back(row: Callback, status: str) -> None:
+    Callback.objects.filter(pk=row.pk).update(status=status)
+
+
+def _moved(
+    row: Callback, to: AgentProfile, lead: str, latency_ms: float
+) -> tuple[Callback, ActionLog, AgentSession]:
+    with transaction.atomic():
+        Callback.objects.filter(pk=row.pk).update(status=Callback.REASSIGNED, reassigned_by=lead)
+        new, _created = Callback.objects.get_or_create(
+            booked_by=row.booked_by,
+            request_token=f"move-{row.pk}-{to.pk}",
+            defaults={
+                "agent": to,
+                "team_id": row.team_id,
+                "kind": Callback.PERSONAL,
+                "status": Callback.BOOKED,
+                "lcm_key": row.lcm_key,
+                "call_id": row.call_id,
+                "campaign": row.campaign,
+                "mode_id": row.mode_id,
+                "phone_last4": row.phone_last4,
+                "time_zone": row.time_zone,
+                "starts_at": row.starts_at,
+                "ends_at": row.ends_at,
+                "comment": row.comment,
+                "lead_score": row.lead_score,
+                "target_amount": row.target_amount,
+                "reassigned_from": row,
+                "reassigned_by": lead,
+            },
+        )
+        entry = state.write_log(
+            to,
+            ActionLog.REASSIGN,
+            subtopic=w.SetPersonalCallbackWithComments.SUBTOPIC,
+            lcm_key=row.lcm_key,
+            call_id=row.call_id,
+            campaign=row.campaign,
+            phone_last4=row.phone_last4,
+            actor=lead,
+            lcm_latency_ms=round(latency_ms, 1),
+            comment=row.comment,
+            result=f"Personal callback of {row.agent.display_name} moved to "
+            f"{to.display_name} by {lead}",
+        )
+    session = state.session_for(to)
+    session.agent = to
+    return new, entry, session
+
+
+async def reassign(lead_name: str, team_id: int, callback_id: int, to: AgentProfile) -> Reassigned:
+    """Send the personal callback to LCM again as a personal callback of `to` (same contact,
+    same call id, same window), and record the move. The caller has checked that the lead
+    leads `team_id` and that `to` is an agent of it."""
+    if to.team_id != team_id:
+        return Reassigned(False, _("Choose an agent of this team."), "error")
+    row = await db_async(_claim_for_move)(callback_id, team_id)
+    if row is None:
+        return Reassigned(
+            False,
+            _("This callback can no longer be moved: it was moved or changed meanwhile."),
+            "warning",
+        )
+    if row.agent_id == to.pk:
+        await db_async(_put_back)(row, row.status)
+        return Reassigned(False, _("The callback is already that agent's."), "info")
+    start, end = row.local_start.replace(tzinfo=None), row.local_end.replace(tzinfo=None)
+    request = w.SetPersonalCallbackWithComments(
+        call_id=row.call_id,
+        account_number=row.lcm_key,
+        start=start,
+        end=end,
+        mode_id=row.mode_id,
+        user_id=to.lcm_agent_id,
+        comments=row.comment,
+        lead_score=row.lead_score,
+        target_amount=row.target_amount,
+    )
+    try:
+        exchange = await get_client().call(request)
+    except LcmRejected as error:
+        await db_async(_put_back)(row, row.status)
+        return Reassigned(False, error.describe(), "error")
+    except LcmError as error:
+        # Sent but unanswered: LCM may have moved it; the old row stays as it was (the lead
+        # sees it still listed) and moving it again sends the same booking for the same agent.
+        await db_async(_put_back)(row, row.status)
+        if error.outcome_unknown:
+            message = _(
+                "LCM may have moved this callback: %(cause)s. Move it again to make sure; the "
+                "same booking is sent again, not a second one."
+            ) % {"cause": error.cause()}
+            return Reassigned(False, message, "warning")
+        return Reassigned(False, error.describe(), "error")
+    _new, entry, session = await db_async(_moved)(row, to, lead_name, exchange.latency_ms)
+    # The webhooks and metrics hear of the move like of any action.
+    await events.announce(events.AgentChanged.of_action(session, entry))
+    return Reassigned(
+        True,
+        _("Personal callback moved to %(agent)s.") % {"agent": to.display_name},
+        "success",
+    )
