@@ -9,7 +9,7 @@ plan; the schema says it in words, and such refusals name the phone field with t
 import json
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from django.test import Client
 from hypothesis import HealthCheck, example, given, settings

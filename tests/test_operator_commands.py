@@ -25,7 +25,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _manage(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def _manage(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from django.utils import timezone
 from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
+from pydantic.config import JsonDict
 
 from agentdesk.shared import phones
 
@@ -112,7 +113,7 @@ PHONE_RULES = (
     "short or too long for its country, or does not exist there is refused (400, naming "
     "the field)."
 )
-_CAMPAIGN_GIVEN = {
+_CAMPAIGN_GIVEN: JsonDict = {
     "anyOf": [
         {
             "required": ["DiallerCampaignsID"],
@@ -124,7 +125,7 @@ _CAMPAIGN_GIVEN = {
         },
     ],
 }
-_PHONE_GIVEN = {
+_PHONE_GIVEN: JsonDict = {
     "anyOf": [
         {
             "required": [f"PhoneNumber{n}"],
