@@ -53,6 +53,10 @@ class Figures:
     notes: list[str] = field(default_factory=list)
 
 
+def key_on_screen_of(profile: AgentProfile) -> str:
+    return str((AgentSession.objects.get(agent=profile).contact or {})["AccountNumber"])
+
+
 def idle(page: Page) -> bool:
     return page.locator("#contact-card").count() == 0
 
@@ -169,11 +173,7 @@ def test_soak_ends_with_lcm_and_the_action_log_reconciled(proxy, browser: Browse
                     expect(tab_b.locator("#live-status")).not_to_have_text("Live")
                     drive_to_idle(page, figures, sweep)
                     if next_contact(page):
-                        held = Contact.objects.get(
-                            lcm_key=AgentSession.objects.get(agent=profiles["ben"]).contact[
-                                "AccountNumber"
-                            ]
-                        )
+                        held = Contact.objects.get(lcm_key=key_on_screen_of(profiles["ben"]))
                         tab_b.select_option("#outcome", "5")  # DNC: the wrong number listed?
                         tab_b.locator("#btn-skip").click()
                         expect(tab_b.locator("#banner")).to_contain_text(
@@ -194,7 +194,7 @@ def test_soak_ends_with_lcm_and_the_action_log_reconciled(proxy, browser: Browse
                 if name == "ann" and cycle == 6 and not killed:
                     # SIGKILL 0.4 s after LCM closed the contact, its answer 2.5 s late.
                     killed = True
-                    key = AgentSession.objects.get(agent=profiles["ann"]).contact["AccountNumber"]
+                    key = key_on_screen_of(profiles["ann"])
                     proxy.late_share["SkipManualDialContact"] = 1
                     proxy.late["SkipManualDialContact"] = 2.5
                     page.select_option("#outcome", "8")
