@@ -382,6 +382,16 @@ def test_a_window_in_the_future_or_another_campaign_does_not_block(sim_world):
     assert fetch("a1@test")["PhoneNumber"] == "2025550193"
 
 
+def test_an_entry_for_one_mode_blocks_the_number_only_in_that_mode(sim_world):
+    key = add_contact(phone="2025550195")  # Home (mode 1)
+    answer(w.AddCompliance("+12025550195", mode_id=3))  # listed for Mobile only
+    assert fetch("a1@test")["AccountNumber"] == key
+    skip(key, "2025550195")
+    Contact.objects.filter(lcm_key=key).update(status=Contact.OPEN)
+    answer(w.AddCompliance("+12025550195", mode_id=1))
+    assert fetch("a2@test").get("AccountNumber") is None
+
+
 def test_add_compliance_refusals_name_what_is_wrong(sim_world):
     assert ws_error(send(w.AddCompliance("+12025550100", "No Such Campaign"))) == (
         "Invalid Campaign."
