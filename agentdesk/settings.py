@@ -448,6 +448,9 @@ AXES_CLIENT_IP_CALLABLE = "agentdesk.accounts.clientip.client_address"
 AXES_LOCKOUT_CALLABLE = "agentdesk.accounts.login.lockout_response"
 # Only the user's own attempts are forgotten (the address is no lockout key on its own).
 AXES_RESET_ON_SUCCESS = True
+# No "AXES: BEGIN version …" banner on every manage.py command and worker start; lockouts
+# and failed logins are still logged.
+AXES_VERBOSE = False
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {

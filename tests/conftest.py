@@ -175,10 +175,12 @@ def lcm_behind_proxy(proxy: FaultyLcm, settings: Any) -> Iterator[FaultyLcm]:
     proxy.slow_seconds = 1.5
     proxy.answers.clear()
     proxy.late.clear()
+    proxy.late_share.clear()
     proxy.received.clear()
     yield proxy
     proxy.answers.clear()
     proxy.late.clear()
+    proxy.late_share.clear()
 
 
 @pytest.fixture(scope="session")
@@ -362,3 +364,34 @@ def pytest_collection_modifyitems(config, items):
 
 ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
+
+
+# ------------------------------------------------ the PostgreSQL test database, dropped for sure
+_made_databases: set[str] = set()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, remembering the test database this session made (see below)."""
+    from django.db import connection
+
+    _made_databases.add(connection.settings_dict["NAME"])
+    yield
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """pytest-django drops its PostgreSQL test database at the end, but only warns when that
+    fails (a connection a worker thread or server still held), leaving `test_test` behind on
+    a shared server. Drop what this session made, whoever is still connected to it."""
+    import psycopg
+    from psycopg import sql
+
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        return
+    configured = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].split("?")[0]
+    for name in sorted(_made_databases - {configured, ""}):
+        url = database_url().rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as pg:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            pg.execute(drop.format(sql.Identifier(name)))

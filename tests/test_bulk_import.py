@@ -478,8 +478,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(campaigns, monkeypa
     # The job's context, start and end: 6; a batch: claim 1, check 3 (campaign and consent
     # policy once per job), claims and records 8 (with the check that the job is still this
     # runner's), settle 7, finish 3 (the same check, in its transaction) (with SQLite's BEGIN
-    # and COMMIT, which count here).
-    assert len(large) <= 32, "\n".join(large)
+    # and COMMIT, which count here; PostgreSQL's two workers add one claim that finds nothing).
+    assert len(large) <= 33, "\n".join(large)
 
 
 @pytest.mark.postgres

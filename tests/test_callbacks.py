@@ -463,3 +463,23 @@ def test_a_booked_callback_updates_the_leads_callbacks_panel_live(agents):
     # Other actions leave the panel alone (it costs queries).
     skip = ActionLog.objects.create(agent=alice, team=alice.team, kind=ActionLog.SKIP)
     assert not change_of(AgentChanged.of_action(session, skip)).callbacks
+
+
+@pytestmark_sim
+async def test_a_second_booking_for_the_contact_replaces_the_first_as_in_lcm(agents, key):
+    """Two tabs each booking a callback for the contact on screen: LCM keeps the contact's one
+    schedule (the later one), and so does agentdesk's record: never two callbacks listed."""
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    first = await wrapup.book_callback(alice, await callback_form(session, request_token="tab-a"))
+    assert first.result.ok, first.result.message
+    fresh = await db(AgentSession.objects.get, agent=alice)
+    later = await callback_form(fresh, request_token="tab-b", kind="personal")
+    second = await wrapup.book_callback(alice, later)
+    assert second.result.ok, second.result.message
+    rows = await db(
+        lambda: list(Callback.objects.order_by("pk").values_list("request_token", "status"))
+    )
+    assert rows == [("tab-a", Callback.REPLACED), ("tab-b", Callback.BOOKED)]
+    held = await db(Contact.objects.get, lcm_key=key)
+    assert held.reserved_for == "a1@test"  # LCM too holds the later, personal one

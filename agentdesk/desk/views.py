@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 
 from agentdesk.shared.asyncdb import db_async
 
-from . import actions, inputs, state
+from . import actions, inputs, state, timeliness
 from .forms import AddContactForm
 from .lookups import group_choices, outcome_menu, page_lookups
 from .models import AgentProfile
@@ -89,6 +89,7 @@ async def agent_page(request: AgentRequest) -> HttpResponse:
         return desk_context(session, menu, groups)
 
     context = await db_async(build)()
+    context["server_ms"] = timeliness.now_ms()  # the page's deadlines are in this clock
     context["form"] = AddContactForm(
         campaigns=groups.campaigns, campaigns_error=groups.campaigns_error
     )

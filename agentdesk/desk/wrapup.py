@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,6 +166,16 @@ def _set_status(row: Callback, status: str) -> None:
     Callback.objects.filter(pk=row.pk).update(status=status)
 
 
+def _booked(row: Callback) -> None:
+    """LCM keeps one callback per contact (a booking reschedules the contact): an earlier
+    booking of the same contact is replaced, in agentdesk's record too."""
+    with transaction.atomic():
+        Callback.objects.filter(pk=row.pk).update(status=Callback.BOOKED)
+        Callback.objects.filter(
+            lcm_key=row.lcm_key, status__in=(Callback.BOOKED, Callback.UNKNOWN)
+        ).exclude(pk=row.pk).update(status=Callback.REPLACED)
+
+
 def _forget_unsent(row: Callback) -> None:
     """Nothing reached LCM: the row goes, so agentdesk's record holds only what LCM may have."""
     Callback.objects.filter(pk=row.pk, status=Callback.SENDING).delete()
@@ -263,7 +273,7 @@ async def _send_callback(
             return Done(result=done, form=form)
         await db_async(_forget_unsent)(row)
         return Done(result=await turn.failed(ActionLog.CALLBACK, error, entry), form=form)
-    await db_async(_set_status)(row, Callback.BOOKED)
+    await db_async(_booked)(row)
     entry.update(_exchange_fields(exchange))
     zone = window.zone
     message = _("%(what)s booked: from %(start)s until %(end)s.") % {
