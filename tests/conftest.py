@@ -53,7 +53,7 @@ def server_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The test database, and a cheaper reset between transactional tests.
+    """The test database (pytest-django's), and a cheaper reset between transactional tests.
 
     After every transactional test Django empties every table and then sends `post_migrate`,
     whose only receivers here (contenttypes, auth) rebuild the content types and permissions
@@ -64,9 +64,13 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     from django.contrib.auth.models import Permission
     from django.contrib.contenttypes.management import create_contenttypes
     from django.contrib.contenttypes.models import ContentType
-    from django.core.management.commands import flush
+    from django.core.management.commands import flush as flush_command
+    from django.db import connection
     from django.db.models.signals import post_migrate
 
+    # Remembered to be dropped for sure at the end (pytest_sessionfinish).
+    _made_databases.add(connection.settings_dict["NAME"])
+    flush: Any = flush_command  # its emit_post_migrate_signal is not in the type stubs
     with django_db_blocker.unblock():
         content_types = list(ContentType.objects.values())
         permissions = list(Permission.objects.values())
@@ -85,7 +89,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
             post_migrate.connect(create_contenttypes)
             post_migrate.connect(create_permissions, dispatch_uid=auth_uid)
 
-    flush.emit_post_migrate_signal = restore_then_signal  # type: ignore[assignment]
+    flush.emit_post_migrate_signal = restore_then_signal
     try:
         yield
     finally:
@@ -368,15 +372,6 @@ ARTIFACTS.mkdir(exist_ok=True)
 
 # ------------------------------------------------ the PostgreSQL test database, dropped for sure
 _made_databases: set[str] = set()
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
-    """pytest-django's, remembering the test database this session made (see below)."""
-    from django.db import connection
-
-    _made_databases.add(connection.settings_dict["NAME"])
-    yield
 
 
 def pytest_sessionfinish(session, exitstatus):
