@@ -9,8 +9,13 @@ from datetime import datetime
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
+
+# Django's generic classes (ModelAdmin[Contact], QuerySet[Team], …) subscriptable at run time,
+# as their type hints are written (mypy disallows bare generics).
+django_stubs_ext.monkeypatch()
 
 # ------------------------------------------------------------------ reading the environment
 # Every setting below is read through these: a malformed value stops the process at start
@@ -484,6 +489,9 @@ AXES_CLIENT_IP_CALLABLE = "agentdesk.accounts.clientip.client_address"
 AXES_LOCKOUT_CALLABLE = "agentdesk.accounts.login.lockout_response"
 # Only the user's own attempts are forgotten (the address is no lockout key on its own).
 AXES_RESET_ON_SUCCESS = True
+# No "AXES: BEGIN version …" banner on every manage.py command and worker start; lockouts
+# and failed logins are still logged.
+AXES_VERBOSE = False
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {

@@ -24,6 +24,7 @@ import json
 import os
 import statistics
 import time
+from typing import Any
 
 import httpx
 import websockets
@@ -38,7 +39,7 @@ NEXT = {"campaign_group": GROUP, "consent": "Both"}
 SKIP = {"outcome": "8"}
 
 
-def envelope(subtopic: str, data: dict) -> bytes:
+def envelope(subtopic: str, data: dict[str, Any]) -> bytes:
     return json.dumps({"channel": "LCM", "topic": "WebService", "subtopic": subtopic,
                        "source": "bench", "data": data}).encode()
 
@@ -47,12 +48,12 @@ class OverHttp:
     """Agents with their pages connected, POSTing their actions (a page without a live
     socket does that; the push still reaches the open page)."""
 
-    def __init__(self, app, agents: list[dict]) -> None:
+    def __init__(self, app, agents: list[dict[str, Any]]) -> None:
         self.app = app
         self.agents = agents
         self.pushes = 0
 
-    async def _page(self, agent: dict, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    async def _page(self, agent: dict[str, Any], ready: asyncio.Event, stop: asyncio.Event) -> None:
         async with websockets.connect(
             f"ws://127.0.0.1:{self.app.port}/ws/desk/", max_size=None, ping_interval=None,
             additional_headers={"Origin": self.app.url, "Cookie": f"sessionid={agent['session']}"},
@@ -66,7 +67,7 @@ class OverHttp:
                 except TimeoutError:
                     pass
 
-    async def run(self, agents: list[dict], body) -> list[float]:
+    async def run(self, agents: list[dict[str, Any]], body) -> list[float]:
         """Connect the agents' pages, run `body(client, agent)` for each, close the pages."""
         stop = asyncio.Event()
         readies = [asyncio.Event() for _ in agents]
@@ -82,7 +83,7 @@ class OverHttp:
             await asyncio.gather(*pages, return_exceptions=True)
         return [sample for samples in results for sample in samples]
 
-    async def cycle(self, client: httpx.AsyncClient, agent: dict) -> float:
+    async def cycle(self, client: httpx.AsyncClient, agent: dict[str, Any]) -> float:
         headers = harness.agent_headers(agent["session"])
         started = time.perf_counter()
         got = await client.post("/desk/next", data=NEXT, headers=headers)
@@ -96,13 +97,13 @@ class OverHttp:
 class OverSocket(OverHttp):
     """Agents sending their actions over the page's open socket, as the page does."""
 
-    def __init__(self, app, agents: list[dict]) -> None:
+    def __init__(self, app, agents: list[dict[str, Any]]) -> None:
         super().__init__(app, agents)
         self.inbox: dict[str, asyncio.Queue[str]] = {}
         self.sockets: dict[str, websockets.ClientConnection] = {}
         self.sent = 0
 
-    async def _page(self, agent: dict, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    async def _page(self, agent: dict[str, Any], ready: asyncio.Event, stop: asyncio.Event) -> None:
         inbox = self.inbox[agent["session"]] = asyncio.Queue()  # one per event loop
         async with websockets.connect(
             f"ws://127.0.0.1:{self.app.port}/ws/desk/", max_size=None, ping_interval=None,
@@ -116,7 +117,7 @@ class OverSocket(OverHttp):
                     inbox.put_nowait(str(await asyncio.wait_for(ws.recv(), 0.5)))
                     self.pushes += 1
 
-    async def _act(self, agent: dict, fields: dict, expected: str) -> str:
+    async def _act(self, agent: dict[str, Any], fields: dict[str, Any], expected: str) -> str:
         """Send an action as the page does and wait for the answer that names it."""
         self.sent += 1
         request_id = f"b{self.sent}"
@@ -129,7 +130,7 @@ class OverSocket(OverHttp):
         assert expected in answer, answer[:300]
         return answer
 
-    async def cycle(self, client: httpx.AsyncClient, agent: dict) -> float:
+    async def cycle(self, client: httpx.AsyncClient, agent: dict[str, Any]) -> float:
         started = time.perf_counter()
         shown = await self._act(agent, {"action": "next", **NEXT}, "is on your screen")
         skip = {"action": "skip", **SKIP, **harness.shown_in(shown)}
@@ -141,13 +142,13 @@ class BareHop:
     def __init__(self, hop) -> None:
         self.hop = hop
 
-    async def run(self, agents: list[dict], body) -> list[float]:
+    async def run(self, agents: list[dict[str, Any]], body) -> list[float]:
         limits = httpx.Limits(max_connections=len(agents) * 2)
         async with httpx.AsyncClient(base_url=self.hop.url, timeout=60, limits=limits) as client:
             results = await asyncio.gather(*(body(client, a) for a in agents))
         return [sample for samples in results for sample in samples]
 
-    async def cycle(self, client: httpx.AsyncClient, agent: dict) -> float:
+    async def cycle(self, client: httpx.AsyncClient, agent: dict[str, Any]) -> float:
         agent_id = agent["lcm_agent_id"]
         started = time.perf_counter()
         got = await client.post("/hop", content=envelope("GetDownloadContactsForDialing", {

@@ -14,6 +14,7 @@ import contextlib
 import json
 import random
 import time
+from typing import Any
 
 import httpx
 import websockets
@@ -26,11 +27,11 @@ GROUP = "Sales Manual Group"
 MONITORS = 20
 
 
-async def run(app, world: dict, seconds: float, rate: float, profile: bool = False,
-              over_http: bool = False) -> dict:
+async def run(app, world: dict[str, Any], seconds: float, rate: float, profile: bool = False,
+              over_http: bool = False) -> dict[str, Any]:
     agents = world["agents"]
     rss_before = app.rss_kib()
-    waiting: dict[str, list[asyncio.Future]] = {}
+    waiting: dict[str, list[asyncio.Future[Any]]] = {}
     sockets = []
     socket_of: dict[str, websockets.ClientConnection] = {}
     shown: dict[str, dict[str, str]] = {}  # the contact each agent's page shows
@@ -83,7 +84,7 @@ async def run(app, world: dict, seconds: float, rate: float, profile: bool = Fal
     limits = httpx.Limits(max_connections=100)
     async with httpx.AsyncClient(base_url=app.url, timeout=30, limits=limits) as client:
 
-        async def act(agent: dict):
+        async def act(agent: dict[str, Any]):
             nonlocal errors
             kind = next_kind.get(agent["agent"], "next")
             next_kind[agent["agent"]] = "skip" if kind == "next" else "next"

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from typing import Any
 
 import httpx
 
@@ -44,7 +45,7 @@ async def probe(client: httpx.AsyncClient, until) -> list[float]:
     return samples
 
 
-async def run(app, world: dict, rows: int) -> dict:
+async def run(app, world: dict[str, Any], rows: int) -> dict[str, Any]:
     lead = world["leads"][0]
     lead_headers = harness.agent_headers(lead["session"])
     agent_headers = harness.agent_headers(world["agents"][0]["session"])

@@ -16,6 +16,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -63,7 +64,7 @@ def _recreate_postgres_database() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def setup_world(env: dict, **options: int) -> dict:
+def setup_world(env: dict[str, Any], **options: int) -> dict[str, Any]:
     args = [sys.executable, "-m", "bench.setup_world"]
     for key, value in options.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
@@ -72,7 +73,7 @@ def setup_world(env: dict, **options: int) -> dict:
 
 
 class Process:
-    def __init__(self, args: list[str], env: dict, port: int, ready: str) -> None:
+    def __init__(self, args: list[str], env: dict[str, Any], port: int, ready: str) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)  # noqa: SIM115
@@ -101,7 +102,7 @@ class Process:
             self.process.kill()
 
 
-def daphne(env: dict, app: str = "agentdesk.asgi:application",
+def daphne(env: dict[str, Any], app: str = "agentdesk.asgi:application",
            options: tuple[str, ...] = DAPHNE_OPTIONS, **extra: str) -> Process:
     """A worker started as `manage.py serve` starts it (the same Daphne options)."""
     port = free_port()
@@ -109,7 +110,7 @@ def daphne(env: dict, app: str = "agentdesk.asgi:application",
                    {**env, **extra}, port, "/healthz" if app.startswith("agentdesk") else "/")
 
 
-def lcmsim(env: dict) -> Process:
+def lcmsim(env: dict[str, Any]) -> Process:
     port = free_port()
     return Process(["manage.py", "lcmsim", "--port", str(port)], env, port, "/lcm")
 
@@ -143,7 +144,7 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} [{min(values):.2f}–{max(values):.2f}]"
 
 
-def duplicates_handed_out(env: dict) -> tuple[int, int]:
+def duplicates_handed_out(env: dict[str, Any]) -> tuple[int, int]:
     """(contacts handed out, handed out more than once) according to the action log."""
     code = (
         "from agentdesk.desk.models import ActionLog as A;"

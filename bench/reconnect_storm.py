@@ -21,6 +21,7 @@ import asyncio
 import os
 import random
 import time
+from typing import Any
 
 import websockets
 
@@ -28,7 +29,7 @@ from . import harness
 from .profile import profiled
 
 
-async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | None = None,
+async def storm(port: int, agents: list[dict[str, Any]], origin: str, *, at_once: int | None = None,
                 check: str = "", give_up: float = 120,
                 spread: bool = True) -> tuple[float, int, list[float]]:
     """Connect every page, keep retrying until each has its first message; (seconds until the
@@ -48,7 +49,7 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
         limit = min(10.0, 2.0**attempt)
         return limit / 2 + rng.random() * limit / 2
 
-    async def page(agent: dict) -> float:
+    async def page(agent: dict[str, Any]) -> float:
         nonlocal failures
         if spread:  # the page's first try comes at a random moment after the loss
             await asyncio.sleep(delay(0))
@@ -80,9 +81,9 @@ async def storm(port: int, agents: list[dict], origin: str, *, at_once: int | No
     return elapsed, failures, per_page
 
 
-def run_side(env: dict, agents: list[dict], app: str, check: str, profile: bool,
-             lcm_url: str, gil: bool = False, spread: bool = True,
-             first_only: bool = False) -> dict:
+def run_side(env: dict[str, Any], agents: list[dict[str, Any]], app: str, check: str,
+             profile: bool, lcm_url: str, gil: bool = False, spread: bool = True,
+             first_only: bool = False) -> dict[str, Any]:
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         # The morning: pages open over a while (and caches fill), 100 at a time.

@@ -19,13 +19,13 @@ from .harness import summary
 GROUP = "Sales Manual Group"
 
 
-async def load(workers, agents: list[dict], seconds: float) -> int:
+async def load(workers, agents: list[dict[str, Any]], seconds: float) -> int:
     cycles = 0
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=len(agents) * 2)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
 
-        async def agent_loop(n: int, agent: dict):
+        async def agent_loop(n: int, agent: dict[str, Any]):
             nonlocal cycles
             headers = harness.agent_headers(agent["session"])
             turn = n

@@ -114,7 +114,7 @@ def proxy(lcmsim_server: Server) -> Iterator[FaultyLcm]:
 
 
 @pytest.fixture
-def alice(agents: dict) -> Any:
+def alice(agents: dict[str, Any]) -> Any:
     """A browser session of the agent alice (Django's test client, logged in)."""
     from django.test import Client
 
@@ -264,7 +264,7 @@ def app_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def jobs_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+def jobs_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen[bytes]]:
     """A job runner (`manage.py jobs_worker`) on the test database, LCM embedded."""
     process = subprocess.Popen(
         [
@@ -321,3 +321,34 @@ def pytest_collection_modifyitems(config, items):
 
 ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
+
+
+# ------------------------------------------------ the PostgreSQL test database, dropped for sure
+_made_databases: set[str] = set()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, remembering the test database this session made (see below)."""
+    from django.db import connection
+
+    _made_databases.add(connection.settings_dict["NAME"])
+    yield
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """pytest-django drops its PostgreSQL test database at the end, but only warns when that
+    fails (a connection a worker thread or server still held), leaving `test_test` behind on
+    a shared server. Drop what this session made, whoever is still connected to it."""
+    import psycopg
+    from psycopg import sql
+
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        return
+    configured = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].split("?")[0]
+    for name in sorted(_made_databases - {configured, ""}):
+        url = database_url().rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as pg:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            pg.execute(drop.format(sql.Identifier(name)))

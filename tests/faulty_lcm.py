@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 FAULTS = ("refuse", "slow", "http_500", "garbage", "wrong_shape", "ws_error", "drop")
 
@@ -23,7 +24,7 @@ class FaultyLcm:
         self.mode = "pass"
         self.slow_seconds = 2.0
         self.received: Counter[str] = Counter()
-        self.sent: list[dict] = []  # the envelopes agentdesk sent, in order
+        self.sent: list[dict[str, Any]] = []  # the envelopes agentdesk sent, in order
         # subtopic -> (HTTP status, body, forward first): answer that subtopic with this body,
         # after passing the request on to the simulator when `forward first` (LCM acted).
         self.answers: dict[str, tuple[int, bytes, bool]] = {}
@@ -133,7 +134,7 @@ class FaultyLcm:
     def answer(
         self,
         subtopic: str,
-        body: bytes | str | dict | list | None,
+        body: bytes | str | dict[str, Any] | list[Any] | None,
         *,
         status: int = 200,
         forward_first: bool = False,

@@ -159,7 +159,7 @@ def shown_in(html: str) -> dict[str, str]:
     return found
 
 
-def post_for_screen(client: Any, path: str, data: dict | None = None, **extra: Any) -> Any:
+def post_for_screen(client: Any, path: str, data: dict[str, Any] | None = None, **extra: Any) -> Any:
     """`client.post` as an up-to-date agent page sends an action about the contact on screen:
     naming the contact stored now, unless `data` names one."""
     data = dict(data or {})
@@ -171,7 +171,7 @@ def post_for_screen(client: Any, path: str, data: dict | None = None, **extra: A
     return client.post(path, data, **extra)
 
 
-def post_as_page(client: Any, path: str, data: dict | None = None) -> str:
+def post_as_page(client: Any, path: str, data: dict[str, Any] | None = None) -> str:
     """POST as the agent page's htmx does; the answer's HTML. An action about the contact on
     screen names the contact stored now (an up-to-date page) unless `data` names one."""
     if path in CONTACT_ACTION_PATHS:

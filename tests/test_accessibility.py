@@ -32,7 +32,7 @@ AXE_OPTIONS = {
 axe = Axe()
 
 
-def audit(page: Page, name: str) -> Counter:
+def audit(page: Page, name: str) -> Counter[str]:
     """Run axe-core on the page as it is now; fail on any serious or critical violation.
     Returns the count of violations (all impacts) by impact, and keeps the full report."""
     results = axe.run(page, options=AXE_OPTIONS)

@@ -4,6 +4,7 @@ assets only), docs/api.md checked against the schema, and the curl examples run 
 import json
 import re
 import subprocess
+from typing import Any
 
 import httpx
 import pytest
@@ -64,7 +65,7 @@ def _shell_blocks(text: str, marker: str) -> str:
     raise AssertionError(f"no sh block with {marker!r}")
 
 
-def _answers(output: str) -> list[dict]:
+def _answers(output: str) -> list[dict[str, Any]]:
     decoder, answers, position = json.JSONDecoder(), [], 0
     while position < len(output):
         if output[position].isspace():

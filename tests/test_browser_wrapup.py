@@ -50,7 +50,7 @@ def tomorrow_10_in_new_york() -> str:
     return local.replace(hour=10, minute=0).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_an_agents_full_wrapup(app_server, team_world, page: Page):  # noqa: F811
+def test_an_agents_full_wrapup(app_server, team_world, page: Page, browser):  # noqa: F811
     page.set_viewport_size({"width": 1366, "height": 768})
     key = contact_with_three_numbers()
     log_in(page, app_server, "kim")
@@ -125,3 +125,30 @@ def test_an_agents_full_wrapup(app_server, team_world, page: Page):  # noqa: F81
     expect(page.locator("#recent-log")).to_contain_text("Prefers mornings")
     calls = set(ActionLog.objects.exclude(call_id="").values_list("call_id", flat=True))
     assert len(calls) == 2  # the first number, and the second dialled
+
+    # The lead moves kim's personal callback to max (kim left): axe on the monitor's new panel.
+    from django.contrib.auth import get_user_model
+
+    from agentdesk.desk.models import AgentProfile
+    from agentdesk.lcmsim import demo
+
+    from .browser import PASSWORD
+
+    demo.assign_agents({"mx@test": ["Sales Manual Group"]})
+    max_user = get_user_model().objects.create_user("max", password=PASSWORD, first_name="Max")
+    max_agent = AgentProfile.objects.create(
+        user=max_user, lcm_agent_id="mx@test", team_id=team_world.team_id
+    )
+    lead = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    try:
+        log_in(lead, app_server, "lou", "/monitor/")
+        panel = lead.locator("#monitor-callbacks")
+        expect(panel).to_contain_text("Personal callbacks")
+        audit(lead, "monitor-callbacks")
+        panel.locator("select[name=agent]").select_option(str(max_agent.pk))
+        panel.get_by_role("button", name="Move").click()
+        expect(lead.locator("#banner")).to_contain_text("Personal callback moved to Max")
+        moved = Callback.objects.get(status=Callback.BOOKED)
+        assert moved.agent_id == max_agent.pk and moved.reassigned_by == "lou"
+    finally:
+        lead.context.close()

@@ -254,6 +254,8 @@ def test_a_killed_worker_loses_no_row_and_doubles_none(campaigns, lcmsim_server)
         JOBS_STALE_SECONDS="2",
         JOBS_SWEEP_SECONDS="0.5",
         IMPORT_BATCH_SIZE="8",
+        # What is tested is a killed worker, not a slow machine's LCM timeouts.
+        LCM_TIMEOUT_SECONDS="30",
     )
     command = [
         sys.executable,
@@ -297,7 +299,9 @@ def test_a_killed_worker_loses_no_row_and_doubles_none(campaigns, lcmsim_server)
                 process.kill()
                 process.wait(10)
     rows = list(ImportRow.objects.filter(job=job))
-    assert {r.status for r in rows} <= {ImportRow.CREATED, ImportRow.UNKNOWN}
+    assert {r.status for r in rows} <= {ImportRow.CREATED, ImportRow.UNKNOWN}, [
+        (r.line, r.status, r.message) for r in rows if r.status != ImportRow.CREATED
+    ]
     for row in rows:
         number = "+1" + row.data["PhoneNumber1"]
         held = Contact.objects.filter(modes__number=number).count()
@@ -474,8 +478,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(campaigns, monkeypa
     # The job's context, start and end: 6; a batch: claim 1, check 3 (campaign and consent
     # policy once per job), claims and records 8 (with the check that the job is still this
     # runner's), settle 7, finish 3 (the same check, in its transaction) (with SQLite's BEGIN
-    # and COMMIT, which count here).
-    assert len(large) <= 32, "\n".join(large)
+    # and COMMIT, which count here; PostgreSQL's two workers add one claim that finds nothing).
+    assert len(large) <= 33, "\n".join(large)
 
 
 @pytest.mark.postgres

@@ -126,3 +126,51 @@ async def test_a_runner_whose_heartbeat_stalls_loses_its_job_and_imports_nothing
     assert await sync_to_async(DiallerContact.objects.count)() == 4
     job = await sync_to_async(ImportJob.objects.get)(pk=job.pk)
     assert job.state == ImportJob.DONE
+
+
+async def test_two_batches_at_once_apply_one_user_data_in_line_order(campaigns, monkeypatch):  # noqa: F811
+    """Lines 2 and 4 update one contact from two batches running at once; the earlier batch
+    is slow to reach LCM. The contact ends with line 4's data, as if imported in order."""
+    from django.conf import settings as django_settings
+
+    monkeypatch.setattr(bulk, "concurrency", lambda: 2)  # two batches at once, as on PostgreSQL
+    monkeypatch.setattr(django_settings, "IMPORT_BATCH_SIZE", 2)
+    real_import = importing.import_contacts
+    later_batch_went_on = asyncio.Event()
+
+    async def earlier_batch_slow(payloads, **kwargs):
+        if payloads[0].get("FirstName") == "Line2":
+            # Until the later batch has either imported or been held back for this one.
+            await asyncio.wait_for(later_batch_went_on.wait(), 20)
+        result = await real_import(payloads, **kwargs)
+        if payloads[0].get("FirstName") == "Line4":
+            later_batch_went_on.set()
+        return result
+
+    real_wait = bulk._BatchOrder.wait_for_earlier
+
+    async def noticing_wait(self, batch):
+        if self._blocked(batch):
+            later_batch_went_on.set()  # held back: the earlier batch may go on
+        await real_wait(self, batch)
+
+    monkeypatch.setattr(bulk.importing, "import_contacts", earlier_batch_slow)
+    monkeypatch.setattr(bulk._BatchOrder, "wait_for_earlier", noticing_wait)
+    team = campaigns["alice"].team
+    rows = [
+        ("Roe", "Line2", "Spring Renewals", "2025000011", "crm-twice"),
+        ("Doe", "Line3", "Spring Renewals", "2025000012", "crm-other"),
+        ("Roe", "Line4", "Spring Renewals", "2025000013", "crm-twice"),
+        ("Poe", "Line5", "Spring Renewals", "2025000014", "crm-third"),
+    ]
+    job = await sync_to_async(preview)(team, campaigns["lead"], make_csv(rows))
+    await sync_to_async(bulk.start)(job)
+
+    await asyncio.wait_for(bulk.run_job(job.pk), 60)
+
+    assert await statuses(job) == {2: "created", 3: "created", 4: "updated", 5: "created"}
+    contact = await sync_to_async(DiallerContact.objects.get)(user_data="crm-twice")
+    assert contact.fields["FirstName"] == "Line4"
+    assert contact.fields["PhoneNumber1"] == "+12025000013"
+    live = await sync_to_async(Contact.objects.get)(lcm_key=contact.lcm_key)
+    assert live.business_fields["first_name"] == "Line4"

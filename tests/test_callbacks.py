@@ -5,6 +5,7 @@ expiry, past, days ahead), booked once whatever happens to LCM's answer, listed 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -159,7 +160,7 @@ async def on_screen(profile) -> AgentSession:
     return result.session
 
 
-async def callback_form(session: AgentSession, **fields) -> dict:
+async def callback_form(session: AgentSession, **fields) -> dict[str, Any]:
     from agentdesk.desk import details
 
     found = await details.load(session.call_id, (session.contact or {})["AccountNumber"])
@@ -363,3 +364,122 @@ def test_the_reassign_page_is_for_leads_of_the_team_only(agents, client):
     answer = client.post(url, {"agent": "x"}).content.decode()
     assert "choose an agent of this team" in answer
     assert Callback.objects.get(pk=row.pk).status == Callback.BOOKED
+
+
+class _Stopped(Exception):
+    """The worker stopping while LCM has the booking (what a SIGKILL leaves, in-process)."""
+
+
+@pytestmark_sim
+async def test_a_worker_stopped_mid_booking_leaves_a_log_row_and_the_retry_books_once(
+    agents, key, monkeypatch
+):
+    from agentdesk.lcm import client as lcm_client
+
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    form = await callback_form(session, request_token="tok-stop")
+    real_call = lcm_client.LcmClient.call
+
+    async def lcm_acts_then_worker_stops(self, request):
+        exchange = await real_call(self, request)
+        if request.SUBTOPIC == "SetCallbackWithComments":
+            raise _Stopped
+        return exchange
+
+    monkeypatch.setattr(lcm_client.LcmClient, "call", lcm_acts_then_worker_stops)
+    with pytest.raises(_Stopped):
+        await wrapup.book_callback(alice, form)
+    monkeypatch.setattr(lcm_client.LcmClient, "call", real_call)
+    # The next step settles the write left in flight: a log row says LCM may have booked it.
+    again = await wrapup.book_callback(alice, form)
+    assert again.result.ok, again.result.message
+    rows = await db(
+        lambda: list(
+            ActionLog.objects.filter(kind=ActionLog.CALLBACK)
+            .order_by("pk")
+            .values_list("ok", "result")
+        )
+    )
+    assert rows[0] == (False, "outcome unknown") and rows[-1][0] is True
+    assert await db(Callback.objects.count) == 1
+    assert (await db(Callback.objects.get)).status == Callback.BOOKED
+
+
+async def _events_queued() -> None:
+    import asyncio
+
+    from agentdesk.webhooks import subscriptions
+
+    while subscriptions._background:
+        await asyncio.gather(*list(subscriptions._background))
+
+
+@pytestmark_sim
+async def test_a_booked_callback_and_its_comment_are_webhook_events(agents, key):
+    import json
+
+    from agentdesk.teams.models import Team
+    from agentdesk.webhooks.models import Delivery, Endpoint
+
+    await db(
+        Endpoint.objects.create,
+        team=await db(Team.objects.get, name="Blue"),
+        url="http://127.0.0.1:9/hook",
+    )
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    done = await wrapup.book_callback(alice, await callback_form(session, kind="personal"))
+    assert done.result.ok, done.result.message
+    await _events_queued()
+    bodies = await db(lambda: {d.event_type: json.loads(d.body) for d in Delivery.objects.all()})
+    assert {"contact.fetched", "callback.booked", "contact.commented"} <= set(bodies)
+    booked = bodies["callback.booked"]["data"]
+    assert booked["call_id"] == session.call_id and booked["contact"]["lcm_key"] == key
+    assert booked["comment"] == "Wants the offer in writing"
+    assert booked["callback"]["kind"] == "personal"
+    assert booked["callback"]["for_agent"] == "a1@test"
+    assert booked["callback"]["time_zone"] == NY
+    assert booked["callback"]["start_local"].endswith("T10:00")
+    assert booked["callback"]["target_amount"] == "1250.50"
+
+
+@pytest.mark.django_db
+def test_a_booked_callback_updates_the_leads_callbacks_panel_live(agents):
+    from agentdesk.desk.events import AgentChanged
+    from agentdesk.monitor import live
+    from agentdesk.monitor.push import change_of
+
+    alice = agents["alice"]
+    row = _booked(alice, starts_in=timedelta(minutes=30))
+    entry = ActionLog.objects.create(agent=alice, team=alice.team, kind=ActionLog.CALLBACK)
+    session = AgentSession.objects.create(agent=alice)
+    change = change_of(AgentChanged.of_action(session, entry))
+    assert change.callbacks
+    parts = live.changed_parts(alice.team, change, {})
+    html = "\n".join(live.render_parts(parts))
+    assert 'id="monitor-callbacks" class="panel" hx-swap-oob="true"' in html
+    assert f"···{row.phone_last4}" in html
+    # Other actions leave the panel alone (it costs queries).
+    skip = ActionLog.objects.create(agent=alice, team=alice.team, kind=ActionLog.SKIP)
+    assert not change_of(AgentChanged.of_action(session, skip)).callbacks
+
+
+@pytestmark_sim
+async def test_a_second_booking_for_the_contact_replaces_the_first_as_in_lcm(agents, key):
+    """Two tabs each booking a callback for the contact on screen: LCM keeps the contact's one
+    schedule (the later one), and so does agentdesk's record: never two callbacks listed."""
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    first = await wrapup.book_callback(alice, await callback_form(session, request_token="tab-a"))
+    assert first.result.ok, first.result.message
+    fresh = await db(AgentSession.objects.get, agent=alice)
+    later = await callback_form(fresh, request_token="tab-b", kind="personal")
+    second = await wrapup.book_callback(alice, later)
+    assert second.result.ok, second.result.message
+    rows = await db(
+        lambda: list(Callback.objects.order_by("pk").values_list("request_token", "status"))
+    )
+    assert rows == [("tab-a", Callback.REPLACED), ("tab-b", Callback.BOOKED)]
+    held = await db(Contact.objects.get, lcm_key=key)
+    assert held.reserved_for == "a1@test"  # LCM too holds the later, personal one

@@ -5,6 +5,7 @@ LCM once per agent (the first connect of the day); what it cannot tell, it asks 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -32,7 +33,7 @@ def group_calls(monkeypatch):
     return calls
 
 
-def more_agents(count: int, groups: list[str]) -> list:
+def more_agents(count: int, groups: list[str]) -> list[Any]:
     """`count` agents of alice's team, assigned in LCM to `groups` and allowed them."""
     from django.contrib.auth import get_user_model
 

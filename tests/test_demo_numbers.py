@@ -2,6 +2,7 @@
 demo card offers its number for dialing, and the few bad ones are bad on purpose and say why."""
 
 import re
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ FICTION = re.compile(
 )
 
 
-def _cards() -> list:
+def _cards() -> list[Any]:
     demo.seed_outcomes()
     demo.seed_contacts(demo.seed_campaigns(), count=200, personal_for=["a@demo"])
     contacts = Contact.objects.select_related("campaign__group").prefetch_related("modes")

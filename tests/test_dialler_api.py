@@ -1,6 +1,7 @@
 """The dialler contact import API (seed 003)."""
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -51,7 +52,7 @@ def post(client, body, overwrite=None):
     return client.post(url, data=data, content_type="application/json")
 
 
-def with_numbers(seed: str) -> dict:
+def with_numbers(seed: str) -> dict[str, Any]:
     body = {
         k: v
         for k, v in json.loads(seed).items()

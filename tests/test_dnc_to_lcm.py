@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from agentdesk.compliance import dnc
+from agentdesk.compliance.models import DoNotCallEntry
 from agentdesk.dialler.models import ApiToken
 from agentdesk.dncsync import tasks
 from agentdesk.dncsync.models import LcmDncAppend
@@ -168,11 +169,26 @@ def test_the_api_and_an_upload_queue_their_numbers(sim_world):
     assert queued_jobs() == 3
 
 
+def test_a_big_upload_is_queued_by_jobs_not_while_the_lead_waits(sim_world, monkeypatch):
+    from agentdesk.dncsync import signals
+
+    monkeypatch.setattr(signals, "CHUNK", 20)
+    lines = "".join(f"+1202555{n:04d}\n" for n in range(300, 345))
+    assert dnc.import_csv(f"PhoneNumber\n{lines}".encode(), added_by="lead").added == 45
+    assert not LcmDncAppend.objects.exists()  # nothing per number in the upload's request
+    jobs = DBTaskResult.objects.filter(task_path="agentdesk.dncsync.tasks.schedule_listed")
+    assert jobs.count() == 3  # 20 + 20 + 5
+    taken_off = DoNotCallEntry.objects.get(number="+12025550300")
+    dnc.remove(taken_off, removed_by="admin", via="admin")  # before its job ran: not sent
+    for job in jobs:
+        tasks.schedule_listed.call(*job.args_kwargs["args"])
+    assert LcmDncAppend.objects.count() == 44 and queued_jobs() == 44
+    assert not LcmDncAppend.objects.filter(number="+12025550300").exists()
+
+
 def test_an_expired_listing_is_not_sent(sim_world):
     dnc.add(NUMBER, added_by="admin", expires_at=timezone.now() + timedelta(days=1))
     LcmDncAppend.objects.all().delete()
-    from agentdesk.compliance.models import DoNotCallEntry
-
     DoNotCallEntry.objects.update(expires_at=timezone.now() - timedelta(days=1))
     DoNotCallEntry.objects.get().save()
     assert not LcmDncAppend.objects.exists()

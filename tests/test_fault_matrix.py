@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -96,7 +97,7 @@ def do(operation: str, world, *, add_anyway: bool = False) -> tuple[bool, str]:
     return result.ok, result.message
 
 
-def snapshot(alice) -> dict:
+def snapshot(alice) -> dict[str, Any]:
     session = AgentSession.objects.filter(agent=alice).first()
     return {
         "state": session.state if session else "idle",

@@ -3,6 +3,7 @@ and sent to LCM with CreateContact Status 4 so it is never dialled; an overwrite
 date into the past ends dialing at once, in LCM too. LCM is the simulator served over HTTP."""
 
 import json
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -39,7 +40,7 @@ def post(client, body):
     return client.post(URL, data=json.dumps(body), content_type="application/json")
 
 
-def seed_example() -> dict:
+def seed_example() -> dict[str, Any]:
     """Seed 003's example as written (its 2020 dial window included), with real numbers and
     without the agents agentdesk does not know."""
     body = json.loads(SEED_BY_ID)

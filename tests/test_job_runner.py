@@ -22,7 +22,7 @@ def wait_for(result, seconds: float = 30):
     raise AssertionError(f"task {result.id} still {result.status} after {seconds} s")
 
 
-def start_worker(**env: str) -> subprocess.Popen:
+def start_worker(**env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "manage.py", "jobs_worker", "--no-reload", "--interval", "0.1",
          "--no-startup-delay"],
@@ -33,7 +33,7 @@ def start_worker(**env: str) -> subprocess.Popen:
     )
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(10)

@@ -3,6 +3,7 @@
 import json
 import xml.etree.ElementTree as ET
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -150,7 +151,7 @@ def naive(moment: datetime | None) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-def read_request(text: str) -> m.LcmRequest:
+def read_request(text: str) -> m.LcmRequest[Any]:
     subtopic, data = parse_request(json.loads(text))
     request_type = m.request_type_for(subtopic)
     assert request_type is not None, subtopic

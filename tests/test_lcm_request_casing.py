@@ -1,6 +1,8 @@
 """Request casing where the vendor's tables and samples disagree: a deliberate, documented
 choice (LCM_REQUEST_STYLE), checked on the proxy between agentdesk and LCM."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -12,7 +14,7 @@ from .helpers import add_contact, post_for_screen
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def sent(proxy: FaultyLcm, subtopic: str) -> dict:
+def sent(proxy: FaultyLcm, subtopic: str) -> dict[str, Any]:
     return next(e["data"] for e in reversed(proxy.sent) if e["subtopic"] == subtopic)
 
 

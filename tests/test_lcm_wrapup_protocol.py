@@ -4,6 +4,7 @@ casings, DD/MM/YYYY and HH:mm dates, true/"true" booleans, and refusals."""
 import json
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -16,14 +17,14 @@ START = datetime(2026, 12, 9, 14, 30)
 END = datetime(2026, 12, 9, 16, 0)
 
 
-def read_request(envelope: dict) -> m.LcmRequest:
+def read_request(envelope: dict[str, Any]) -> m.LcmRequest[Any]:
     subtopic, data = parse_request(envelope)
     request_type = m.request_type_for(subtopic)
     assert request_type is not None, subtopic
     return request_type.from_data(data)
 
 
-def answer_of(request_type, subtopic: str, message: dict):
+def answer_of(request_type, subtopic: str, message: dict[str, Any]):
     body = json.dumps(
         {"channel": "LCM", "topic": "WebService", "subtopic": subtopic, "message": message}
     )

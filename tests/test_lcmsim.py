@@ -1,6 +1,7 @@
 """The bundled LCM simulator: documented shapes, documented errors, and real handout rules."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -13,16 +14,16 @@ from agentdesk.lcmsim.models import Contact
 from .helpers import add_contact
 
 
-def call(subtopic: str, data: dict) -> dict:
+def call(subtopic: str, data: dict[str, Any]) -> dict[str, Any]:
     return service.handle(build_request(subtopic, data, "tests"))
 
 
-def response(answer: dict):
+def response(answer: dict[str, Any]):
     assert answer["channel"] == "LCM" and answer["topic"] == "WebService"
     return answer["message"]["response"]
 
 
-def ws_error(answer: dict) -> str:
+def ws_error(answer: dict[str, Any]) -> str:
     assert answer["subtopic"] == "WS_Error", answer
     return answer["message"]["response"]["ErrorMessage"]
 

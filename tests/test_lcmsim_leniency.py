@@ -1,6 +1,8 @@
 """The simulator accepts what the documented LCM accepts (docs/lcm.md, "As lenient as the
 vendor pages"): the vendor's own samples and every value the pages allow, over HTTP."""
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -41,7 +43,7 @@ SEED_000 = """{
 }"""
 
 
-def post(server, body: str) -> dict:
+def post(server, body: str) -> dict[str, Any]:
     answer = httpx.post(server.url + "/lcm", content=body, timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -58,7 +60,7 @@ def test_the_vendors_create_contact_sample_is_accepted_over_http(sim_world, lcms
     assert contact.business_fields == {"first_name": "test", "last_name": "test"}
 
 
-def create(**changes) -> dict:
+def create(**changes) -> dict[str, Any]:
     import json
 
     from agentdesk.lcm.envelope import build_request

@@ -4,6 +4,7 @@ a retry after a lost answer that never makes a twin."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,11 +23,11 @@ from .helpers import add_contact
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def call(subtopic: str, data: dict) -> dict:
+def call(subtopic: str, data: dict[str, Any]) -> dict[str, Any]:
     return service.handle(build_request(subtopic, data, "tests"))
 
 
-def send(request) -> dict:
+def send(request) -> dict[str, Any]:
     return call(request.SUBTOPIC, request.to_data())
 
 
@@ -42,12 +43,12 @@ def answer(request):
     )
 
 
-def ws_error(envelope: dict) -> str:
+def ws_error(envelope: dict[str, Any]) -> str:
     assert envelope["subtopic"] == "WS_Error", envelope
     return envelope["message"]["response"]["ErrorMessage"]
 
 
-def fetch(agent="a1@test", group="Sales Manual Group", reserved="false") -> dict:
+def fetch(agent="a1@test", group="Sales Manual Group", reserved="false") -> dict[str, Any]:
     return call(
         "GetDownloadContactsForDialing",
         {
@@ -60,11 +61,11 @@ def fetch(agent="a1@test", group="Sales Manual Group", reserved="false") -> dict
     )["message"]["response"]
 
 
-def reserved(agent: str) -> dict:
+def reserved(agent: str) -> dict[str, Any]:
     return call("GetReservedContactOD", {"UserID": agent})["message"]["response"]
 
 
-def skip(key: str, phone: str, agent="a1@test", outcome=3) -> dict:
+def skip(key: str, phone: str, agent="a1@test", outcome=3) -> dict[str, Any]:
     return call(
         "SkipManualDialContact",
         {"OutcomeId": outcome, "UserId": agent, "AccountNumber": key, "PhoneNumber": phone},
@@ -311,6 +312,35 @@ def test_a_callback_lcm_cannot_keep_is_refused_and_nothing_changes(sim_world, ch
     assert not CallbackBooking.objects.exists()
 
 
+def test_an_overdue_personal_callback_can_be_moved_to_another_agent(sim_world):
+    """A lead reassigns the personal callback of an agent who left: the same call id and
+    window, another UserID; the window is in the past by now, and stays as it was."""
+    key = held()
+    booked = callback(key, personal=True, start=-1)
+    assert answer(booked) == w.SuccessAnswer(True)
+    three_hours_ago = (timezone.now() - timedelta(hours=3)).replace(second=0, microsecond=0)
+    Contact.objects.filter(lcm_key=key).update(callback_start=three_hours_ago)
+    CallbackBooking.objects.update(start=three_hours_ago)
+    overdue = CallbackBooking.objects.get()
+    moved = w.SetPersonalCallbackWithComments(
+        "call-1",
+        key,
+        timezone.localtime(overdue.start, NEW_YORK).replace(tzinfo=None),
+        timezone.localtime(overdue.end, NEW_YORK).replace(tzinfo=None),
+        1,
+        "a2@test",
+        booked.comments,
+        booked.lead_score,
+        booked.target_amount,
+    )
+    assert answer(moved) == w.SuccessAnswer(True)
+    # a new window in the past is still refused
+    late = callback(key, personal=True, start=-30, agent="a2@test")
+    assert ws_error(send(late)) == "Callback start time is in the past."
+    assert reserved("a1@test").get("AccountNumber") is None
+    assert reserved("a2@test")["AccountNumber"] == key
+
+
 def test_no_callback_on_a_contact_another_agent_holds_now(sim_world):
     key = held()
     answer(callback(key, start=-1))
@@ -350,6 +380,16 @@ def test_a_window_in_the_future_or_another_campaign_does_not_block(sim_world):
     answer(w.AddCompliance("+12025550193", start=later))
     answer(w.AddCompliance("+12025550193", "Win-back West"))
     assert fetch("a1@test")["PhoneNumber"] == "2025550193"
+
+
+def test_an_entry_for_one_mode_blocks_the_number_only_in_that_mode(sim_world):
+    key = add_contact(phone="2025550195")  # Home (mode 1)
+    answer(w.AddCompliance("+12025550195", mode_id=3))  # listed for Mobile only
+    assert fetch("a1@test")["AccountNumber"] == key
+    skip(key, "2025550195")
+    Contact.objects.filter(lcm_key=key).update(status=Contact.OPEN)
+    answer(w.AddCompliance("+12025550195", mode_id=1))
+    assert fetch("a2@test").get("AccountNumber") is None
 
 
 def test_add_compliance_refusals_name_what_is_wrong(sim_world):

@@ -3,6 +3,7 @@
 import asyncio
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -22,7 +23,7 @@ from .conftest import ROOT
 LOCAL = parse_networks(["127.0.0.1/32", "::1/128"])
 
 
-def scrape(remote_addr: str = "127.0.0.1") -> dict[tuple[str, tuple], float]:
+def scrape(remote_addr: str = "127.0.0.1") -> dict[tuple[str, tuple[Any, ...]], float]:
     response = Client().get("/metrics", REMOTE_ADDR=remote_addr)
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/plain; version=")

@@ -190,6 +190,7 @@ async def test_the_monitor_updates_live_and_only_for_its_team(agents):
     assert "Next contact" in push  # the feed
     rows = await monitor.receive_from(timeout=5)  # the queue's row, in a frame of its own
     assert rows.startswith("<tr") and SALES in rows and 'hx-swap-oob="true"' in rows
+    assert 'id="monitor-charts"' in await monitor.receive_from(timeout=5)  # then the charts
 
     await actions.next_contact(
         agents["carol"], campaign_group="Service Manual Group", consent="Both"

@@ -2,6 +2,7 @@
 change touched, the feed, and the charts at most every MONITOR_CHARTS_SECONDS; rows and
 charts are rendered again only when what they show changed."""
 
+import asyncio
 import re
 
 import pytest
@@ -59,17 +60,19 @@ async def test_one_agents_change_pushes_their_row_and_their_queue_only(agents, s
     assert "···0181" in fragments and "Next contact" in fragments  # the row and the feed
     assert 'id="monitor-agents"' not in fragments  # not the whole table
     assert 'id="monitor-queues"' not in fragments
-    assert 'id="monitor-charts"' in fragments  # the first change of the day draws them
+    assert 'id="monitor-charts"' not in fragments  # the charts follow in their own update
     # The Sales queue's row alone, by its stable id, in a frame a browser parses as rows.
     assert rows.startswith("<tr") and f'id="{queue_id(SALES)}"' in rows
     assert queue_id(SERVICE) not in rows
     assert "alice" in rows  # working it now
+    charts = await monitor.receive_from(timeout=5)  # the first change of the day: at once
+    assert 'id="monitor-charts"' in charts and row_ids(charts) == set()
 
     assert (await actions.skip_contact(alice, outcome_id="8")).ok
     fragments, rows = await push_frames(monitor)
     assert row_ids(fragments) == {f"agent-row-{alice.pk}"}
-    assert 'id="monitor-charts"' not in fragments  # drawn a moment ago: not again yet
     assert f'id="{queue_id(SALES)}"' in rows and "8 No Answer ×1" in rows
+    assert await monitor.receive_nothing(timeout=0.5)  # charts drawn a moment ago: not yet
     await monitor.disconnect()
 
 
@@ -80,7 +83,8 @@ async def test_the_charts_follow_once_their_interval_is_up(agents, settings):
     monitor = await watch(agents["lead"], alice.team_id)
 
     assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
-    assert 'id="monitor-charts"' in (await push_frames(monitor))[0]
+    await push_frames(monitor)
+    assert "today: no contacts handled" in await monitor.receive_from(timeout=5)  # the charts
     assert (await actions.skip_contact(alice, outcome_id="8")).ok
     assert 'id="monitor-charts"' not in (await push_frames(monitor))[0]
     later = await monitor.receive_from(timeout=8)  # the skip, drawn when the interval is up
@@ -135,3 +139,48 @@ async def test_queue_rows_keep_their_id_from_the_page_to_the_push(agents):
     assert frames is not None and len(frames) == 2
     assert f'id="{queue_id(SERVICE)}"' in frames[1] and queue_id(SALES) not in frames[1]
 
+
+
+async def test_the_teams_rows_take_their_turn_before_the_charts():
+    """Updates wait for one turn per worker; a team's rows, queues and feed go before any
+    charts redraw that waits, and each kind in the order it came."""
+    from agentdesk.monitor.push import Turn
+
+    turn, order = Turn(), []
+
+    async def update(name: str, urgent: bool) -> None:
+        async with turn.first() if urgent else turn.later():
+            order.append(name)
+            await asyncio.sleep(0.01)
+
+    async with turn.first():  # an update renders; these queue meanwhile
+        waiting = [
+            asyncio.create_task(update("charts A", False)),
+            asyncio.create_task(update("rows B", True)),
+            asyncio.create_task(update("charts C", False)),
+            asyncio.create_task(update("rows D", True)),
+        ]
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*waiting)
+    assert order == ["rows B", "rows D", "charts A", "charts C"]
+
+
+async def test_an_update_cancelled_while_waiting_leaves_the_turn_to_the_others():
+    from agentdesk.monitor.push import Turn
+
+    turn, order = Turn(), []
+
+    async def update(name: str) -> None:
+        async with turn.later():
+            order.append(name)
+
+    async with turn.first():
+        gone = asyncio.create_task(update("gone"))
+        kept = asyncio.create_task(update("kept"))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+    await kept
+    assert order == ["kept"]
+    async with turn.first():  # and the turn is free again
+        order.append("free")
+    assert order == ["kept", "free"]

@@ -8,6 +8,7 @@ import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -171,7 +172,7 @@ def test_the_monitor_on_worker_two_sees_an_agent_on_worker_one(workers, world):
         assert "···0302" in receive_until(monitor, "···0302")
 
 
-async def _post_many(requests: list[tuple[str, dict]]) -> list[httpx.Response]:
+async def _post_many(requests: list[tuple[str, dict[str, Any]]]) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         return await asyncio.gather(

@@ -69,7 +69,7 @@ def test_well_formed_values_are_read(monkeypatch):
     assert env_list("AGENTDESK_T", "x,y") == ["x", "y"]
 
 
-def _start(tmp_path, **env: str) -> subprocess.CompletedProcess:
+def _start(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     full.pop("LCM_URL", None)
     full.update(AGENTDESK_DATA_DIR=str(tmp_path), **env)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -24,7 +25,7 @@ class Receiver:
     def __init__(self, statuses: list[int] | None = None, secret: str = SECRET) -> None:
         self.statuses = list(statuses or [])
         self.secret = secret
-        self.requests: list[dict] = []
+        self.requests: list[dict[str, Any]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,7 +55,7 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def wait_for(self, count: int, seconds: float = 30) -> list[dict]:
+    def wait_for(self, count: int, seconds: float = 30) -> list[dict[str, Any]]:
         deadline = time.monotonic() + seconds
         while len(self.requests) < count and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -64,7 +65,7 @@ async def on_screen(profile) -> AgentSession:
     return result.session
 
 
-def attempt(session: AgentSession, **more) -> dict:
+def attempt(session: AgentSession, **more) -> dict[str, Any]:
     """The fields naming the contact a wrap-up form was filled in for (desk/onscreen.py)."""
     key = (session.contact or {})["AccountNumber"]
     return {"contact_key": key, "session_version": str(session.version), **more}
@@ -229,7 +230,7 @@ async def test_nothing_changed_sends_nothing(agents, key, lcm_behind_proxy):
     for index, field in enumerate(found.editable_fields):
         data[f"field_{index}"] = field.value
     done = await wrapup.correct_fields(alice, data)
-    assert not done.result.ok and "no field was changed" in done.result.message
+    assert not done.result.ok and "LCM already holds these values" in done.result.message
     assert lcm_behind_proxy.received["SetContactBusinessFields"] == 0
 
 
@@ -295,3 +296,30 @@ def test_the_panel_and_steps_need_a_logged_in_agent_and_csrf(agents, key):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(agents["alice"].user)
     assert strict.post("/desk/wrapup/callback", {}, headers=HTMX).status_code == 403
+
+
+async def test_a_lost_answer_to_a_field_correction_says_may_have_and_the_retry_reconciles(
+    agents, key, lcm_behind_proxy
+):
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    found = await details.load(session.call_id, key)
+    data = attempt(session)
+    for index, field in enumerate(found.editable_fields):
+        data[f"field_{index}"] = field.value
+    data["field_0"] = "Corrected"
+    lcm_behind_proxy.answer("SetContactBusinessFields", "", status=504, forward_first=True)
+    done = await wrapup.correct_fields(alice, data)
+    assert not done.result.ok and "may have saved" in done.result.message
+    assert done.form is not None and done.form.data["field_0"] == "Corrected"
+    lcm_behind_proxy.answers.clear()
+    sent = lcm_behind_proxy.received["SetContactBusinessFields"]
+    # Saving again reads LCM afresh: it holds the value, so nothing is sent twice.
+    fresh = await db(AgentSession.objects.get, agent=alice)
+    again = await wrapup.correct_fields(alice, {**data, **attempt(fresh)})
+    assert "earlier save went through" in again.result.message
+    assert lcm_behind_proxy.received["SetContactBusinessFields"] == sent
+    rows = await db(
+        lambda: list(ActionLog.objects.filter(kind=ActionLog.CORRECT).values_list("ok", "result"))
+    )
+    assert rows == [(False, "outcome unknown")]

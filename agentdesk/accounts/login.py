@@ -49,7 +49,7 @@ def normalized_username(request: HttpRequest, credentials: dict[str, Any] | None
     return unicodedata.normalize("NFKC", str(raw)).strip()[:255]
 
 
-def failure_limit(request: HttpRequest, credentials: dict | None) -> int:
+def failure_limit(request: HttpRequest, credentials: dict[str, Any] | None) -> int:
     return settings.LOGIN_FAILURES_ALLOWED
 
 
@@ -60,7 +60,7 @@ def cool_off(request: HttpRequest | None = None) -> timedelta:
 class LoginAttempts(AxesDatabaseHandler):
     """axes' database handler plus a separate, generous limit for the bare client address."""
 
-    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+    def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         failures = super().get_failures(request, credentials)
         if address_failures(request) >= settings.LOGIN_ADDRESS_FAILURES_ALLOWED:
             return max(failures, get_failure_limit(request, credentials))

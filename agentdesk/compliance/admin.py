@@ -22,7 +22,7 @@ from .models import (
 )
 
 
-class DoNotCallForm(forms.ModelForm):
+class DoNotCallForm(forms.ModelForm[Any]):
     region = forms.CharField(
         label=_("Region"),
         max_length=2,
@@ -88,7 +88,7 @@ class DoNotCallForm(forms.ModelForm):
 
 
 @admin.register(DoNotCallEntry)
-class DoNotCallAdmin(admin.ModelAdmin):
+class DoNotCallAdmin(admin.ModelAdmin[DoNotCallEntry]):
     form = DoNotCallForm
     list_display = ["number", "reason", "added_by", "added_at", "expires_at"]
     search_fields = ["number", "reason", "added_by"]
@@ -131,7 +131,7 @@ class DoNotCallAdmin(admin.ModelAdmin):
 
 
 @admin.register(DoNotCallRemoval)
-class DoNotCallRemovalAdmin(admin.ModelAdmin):
+class DoNotCallRemovalAdmin(admin.ModelAdmin[DoNotCallRemoval]):
     """What was taken off the list, by whom: a record, read-only."""
 
     list_display = ["number", "removed_by", "removed_at", "via", "reason", "added_by", "added_at"]
@@ -149,7 +149,7 @@ class DoNotCallRemovalAdmin(admin.ModelAdmin):
         return False
 
 
-class CampaignPolicyForm(forms.ModelForm):
+class CampaignPolicyForm(forms.ModelForm[Any]):
     weekdays = forms.MultipleChoiceField(
         label=_("Weekdays"),
         choices=WEEKDAYS,
@@ -180,7 +180,7 @@ class CampaignPolicyForm(forms.ModelForm):
 
 
 @admin.register(CampaignPolicy)
-class CampaignPolicyAdmin(admin.ModelAdmin):
+class CampaignPolicyAdmin(admin.ModelAdmin[CampaignPolicy]):
     form = CampaignPolicyForm
     list_display = [
         "campaign",
@@ -196,13 +196,13 @@ class CampaignPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreviewLimit)
-class PreviewLimitAdmin(admin.ModelAdmin):
+class PreviewLimitAdmin(admin.ModelAdmin[PreviewLimit]):
     list_display = ["campaign_group", "seconds", "on_expiry", "hand_back_outcome"]
     search_fields = ["campaign_group"]
 
 
 @admin.register(ConsentEvidence)
-class ConsentEvidenceAdmin(admin.ModelAdmin):
+class ConsentEvidenceAdmin(admin.ModelAdmin[ConsentEvidence]):
     list_display = ["number", "campaign", "given_by", "given_at", "channel", "recorded_by"]
     list_filter = ["channel", "campaign"]
     search_fields = ["number", "lcm_key", "given_by"]

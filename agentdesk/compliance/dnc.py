@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dateutil import parser as date_parser
 from django.db import transaction
@@ -166,7 +167,7 @@ def import_csv(
 
 def _import_row(
     line: int,
-    row: dict,
+    row: dict[str, Any],
     result: CsvResult,
     *,
     added_by: str,

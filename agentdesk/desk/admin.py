@@ -5,7 +5,7 @@ from .models import ActionLog, AgentProfile, AgentSession
 
 
 @admin.register(AgentProfile)
-class AgentProfileAdmin(admin.ModelAdmin):
+class AgentProfileAdmin(admin.ModelAdmin[AgentProfile]):
     list_display = ["user", "lcm_agent_id", "team"]
     list_filter = ["team"]
     search_fields = ["user__username", "lcm_agent_id"]
@@ -13,14 +13,14 @@ class AgentProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgentSession)
-class AgentSessionAdmin(admin.ModelAdmin):
+class AgentSessionAdmin(admin.ModelAdmin[AgentSession]):
     list_display = ["agent", "state", "state_since", "campaign_group", "connections", "version"]
     list_filter = ["state"]
     readonly_fields = ["version", "busy_token", "busy_until", "connections", "updated_at"]
 
 
 @admin.register(ActionLog)
-class ActionLogAdmin(admin.ModelAdmin):
+class ActionLogAdmin(admin.ModelAdmin[ActionLog]):
     list_display = ["at", "agent", "kind", "ok", "subtopic", "outcome_name", "lcm_latency_ms"]
     list_filter = ["kind", "ok", "team"]
     search_fields = ["agent__user__username", "lcm_key"]

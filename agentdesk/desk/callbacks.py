@@ -24,6 +24,9 @@ from .models import ActionLog, AgentProfile, AgentSession, Callback
 
 # Still worth calling: a callback whose window ended this long ago is shown as overdue.
 OVERDUE_FOR = timedelta(days=7)
+# Booked, or maybe booked: a lost answer, or a worker that stopped while sending ("sending"
+# left behind; a sending row whose LCM call failed before it left is deleted at once).
+LISTED = (Callback.BOOKED, Callback.UNKNOWN, Callback.SENDING)
 
 
 @dataclass
@@ -46,7 +49,7 @@ def due_for_team(team_id: int, now: datetime | None = None) -> list[AgentCallbac
     rows = (
         Callback.objects.filter(
             team_id=team_id,
-            status__in=(Callback.BOOKED, Callback.UNKNOWN),
+            status__in=LISTED,
             starts_at__lt=_day_end(now),
             ends_at__gte=now - OVERDUE_FOR,
         )
@@ -67,7 +70,7 @@ def personal_for_team(team_id: int, now: datetime | None = None) -> list[Callbac
         Callback.objects.filter(
             team_id=team_id,
             kind=Callback.PERSONAL,
-            status__in=(Callback.BOOKED, Callback.UNKNOWN),
+            status__in=LISTED,
             ends_at__gte=now - OVERDUE_FOR,
         )
         .select_related("agent__user")

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.shared.asyncdb import db_async
 
-from . import actions, events, inputs, pending, presence, state
+from . import actions, events, inputs, pending, presence, state, timeliness
 from .lookups import (
     GroupChoices,
     OutcomeMenu,
@@ -116,6 +116,7 @@ class AgentConsumer(AccessCheckedConsumer):
     counted = False  # this socket is in the agent's connection count
     _answered_with: str | None = None  # fragments this tab already has from its own action
     _shown_version = 0  # the session version of the fragments this page shows
+    connection_id = ""  # this socket's id: frames pressed on another are not carried out
 
     async def connect(self) -> None:
         if "agent_profile" in self.scope:
@@ -150,7 +151,8 @@ class AgentConsumer(AccessCheckedConsumer):
         self._shown_version = found.session.version
         presence.hold(profile.pk)
         self.counted = True
-        await self.send(text_data=found.html)
+        self.connection_id = timeliness.new_connection_id()
+        await self.send(text_data=found.html + timeliness.clock_mark(self.connection_id))
         await events.announce(events.AgentChanged.of_session(found.session, events.CONNECTION))
 
     def _resync(self, menu: OutcomeMenu, groups: GroupChoices) -> Resync:
@@ -202,9 +204,14 @@ class AgentConsumer(AccessCheckedConsumer):
             await self.bad_frame(problem)
             return
         action = message.pop("action", "")
+        if action == timeliness.PING:  # the page checks that the connection is alive
+            await self.send(text_data=timeliness.pong(message.get("ping", "")))
+            return
         mark = answered(message.pop("request_id", ""))
         try:
-            result = await inputs.run(self.profile, action, message)
+            result = await inputs.run(
+                self.profile, action, message, connection_id=self.connection_id
+            )
         except Exception:
             # The page waits for the mark: it must hear that this action failed.
             log.exception("agent %s: %s failed", self.profile.pk, action)

@@ -188,7 +188,7 @@ class AddContactForm(forms.Form):
         self._check_consent(data)
         return data
 
-    def _check_do_not_call(self, data: dict) -> None:
+    def _check_do_not_call(self, data: dict[str, Any]) -> None:
         """Refuse a number on the do-not-call list, naming it."""
         for row in range(1, MODE_ROWS + 1):
             raw = (data.get(f"mode{row}_number") or "").strip()
@@ -203,7 +203,7 @@ class AddContactForm(forms.Form):
                     % {"number": phone.e164},
                 )
 
-    def _check_consent(self, data: dict) -> None:
+    def _check_consent(self, data: dict[str, Any]) -> None:
         """Consent evidence is all four parts or none; a consent-only campaign needs it."""
         try:
             data["consent_evidence"] = consent.read_evidence(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from agentdesk.shared.asyncdb import db_async
 
-from . import actions, state
+from . import actions, state, timeliness
 from .models import AgentProfile
 from .onscreen import Shown, read_shown
 
@@ -39,9 +39,15 @@ async def shown_or_refusal(
     return None, actions.Result(ok=False, message=problem, level="error", session=session)
 
 
-async def run(profile: AgentProfile, action: str, data: Mapping[str, Any]) -> actions.Result:
+async def run(
+    profile: AgentProfile, action: str, data: Mapping[str, Any], *, connection_id: str = ""
+) -> actions.Result:
     """Run `action` ("next", "reserved", "skip", "add", "select", or the compliance actions
-    "hand_back", "confirm_dial" and "preview_expired") for `profile`."""
+    "hand_back", "confirm_dial" and "preview_expired") for `profile`; not when it arrived
+    after the page stopped waiting for it or on another connection (desk/timeliness.py)."""
+    if late := timeliness.refusal(data, connection_id):
+        session = await db_async(state.session_for)(profile)
+        return actions.Result(ok=False, message=late, level="warning", session=session)
     shown: Shown | None = None
     if action in CONTACT_ACTIONS:
         shown, refused = await shown_or_refusal(profile, data)

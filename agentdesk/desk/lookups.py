@@ -49,7 +49,7 @@ OUTCOMES_CACHE_SECONDS = 300
 GROUPS_CACHE_SECONDS = 600  # assignments change rarely; LCM lists every agent of a group
 LOCAL_CACHE_SECONDS = 60  # how long a worker may serve its own copy without asking the cache
 
-_local: TTLCache = TTLCache(maxsize=50_000, ttl=LOCAL_CACHE_SECONDS)
+_local: TTLCache[Any, Any] = TTLCache(maxsize=50_000, ttl=LOCAL_CACHE_SECONDS)
 _local_lock = threading.Lock()  # tests and management commands use several event loops
 
 
@@ -126,10 +126,10 @@ class _Listed:
     position: int
 
 
-_directory: TTLCache = TTLCache(maxsize=10_000, ttl=GROUPS_CACHE_SECONDS)
+_directory: TTLCache[Any, Any] = TTLCache(maxsize=10_000, ttl=GROUPS_CACHE_SECONDS)
 # One GetCampaignGroups at a time per set of groups a profile allows, per event loop: the
 # agents connecting meanwhile wait for it and are then answered from the directory.
-_flights: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future]]
+_flights: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future[Any]]]
 _flights = weakref.WeakKeyDictionary()
 
 
@@ -178,7 +178,7 @@ class OutcomeMenu:
             return None
 
 
-def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple:
+def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple[Any, ...]:
     ids = {o.id for o in outcomes}
     parents = [o for o in outcomes if o.parent_id is None or o.parent_id not in ids]
     return tuple(
@@ -310,13 +310,13 @@ async def _ask_lcm(agent_id: str, allowed: set[str]) -> m.CampaignGroupsAnswer:
 # LCM_TIMEOUT_SECONDS each). The lookups go on in the background and fill the caches, so the
 # next render has them.
 PAGE_WAIT_SECONDS = 1.0
-_background: set[asyncio.Future] = set()
+_background: set[asyncio.Future[Any]] = set()
 
 
-def _keep_running(task: asyncio.Future) -> None:
+def _keep_running(task: asyncio.Future[Any]) -> None:
     _background.add(task)
 
-    def done(finished: asyncio.Future) -> None:
+    def done(finished: asyncio.Future[Any]) -> None:
         _background.discard(finished)
         if not finished.cancelled():
             finished.exception()  # retrieved: a failure is already in the answer or the log

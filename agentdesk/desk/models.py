@@ -202,12 +202,14 @@ class Callback(models.Model):
     UNKNOWN = "unknown"
     REFUSED = "refused"
     REASSIGNED = "reassigned"
+    REPLACED = "replaced"
     STATUSES = [
         (SENDING, _("Being sent to LCM")),
         (BOOKED, _("Booked")),
         (UNKNOWN, _("May have been booked")),
         (REFUSED, _("Refused by LCM")),
         (REASSIGNED, _("Reassigned")),
+        (REPLACED, _("Replaced by a later booking")),
     ]
 
     agent = models.ForeignKey(

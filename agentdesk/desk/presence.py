@@ -13,6 +13,7 @@ import asyncio
 import logging
 import weakref
 from collections import Counter
+from typing import Any
 
 from django.conf import settings
 
@@ -28,7 +29,7 @@ class _Renewal:
 
     def __init__(self) -> None:
         self.held: Counter[int] = Counter()
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[Any] | None = None
 
     async def run(self) -> None:
         interval = settings.PRESENCE_TTL_SECONDS / 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -224,7 +225,7 @@ def _expiry_warnings(expiry: LcmDate, now: datetime) -> list[str]:
 
 
 def contact_card(
-    data: dict | None,
+    data: dict[str, Any] | None,
     now: datetime | None = None,
     *,
     preview: PreviewCountdown | None = None,

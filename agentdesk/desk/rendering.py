@@ -4,6 +4,7 @@ the socket pushes (there as hx-swap-oob fragments)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,7 +25,7 @@ LIVE_FRAGMENTS = (
 )
 
 
-def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> dict:
+def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> dict[str, Any]:
     """Everything the live fragments need (runs queries: call from sync code)."""
     profile = session.agent
     card = None

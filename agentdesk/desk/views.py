@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 
 from agentdesk.shared.asyncdb import db_async
 
-from . import actions, inputs, state
+from . import actions, inputs, state, timeliness
 from .forms import AddContactForm
 from .lookups import group_choices, outcome_menu, page_lookups
 from .models import AgentProfile
@@ -83,12 +83,13 @@ async def agent_page(request: AgentRequest) -> HttpResponse:
     profile = request.agent_profile
     menu, groups = await page_lookups(profile)
 
-    def build() -> dict:
+    def build() -> dict[str, Any]:
         session = state.session_for(profile)
         session.agent = profile
         return desk_context(session, menu, groups)
 
     context = await db_async(build)()
+    context["server_ms"] = timeliness.now_ms()  # the page's deadlines are in this clock
     context["form"] = AddContactForm(
         campaigns=groups.campaigns, campaigns_error=groups.campaigns_error
     )

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,6 +166,16 @@ def _set_status(row: Callback, status: str) -> None:
     Callback.objects.filter(pk=row.pk).update(status=status)
 
 
+def _booked(row: Callback) -> None:
+    """LCM keeps one callback per contact (a booking reschedules the contact): an earlier
+    booking of the same contact is replaced, in agentdesk's record too."""
+    with transaction.atomic():
+        Callback.objects.filter(pk=row.pk).update(status=Callback.BOOKED)
+        Callback.objects.filter(
+            lcm_key=row.lcm_key, status__in=(Callback.BOOKED, Callback.UNKNOWN)
+        ).exclude(pk=row.pk).update(status=Callback.REPLACED)
+
+
 def _forget_unsent(row: Callback) -> None:
     """Nothing reached LCM: the row goes, so agentdesk's record holds only what LCM may have."""
     Callback.objects.filter(pk=row.pk, status=Callback.SENDING).delete()
@@ -237,6 +247,11 @@ async def _send_callback(
         request_token="",
     )
     entry["phone_last4"] = row.phone_last4
+    # If this worker dies after LCM booked it, the record says so (desk/pending.py); the
+    # agent's retry of the same form then finds the row and sends the same booking again.
+    await turn.mark_pending(
+        ActionLog.CALLBACK, entry, lcm_key=contact.account_number, request_token=row.request_token
+    )
     try:
         exchange = await get_client().call(request)
     except LcmRejected as error:
@@ -258,7 +273,7 @@ async def _send_callback(
             return Done(result=done, form=form)
         await db_async(_forget_unsent)(row)
         return Done(result=await turn.failed(ActionLog.CALLBACK, error, entry), form=form)
-    await db_async(_set_status)(row, Callback.BOOKED)
+    await db_async(_booked)(row)
     entry.update(_exchange_fields(exchange))
     zone = window.zone
     message = _("%(what)s booked: from %(start)s until %(end)s.") % {
@@ -395,7 +410,12 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
     if not changed:
         return Done(
             result=Result(
-                ok=False, message=_("Nothing to save: no field was changed."), level="info"
+                ok=False,
+                message=_(
+                    "LCM already holds these values (nothing was changed, or an earlier "
+                    "save went through): nothing to save."
+                ),
+                level="info",
             ),
             form=form,
         )
@@ -472,6 +492,7 @@ async def _write(
 ) -> Done:
     """Send a correction. Sending the same values again changes nothing, so after a lost
     answer the agent is told it may have been saved and may simply press Save again."""
+    await turn.mark_pending(kind, entry, lcm_key=entry.get("lcm_key", ""))
     try:
         exchange = await get_client().call(request)
     except LcmError as error:

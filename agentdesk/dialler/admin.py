@@ -11,7 +11,7 @@ from .models import ApiToken, DiallerCampaign, DiallerContact, ImportJob
 
 
 @admin.register(DiallerCampaign)
-class DiallerCampaignAdmin(admin.ModelAdmin):
+class DiallerCampaignAdmin(admin.ModelAdmin[DiallerCampaign]):
     """Also how the campaign's contacts reach LCM: region, mode names, business fields
     (checked by DiallerCampaign.clean; docs/api.md, "What LCM receives")."""
 
@@ -32,7 +32,7 @@ class DiallerCampaignAdmin(admin.ModelAdmin):
         return campaign.region or str(_("none: numbers need a +country code"))
 
 
-class ApiTokenForm(forms.ModelForm):
+class ApiTokenForm(forms.ModelForm[Any]):
     class Meta:
         model = ApiToken
         fields = ["name", "limited", "campaigns"]
@@ -48,7 +48,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     form = ApiTokenForm
     list_display = ["name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["limited"]
@@ -85,7 +85,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(DiallerContact)
-class DiallerContactAdmin(admin.ModelAdmin):
+class DiallerContactAdmin(admin.ModelAdmin[DiallerContact]):
     list_display = [
         "id",
         "name",
@@ -101,5 +101,5 @@ class DiallerContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
     list_display = ["file_name", "team", "created_by", "state", "created_at", "finished_at"]

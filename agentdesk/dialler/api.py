@@ -231,7 +231,7 @@ ERRORS: dict[int, Any] = {code: ErrorEnvelope for code in (400, 401, 404, 409, 4
 router = Router(tags=["dialler contacts"])
 
 
-def _envelope(records: list[dict], status: int = 200, **extra: Any) -> dict[str, Any]:
+def _envelope(records: list[dict[str, Any]], status: int = 200, **extra: Any) -> dict[str, Any]:
     return {"records": records, "count": len(records), "status": status, **extra}
 
 
@@ -285,7 +285,7 @@ async def list_contacts(request: HttpRequest, query: Query[ListQuery]) -> Any:
     token = api_token(request)
     text = query.filter.strip()
 
-    def page() -> tuple[list[dict], int]:
+    def page() -> tuple[list[dict[str, Any]], int]:
         contacts = _visible_contacts(token)
         if text:
             match = Q(name__icontains=text) | Q(user_data__icontains=text)
@@ -312,7 +312,7 @@ async def get_contact(request: HttpRequest, contact_id: int) -> Any:
     if not 0 < contact_id <= MAX_ID:
         raise ApiError(404, f"No contact with DiallerContactsID {contact_id}.")
 
-    def find() -> dict | None:
+    def find() -> dict[str, Any] | None:
         contact = _visible_contacts(token).filter(pk=contact_id).first()
         return importing.contact_record(contact) if contact else None
 
@@ -328,7 +328,7 @@ async def get_contact(request: HttpRequest, contact_id: int) -> Any:
 async def list_campaigns(request: HttpRequest) -> Any:
     token = api_token(request)
 
-    def campaigns() -> list[dict]:
+    def campaigns() -> list[dict[str, Any]]:
         queryset = DiallerCampaign.objects.order_by("pk")
         if token.allowed_campaigns is not None:
             queryset = queryset.filter(pk__in=token.allowed_campaigns)

@@ -126,7 +126,7 @@ def _counted_rows(table: csvread.Table) -> Iterator[tuple[int, dict[str, str]]]:
         yield number, row
 
 
-def read_csv(data: bytes) -> tuple[list[str], list[dict]]:
+def read_csv(data: bytes) -> tuple[list[str], list[dict[str, Any]]]:
     """Header and rows (only the contact-field columns) of an uploaded CSV, all at once."""
     table = open_csv(data)
     rows = [row for _number, row in _counted_rows(table)]
@@ -427,6 +427,38 @@ async def _import_batch(rows: list[ImportRow], run: _Run) -> None:
     await db_async(_finish_rows)(rows, run.job.pk, run.token, tied)
 
 
+class _BatchOrder:
+    """Rows of one file with the same UserData go to LCM in line order even when two batches
+    run at once: a batch holding a UserData an earlier batch of this run still imports waits
+    for that batch (rare; other batches do not wait)."""
+
+    def __init__(self) -> None:
+        self.claiming = asyncio.Lock()
+        self.changed = asyncio.Condition()
+        self.in_flight: dict[int, frozenset[str]] = {}
+        self.count = 0
+
+    def register(self, rows: list[ImportRow]) -> int:
+        self.count += 1
+        self.in_flight[self.count] = frozenset(
+            str(row.data.get("UserData")) for row in rows if row.data.get("UserData")
+        )
+        return self.count
+
+    def _blocked(self, batch: int) -> bool:
+        mine = self.in_flight.get(batch, frozenset())
+        return any(earlier < batch and mine & theirs for earlier, theirs in self.in_flight.items())
+
+    async def wait_for_earlier(self, batch: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: not self._blocked(batch))
+
+    async def done(self, batch: int) -> None:
+        async with self.changed:
+            self.in_flight.pop(batch, None)
+            self.changed.notify_all()
+
+
 async def run_job(job_id: int, token: str | None = None) -> None:
     """Import every pending row of the job, a batch at a time, with a heartbeat for the sweep.
     Two batches run at once on PostgreSQL (one's database work overlaps the other's LCM
@@ -448,9 +480,20 @@ async def run_job(job_id: int, token: str | None = None) -> None:
             )()
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
+    order = _BatchOrder()
+
     async def worker() -> None:
-        while rows := await db_async(_claim_batch)(job_id, batch_size(), token):
-            await _import_batch(rows, run)
+        while True:
+            async with order.claiming:  # batches are registered in the order they are claimed
+                rows = await db_async(_claim_batch)(job_id, batch_size(), token)
+                if not rows:
+                    return
+                batch = order.register(rows)
+            try:
+                await order.wait_for_earlier(batch)
+                await _import_batch(rows, run)
+            finally:
+                await order.done(batch)
 
     heart = asyncio.create_task(beat())
     try:

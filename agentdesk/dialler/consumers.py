@@ -5,6 +5,7 @@ them when they change (one small aggregate query per open job page)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -35,7 +36,7 @@ def _may_still_follow(user_id: int, job_id: int) -> bool:
 
 
 class ImportConsumer(AccessCheckedConsumer):
-    poller: asyncio.Task | None = None
+    poller: asyncio.Task[Any] | None = None
     job_id = 0
 
     async def connect(self) -> None:

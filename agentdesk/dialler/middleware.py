@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse
@@ -35,7 +36,7 @@ def _as_envelope(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 @sync_and_async_middleware
-def api_errors_as_json(get_response: Callable) -> Callable:
+def api_errors_as_json(get_response: Callable[..., Any]) -> Callable[..., Any]:
     if iscoroutinefunction(get_response):
 
         async def middleware(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from django.utils import timezone
 from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
+from pydantic.config import JsonDict
 
 from agentdesk.shared import phones
 
@@ -98,14 +99,53 @@ ShortText = Annotated[
     BeforeValidator(_as_text),
     AfterValidator(_blank_is_none),
 ]
+# What the schema can say of the rules the import checks across fields (a client generating
+# requests from the published schema must not be refused for something it did not say):
+# a campaign by ID or by name, and at least one phone number that may be one. Whether a
+# number exists in its country's numbering plan is said in words: no pattern can tell.
+PHONE_PATTERN = r"^(?=(?:\D*\d){3})[^\x00-\x1f]*$"
+PHONE_RULES = (
+    "A number that exists in its country's numbering plan (read by libphonenumber), in any "
+    "everyday form: +1 202 555 0143, (202) 555-0143, 030/1234567, +49 (0)30 1234567. A "
+    "national form is read in the campaign's region (its policy's region, else the country "
+    "of its time zone); without one it needs the +country code. At least 3 digits; an "
+    "extension may follow (x123, ext. 123, #123). A number that cannot be read, is too "
+    "short or too long for its country, or does not exist there is refused (400, naming "
+    "the field)."
+)
+_CAMPAIGN_GIVEN: JsonDict = {
+    "anyOf": [
+        {
+            "required": ["DiallerCampaignsID"],
+            "properties": {"DiallerCampaignsID": {"type": "integer", "minimum": 1}},
+        },
+        {
+            "required": ["DiallerCampaignsName"],
+            "properties": {"DiallerCampaignsName": {"type": "string", "pattern": r"\S"}},
+        },
+    ],
+}
+_PHONE_GIVEN: JsonDict = {
+    "anyOf": [
+        {
+            "required": [f"PhoneNumber{n}"],
+            "properties": {f"PhoneNumber{n}": {"type": "string", "pattern": PHONE_PATTERN}},
+        }
+        for n in range(1, 7)
+    ],
+}
+
+
 Phone = Annotated[
-    Annotated[str, Field(max_length=phones.MAX_INPUT_LENGTH)] | None,
+    # The pattern is published, not enforced here: the import reads the number and names
+    # what is wrong with it in words.
+    Annotated[
+        str,
+        Field(max_length=phones.MAX_INPUT_LENGTH, json_schema_extra={"pattern": PHONE_PATTERN}),
+    ]
+    | None,
     BeforeValidator(_as_text),
-    Field(
-        description="Any everyday form: +1 202 555 0143, (202) 555-0143, 030/1234567, "
-        "+49 (0)30 1234567; national forms are read in the campaign's region.",
-        examples=["+1 202 555 0143"],
-    ),
+    Field(description=PHONE_RULES, examples=["+1 202 555 0143"]),
     AfterValidator(_blank_is_none),
 ]
 Moment = Annotated[
@@ -117,9 +157,13 @@ Moment = Annotated[
 
 
 class ContactIn(Schema):
-    """One contact to import. Unknown field names are refused (a typo is not silently lost)."""
+    """One contact to import. Unknown field names are refused (a typo is not silently lost).
+    A campaign by DiallerCampaignsID or DiallerCampaignsName, a Name, and at least one of
+    PhoneNumber1…PhoneNumber6."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"allOf": [_CAMPAIGN_GIVEN, _PHONE_GIVEN]}
+    )
 
     DiallerCampaignsID: Annotated[
         Annotated[int, Field(ge=1, le=MAX_ID)] | None, BeforeValidator(_not_bool)
@@ -279,7 +323,7 @@ class CampaignsEnvelope(Schema):
 
 
 class ErrorEnvelope(Schema):
-    records: list[dict] = Field(default_factory=list)
+    records: list[dict[str, Any]] = Field(default_factory=list)
     count: int = 0
     status: int
     message: str

@@ -15,7 +15,11 @@ from .models import LcmDncAppend
 
 
 @admin.action(description=_("Send again now"))
-def send_again(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+def send_again(
+    modeladmin: admin.ModelAdmin[LcmDncAppend],
+    request: HttpRequest,
+    queryset: QuerySet[LcmDncAppend],
+) -> None:
     queued = 0
     for row in queryset.exclude(status=LcmDncAppend.SENDING):
         with transaction.atomic():
@@ -37,7 +41,7 @@ def send_again(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Que
 
 
 @admin.register(LcmDncAppend)
-class LcmDncAppendAdmin(admin.ModelAdmin):
+class LcmDncAppendAdmin(admin.ModelAdmin[LcmDncAppend]):
     list_display = (
         "number",
         "status",

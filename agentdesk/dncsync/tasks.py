@@ -47,16 +47,33 @@ def schedule_many(numbers: Mapping[str, datetime | None]) -> int:
             row.number: row
             for row in LcmDncAppend.objects.select_for_update().filter(number__in=list(numbers))
         }
+        new = [
+            LcmDncAppend(number=number, ends_at=ends_at)
+            for number, ends_at in numbers.items()
+            if number not in rows
+        ]
+        if new:
+            try:
+                with transaction.atomic():
+                    created = LcmDncAppend.objects.bulk_create(new)
+            except IntegrityError:  # some created at the same moment elsewhere: one by one
+                created = []
+                for fresh in new:
+                    try:
+                        with transaction.atomic():
+                            created.append(
+                                LcmDncAppend.objects.create(
+                                    number=fresh.number, ends_at=fresh.ends_at
+                                )
+                            )
+                    except IntegrityError:
+                        continue  # queued by whoever created it
+            for fresh in created:
+                send.enqueue(fresh.pk)
+            queued += len(created)
         for number, ends_at in numbers.items():
             row = rows.get(number)
             if row is None:
-                try:
-                    with transaction.atomic():
-                        row = LcmDncAppend.objects.create(number=number, ends_at=ends_at)
-                except IntegrityError:  # created at the same moment elsewhere: it is queued
-                    continue
-                send.enqueue(row.pk)
-                queued += 1
                 continue
             if row.ends_at == ends_at and row.status != LcmDncAppend.REFUSED:
                 continue  # confirmed, or queued or being sent with this very end
@@ -71,6 +88,17 @@ def schedule_many(numbers: Mapping[str, datetime | None]) -> int:
             send.enqueue(row.pk)
             queued += 1
     return queued
+
+
+@task()
+def schedule_listed(numbers: list[str]) -> int:
+    """schedule_many for numbers an upload listed, read back from the list (a number since
+    taken off, or expired, is not sent)."""
+    from agentdesk.compliance.dnc import active
+    from agentdesk.compliance.models import DoNotCallEntry
+
+    entries = DoNotCallEntry.objects.filter(active(), number__in=numbers)
+    return schedule_many(dict(entries.values_list("number", "expires_at")))
 
 
 def _claim(row_id: int) -> LcmDncAppend | None:

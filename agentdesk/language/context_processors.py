@@ -15,6 +15,11 @@ def ui_text(request: HttpRequest) -> dict[str, dict[str, str]]:
             "connecting": _("Connecting…"),
             "unreachable": _("The server could not be reached. Nothing was changed; try again."),
             "server_failed": _("The server failed to answer. Nothing was changed; try again."),
+            "action_dropped": _(
+                "The live connection dropped while your action was on its way: it may have "
+                "been done. If it did not reach agentdesk within 10 seconds, it will not be done "
+                "later. The page shows what happened once it is live again."
+            ),
             "action_unanswered": _(
                 "Your action got no answer: the live connection dropped or the server is slow. "
                 "It may have been done; the page shows what happened once it is live again."

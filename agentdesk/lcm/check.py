@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -23,7 +24,7 @@ NO_ANSWER = "no answer"
 @dataclass(frozen=True)
 class CheckResult:
     subtopic: str
-    sent: dict
+    sent: dict[str, Any]
     verdict: str
     answer: str  # the body as it came back (shortened)
     meaning: str  # what agentdesk read, or why it could not
@@ -34,7 +35,7 @@ class CheckResult:
         return self.verdict == UNDERSTOOD
 
 
-def read_only_calls(agent_id: str) -> list[m.LcmRequest]:
+def read_only_calls(agent_id: str) -> list[m.LcmRequest[Any]]:
     return [
         m.GetCampaignGroups(agent_id),
         m.GetCallOutCome(),
@@ -71,7 +72,7 @@ def _shorten(body: bytes, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
 
-async def check_one(client: LcmClient, request: m.LcmRequest) -> CheckResult:
+async def check_one(client: LcmClient, request: m.LcmRequest[Any]) -> CheckResult:
     data = request.to_data(settings.LCM_REQUEST_STYLE)
     envelope = build_request(request.SUBTOPIC, data, client.source)
     started = time.perf_counter()

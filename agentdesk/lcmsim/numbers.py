@@ -75,21 +75,32 @@ def _active(now: datetime) -> QuerySet[SimDncEntry]:
 
 def _blocked_modes(now: datetime, outer: str) -> Q | None:
     """Modes on the do-not-call list now, as a condition on ContactMode (`outer`: the path
-    from the mode to its contact's campaign name); None when the list has nothing active."""
-    entries = list(_active(now).values_list("e164", "campaign", "mode_id"))
-    if not entries:
+    from the mode to its contact's campaign name); None when the list has nothing active.
+
+    A subquery, not a list of numbers, so a list of any length costs one query plan. The
+    rare entries for one mode ID are added one by one (mode IDs are computed from names)."""
+    active = _active(now)
+    if not active.exists():
         return None
-    condition = Q(pk__in=[])
+    condition = Q(
+        Exists(
+            active.filter(e164=OuterRef("e164"), mode_id__isnull=True).filter(
+                Q(campaign="") | Q(campaign__iexact=OuterRef(outer))
+            )
+        )
+    )
     names: dict[int, list[str]] = {}
-    for e164, campaign, mode_id in entries:
-        clause = Q(e164=e164)
+    for e164, campaign, mode_id in active.filter(mode_id__isnull=False).values_list(
+        "e164", "campaign", "mode_id"
+    ):
+        if mode_id is None:
+            continue  # filtered out above; for the type checker
+        if mode_id not in names:
+            every = ContactMode.objects.values_list("name", flat=True).distinct()
+            names[mode_id] = [n for n in every if mode_id_for(n) == mode_id]
+        clause = Q(e164=e164, name__in=names[mode_id])
         if campaign:
             clause &= Q(**{f"{outer}__iexact": campaign})
-        if mode_id is not None:
-            if mode_id not in names:
-                every = ContactMode.objects.values_list("name", flat=True).distinct()
-                names[mode_id] = [n for n in every if mode_id_for(n) == mode_id]
-            clause &= Q(name__in=names[mode_id])
         condition |= clause
     return condition
 
@@ -109,7 +120,7 @@ def is_blocked(mode: ContactMode, campaign_name: str, now: datetime) -> bool:
     if blocked is None:
         return False
     return ContactMode.objects.filter(blocked, pk=mode.pk).exists() or (
-        mode.pk is None and bool(mode.e164) and _active(now).filter(e164=mode.e164).exists()
+        mode._state.adding and bool(mode.e164) and _active(now).filter(e164=mode.e164).exists()
     )
 
 

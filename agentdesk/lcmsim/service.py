@@ -387,12 +387,12 @@ def _known_agent(agent_id: str) -> None:
 def campaign_groups(request: m.GetCampaignGroups) -> m.CampaignGroupsAnswer:
     _known_agent(request.user_id)
     groups = list(CampaignGroup.objects.filter(agents__agent_id=request.user_id).order_by("name"))
-    campaigns: dict[int, list] = {g.pk: [] for g in groups}
+    campaigns: dict[int, list[Any]] = {g.pk: [] for g in groups}
     for group_id, name, pct, status in Campaign.objects.filter(group__in=groups).values_list(
         "group_id", "name", "pct", "status"
     ):
         campaigns[group_id].append(m.CampaignInGroup(name, pct, status))
-    members: dict[int, list] = {g.pk: [] for g in groups}
+    members: dict[int, list[Any]] = {g.pk: [] for g in groups}
     for group_id, agent_id, name in CampaignGroup.agents.through.objects.filter(
         campaigngroup__in=groups
     ).values_list("campaigngroup_id", "simagent__agent_id", "simagent__name"):
@@ -432,7 +432,7 @@ def queue_count(request: m.GetCampaignGroupContactCount) -> m.QueueCountAnswer:
     return m.QueueCountAnswer(group.name, waiting)
 
 
-HANDLERS: dict[type[m.LcmRequest], Callable[[Any], Any]] = {
+HANDLERS: dict[type[m.LcmRequest[Any]], Callable[[Any], Any]] = {
     m.CreateContact: create_contact,
     m.GetDownloadContactsForDialing: download_contacts,
     m.GetReservedContactOD: reserved_contact_od,
@@ -447,7 +447,7 @@ HANDLERS: dict[type[m.LcmRequest], Callable[[Any], Any]] = {
 }
 
 
-def _answer_subtopic(request_type: type[m.LcmRequest], sent_as: str) -> str:
+def _answer_subtopic(request_type: type[m.LcmRequest[Any]], sent_as: str) -> str:
     for alias in request_type.ALIASES:
         if sent_as.strip().lower() == alias.lower():
             return f"{alias}Response"

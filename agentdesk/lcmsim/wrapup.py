@@ -226,9 +226,12 @@ def set_callback(request: w.SetCallbackWithComments) -> w.SuccessAnswer:
         zone = _zone_of(mode, contact.campaign)
         start = request.start.replace(tzinfo=zone)
         end = request.end.replace(tzinfo=zone)
-        if start < now - PAST_SLACK:
+        # The window the contact already has (a lead moving an overdue personal callback to
+        # another agent, a retry) is kept as it is; a new window must be ahead and in time.
+        current = contact.callbacks.filter(active=True, start=start, end=end).exists()
+        if not current and start < now - PAST_SLACK:
             raise Rejected("Callback start time is in the past.")
-        if contact.expiry and end > contact.expiry:
+        if not current and contact.expiry and end > contact.expiry:
             expiry = timezone.localtime(contact.expiry, zone).strftime(LCM_DATE_FORMAT)
             raise Rejected(f"Callback end time is after the contact's expiry ({expiry}).")
         booking, created = CallbackBooking.objects.get_or_create(

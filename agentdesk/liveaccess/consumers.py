@@ -29,7 +29,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
     access_groups: tuple[str, ...] = ()
     access_ended = False
     _disconnected = False
-    _expiry: asyncio.Task | None = None
+    _expiry: asyncio.Task[Any] | None = None
     _session_key = ""
     _user_id: int | None = None
 
@@ -83,7 +83,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
             return None
         return ends
 
-    async def access_check(self, event: dict) -> None:
+    async def access_check(self, event: dict[str, Any]) -> None:
         if self.access_ended or self._user_id is None:
             return
         ends = await db_async(self.access_now)()
@@ -92,7 +92,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
             return
         self.expire_at(ends)
 
-    async def access_end(self, event: dict) -> None:
+    async def access_end(self, event: dict[str, Any]) -> None:
         await self.end_access()
 
     async def end_access(self) -> None:
@@ -127,7 +127,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
         # Through the channel, so the check runs in turn with the consumer's other messages.
         await self.channel_layer.send(self.channel_name, {"type": groups.CHECK})
 
-    async def dispatch(self, message: dict) -> None:
+    async def dispatch(self, message: dict[str, Any]) -> None:
         try:
             await self._handle(message)
         except (StopConsumer, asyncio.CancelledError):
@@ -144,7 +144,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
                 log.exception("and could not tell the page")
                 await self.close(code=SERVER_ERROR)
 
-    async def _handle(self, message: dict) -> None:
+    async def _handle(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without the thread hop it makes before every message (every push
         to every socket) to close stale database connections: these consumers do their
         database work through db_async, which does that in the thread that uses the
@@ -155,7 +155,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message.get('type')!r}")
         await handler(message)
 
-    async def websocket_disconnect(self, message: dict) -> None:
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         await self._run_disconnect(message.get("code", 1000))
         raise StopConsumer()
 

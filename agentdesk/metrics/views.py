@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +18,7 @@ from .collectors import BreakerCollector, DatabaseCollector
 
 
 @cache
-def _allowed_networks(values: tuple[str, ...]) -> list:
+def _allowed_networks(values: tuple[str, ...]) -> list[Any]:
     return parse_networks(values)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
@@ -49,7 +51,7 @@ def _led_team(user: AbstractBaseUser | AnonymousUser, team_id: int) -> Team:
 def dnc_upload(request: HttpRequest, team_id: int) -> HttpResponse:
     """Upload a CSV of numbers nobody may dial; every readable row is listed at once."""
     team = _led_team(request.user, team_id)
-    context: dict = {"team": team}
+    context: dict[str, Any] = {"team": team}
     if request.method == "POST":
         upload = request.FILES.get("file")
         region = request.POST.get("region", "").strip().upper()

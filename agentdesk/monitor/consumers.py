@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import F
@@ -34,7 +35,7 @@ def _may_still_watch(user_id: int, team_id: int) -> bool:
 class MonitorConsumer(AccessCheckedConsumer):
     group: str = ""
     language_group: str = ""
-    _late_resync: asyncio.Task | None = None
+    _late_resync: asyncio.Task[Any] | None = None
 
     async def connect(self) -> None:
         team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
@@ -64,7 +65,7 @@ class MonitorConsumer(AccessCheckedConsumer):
         # Through the channel, so it runs in turn with the pushes.
         await self.channel_layer.send(self.channel_name, {"type": "monitor.resync"})
 
-    async def monitor_resync(self, event: dict) -> None:
+    async def monitor_resync(self, event: dict[str, Any]) -> None:
         if not self.access_ended:
             await self.send(text_data=await live.render_team(self.team_id) or "")
 
@@ -85,6 +86,6 @@ class MonitorConsumer(AccessCheckedConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Monitors only listen."""
 
-    async def monitor_push(self, event: dict) -> None:
+    async def monitor_push(self, event: dict[str, Any]) -> None:
         for frame in event.get("frames") or [event["html"]]:
             await self.send(text_data=frame)

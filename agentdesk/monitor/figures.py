@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count
@@ -75,7 +76,7 @@ def _baseline(team: Team, start: date) -> list[float]:
     return averages
 
 
-def _outcome_mix(team: Team, since: datetime, until: datetime) -> list:
+def _outcome_mix(team: Team, since: datetime, until: datetime) -> list[Any]:
     entries = stats.team_entries(team, since, until).exclude(campaign_group="")
     mix = stats.outcome_counts(entries, "campaign_group")
     return sorted(mix.items())
@@ -89,7 +90,7 @@ def series_names() -> tuple[str, str, str]:
     )
 
 
-def _per_agent(team: Team, since: datetime, until: datetime) -> list:
+def _per_agent(team: Team, since: datetime, until: datetime) -> list[Any]:
     names = {
         p.pk: p.display_name for p in AgentProfile.objects.filter(team=team).select_related("user")
     }
@@ -138,7 +139,7 @@ def team_figures(team: Team, start: date, end: date | None = None) -> TeamFigure
     )
 
 
-def chart_context(figures: TeamFigures, heading: str) -> dict:
+def chart_context(figures: TeamFigures, heading: str) -> dict[str, Any]:
     """The three charts of `figures`, ready for monitor/_charts.html under `heading`."""
     if figures.days == 1:
         handled_label = (
@@ -238,6 +239,6 @@ def csv_rows(figures: TeamFigures) -> list[list[str | int | float]]:
     return rows
 
 
-def today_charts(team: Team) -> dict:
+def today_charts(team: Team) -> dict[str, Any]:
     """The monitor's live charts: today so far."""
     return chart_context(team_figures(team, timezone.localdate()), _("Today in pictures"))

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -23,7 +24,7 @@ from agentdesk.lcm.client import breaker_state
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
-from . import figures, stats
+from . import callback_views, figures, stats
 
 FRAGMENTS = (
     "monitor/_agents.html",
@@ -47,6 +48,7 @@ class Change:
     all_queues: bool = False  # the set of queues may have changed: the whole table
     feed: bool = False  # a new action log entry
     charts: bool = False  # today's figures changed (the charts follow at most every few s)
+    callbacks: bool = False  # a callback was booked or moved
 
     def merge(self, other: Change) -> None:
         self.agents |= other.agents
@@ -54,6 +56,7 @@ class Change:
         self.all_queues |= other.all_queues
         self.feed |= other.feed
         self.charts |= other.charts
+        self.callbacks |= other.callbacks
 
 
 # ------------------------------------------------------------------ rendered-fragment caches
@@ -112,7 +115,7 @@ def render_row(team: Team, row: stats.AgentRow, menu: OutcomeMenu | None, *, oob
     return html
 
 
-def _charts_key(team: Team, context: dict) -> Hashable:
+def _charts_key(team: Team, context: dict[str, Any]) -> Hashable:
     """The charts' numbers and labels, digested: equal keys render equal charts."""
     figures_ = context["figures"]
     shown = repr(
@@ -128,7 +131,7 @@ def _charts_key(team: Team, context: dict) -> Hashable:
     return ("charts", team.pk, hashlib.blake2s(shown.encode()).hexdigest())
 
 
-def render_charts(team: Team, context: dict, *, oob: bool) -> str:
+def render_charts(team: Team, context: dict[str, Any], *, oob: bool) -> str:
     key = (_language(), oob, _charts_key(team, context))
     html = charts_cache.get(key)
     if html is None:
@@ -142,7 +145,7 @@ def render_charts(team: Team, context: dict, *, oob: bool) -> str:
 
 def monitor_context(
     team: Team, open_counts: dict[str, int | None], menu: OutcomeMenu | None = None
-) -> dict:
+) -> dict[str, Any]:
     rows = stats.agent_rows(team)
     return {
         "team": team,
@@ -155,7 +158,7 @@ def monitor_context(
     }
 
 
-def render_agents(context: dict, *, oob: bool) -> str:
+def render_agents(context: dict[str, Any], *, oob: bool) -> str:
     """The agents' panel, its rows from the row cache."""
     team, menu = context["team"], context["menu"]
     rows_html = [render_row(team, row, menu, oob=False) for row in context["rows"]]
@@ -173,7 +176,7 @@ def render_fragments(
     return "\n".join(render_context(context, oob=oob))
 
 
-def render_context(context: dict, *, oob: bool) -> list[str]:
+def render_context(context: dict[str, Any], *, oob: bool) -> list[str]:
     """The monitor's fragments from `monitor_context`, rows and charts from their caches."""
     parts = []
     for name in FRAGMENTS:
@@ -186,7 +189,7 @@ def render_context(context: dict, *, oob: bool) -> list[str]:
     return parts
 
 
-async def team_context(team: Team) -> dict:
+async def team_context(team: Team) -> dict[str, Any]:
     names = await db_async(stats.team_queue_names)(team)
     depths = await queue_depths(names)
     return await db_async(monitor_context)(team, depths, await outcome_menu())
@@ -214,8 +217,9 @@ class ChangedParts:
     rows: list[stats.AgentRow]
     queues: list[stats.QueueRow] | None = None  # the whole table
     queue_rows: list[stats.QueueRow] = field(default_factory=list)  # or just these rows
-    feed: list | None = None
-    charts: dict | None = None
+    feed: list[Any] | None = None
+    charts: dict[str, Any] | None = None
+    callbacks: dict[str, Any] | None = None
 
 
 def changed_parts(
@@ -236,6 +240,8 @@ def changed_parts(
         parts.feed = stats.feed(team)
     if change.charts:
         parts.charts = figures.today_charts(team)
+    if change.callbacks:
+        parts.callbacks = callback_views.callbacks_context(team)
     return parts
 
 
@@ -249,6 +255,8 @@ def render_parts(parts: ChangedParts) -> list[str]:
         html.append(render_to_string("monitor/_feed.html", {**context, "feed": parts.feed}))
     if parts.charts is not None:
         html.append(render_charts(team, parts.charts, oob=True))
+    if parts.callbacks is not None:
+        html.append(render_to_string("monitor/_callbacks.html", {**parts.callbacks, "oob": True}))
     html.append(render_to_string("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
     frames = ["\n".join(html)]
     if parts.queue_rows:

@@ -9,15 +9,20 @@ never takes the worker from its agents), and only while some monitor of the team
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
 import time
 import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from agentdesk.desk.events import SELECT, AgentChanged
+from agentdesk.desk.models import ActionLog
 from agentdesk.language.sockets import language_group, languages
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
@@ -49,6 +54,7 @@ def change_of(event: AgentChanged) -> Change:
         all_queues=event.kind == SELECT,
         feed=entry is not None,
         charts=entry is not None,
+        callbacks=event.kind in (ActionLog.CALLBACK, ActionLog.REASSIGN) and event.ok,
     )
 
 
@@ -78,7 +84,7 @@ async def publish_team(team_id: int, change: Change | int | None = None) -> None
     _team_rendering.add(team_id)
     try:
         while team_id in _team_changes:
-            async with _render_turn():
+            async with _render_turn().first():
                 started = time.monotonic()
                 await _publish_team_now(team_id, _team_changes.pop(team_id))
                 # Hold the turn a while: under load, changes collect meanwhile and go out
@@ -88,20 +94,73 @@ async def publish_team(team_id: int, change: Change | int | None = None) -> None
         _team_rendering.discard(team_id)
 
 
-# A monitor update (the team's rows, queues, feed and charts, in every language) costs far
-# more than an agent's action. One team at a time is rendered per worker, each followed by a
-# pause twice its length: a busy worker gives monitors at most a third of its time, and the
-# agents' actions the rest.
+# A monitor update costs far more than an agent's action. One team at a time is rendered per
+# worker, each followed by a pause twice its length: a busy worker gives monitors at most a
+# third of its time, and the agents' actions the rest. Within that third the teams' rows,
+# queues and feed go first; the charts (a picture of the day) take their turn when no such
+# update waits.
 MONITOR_SHARE = 1 / 3
-_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+
+
+class Turn:
+    """One monitor update at a time; those that wait go in order, the urgent ones first."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def first(self) -> AsyncIterator[None]:
+        """The turn, before any update waiting `later`."""
+        async with self._taken(0):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def later(self) -> AsyncIterator[None]:
+        async with self._taken(1):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _taken(self, rank: int) -> AsyncIterator[None]:
+        if self._busy or self._waiting:
+            ready = asyncio.get_running_loop().create_future()
+            entry = (rank, next(self._arrivals), ready)
+            heapq.heappush(self._waiting, entry)
+            try:
+                await ready  # handed over with the turn still taken
+            except BaseException:
+                if ready.done() and not ready.cancelled():
+                    self._hand_on()  # given the turn while being cancelled: pass it on
+                elif entry in self._waiting:
+                    self._waiting.remove(entry)
+                    heapq.heapify(self._waiting)
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        while self._waiting:
+            ready = heapq.heappop(self._waiting)[2]
+            if not ready.done():  # not cancelled meanwhile
+                ready.set_result(None)
+                return
+        self._busy = False
+
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turn]
 _turns = weakref.WeakKeyDictionary()
 
 
-def _render_turn() -> asyncio.Lock:
+def _render_turn() -> Turn:
     loop = asyncio.get_running_loop()
     turn = _turns.get(loop)
     if turn is None:
-        turn = _turns[loop] = asyncio.Lock()
+        turn = _turns[loop] = Turn()
     return turn
 
 
@@ -157,33 +216,40 @@ def charts_seconds() -> float:
     return float(settings.MONITOR_CHARTS_SECONDS)
 
 
-def _charts_when_due(team_id: int, change: Change) -> Change:
-    if not change.charts:
-        return change
-    wait = _charts_sent.get(team_id, -1e9) + charts_seconds() - time.monotonic()
-    if wait <= 0:
-        _charts_sent[team_id] = time.monotonic()
-        return change
-    change.charts = False
-    if team_id not in _charts_later:
+def _charts_apart(team_id: int, change: Change) -> Change:
+    """`change` without its charts, which follow in an update of their own once
+    MONITOR_CHARTS_SECONDS have passed since this worker last drew them (at once if they
+    have), taking their turn after the teams' rows, queues and feed."""
+    if change.charts and team_id not in _charts_later:
+        wait = _charts_sent.get(team_id, -1e9) + charts_seconds() - time.monotonic()
         loop = asyncio.get_running_loop()
-        _charts_later[team_id] = loop.create_task(_charts_after(team_id, wait))
+        _charts_later[team_id] = loop.create_task(_charts_after(team_id, max(0.0, wait)))
+    change.charts = False
     return change
 
 
 async def _charts_after(team_id: int, wait: float) -> None:
+    this = asyncio.current_task()
     try:
         await asyncio.sleep(wait)
+        async with _render_turn().later():
+            # From here a change is drawn by the next redraw (counted after this one's).
+            if _charts_later.get(team_id) is this:
+                del _charts_later[team_id]
+            started = _charts_sent[team_id] = time.monotonic()
+            await _publish_team_now(team_id, Change(charts=True))
+            await asyncio.sleep((time.monotonic() - started) * (1 / MONITOR_SHARE - 1))
     finally:
-        _charts_later.pop(team_id, None)
-    await publish_team(team_id, Change(charts=True))
+        if _charts_later.get(team_id) is this:
+            del _charts_later[team_id]
 
 
 async def _publish_team_now(team_id: int, change: Change) -> None:
     try:
         if not await _is_watched(team_id):
             return  # nobody is looking: no render
-        change = _charts_when_due(team_id, change)
+        if change != Change(charts=True):  # the charts' own update draws them
+            change = _charts_apart(team_id, change)
         # Each lead reads the monitor in their own language: one render per language.
         rendered = await render_team_changes_in(team_id, change, languages())
         if rendered is None:

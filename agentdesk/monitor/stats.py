@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Collection, Hashable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -59,7 +60,7 @@ class AgentRow:
         return self.session.connections > 0 and fresh
 
     @property
-    def contact(self) -> dict:
+    def contact(self) -> dict[str, Any]:
         return self.session.contact or {}
 
     @property
@@ -95,7 +96,7 @@ class AgentRow:
         return tuple(parts)
 
 
-def team_entries(team: Team, since: datetime, until: datetime | None = None) -> QuerySet:
+def team_entries(team: Team, since: datetime, until: datetime | None = None) -> QuerySet[Any]:
     entries = ActionLog.objects.filter(team=team, at__gte=since)
     if until is not None:
         entries = entries.filter(at__lt=until)
@@ -108,9 +109,9 @@ ADDED = Q(kind=ActionLog.ADD, ok=True)
 FAILED = Q(ok=False)
 
 
-def outcome_counts(entries: QuerySet, key: str) -> dict:
+def outcome_counts(entries: QuerySet[Any], key: str) -> dict[Any, list[tuple[str, int]]]:
     """{key value: [("8 No Answer", 3), …]} for the successful skips among `entries`."""
-    counts: dict = defaultdict(list)
+    counts: dict[Any, list[tuple[str, int]]] = defaultdict(list)
     rows = (
         entries.filter(SKIPPED)
         .values(key, "outcome_id", "outcome_name")

@@ -33,14 +33,14 @@ def normalized(origin: str) -> tuple[str, str, int] | None:
     return scheme, host, port or DEFAULT_PORTS[scheme]
 
 
-def _header(scope: dict, name: bytes) -> str:
+def _header(scope: dict[str, Any], name: bytes) -> str:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
             return value.decode("latin-1")
     return ""
 
 
-def _is_secure(scope: dict) -> bool:
+def _is_secure(scope: dict[str, Any]) -> bool:
     if scope.get("scheme") in ("wss", "https"):
         return True
     proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
@@ -51,7 +51,7 @@ def _is_secure(scope: dict) -> bool:
     return False
 
 
-def site_origin(scope: dict) -> tuple[str, str, int] | None:
+def site_origin(scope: dict[str, Any]) -> tuple[str, str, int] | None:
     """This site's own origin as the handshake reached it (Host must be an allowed host)."""
     host = _header(scope, b"host")
     domain, _ = split_domain_port(host)
@@ -60,7 +60,7 @@ def site_origin(scope: dict) -> tuple[str, str, int] | None:
     return normalized(("https" if _is_secure(scope) else "http") + "://" + host)
 
 
-def origin_allowed(scope: dict) -> bool:
+def origin_allowed(scope: dict[str, Any]) -> bool:
     origin = normalized(_header(scope, b"origin"))
     if origin is None:
         return False

@@ -21,7 +21,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-_clients: dict[tuple, RedisCacheClient] = {}
+_clients: dict[tuple[Any, ...], RedisCacheClient] = {}
 _lock = threading.Lock()
 
 POOL_DEFAULTS: dict[str, Any] = {

@@ -4,7 +4,7 @@ from .models import Team
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(admin.ModelAdmin[Team]):
     list_display = ["name"]
     filter_horizontal = ["leads"]
     search_fields = ["name"]

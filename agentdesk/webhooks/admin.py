@@ -16,7 +16,9 @@ from .models import TEST, Attempt, Delivery, Endpoint
 
 
 @admin.action(description=_("Send a test event"))
-def send_test_event(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+def send_test_event(
+    modeladmin: admin.ModelAdmin[Endpoint], request: HttpRequest, queryset: QuerySet[Endpoint]
+) -> None:
     sent = 0
     for endpoint in queryset.select_related("team"):
         sent += tasks.schedule(endpoint, TEST, f"test:{uuid.uuid4()}", payloads.test_data())
@@ -32,7 +34,7 @@ def send_test_event(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
     )
 
 
-class EndpointForm(forms.ModelForm):
+class EndpointForm(forms.ModelForm[Endpoint]):
     class Meta:
         model = Endpoint
         fields = ["team", "url", "secret", "events", "active", "description", "created_at"]
@@ -50,7 +52,7 @@ class EndpointForm(forms.ModelForm):
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(admin.ModelAdmin[Endpoint]):
     form = EndpointForm
     list_display = ("url", "team", "active", "description", "created_at")
     list_filter = ("active", "team")
@@ -58,7 +60,7 @@ class EndpointAdmin(admin.ModelAdmin):
     actions = [send_test_event]
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(admin.TabularInline[Attempt, Delivery]):
     model = Attempt
     extra = 0
     can_delete = False
@@ -70,7 +72,9 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.action(description=_("Try again now"))
-def retry_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+def retry_now(
+    modeladmin: admin.ModelAdmin[Delivery], request: HttpRequest, queryset: QuerySet[Delivery]
+) -> None:
     from django.utils import timezone
 
     retried = 0
@@ -88,7 +92,7 @@ def retry_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     list_display = (
         "created_at",
         "event_type",

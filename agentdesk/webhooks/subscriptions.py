@@ -18,13 +18,13 @@ from .models import CALLBACK_BOOKED, IMPORT_FINISHED, Endpoint
 
 log = logging.getLogger(__name__)
 
-_background: set[asyncio.Task] = set()
+_background: set[asyncio.Task[Any]] = set()
 
 # Whether a team has any active endpoint, remembered by each worker for a few seconds: most
 # teams have none, and asking the database on every agent action would add a statement to
 # each. An endpoint added in the admin is heard by every worker within ENDPOINTS_SEEN_SECONDS.
 ENDPOINTS_SEEN_SECONDS = 10
-_has_endpoints: TTLCache = TTLCache(maxsize=10_000, ttl=ENDPOINTS_SEEN_SECONDS)
+_has_endpoints: TTLCache[Any, Any] = TTLCache(maxsize=10_000, ttl=ENDPOINTS_SEEN_SECONDS)
 _has_endpoints_lock = threading.Lock()
 
 

@@ -52,7 +52,7 @@ def schedule(endpoint: Endpoint, event_type: str, source_key: str, data: dict[st
     return True
 
 
-def schedule_for_team(team_id: int, event_type: str, source_key: str, data: dict) -> int:
+def schedule_for_team(team_id: int, event_type: str, source_key: str, data: dict[str, Any]) -> int:
     """Queue the event for every active endpoint of the team that wants it; how many."""
     endpoints = Endpoint.objects.filter(team_id=team_id, active=True).select_related("team")
     return sum(

@@ -78,23 +78,107 @@
     }
     wasLost = state === "lost";
   }
-  var liveSocket = null;
+  // The live connection is checked, not trusted: the browser's offline event and a ping the
+  // server answers (desk page) notice a dead one within 10 s; the page says so at once and
+  // connects anew by itself. Frames go only over an open connection (never htmx's queue,
+  // which would send an action pressed offline once the network is back), and carry the
+  // connection they were pressed on and the moment the page stops waiting for them, in the
+  // server's clock: the server refuses them after that (desk/timeliness.py).
+  var PING_EVERY_MS = 3000, PONG_WAIT_MS = 4000, ARRIVAL_MS = 10000;
+  var liveSocket = null;  // htmx's socket wrapper
+  var rawSocket = null;  // the WebSocket of the connection in use, while open
+  var connectionId = "";
+  var clockOffset = null;  // the server's clock minus the page's, in ms
+  var lastHeard = 0, pingSentAt = 0, pingSeq = 0;
+  function readClock(serverMs) {
+    var ms = parseInt(serverMs, 10);
+    if (ms > 0) clockOffset = ms - Date.now();
+  }
+  var initialClock = document.getElementById("socket-clock");
+  if (initialClock) readClock(initialClock.dataset.serverMs);
+  function deadline() {
+    return clockOffset === null ? "" : String(Date.now() + clockOffset + ARRIVAL_MS);
+  }
+  function socketOpen() { return !!(rawSocket && rawSocket.readyState === 1); }
   document.addEventListener("htmx:wsOpen", function (event) {
     liveSocket = event.detail && event.detail.socketWrapper;
+    rawSocket = event.detail && event.detail.event && event.detail.event.target || null;
+    lastHeard = Date.now();
+    pingSentAt = 0;
     setLive("live");
   });
-  document.addEventListener("htmx:wsClose", function (event) {
-    liveSocket = null;
-    if (sentAction) unanswered();
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    lastHeard = Date.now();
+    var message = String(event.detail && event.detail.message || "");
+    var clock = /id="socket-(clock|pong)"[^>]*data-server-ms="(\d+)"/.exec(message);
+    if (clock) readClock(clock[2]);
+    var connection = /id="socket-clock"[^>]*data-connection="([^"]*)"/.exec(message);
+    if (connection) connectionId = connection[1];
+    if (clock && clock[1] === "pong") event.preventDefault();  // nothing to show
+  });
+  function connectionLost() {
+    rawSocket = null;
+    connectionId = "";
+    if (sentAction) dropped();
     setLive("lost");
+  }
+  // A connection found dead: let it go (unheard, so its late close changes nothing) and, when
+  // the browser is online, connect anew at once.
+  function giveUp() {
+    var dead = rawSocket;
+    if (!dead && !sentAction && wasLost) return;
+    connectionLost();
+    if (dead) {
+      dead.onclose = null;
+      dead.onerror = null;
+      try { dead.close(); } catch (e) { /* already closing */ }
+    }
+    if (navigator.onLine !== false) reconnectSoon(0);
+  }
+  function reconnectSoon(delay) {
+    if (retryTimer || !liveSocket || !liveSocket.reconnect) return;
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      if (!socketOpen()) liveSocket.reconnect();
+    }, delay);
+  }
+  window.addEventListener("offline", giveUp);
+  window.addEventListener("online", function () { if (!socketOpen()) reconnectSoon(0); });
+  if (document.body && document.body.dataset.livePing) {
+    setInterval(function () {
+      if (!socketOpen()) return;
+      var now = Date.now();
+      if (pingSentAt && lastHeard < pingSentAt) {
+        if (now - pingSentAt > PONG_WAIT_MS) giveUp();
+        return;
+      }
+      if (now - lastHeard < PING_EVERY_MS) return;
+      pingSeq += 1;
+      pingSentAt = now;
+      rawSocket.send(JSON.stringify({ action: "ping", ping: String(pingSeq) }));
+    }, 500);
+  }
+  document.addEventListener("htmx:wsClose", function (event) {
+    var closed = event.detail && event.detail.event && event.detail.event.target;
+    if (closed && rawSocket && closed !== rawSocket) return;  // one given up already
+    connectionLost();
     // htmx reconnects by itself only after abnormal closes; reconnect after clean ones too.
     var code = event.detail && event.detail.event && event.detail.event.code;
-    var wrapper = event.detail && event.detail.socketWrapper;
-    if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && wrapper && wrapper.reconnect && !retryTimer) {
-      retryTimer = setTimeout(function () { retryTimer = null; wrapper.reconnect(); }, reconnectDelay(0));
-    }
+    if ([1006, 1011, 1012, 1013].indexOf(code) < 0) reconnectSoon(1000 + Math.random() * 1000);
   });
   document.addEventListener("htmx:wsError", function () { setLive("lost"); });
+  // A desk action posted (no live socket) carries the page's deadline too, and the page stops
+  // waiting when it passes.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var detail = event.detail;
+    if (detail.verb !== "post" || String(detail.path).indexOf("/desk/") !== 0) return;
+    var until = deadline();
+    if (until) detail.parameters.deadline = until;
+    detail.timeout = ANSWER_WAIT_MS;
+  });
+  document.addEventListener("htmx:timeout", function () {
+    showBanner(text("action_unanswered", "Your action got no answer. It may have been done; the page shows what happened once it is live again."));
+  });
   // A request the server could not answer (network down, 5xx) still tells the agent.
   document.addEventListener("htmx:sendError", function () {
     showBanner(text("unreachable", "The server could not be reached. Nothing was changed; try again."));
@@ -201,7 +285,7 @@
   document.addEventListener("htmx:confirm", function (event) {
     var elt = event.detail.elt;
     var action = elt && elt.dataset && elt.dataset.socketAction;
-    if (!action || !liveSocket || sentAction) return;
+    if (!action || !socketOpen() || sentAction) return;
     event.preventDefault();
     var fields = Object.assign({}, htmx.values(elt, "post"));
     delete fields.csrfmiddlewaretoken;
@@ -209,6 +293,8 @@
     var id = "a" + sentCount + "-" + Date.now().toString(36);
     fields.action = action;
     fields.request_id = id;
+    fields.connection = connectionId;
+    fields.deadline = deadline();
     var held = [];
     (elt.getAttribute("hx-disabled-elt") || "").split(",").forEach(function (selector) {
       selector = selector.trim();
@@ -222,7 +308,7 @@
     };
     if (indicator) document.querySelectorAll(indicator).forEach(function (el) { el.classList.add("htmx-request"); });
     pendingAction = actionOf(elt);
-    liveSocket.send(JSON.stringify(fields), elt);
+    rawSocket.send(JSON.stringify(fields));
   });
   function endSentAction() {
     var sent = sentAction;
@@ -231,6 +317,12 @@
     clearTimeout(sent.timer);
     sent.held.forEach(function (button) { if (document.contains(button)) button.disabled = false; });
     if (sent.indicator) document.querySelectorAll(sent.indicator).forEach(function (el) { el.classList.remove("htmx-request"); });
+  }
+  function dropped() {
+    if (!sentAction) return;
+    endSentAction();
+    pendingAction = null;
+    showBanner(text("action_dropped", "The live connection dropped while your action was on its way: it may have been done. If it did not reach agentdesk within 10 seconds, it will not be done later. The page shows what happened once it is live again."));
   }
   function unanswered() {
     if (!sentAction) return;

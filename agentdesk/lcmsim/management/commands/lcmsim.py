@@ -13,7 +13,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
         from daphne.cli import CommandLineInterface
 
-        self.stdout.write(f"LCM simulator listening on http://{host}:{port}/lcm")
+        url = f"http://{host}:{port}/lcm"
+        # Said before Daphne starts (its own lines go to stderr): where to point agentdesk.
+        self.stdout.write(f"LCM simulator listening on {url}")
+        self.stdout.write(f"Point agentdesk at it with LCM_URL={url} (Ctrl-C stops it).")
         self.stdout.flush()
         access_log = ["--access-log", "-"] if options["verbosity"] > 1 else []
         CommandLineInterface().run(
