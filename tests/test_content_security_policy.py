@@ -52,7 +52,7 @@ def test_every_page_sends_the_strict_policy(admin_client):
         assert answer["X-Frame-Options"] == "DENY"
 
 
-def settings_in_subprocess(**env: str) -> subprocess.CompletedProcess:
+def settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
     code = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['frame-ancestors']); "
