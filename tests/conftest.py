@@ -134,10 +134,12 @@ def lcm_behind_proxy(proxy: FaultyLcm, settings: Any) -> Iterator[FaultyLcm]:
     proxy.slow_seconds = 1.5
     proxy.answers.clear()
     proxy.late.clear()
+    proxy.late_share.clear()
     proxy.received.clear()
     yield proxy
     proxy.answers.clear()
     proxy.late.clear()
+    proxy.late_share.clear()
 
 
 @pytest.fixture(scope="session")
