@@ -4,6 +4,7 @@ server that forwards envelopes, or fails in one of the ways a real LCM or networ
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
@@ -31,6 +32,9 @@ class FaultyLcm:
         # subtopic -> seconds: pass the request on (LCM acts at once), answer LCM's own answer
         # that much later.
         self.late: dict[str, float] = {}
+        # subtopic -> share (0..1) of its requests answered late; unset: all of them.
+        self.late_share: dict[str, float] = {}
+        self.answered_late: Counter[str] = Counter()
         self.server: ThreadingHTTPServer | None = None
         self.start()
 
@@ -61,7 +65,8 @@ class FaultyLcm:
                             timeout=30,
                         ).read()
                     return self._answer(status, canned)
-                if subtopic in proxy.late:
+                if subtopic in proxy.late and random.random() < proxy.late_share.get(subtopic, 1):
+                    proxy.answered_late[subtopic] += 1
                     upstream = urllib.request.Request(
                         proxy.upstream, data=body, headers={"Content-Type": "application/json"}
                     )

@@ -142,3 +142,13 @@ def test_the_panel_speaks_german(agents, key, alice):
     html = alice.get("/desk/wrapup", headers={**HTMX, "Accept-Language": "de"}).content.decode()
     assert "Rückruf buchen" in html and "Frühere Versuche" in html
     assert "Kommentar zu diesem Anruf" in html and "Book callback" not in html
+
+
+def test_a_contact_on_screen_from_before_call_ids_gets_one_for_its_wrapup(agents, key, alice):
+    alice.post("/desk/next", NEXT, headers=HTMX)
+    AgentSession.objects.filter(agent=agents["alice"]).update(call_id="")
+    html = panel(alice)
+    session = AgentSession.objects.get(agent=agents["alice"])
+    assert len(session.call_id) == 32 and 'id="wrapup-name"' in html
+    assert panel(alice).count(session.call_id) >= 1  # the same one from then on
+    assert AgentSession.objects.get(agent=agents["alice"]).call_id == session.call_id

@@ -12,7 +12,7 @@ from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
 
-from .helpers import SALES, add_contact, banner, shown_fields
+from .helpers import SALES, add_contact, add_form, banner, shown_fields
 from .helpers import post_as_page as post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -213,7 +213,10 @@ def test_a_failure_text_where_the_key_belongs_is_a_refusal(desk, proxy):
 # --------------------------------------------- shapes nobody planned for, read all the same
 
 
-@pytest.mark.parametrize("shape", ["strings_for_numbers", "arrays", "nested"])
+@pytest.mark.parametrize(
+    "shape",
+    ["strings_for_numbers", "arrays", "nested", "success_error_fields", "success_status_words"],
+)
 def test_a_working_day_in_other_shapes(desk, shape):
     key = add_contact(phone="2025550131")
     set_shape(shape)
@@ -226,6 +229,18 @@ def test_a_working_day_in_other_shapes(desk, shape):
     assert "Skipped with outcome 8 No Answer." in banner(html)
     assert Contact.objects.get(lcm_key=key).status == Contact.CLOSED
     assert session().state == "idle"
+
+
+@pytest.mark.parametrize("shape", ["success_error_fields", "success_status_words"])
+def test_adding_and_no_contact_with_success_fields(desk, shape):
+    set_shape(shape)
+
+    html = post(desk, "/desk/next", SALES)  # the campaign has nothing open
+    assert "No contact available in Sales Manual Group right now." in banner(html), banner(html)
+    html = post(desk, "/desk/add", add_form(first_name="Ada", request_token=f"ok-{shape}"))
+    assert "LCM key:" in banner(html), banner(html)
+    assert "refused" not in banner(html) and "may have" not in banner(html)
+    assert Contact.objects.filter(business_fields__first_name="Ada").count() == 1
 
 
 @pytest.mark.parametrize(

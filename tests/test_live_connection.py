@@ -30,7 +30,7 @@ async def connected(agents) -> tuple[WebsocketCommunicator, str]:
     return tab, await tab.receive_from(timeout=10)
 
 
-async def answer_to(tab: WebsocketCommunicator, frame: dict) -> str:
+async def answer_to(tab: WebsocketCommunicator, frame: dict[str, str]) -> str:
     await tab.send_to(text_data=json.dumps(frame))
     html = ""
     while f'data-request="{frame["request_id"]}"' not in html:

@@ -22,13 +22,19 @@ from agentdesk.lcm import messages as m
 from agentdesk.shared.asyncdb import db_async
 
 from . import details, state, wrapup
+from .actions import new_call_id
 from .models import AgentProfile, AgentSession, Callback
 from .wrapup_forms import COMMENT_MAX, CallbackForm, FieldsForm, NumberForm, zone_of_label
 
 
-def _attempt_initial(session: AgentSession) -> dict[str, str]:
-    contact = session.contact or {}
-    return {"call_id": session.call_id, "lcm_key": str(contact.get("AccountNumber", ""))}
+def _with_call_id(session: AgentSession) -> AgentSession:
+    """A contact put on screen before agentdesk made call ids (an upgrade during a shift) gets
+    one now, once."""
+    if session.call_id or session.state != AgentSession.PREVIEWING or not session.contact:
+        return session
+    AgentSession.objects.filter(pk=session.pk, call_id="").update(call_id=new_call_id())
+    session.refresh_from_db(fields=["call_id"])
+    return session
 
 
 def _booked_now(profile: AgentProfile, call_id: str) -> list[Callback]:
@@ -60,7 +66,7 @@ async def context(
     step) takes the place of its fresh one."""
     if session is None:
         session = await db_async(state.session_for)(profile)
-    attempt = _attempt_initial(session)
+    session = await db_async(_with_call_id)(session)
     if session.state != AgentSession.PREVIEWING or not session.contact or not session.call_id:
         return {"wrapup": None, "call_id": "", "lcm_key": ""}
     contact = m.Contact.from_response(session.contact)
@@ -77,17 +83,17 @@ async def context(
             None,
         )
         callback_form = CallbackForm(
-            initial={**attempt, **({"mode_id": on_screen} if on_screen is not None else {})},
+            initial={"mode_id": on_screen} if on_screen is not None else {},
             callback_modes=found.callback_modes,
             zones=zones,
             default_zone=default_zone,
         )
     fields_form = form if isinstance(form, FieldsForm) else None
     if fields_form is None and found.source == "detail":
-        fields_form = FieldsForm(initial=attempt, fields=found.fields)
+        fields_form = FieldsForm(fields=found.fields)
     number_form = form if isinstance(form, NumberForm) else None
     if number_form is None:
-        number_form = NumberForm(initial=attempt, modes=found.modes)
+        number_form = NumberForm(modes=found.modes)
     if isinstance(form, CallbackForm) and not comment:
         comment = str(form.data.get("comment", ""))
     chosen = callback_form["mode_id"].value()

@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .errors import LcmBadAnswer, LcmRejected, MessageError
 from .fields import lookup
 from .keys import is_lcm_key
@@ -161,14 +163,16 @@ def error_words(holder: Any) -> str | None:
         return text
     if code := _error_code(holder):
         said = text_of(holder, "ErrorMessage", "Message", "Description", "Reason")
-        return said if said and not says_no_error(said) else f"error code {code}"
+        if said and not says_no_error(said):
+            return said
+        return _("error code %(code)s") % {"code": code}
     return None
 
 
 def _peel_data(response: Any) -> Any:
     """The response without one-key wrappings and one-element lists (`{"Contact": {...}}`,
     `[{...}]`), to look for the answer's own data."""
-    for _ in range(4):
+    for _layer in range(4):
         if isinstance(response, list) and len(response) == 1:
             response = response[0]
         elif isinstance(response, dict) and len(response) == 1:

@@ -39,6 +39,14 @@ SHAPES: dict[str, str] = {
     "strings_for_numbers": "Every number and true/false as a string",
     "arrays": "Every object response inside a one-element array",
     "nested": "Every response wrapped once more in {response: …}",
+    "success_error_fields": 'Answers that worked carry "ErrorCode": 0, "ErrorMessage": "Success"',
+    "success_status_words": 'Answers that worked carry "Error": "OK", "Status": "Success"; a '
+    'skip answers {"status": "success", "message": "Skipped"}',
+}
+# The fields servers of this kind add to every answer that worked.
+_SUCCESS_FIELDS: dict[str, dict[str, Any]] = {
+    "success_error_fields": {"ErrorCode": 0, "ErrorMessage": "Success"},
+    "success_status_words": {"Error": "OK", "Status": "Success"},
 }
 FETCHES = {"getdownloadcontactsfordialing", "getreservedcontactod", "getreservedmanualdialcontact"}
 _DATE_FIELDS = ("ExpiryTime", "CallbackTime")
@@ -136,7 +144,22 @@ def reshape(shape: str, request_subtopic: str, answer: dict[str, Any]) -> dict[s
         return build_answer(answer["subtopic"], [response])
     if shape == "nested":
         return build_answer(answer["subtopic"], {"response": response})
+    if shape in _SUCCESS_FIELDS:
+        return build_answer(answer["subtopic"], _with_success_fields(shape, response))
     return answer
+
+
+def _with_success_fields(shape: str, response: Any) -> dict[str, Any]:
+    """The response with the shape's success fields beside its data: an object gets them
+    added; a list (outcomes) or a text (a new key) is put under the name servers use."""
+    fields = _SUCCESS_FIELDS[shape]
+    if shape == "success_status_words" and response == {"success": True}:
+        return {"status": "success", "message": "Skipped"}
+    if isinstance(response, dict):
+        return {**response, **fields}
+    if isinstance(response, list):
+        return {"Outcomes": response, **fields}
+    return {"Response": response, **fields}
 
 
 def http_status(shape: str, answer: dict[str, Any]) -> int:

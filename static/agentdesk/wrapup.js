@@ -12,6 +12,11 @@
     if (!panel || !window.htmx) return;
     var card = document.getElementById("contact-card");
     var want = card ? card.dataset.callId || "" : "";
+    if (card && !want) {
+      // A contact shown before it had a call id: the panel gives it one; load it once.
+      if (loadingFor !== null || panel.dataset.lcmKey === card.dataset.lcmKey) return;
+      want = "new:" + card.dataset.lcmKey;
+    }
     if (panel.dataset.callId === want || loadingFor === want) return;
     loadingFor = want;
     // The same contact on another number keeps the comment typed for it.
