@@ -196,3 +196,87 @@ def test_the_same_agent_may_still_book_after_closing_it_themselves(sim_world):
     skip(key, "2025550100")
     assert answer(callback(key, start=-1)).success
     assert Contact.objects.get(lcm_key=key).status == Contact.OPEN
+
+
+# ------------------------------------------------------------ business fields as LCM keeps them
+
+
+def _field(name: str, value: str, data_type: str = "String") -> dict[str, Any]:
+    return {
+        "FieldName": name,
+        "Value": value,
+        "DataType": data_type,
+        "Format": "",
+        "Editable": True,
+    }
+
+
+@sim
+async def test_values_lcm_already_holds_never_block_a_correction_of_another_field(
+    agents, lcm_behind_proxy
+):
+    from .test_wrapup_actions import attempt
+
+    key = await db(add_contact)
+    lcm_behind_proxy.sent.clear()
+    fields = [
+        _field("first_name", "Test"),
+        _field("address", "Long Street " * 40),  # 480 characters, longer than a typed value
+        _field("last_name", "Person\x0b"),  # a control character LCM stored
+        _field("age", "n/a", "Blob"),  # a DataType nobody planned for
+        _field("score", "unknown", "Number"),  # a number field holding a word
+    ]
+    lcm_behind_proxy.answer("GetContactDetail", envelope("ContactDetail", {"response": fields}))
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    data = attempt(session)
+    for index, field in enumerate(fields):
+        data[f"field_{index}"] = field["Value"]
+    data["field_0"] = "Tess"
+    done = await wrapup.correct_fields(alice, data)
+    assert done.result.ok, (done.result.message, done.form and done.form.errors)
+    sent = [e for e in lcm_behind_proxy.sent if e["subtopic"] == "SetContactBusinessFields"]
+    assert [f["FieldName"] for f in sent[-1]["data"]["businessField"]] == ["first_name"]
+    contact = await db(Contact.objects.get, lcm_key=key)
+    assert contact.business_fields["first_name"] == "Tess"
+
+
+@sim
+async def test_a_changed_value_is_still_checked(agents, lcm_behind_proxy):
+    from .test_wrapup_actions import attempt
+
+    await db(add_contact)
+    lcm_behind_proxy.sent.clear()
+    fields = [_field("first_name", "Test"), _field("score", "1", "Number")]
+    lcm_behind_proxy.answer("GetContactDetail", envelope("ContactDetail", {"response": fields}))
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    data = {**attempt(session), "field_0": "x" * 300, "field_1": "lots"}
+    done = await wrapup.correct_fields(alice, data)
+    assert not done.result.ok and done.form is not None
+    assert set(done.form.errors) == {"field_0", "field_1"}
+    assert not [e for e in lcm_behind_proxy.sent if e["subtopic"] == "SetContactBusinessFields"]
+
+
+# ------------------------------------------------------------ an answer later than the timeout
+
+
+@sim
+async def test_a_booking_answered_after_the_timeout_is_may_have_and_the_retry_books_once(
+    agents, lcm_behind_proxy
+):
+    from agentdesk.lcmsim.models import CallbackBooking
+
+    await db(add_contact)
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    form = await callback_form(session, request_token="tok-late", kind="personal")
+    lcm_behind_proxy.late["SetPersonalCallbackWithComments"] = 1.5  # the timeout is 0.8 s
+    done = await wrapup.book_callback(alice, form)
+    assert not done.result.ok and "may have booked" in done.result.message
+    assert await db(CallbackBooking.objects.count) == 1  # LCM did book it
+    lcm_behind_proxy.late.clear()
+    again = await wrapup.book_callback(alice, form)
+    assert again.result.ok, again.result.message
+    assert await db(CallbackBooking.objects.count) == 1
+    assert await db(Callback.objects.filter(status=Callback.BOOKED).count) == 1
