@@ -2,6 +2,7 @@
 
 import math
 import os
+import re
 import secrets
 from collections.abc import Collection
 from datetime import datetime
@@ -147,6 +148,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_htmx",
+    "csp",
     "axes",
     "agentdesk.liveaccess",
     "django_tasks",
@@ -174,6 +176,7 @@ INSTALLED_APPS = [
 # socket, which passes no middleware, and posts only while the socket is down.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "agentdesk.dialler.middleware.api_errors_as_json",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -429,7 +432,45 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp, docs/deploy.md "Content-Security-Policy"): scripts, styles
+# and everything else only from this site; no inline script, handler or style. Who may show
+# agentdesk in a frame (an agent desktop that embeds it) is CSP_FRAME_ANCESTORS: space-separated
+# sources such as 'self' or https://desktop.example.com; default 'none' (no one).
+# (Not named CSP_*: django-csp 4 takes settings of that name for its old format.)
+FRAME_ANCESTORS = env_str("CSP_FRAME_ANCESTORS", "'none'").split()
+_FRAME_SOURCE = re.compile(
+    r"^('none'|'self'|[A-Za-z][A-Za-z0-9+.-]*:"
+    r"|([A-Za-z][A-Za-z0-9+.-]*://)?[A-Za-z0-9*.[\]:-]+(:[0-9*]+)?(/[^\s;,']*)?)$"
+)
+if not FRAME_ANCESTORS or not all(_FRAME_SOURCE.match(s) for s in FRAME_ANCESTORS):
+    raise ImproperlyConfigured(
+        "CSP_FRAME_ANCESTORS must be 'none', or sources such as 'self' https://desktop.example.com"
+    )
+if "'none'" in FRAME_ANCESTORS and len(FRAME_ANCESTORS) > 1:
+    raise ImproperlyConfigured("CSP_FRAME_ANCESTORS: 'none' cannot be combined with other sources")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],  # the live connection (ws:/wss: to this host)
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": FRAME_ANCESTORS,
+    },
+}
+# The older X-Frame-Options says the same to browsers without CSP; it can only say DENY or
+# SAMEORIGIN, so it is left out when other sites may frame agentdesk.
+if FRAME_ANCESTORS == ["'none'"]:
+    X_FRAME_OPTIONS = "DENY"
+elif FRAME_ANCESTORS == ["'self'"]:
+    X_FRAME_OPTIONS = "SAMEORIGIN"
+else:
+    MIDDLEWARE.remove("django.middleware.clickjacking.XFrameOptionsMiddleware")
 
 # Login throttling (django-axes, see agentdesk/accounts/login.py): failures per username (and per
 # username + address) before a pause; the bare address, shared by everyone behind a proxy, gets

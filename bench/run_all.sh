@@ -13,3 +13,4 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(free -g | awk '/Mem:/{p
 "$PY" -m bench.scale_out --agents 16 --seconds 20 --runs 3
 "$PY" -m bench.bulk_import --rows 10000
 "$PY" -m bench.monitor_languages --changes 150
+PYTHONPATH=. "$PY" bench/monitor_push.py --changes 150

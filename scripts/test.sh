@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 PG_URL=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 # Embedded-phase tests run in this many processes (pytest-xdist), each on its own SQLite test
-# database (test-agentdesk.sqlite3_gw0, …), servers on free ports. Most of their time is spent
-# waiting (servers starting, sockets, timeouts), so more processes than cores still pays.
-WORKERS=${TEST_WORKERS:-4}
+# database (test-agentdesk.sqlite3_gw0, …), servers on free ports. One per core: on a machine
+# already busy with other work, more processes only slowed the tests with short LCM timeouts.
+WORKERS=${TEST_WORKERS:-2}
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 

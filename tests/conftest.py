@@ -51,6 +51,51 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The test database (pytest-django's), and a cheaper reset between transactional tests.
+
+    After every transactional test Django empties every table and then sends `post_migrate`,
+    whose only receivers here (contenttypes, auth) rebuild the content types and permissions
+    one app at a time: measured, 0.2 s of CPU per test, most of the suite's setup cost. The
+    rows they build are always the same, so they are read once after the migrations and put
+    back in two INSERTs instead; anything else listening to `post_migrate` still hears it."""
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush as flush_command
+    from django.db import connection
+    from django.db.models.signals import post_migrate
+
+    # Remembered to be dropped for sure at the end (pytest_sessionfinish).
+    _made_databases.add(connection.settings_dict["NAME"])
+    flush: Any = flush_command  # its emit_post_migrate_signal is not in the type stubs
+    with django_db_blocker.unblock():
+        content_types = list(ContentType.objects.values())
+        permissions = list(Permission.objects.values())
+    send_post_migrate = flush.emit_post_migrate_signal
+    auth_uid = "django.contrib.auth.management.create_permissions"
+
+    def restore_then_signal(verbosity: int, interactive: bool, db: str, **kwargs: Any) -> None:
+        ContentType.objects.using(db).bulk_create(ContentType(**row) for row in content_types)
+        Permission.objects.using(db).bulk_create(Permission(**row) for row in permissions)
+        ContentType.objects.clear_cache()
+        post_migrate.disconnect(create_contenttypes)
+        post_migrate.disconnect(create_permissions, dispatch_uid=auth_uid)
+        try:
+            send_post_migrate(verbosity, interactive, db, **kwargs)
+        finally:
+            post_migrate.connect(create_contenttypes)
+            post_migrate.connect(create_permissions, dispatch_uid=auth_uid)
+
+    flush.emit_post_migrate_signal = restore_then_signal
+    try:
+        yield
+    finally:
+        flush.emit_post_migrate_signal = send_post_migrate
+
+
 class Server:
     def __init__(
         self,
@@ -327,15 +372,6 @@ ARTIFACTS.mkdir(exist_ok=True)
 
 # ------------------------------------------------ the PostgreSQL test database, dropped for sure
 _made_databases: set[str] = set()
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
-    """pytest-django's, remembering the test database this session made (see below)."""
-    from django.db import connection
-
-    _made_databases.add(connection.settings_dict["NAME"])
-    yield
 
 
 def pytest_sessionfinish(session, exitstatus):

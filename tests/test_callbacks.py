@@ -483,3 +483,16 @@ async def test_a_second_booking_for_the_contact_replaces_the_first_as_in_lcm(age
     assert rows == [("tab-a", Callback.REPLACED), ("tab-b", Callback.BOOKED)]
     held = await db(Contact.objects.get, lcm_key=key)
     assert held.reserved_for == "a1@test"  # LCM too holds the later, personal one
+
+
+def test_a_window_outside_the_numbers_own_dialing_hours_is_refused():
+    win = window("2026-12-09T18:00", "2026-12-09T19:00")
+    problems = callback_rules.mode_hours(win, "09:00", "17:00", "Work 2025550163")
+    assert [p.field for p in problems] == ["start"]
+    assert "only 09:00–17:00 their time" in problems[0].message
+    late = window("2026-12-09T16:00", "2026-12-09T18:00")
+    assert [p.field for p in callback_rules.mode_hours(late, "09:00", "17:00", "x")] == ["end"]
+    # No window from LCM, or one it cannot be read from: only the campaign's hours apply.
+    assert callback_rules.mode_hours(win, "", "", "x") == []
+    assert callback_rules.mode_hours(win, "9am", "5pm", "x") == []
+    assert callback_rules.mode_hours(win, "09:00:00", "20:00:00", "x") == []

@@ -100,3 +100,11 @@ def test_dnc_rows_read_only_known_columns_and_cap_the_reason():
     result = dnc.import_csv(data, added_by="lena")
     assert result.added == 1
     assert result.problems == [(3, "Reason is longer than 300 characters")]
+
+
+def test_a_dnc_upload_of_endless_rows_is_refused_and_lists_nothing(monkeypatch):
+    monkeypatch.setattr(dnc, "MAX_CSV_ROWS", 100)
+    data = b"PhoneNumber\n" + b"".join(b"+1202555%04d\n" % n for n in range(101))
+    with pytest.raises(csvread.CsvRejected, match="more than 100 rows; split it"):
+        dnc.import_csv(data, added_by="lena")
+    assert not DoNotCallEntry.objects.exists()  # all or nothing

@@ -63,7 +63,7 @@ async def test_a_changed_number_reaches_lcm_and_the_old_one_is_never_dialled(ove
     result = await actions.next_contact(
         agents["alice"], campaign_group="Sales Manual Group", consent="Both"
     )
-    assert result.ok and "+12025550199" in result.message
+    assert result.ok and "(202) 555-0199" in result.message  # as the card shows it
     old, new, _ = await sync_to_async(lcm_state)()
     assert old.status == Contact.CLOSED and old.outcome_id == 9
     assert new.status == Contact.IN_PROGRESS and new.held_by == agents["alice"].lcm_agent_id

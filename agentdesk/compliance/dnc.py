@@ -19,6 +19,7 @@ from agentdesk.shared import csvread, phones
 from .models import DoNotCallEntry, DoNotCallRemoval
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
+MAX_CSV_ROWS = 50_000
 MAX_REASON = 300
 
 
@@ -154,6 +155,10 @@ def import_csv(
     result = CsvResult()
     with transaction.atomic():  # one commit for the file: fast on SQLite, all or nothing on a crash
         for line, (_physical, row) in enumerate(table.rows, start=2):
+            if line - 1 > MAX_CSV_ROWS:  # each row is a write: bound the thread's time
+                raise CsvRejected(
+                    _("The file has more than %(rows)d rows; split it.") % {"rows": MAX_CSV_ROWS}
+                )
             _import_row(
                 line, row, result, added_by=added_by, default_region=default_region, owner=owner
             )

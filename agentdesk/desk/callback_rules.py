@@ -8,7 +8,7 @@ A refusal names the field it is about, says why, and says when it would be allow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -155,6 +155,43 @@ def check(
                 )
             )
     return problems
+
+
+def read_clock(text: str) -> time | None:
+    """ "08:00" or "08:00:00" as LCM sends a mode's dialing window; None when it says none or
+    something else (then only the campaign's hours apply)."""
+    for pattern in ("%H:%M", "%H:%M:%S"):
+        try:
+            return datetime.strptime(text.strip(), pattern).time()
+        except ValueError:
+            continue
+    return None
+
+
+def mode_hours(window: Window, start_text: str, end_text: str, label: str) -> list[Refusal]:
+    """The window lies inside the number's own dialing window (ModeDialingStartTime and
+    ModeDialingEndTime of GetContactModes, in the mode's zone), when LCM gives one."""
+    opens, closes = read_clock(start_text), read_clock(end_text)
+    if opens is None or closes is None or opens >= closes:
+        return []
+    hours = f"{opens:%H:%M}–{closes:%H:%M}"
+    if not opens <= window.start_local.time() < closes:
+        return [
+            Refusal(
+                "start",
+                _("LCM dials %(number)s only %(hours)s their time: start within those hours.")
+                % {"number": label, "hours": hours},
+            )
+        ]
+    if window.end_local.date() != window.start_local.date() or window.end_local.time() > closes:
+        return [
+            Refusal(
+                "end",
+                _("LCM dials %(number)s only %(hours)s their time: end by %(end)s the same day.")
+                % {"number": label, "hours": hours, "end": f"{closes:%H:%M}"},
+            )
+        ]
+    return []
 
 
 def _calling_hours(window: Window, campaign: str) -> list[Refusal]:

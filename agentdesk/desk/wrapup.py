@@ -124,6 +124,10 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
             number_e164=number,
             expires_at=contact.expiry.moment,
         )
+        own = found.mode(form.cleaned_data["mode_id"])
+        if own is not None and not problems:
+            label = f"{own.description} {own.number}".strip()
+            problems = callback_rules.mode_hours(window, own.dialing_start, own.dialing_end, label)
     if problems:
         for problem in problems:
             form.add_error(problem.field, problem.message)

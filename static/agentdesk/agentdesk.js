@@ -388,6 +388,18 @@
   // Confirm and dial: posted from the page itself, not from the button, because the live push
   // of the confirmation replaces the button before the answer arrives, and htmx fires the
   // answer's "dial" event on the element that made the request.
+  // Page behaviour lives here, not in inline handlers: the Content-Security-Policy allows
+  // scripts only from this site's files.
+  document.addEventListener("click", function (event) {
+    var dismiss = event.target.closest && event.target.closest("[data-dismiss]");
+    if (dismiss && dismiss.parentElement) dismiss.parentElement.remove();
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-show-spinner]");
+    var spinner = form && form.querySelector(".spinner");
+    if (spinner) spinner.hidden = false;
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-post-from-page]");
     if (!button || button.disabled) return;
