@@ -148,7 +148,10 @@ class CallbackForm(AttemptForm):
 
 
 class FieldsForm(AttemptForm):
-    """The contact's business fields LCM marks Editable, one input each."""
+    """The contact's business fields LCM marks Editable, one input each. Only what the agent
+    changed is checked and sent: a value LCM already holds (longer than a typed one may be, a
+    word in a Number field, a stray control character, surrounding spaces) never keeps the
+    agent from correcting another field, and is never rewritten behind their back."""
 
     def __init__(self, *args: Any, fields: tuple[w.BusinessField, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,18 +161,29 @@ class FieldsForm(AttemptForm):
             self.fields[f"field_{index}"] = forms.CharField(
                 label=field.name,
                 required=False,
-                max_length=FIELD_VALUE_MAX,
                 initial=field.value,
                 help_text=help_text,
                 strip=True,
+                widget=forms.TextInput(attrs={"maxlength": max(FIELD_VALUE_MAX, len(field.value))}),
             )
+
+    @staticmethod
+    def _is_changed(value: str, field: w.BusinessField) -> bool:
+        return value != field.value.strip()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for index, field in enumerate(self.business_fields):
             name = f"field_{index}"
             value = data.get(name)
-            if value is None:
+            if value is None or not self._is_changed(value, field):
+                continue
+            if len(value) > FIELD_VALUE_MAX:
+                self.add_error(
+                    name,
+                    _("At most %(max)d characters (it has %(count)d).")
+                    % {"max": FIELD_VALUE_MAX, "count": len(value)},
+                )
                 continue
             try:
                 _no_controls(value, field.name)
@@ -188,7 +202,7 @@ class FieldsForm(AttemptForm):
         changed = []
         for index, field in enumerate(self.business_fields):
             value = self.cleaned_data.get(f"field_{index}", "")
-            if value != field.value:
+            if self._is_changed(value, field):
                 changed.append(
                     w.BusinessField(field.name, value, field.data_type, field.format, True)
                 )
