@@ -280,3 +280,28 @@ async def test_a_booking_answered_after_the_timeout_is_may_have_and_the_retry_bo
     assert again.result.ok, again.result.message
     assert await db(CallbackBooking.objects.count) == 1
     assert await db(Callback.objects.filter(status=Callback.BOOKED).count) == 1
+
+
+# ------------------------------------------------------------ a callback mode without its number
+
+
+@sim
+async def test_a_callback_mode_lcm_lists_without_its_number_is_still_checked_for_do_not_call(
+    agents, lcm_behind_proxy
+):
+    from agentdesk.compliance.models import DoNotCallEntry
+
+    await db(add_contact, phone="2025550100")
+    lcm_behind_proxy.answer(
+        "GetCallBackModes",
+        envelope("CallbackModes", {"response": [{"ModeID": 1, "Description": "Home"}]}),
+    )
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    # The customer asked not to be called again; a lead listed the number meanwhile.
+    await db(DoNotCallEntry.objects.create, number="+12025550100", reason="asked", added_by="t")
+    lcm_behind_proxy.received.clear()
+    done = await wrapup.book_callback(alice, await callback_form(session))
+    assert not done.result.ok and "do-not-call" in done.result.message, done.result.message
+    assert lcm_behind_proxy.received["SetCallbackWithComments"] == 0
+    assert await db(Callback.objects.count) == 0

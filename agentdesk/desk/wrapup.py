@@ -116,14 +116,26 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
         form.start_local(), form.end_local(), form.zone_name
     )
     if window is not None:
-        mode = found.callback_mode(form.cleaned_data["mode_id"])
-        number = _e164(mode.number if mode else "", form.zone_name)
-        problems = await db_async(callback_rules.check)(
-            window,
-            campaign=contact.campaign_id,
-            number_e164=number,
-            expires_at=contact.expiry.moment,
-        )
+        mode_id = form.cleaned_data["mode_id"]
+        number = _e164(_callback_number(found, mode_id), form.zone_name)
+        if not number:
+            # The do-not-call check needs the number: never book one it could not see.
+            problems = [
+                callback_rules.Refusal(
+                    "mode_id",
+                    _(
+                        "LCM gives no readable number for this mode, so it cannot be checked "
+                        "against the do-not-call list: choose another number."
+                    ),
+                )
+            ]
+        else:
+            problems = await db_async(callback_rules.check)(
+                window,
+                campaign=contact.campaign_id,
+                number_e164=number,
+                expires_at=contact.expiry.moment,
+            )
         own = found.mode(form.cleaned_data["mode_id"])
         if own is not None and not problems:
             label = f"{own.description} {own.number}".strip()
@@ -140,6 +152,15 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
         if stale := await _changed(turn, shown):
             return stale
         return await _send_callback(turn, contact, form, window, found)
+
+
+def _callback_number(found: details.ContactDetails, mode_id: int) -> str:
+    """The number a callback on `mode_id` goes to: as GetCallBackModes gives it, else as
+    GetContactModes gives the same mode (LCM may leave `Cvalue` out of the one or the other)."""
+    for mode in (found.callback_mode(mode_id), found.mode(mode_id)):
+        if mode is not None and mode.number:
+            return mode.number
+    return ""
 
 
 def _e164(number: str, zone: str) -> str:
@@ -202,7 +223,6 @@ async def _send_callback(
 ) -> Done:
     profile = turn.profile
     cleaned = form.cleaned_data
-    mode = found.callback_mode(cleaned["mode_id"])
     call_id = turn.session.call_id
     fields = {
         "agent": profile,
@@ -212,7 +232,7 @@ async def _send_callback(
         "call_id": call_id,
         "campaign": contact.campaign_id,
         "mode_id": cleaned["mode_id"],
-        "phone_last4": (mode.number if mode else "")[-4:],
+        "phone_last4": _callback_number(found, cleaned["mode_id"])[-4:],
         "time_zone": form.zone_name,
         "starts_at": window.starts_at,
         "ends_at": window.ends_at,

@@ -4,6 +4,7 @@ named beside it (desk/onscreen.py)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from .models import Callback
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 COMMENT_MAX = 1000
 FIELD_VALUE_MAX = 250
+PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
 NUMBER_TYPES = {"int", "integer", "number", "numeric", "decimal", "float", "double", "money"}
 
 
@@ -190,11 +192,14 @@ class FieldsForm(AttemptForm):
             except forms.ValidationError as error:
                 self.add_error(name, error)
                 continue
-            if value and field.data_type.strip().lower() in NUMBER_TYPES:
-                try:
-                    Decimal(value.replace(",", "."))
-                except ArithmeticError:
-                    self.add_error(name, _("%(name)s takes a number.") % {"name": field.name})
+            if (
+                value
+                and field.data_type.strip().lower() in NUMBER_TYPES
+                and not PLAIN_NUMBER.fullmatch(value)
+            ):
+                # Written out, as LCM keeps it: Decimal alone would let "NaN", "Infinity"
+                # and "1e999999" through.
+                self.add_error(name, _("%(name)s takes a number.") % {"name": field.name})
         return data
 
     def changed_fields(self) -> tuple[w.BusinessField, ...]:
