@@ -147,3 +147,19 @@ def test_business_field_names_and_values_from_lcm_are_shown_as_text(agents, clie
     assert "<img src=x" not in panel
     whole = client.get("/").content.decode()
     assert "<img src=x" not in whole
+
+
+@pytest.mark.parametrize("comment", ["nul\x00byte", "escape\x1b[31m", "bell\x07"])
+async def test_a_close_comment_with_a_control_character_is_refused_and_nothing_closed(
+    agents, key, comment
+):
+    """A NUL byte stored in the log would break PostgreSQL's write after LCM closed the
+    contact; any control character would reach the export and the webhooks."""
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    shown = actions.Shown(key, session.version)
+    result = await actions.skip_contact(alice, outcome_id="8", shown=shown, comment=comment)
+    assert not result.ok and "Comment" in result.message and "control character" in result.message
+    after = await db(AgentSession.objects.get, agent=alice)
+    assert after.state == AgentSession.PREVIEWING
+    assert (await db(Contact.objects.get, lcm_key=key)).held_by == "a1@test"

@@ -387,6 +387,11 @@ def no_contact_message(lcm_reason: str, none_message: str) -> tuple[str, str]:
 COMMENT_MAX = 1000
 
 
+def has_control_character(text: str) -> bool:
+    """Whether typed text holds a control character other than a line break or a tab."""
+    return any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in text)
+
+
 async def skip_contact(
     profile: AgentProfile,
     *,
@@ -403,6 +408,11 @@ async def skip_contact(
             "max": COMMENT_MAX,
             "count": len(note),
         }
+        return Result(ok=False, message=message, level="error")
+    if has_control_character(note):
+        # A NUL byte cannot be stored in PostgreSQL (the log row would fail after LCM closed
+        # the contact); the others would reach the export and the webhooks.
+        message = _("Comment: contains a control character; remove it.")
         return Result(ok=False, message=message, level="error")
     menu = await outcome_menu()
     if menu.error:

@@ -20,6 +20,7 @@ from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.timezones import find_time_zone
 from agentdesk.shared import phones
 
+from .actions import has_control_character
 from .models import Callback
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -36,7 +37,7 @@ class AttemptForm(forms.Form):
 
 
 def _no_controls(value: str, what: str) -> None:
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+    if has_control_character(value):
         raise forms.ValidationError(
             _("%(what)s contains a control character; remove it.") % {"what": what}
         )
