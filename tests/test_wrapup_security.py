@@ -163,3 +163,41 @@ async def test_a_close_comment_with_a_control_character_is_refused_and_nothing_c
     after = await db(AgentSession.objects.get, agent=alice)
     assert after.state == AgentSession.PREVIEWING
     assert (await db(Contact.objects.get, lcm_key=key)).held_by == "a1@test"
+
+
+# ------------------------------------------------------------------ the lead's callbacks
+
+
+def test_a_personal_callback_cannot_be_moved_to_an_agent_who_left(agents, client):
+    """The panel offers only active agents; a hand-made form naming one who left is refused,
+    nothing is sent to LCM."""
+    from .test_callbacks import _booked
+
+    alice, bob = agents["alice"], agents["bob"]
+    row = _booked(alice)
+    bob.user.is_active = False
+    bob.user.save(update_fields=["is_active"])
+    client.force_login(agents["lead"])
+    url = f"/monitor/{alice.team_id}/callbacks/{row.pk}/reassign"
+    answer = client.post(url, {"agent": str(bob.pk)}).content.decode()
+    assert "choose an agent of this team" in answer, answer[:400]
+    assert Callback.objects.get(pk=row.pk).status == Callback.BOOKED
+    assert Callback.objects.count() == 1
+
+
+def test_a_lead_cannot_move_another_teams_callback_through_their_own_team(agents, client):
+    from .test_callbacks import _booked
+
+    carol = agents["carol"]
+    row = _booked(carol)
+    client.force_login(agents["lead"])
+    url = f"/monitor/{agents['alice'].team_id}/callbacks/{row.pk}/reassign"
+    answer = client.post(url, {"agent": str(agents["bob"].pk)}).content.decode()
+    assert "no longer be moved" in answer
+    assert Callback.objects.get(pk=row.pk).status == Callback.BOOKED
+    # and not without CSRF: the browser form carries the token
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(agents["lead"])
+    assert strict.post(url, {"agent": str(agents["bob"].pk)}).status_code == 403
