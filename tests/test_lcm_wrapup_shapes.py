@@ -339,3 +339,35 @@ async def test_a_retry_refused_after_a_lost_answer_still_says_the_first_may_have
     assert "Nothing was changed" not in again.result.message
     assert "may have booked" in again.result.message
     assert (await db(Callback.objects.get)).status == Callback.UNKNOWN
+
+
+# ------------------------------------------------------------ one field named twice
+
+
+@sim
+@pytest.mark.parametrize(
+    "response",
+    ['{"success": false, "success": true}', '{"success": true, "Success": false}'],
+    ids=["same-key", "another-casing"],
+)
+async def test_a_write_answer_naming_a_field_twice_with_two_values_is_may_have(
+    agents, lcm_behind_proxy, response
+):
+    await db(add_contact)
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    form = await callback_form(session)
+    raw = envelope(CALLBACK_ANSWER, {"response": "RESPONSE"}).replace('"RESPONSE"', response)
+    lcm_behind_proxy.answer("SetCallbackWithComments", raw, forward_first=True)
+    done = await wrapup.book_callback(alice, form)
+    assert not done.result.ok and "may have booked" in done.result.message, done.result.message
+    assert (await db(Callback.objects.get)).status == Callback.UNKNOWN
+
+
+def test_a_read_answer_may_repeat_a_field_with_the_same_value():
+    raw = (
+        '{"channel": "LCM", "subtopic": "SetCallbackWithCommentsResult", '
+        '"message": {"response": {"success": true, "Success": true}}}'
+    )
+    response = parse_answer(raw, w.SetCallbackWithComments.ANSWERS, strict=True)
+    assert w.SuccessAnswer.from_response(response).success
