@@ -1,7 +1,6 @@
 """The agent page's live connection: pushes reach every tab of that agent and nobody else's,
 actions work over the socket, and only the right people may connect."""
 
-import asyncio
 import json
 
 import pytest
@@ -13,7 +12,7 @@ from agentdesk.desk.consumers import AgentConsumer
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcmsim.models import Contact
 
-from .helpers import add_contact, log_into, shown_in, thread_hops
+from .helpers import add_contact, eventually, log_into, shown_in, thread_hops
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -263,7 +262,8 @@ async def test_a_choice_made_while_next_runs_is_not_undone_by_a_late_push(agents
     tab = await connect(agents["alice"].user)
     frame = {"action": "next", "campaign_group": "Sales Manual Group", "consent": "Both"}
     await tab.send_to(text_data=json.dumps({**frame, "request_id": "a1-z"}))
-    await asyncio.sleep(0.2)
+    # Next has taken the agent's turn and waits for the slowed LCM.
+    await eventually(lambda: AgentSession.objects.get(agent=agents["alice"]).busy_token)
     await actions.select(agents["alice"], campaign_group="Sales Manual Group", consent="true")
     seen = []
     while not await tab.receive_nothing(timeout=1.5):

@@ -1,7 +1,8 @@
 """The framework internals agentdesk's adapters rely on (agentdesk/serving/bodylimit.py,
-agentdesk/serving/wsauth.py, agentdesk/liveaccess/consumers.py): each test here fails when an
-upgrade of Daphne, Twisted or Channels moves what the adapter reaches into, before the slower
-behaviour tests (test_body_limits.py, test_reconnect_path.py) show it in a running server."""
+agentdesk/serving/wsauth.py, agentdesk/serving/rediscache.py, agentdesk/liveaccess/consumers.py):
+each test here fails when an upgrade of Daphne, Twisted, Channels or Django moves what the
+adapter reaches into, before the slower behaviour tests (test_body_limits.py,
+test_reconnect_path.py) show it in a running server."""
 
 from __future__ import annotations
 
@@ -114,3 +115,20 @@ def test_channels_dispatch_is_still_what_access_checked_consumers_replace():
         "ValueError",
     }
     assert "self.dispatch" in inspect.getsource(AsyncConsumer.__call__)
+
+
+def test_every_redis_cache_object_of_a_worker_shares_one_client_and_pool():
+    """rediscache replaces `RedisCache._cache`, which Django's cache methods read their client
+    from, and builds it from what Django's constructor keeps."""
+    from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+    from agentdesk.serving.rediscache import SharedPoolRedisCache
+
+    assert "self._cache" in inspect.getsource(RedisCache.get)
+    first = SharedPoolRedisCache("redis://127.0.0.1:6379/9", {"OPTIONS": {"timeout": 3}})
+    second = SharedPoolRedisCache("redis://127.0.0.1:6379/9", {"OPTIONS": {"timeout": 3}})
+    client = first._cache
+    assert isinstance(client, RedisCacheClient)
+    assert second._cache is client  # no connection is opened to build them
+    assert client._pool_class.__name__ == "BlockingConnectionPool"
+    assert client._pool_options["timeout"] == 3

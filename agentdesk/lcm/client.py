@@ -298,6 +298,8 @@ class LcmClient:
                     request.ANSWERS,
                     request=request.SUBTOPIC,
                     response_keys=request.RESPONSE_KEYS,
+                    # Wrap-up requests carry a call id, which their answers echo.
+                    call_id=str(getattr(request, "call_id", "") or ""),
                 )
                 try:
                     answer = request.read_answer(response)

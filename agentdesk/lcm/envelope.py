@@ -244,6 +244,7 @@ def parse_answer(
     *,
     request: str = "",
     response_keys: Iterable[str] = (),
+    call_id: str = "",
 ) -> Any:
     """The `message.response` of an answer whose subtopic is one of `expected`.
 
@@ -251,6 +252,8 @@ def parse_answer(
     unreadable. A `response` that is present but null is returned as None: for a fetch that
     means "no contact"; other answers refuse it when they read it. `response_keys`: other
     keys of `message` that hold the data when `response` is absent (a page's own naming).
+    `call_id`: the `callid` the request carried; an answer whose message echoes another one
+    answers another call, so it is unreadable here (for a write: its outcome unknown).
     """
     if isinstance(body, bytes | str):
         raw = body
@@ -279,6 +282,11 @@ def parse_answer(
     expected_lower = {name.lower() for name in expected}
     if subtopic.lower() not in expected_lower:
         raise LcmBadAnswer(f"unexpected answer subtopic {subtopic!r}", subtopic=request)
+    echoed = _words(lookup(message, "callid", default=None))
+    if call_id and echoed and echoed != call_id.strip():
+        raise LcmBadAnswer(
+            f"the answer is for call {echoed[:60]!r}, not {call_id[:60]!r}", subtopic=request
+        )
     response = lookup(message, "response", *response_keys, default=_ABSENT)
     if response is _ABSENT:
         raise LcmBadAnswer("the answer has no response", subtopic=request)

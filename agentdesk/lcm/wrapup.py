@@ -15,13 +15,14 @@ contact's wall clock (the mode's `TimeZone`), `DD/MM/YYYY` and `HH:mm`, with no 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from .envelope import text_of
+from .envelope import error_words, text_of
 from .errors import LcmBadAnswer, LcmRejected, MessageError
 from .fields import (
     as_bool,
@@ -303,12 +304,32 @@ class CallbackModesAnswer:
 
 
 _SUCCESS_WORDS = {"success", "succeeded", "successful", "ok", "done", "updated", "saved"}
+_FAILURE_WORDS = {"failed", "failure", "fail", "error", "refused", "rejected"}
+# Where an answer says yes or no, the documented `success` first.
+_VERDICT_KEYS = ("success", "Result", "Response", "Status")
+
+
+def _verdict(value: Any) -> bool | None:
+    """A yes/no field as True or False; None when it says neither (a number in `Status` is
+    an HTTP code, not a flag)."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _SUCCESS_WORDS:
+            return True
+        if word in _FAILURE_WORDS:
+            return False
+    try:
+        return as_bool(value, "success")
+    except MessageError:
+        return None
 
 
 @dataclass(frozen=True)
 class SuccessAnswer:
     """`{"success": true}`. `false` is LCM refusing (with its words when it gave some); an
-    answer that does not say yes or no is unreadable, so a write's outcome is unknown."""
+    answer that does not say yes or no is unreadable, so a write's outcome is unknown. So is
+    one that says both: `success: true` beside a real error (`ErrorMessage` "Invalid Call
+    ID.", a non-zero `ErrorCode`), or a `Status`/`Result` that contradicts `success`."""
 
     success: bool
 
@@ -317,34 +338,65 @@ class SuccessAnswer:
         response = peel(response)
         if isinstance(response, list) and len(response) == 1:
             response = response[0]
-        value = response
-        if isinstance(response, dict):
-            value = lookup(response, "success", "Result", "Response", "Status", default=None)
-        if isinstance(value, str) and value.strip().lower() in _SUCCESS_WORDS:
-            value = True
-        try:
-            success = as_bool(value, "success")
-        except MessageError:
-            raise LcmBadAnswer(
-                "the answer does not say whether it succeeded",
-                lcm_text=text_of(response, "Message", "Response", "Description", "Result"),
-            ) from None
-        if not success:
-            raise LcmRejected(text_of(response, "Message", "Reason", "Description", "Error"))
+        said = text_of(response, "Message", "Response", "Description", "Result")
+        unknown = "the answer does not say whether it succeeded"
+        both = "the answer says both that it worked and that it failed"
+        if not isinstance(response, dict):
+            verdict = _verdict(response)
+            if verdict is None:
+                raise LcmBadAnswer(unknown, lcm_text=said)
+            if not verdict:
+                raise LcmRejected(said)
+            return cls(True)
+        present = {
+            name: value
+            for name in _VERDICT_KEYS
+            if (value := lookup(response, name, default=None)) is not None
+            and (name != "Status" or isinstance(value, str))
+        }
+        if "success" in present and _verdict(present["success"]) is None:
+            raise LcmBadAnswer(unknown, lcm_text=said)  # the documented flag itself unreadable
+        verdicts = {_verdict(value) for value in present.values()} - {None}
+        errors = error_words(response)
+        if verdicts == {False}:
+            raise LcmRejected(errors or text_of(response, "Message", "Reason", "Description"))
+        if verdicts == {True, False} or (verdicts == {True} and errors is not None):
+            raise LcmBadAnswer(both, lcm_text=errors or said)
+        if not verdicts:
+            raise LcmBadAnswer(unknown, lcm_text=said)
         return cls(True)
 
     def to_response(self) -> dict[str, Any]:
         return {"success": self.success}
 
 
-_COMPLIANCE_FAILURE_WORDS = ("fail", "error", "invalid", "not ", "denied", "rejected")
+_COMPLIANCE_FAILURE_WORDS = (
+    "fail",
+    "error",
+    "invalid",
+    "not ",
+    "denied",
+    "rejected",
+    "exception",
+    "unable",
+    "cannot",
+    "false",
+)
+# Words of an update status that confirm the append.
+_COMPLIANCE_DONE_WORDS = re.compile(
+    r"\b(success\w*|succeeded|ok|done|true|added|appended|inserted|imported|updated|saved|"
+    r"completed?|accepted)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
 class ComplianceAnswer:
-    """`{"Response": "<update status>"}`: a status text. Words of failure ("Failed…",
-    "Invalid…", "…not…") are LCM refusing; any other text is the number appended (or already
-    on the list: the append is done either way)."""
+    """`{"Response": "<update status>"}`: a status text. "already" (on the list) and words of
+    success ("Success", "Number added", "1 record inserted") confirm the append; words of
+    failure ("Failed…", "Invalid…", "…not…", "Exception…") are LCM refusing. Any other status
+    ("0", "Nothing changed") confirms nothing: the number must reach LCM's list, so such an
+    answer is unreadable and the append is sent again."""
 
     text: str
 
@@ -359,8 +411,12 @@ class ComplianceAnswer:
         if not text:
             raise MessageError("Response", "must be the update status")
         lowered = text.lower()
-        if "already" not in lowered and any(w in lowered for w in _COMPLIANCE_FAILURE_WORDS):
+        if "already" in lowered:
+            return cls(text)
+        if any(w in lowered for w in _COMPLIANCE_FAILURE_WORDS):
             raise LcmRejected(text)
+        if not _COMPLIANCE_DONE_WORDS.search(text):
+            raise LcmBadAnswer("the update status does not say the number was added", lcm_text=text)
         return cls(text)
 
     def to_response(self) -> dict[str, Any]:

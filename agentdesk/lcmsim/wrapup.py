@@ -216,6 +216,15 @@ def set_callback(request: w.SetCallbackWithComments) -> w.SuccessAnswer:
     with transaction.atomic():
         contact = _locked(contact)
         _check_writable(contact, call)
+        if contact.status == Contact.CLOSED and contact.closed_by != call.agent_id:
+            # Another agent closed it since (a callback booked on this call came due and was
+            # worked): a late booking of this call must not undo their outcome. The agent's
+            # own skip is different: booking after closing the card reopens it.
+            outcome = contact.outcome
+            raise Rejected(
+                f"Contact is already closed with outcome {contact.outcome_id} "
+                f"{outcome.name if outcome else ''}.".replace(" .", ".")
+            )
         modes = list(contact.modes.order_by("position"))
         name = numbers.mode_name_for(request.mode_id, modes)
         mode = next((mode for mode in modes if mode.name == name), None)

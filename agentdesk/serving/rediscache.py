@@ -11,6 +11,10 @@ Django's async cache methods run the sync ones through `sync_to_async` with its 
 `thread_sensitive=True`: every read queues on one shared thread (after a deploy, thousands
 of agents' reference data read at once). The shared client is thread-safe, so here they run
 in the worker-thread pool side by side.
+
+Django has no setting for either, so this replaces `RedisCache._cache` (the property every
+cache method reads its client from) and reads the `_servers`, `_options` and `_class` its
+constructor keeps; tests/test_framework_adapters.py fails when an upgrade changes them.
 """
 
 from __future__ import annotations
