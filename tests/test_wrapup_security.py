@@ -250,3 +250,26 @@ def test_wrapup_posts_need_the_csrf_token_and_a_login(agents, key, path):
     assert answer.status_code in (302, 401, 403)
     assert Callback.objects.count() == 0
     assert AgentSession.objects.filter(state=AgentSession.PREVIEWING).count() == 0
+
+
+# ------------------------------------------------------------------ the key as LCM gave it
+
+
+def test_a_long_lcm_key_still_names_the_contact_on_screen(agents):
+    """LCM's key is opaque: a page that sends back a 250-character key it was given must be
+    able to act on it (cut to 200 characters it never matched: the agent was stuck)."""
+    from agentdesk.desk import onscreen
+
+    key = "7|" + "x" * 240 + "|84|77"
+    session = AgentSession(
+        agent=agents["alice"],
+        state=AgentSession.PREVIEWING,
+        contact={"AccountNumber": key},
+        version=5,
+        contact_version=4,
+    )
+    shown, problem = onscreen.read_shown({"contact_key": key, "session_version": "5"})
+    assert shown is not None, problem
+    assert onscreen.still_on_screen(session, shown)
+    other, _ = onscreen.read_shown({"contact_key": key[:-1] + "8", "session_version": "5"})
+    assert other is not None and not onscreen.still_on_screen(session, other)
