@@ -273,3 +273,19 @@ def test_a_long_lcm_key_still_names_the_contact_on_screen(agents):
     assert onscreen.still_on_screen(session, shown)
     other, _ = onscreen.read_shown({"contact_key": key[:-1] + "8", "session_version": "5"})
     assert other is not None and not onscreen.still_on_screen(session, other)
+
+
+def test_a_comment_with_markup_reaches_the_monitor_as_text(agents, key, client):
+    from .helpers import post_for_screen
+
+    evil = '<img src=x onerror="alert(1)">'
+    client.force_login(agents["alice"].user)
+    client.post("/desk/next", {"campaign_group": SALES, "consent": "Both"}, headers=HTMX)
+    post_for_screen(client, "/desk/skip", {"outcome": "8", "comment": evil}, headers=HTMX)
+    assert "<img src=x" not in client.get("/").content.decode()
+    client.force_login(agents["lead"])
+    team = agents["alice"].team_id
+    for path in (f"/monitor/{team}/", f"/monitor/{team}/history/"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "<img src=x" not in page.content.decode()
