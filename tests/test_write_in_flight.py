@@ -292,3 +292,27 @@ def test_the_lead_can_always_take_a_contact_off_the_screen_without_lcm(desk, age
     )
     assert Contact.objects.get(lcm_key=key).status == Contact.IN_PROGRESS  # LCM not asked
     assert proxy.received["SkipManualDialContact"] == 1
+
+
+def test_a_fetch_left_in_flight_is_logged_and_the_contact_comes_back(desk, agents):
+    """A worker killed after LCM handed out a contact: the log says LCM may have, and the
+    agent's next press gets the contact LCM holds."""
+    key = add_contact(phone="2025550179")
+    record = pending.record(ActionLog.NEXT, {"campaign_group": "Sales Manual Group"})
+    from agentdesk.desk import state
+
+    state.session_for(agents["alice"])  # the row exists
+    AgentSession.objects.filter(agent=agents["alice"]).update(
+        unconfirmed={"pending": record},
+        busy_token="dead-worker",
+        busy_until=timezone.now() - timedelta(seconds=1),
+    )
+
+    html = post_as_page(desk, "/desk/next", SALES)
+
+    assert "is on your screen" in banner(html)
+    unknown, shown = ActionLog.objects.filter(kind=ActionLog.NEXT).order_by("pk")
+    assert (unknown.ok, unknown.result) == (False, "outcome unknown")
+    assert "LCM may have handed you a contact" in unknown.error
+    assert (shown.ok, shown.lcm_key) == (True, key)
+    assert pending.pending_of(session()) is None

@@ -250,6 +250,9 @@ async def _fetch(
         if turn.session.state == AgentSession.PREVIEWING:
             message = _("A contact is already on your screen: skip it with an outcome first.")
             return await turn.refuse(message)
+        # A contact LCM hands out is held for this agent: if this worker dies before it is on
+        # screen, the record makes it an unknown outcome in the log (desk/pending.py).
+        await turn.mark_pending(kind, {**_group_field(choices), "subtopic": request.SUBTOPIC})
         try:
             exchange = await get_client().call(request)
             # LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired
