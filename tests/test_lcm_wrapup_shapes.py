@@ -305,3 +305,37 @@ async def test_a_callback_mode_lcm_lists_without_its_number_is_still_checked_for
     assert not done.result.ok and "do-not-call" in done.result.message, done.result.message
     assert lcm_behind_proxy.received["SetCallbackWithComments"] == 0
     assert await db(Callback.objects.count) == 0
+
+
+# ------------------------------------------------------------ refused after an unknown outcome
+
+
+@sim
+async def test_a_retry_refused_after_a_lost_answer_still_says_the_first_may_have_booked(
+    agents, lcm_behind_proxy
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    key = await db(add_contact)
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    form = await callback_form(session, request_token="tok-twice")
+    lcm_behind_proxy.answer("SetCallbackWithComments", "", status=504, forward_first=True)
+    first = await wrapup.book_callback(alice, form)
+    assert "may have booked" in first.result.message
+    lcm_behind_proxy.answers.clear()
+    # LCM did book it; it came due and another agent has it now.
+    await db(
+        lambda: Contact.objects.filter(lcm_key=key).update(
+            callback_start=timezone.now() - timedelta(minutes=1)
+        )
+    )
+    assert (await db(fetch, "a2@test"))["AccountNumber"] == key
+    again = await wrapup.book_callback(alice, form)
+    assert not again.result.ok
+    assert "Contact is held by another agent." in again.result.message
+    assert "Nothing was changed" not in again.result.message
+    assert "may have booked" in again.result.message
+    assert (await db(Callback.objects.get)).status == Callback.UNKNOWN

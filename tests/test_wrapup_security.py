@@ -163,3 +163,129 @@ async def test_a_close_comment_with_a_control_character_is_refused_and_nothing_c
     after = await db(AgentSession.objects.get, agent=alice)
     assert after.state == AgentSession.PREVIEWING
     assert (await db(Contact.objects.get, lcm_key=key)).held_by == "a1@test"
+
+
+# ------------------------------------------------------------------ the lead's callbacks
+
+
+def test_a_personal_callback_cannot_be_moved_to_an_agent_who_left(agents, client):
+    """The panel offers only active agents; a hand-made form naming one who left is refused,
+    nothing is sent to LCM."""
+    from .test_callbacks import _booked
+
+    alice, bob = agents["alice"], agents["bob"]
+    row = _booked(alice)
+    bob.user.is_active = False
+    bob.user.save(update_fields=["is_active"])
+    client.force_login(agents["lead"])
+    url = f"/monitor/{alice.team_id}/callbacks/{row.pk}/reassign"
+    answer = client.post(url, {"agent": str(bob.pk)}).content.decode()
+    assert "choose an agent of this team" in answer, answer[:400]
+    assert Callback.objects.get(pk=row.pk).status == Callback.BOOKED
+    assert Callback.objects.count() == 1
+
+
+def test_a_lead_cannot_move_another_teams_callback_through_their_own_team(agents, client):
+    from .test_callbacks import _booked
+
+    carol = agents["carol"]
+    row = _booked(carol)
+    client.force_login(agents["lead"])
+    url = f"/monitor/{agents['alice'].team_id}/callbacks/{row.pk}/reassign"
+    answer = client.post(url, {"agent": str(agents["bob"].pk)}).content.decode()
+    assert "no longer be moved" in answer
+    assert Callback.objects.get(pk=row.pk).status == Callback.BOOKED
+    # and not without CSRF: the browser form carries the token
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(agents["lead"])
+    assert strict.post(url, {"agent": str(agents["bob"].pk)}).status_code == 403
+
+
+# ------------------------------------------------------------------ the export
+
+
+@pytest.mark.parametrize(
+    "comment", ['=HYPERLINK("http://x")', "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3"]
+)
+def test_a_comment_a_spreadsheet_would_run_is_exported_as_text(agents, key, client, comment):
+    import csv
+    import io
+
+    from .helpers import post_for_screen
+
+    client.force_login(agents["alice"].user)
+    client.post("/desk/next", {"campaign_group": SALES, "consent": "Both"}, headers=HTMX)
+    post_for_screen(client, "/desk/skip", {"outcome": "8", "comment": comment}, headers=HTMX)
+    client.force_login(agents["lead"])
+    body = client.get(f"/monitor/{agents['alice'].team_id}/export.csv").content.decode()
+    row = next(r for r in csv.DictReader(io.StringIO(body)) if r["action"] == "skip")
+    assert row["comment"] == "'" + comment
+
+
+# ------------------------------------------------------------------ CSRF and anonymous
+
+
+WRAPUP_POSTS = (
+    "/desk/wrapup/callback",
+    "/desk/wrapup/dial",
+    "/desk/wrapup/fields",
+    "/desk/wrapup/number",
+    "/desk/skip",
+    "/desk/hand-back",
+)
+
+
+@pytest.mark.parametrize("path", WRAPUP_POSTS)
+def test_wrapup_posts_need_the_csrf_token_and_a_login(agents, key, path):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(agents["alice"].user)
+    strict.post("/desk/next", {"campaign_group": SALES, "consent": "Both"})  # refused as well
+    assert strict.post(path, {"outcome": "8"}).status_code == 403
+    anonymous = Client()
+    answer = anonymous.post(path, {"outcome": "8"})
+    assert answer.status_code in (302, 401, 403)
+    assert Callback.objects.count() == 0
+    assert AgentSession.objects.filter(state=AgentSession.PREVIEWING).count() == 0
+
+
+# ------------------------------------------------------------------ the key as LCM gave it
+
+
+def test_a_long_lcm_key_still_names_the_contact_on_screen(agents):
+    """LCM's key is opaque: a page that sends back a 250-character key it was given must be
+    able to act on it (cut to 200 characters it never matched: the agent was stuck)."""
+    from agentdesk.desk import onscreen
+
+    key = "7|" + "x" * 240 + "|84|77"
+    session = AgentSession(
+        agent=agents["alice"],
+        state=AgentSession.PREVIEWING,
+        contact={"AccountNumber": key},
+        version=5,
+        contact_version=4,
+    )
+    shown, problem = onscreen.read_shown({"contact_key": key, "session_version": "5"})
+    assert shown is not None, problem
+    assert onscreen.still_on_screen(session, shown)
+    other, _ = onscreen.read_shown({"contact_key": key[:-1] + "8", "session_version": "5"})
+    assert other is not None and not onscreen.still_on_screen(session, other)
+
+
+def test_a_comment_with_markup_reaches_the_monitor_as_text(agents, key, client):
+    from .helpers import post_for_screen
+
+    evil = '<img src=x onerror="alert(1)">'
+    client.force_login(agents["alice"].user)
+    client.post("/desk/next", {"campaign_group": SALES, "consent": "Both"}, headers=HTMX)
+    post_for_screen(client, "/desk/skip", {"outcome": "8", "comment": evil}, headers=HTMX)
+    assert "<img src=x" not in client.get("/").content.decode()
+    client.force_login(agents["lead"])
+    team = agents["alice"].team_id
+    for path in (f"/monitor/{team}/", f"/monitor/{team}/history/"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "<img src=x" not in page.content.decode()

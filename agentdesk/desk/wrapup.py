@@ -169,9 +169,12 @@ def _e164(number: str, zone: str) -> str:
     return phone.e164 if phone else ""
 
 
-def _claim(profile: AgentProfile, fields: dict[str, Any], token: str) -> tuple[Callback, bool]:
+def _claim(
+    profile: AgentProfile, fields: dict[str, Any], token: str
+) -> tuple[Callback, bool, bool]:
     """The booking's row, made now or found from an earlier try of the same form (the request
-    token); True when it was already booked."""
+    token); then True when it was already booked, and True when an earlier try may have
+    booked it (its answer was lost, or its worker stopped while sending)."""
     try:
         row, created = Callback.objects.get_or_create(
             booked_by=profile, request_token=token, defaults=fields
@@ -179,12 +182,13 @@ def _claim(profile: AgentProfile, fields: dict[str, Any], token: str) -> tuple[C
     except IntegrityError:
         row, created = Callback.objects.get(booked_by=profile, request_token=token), False
     if created:
-        return row, False
+        return row, False, False
     if row.status == Callback.BOOKED:
-        return row, True
+        return row, True, False
+    earlier_unknown = row.status in (Callback.UNKNOWN, Callback.SENDING)
     Callback.objects.filter(pk=row.pk).update(**fields, status=Callback.SENDING)
     row.refresh_from_db()
-    return row, False
+    return row, False, earlier_unknown
 
 
 def _set_status(row: Callback, status: str) -> None:
@@ -240,7 +244,9 @@ async def _send_callback(
         "lead_score": cleaned.get("lead_score"),
         "target_amount": cleaned.get("target_amount"),
     }
-    row, already = await db_async(_claim)(profile, fields, cleaned["request_token"])
+    row, already, earlier_unknown = await db_async(_claim)(
+        profile, fields, cleaned["request_token"]
+    )
     if already:
         message = _("This callback is already booked (%(what)s); it was not sent again.") % {
             "what": callback_text(row)
@@ -279,6 +285,18 @@ async def _send_callback(
     try:
         exchange = await get_client().call(request)
     except LcmRejected as error:
+        if earlier_unknown:
+            # This try was refused, but an earlier one may have booked it (LCM refusing now
+            # because of it: the contact came due and another agent has it, say).
+            await db_async(_set_status)(row, Callback.UNKNOWN)
+            message = _(
+                "LCM refused this try: “%(text)s”. An earlier try may have booked this "
+                "callback already (its answer was lost): check with your team lead before "
+                "booking it again."
+            ) % {"text": error.lcm_text}
+            return Done(
+                result=await turn.failed(ActionLog.CALLBACK, error, entry, message), form=form
+            )
         await db_async(_set_status)(row, Callback.REFUSED)
         failed = await turn.failed(ActionLog.CALLBACK, error, entry)
         return Done(result=failed, form=form)
