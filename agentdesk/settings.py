@@ -340,6 +340,11 @@ SOCKETS_PER_SESSION = env_int("SOCKETS_PER_SESSION", 10, minimum=1)
 SOCKETS_PER_USER = env_int("SOCKETS_PER_USER", 20, minimum=1)
 SOCKET_FRAMES_PER_SECOND = env_float("SOCKET_FRAMES_PER_SECOND", 10.0, minimum=0.1)
 SOCKET_FRAME_BURST = env_int("SOCKET_FRAME_BURST", 30, minimum=1)
+# Sockets one login session may open a second (after a burst of SOCKET_CONNECT_BURST): the
+# caps above count open sockets only, and one session opening and closing them in a loop
+# made every connect's resync and presence announcement slow everyone.
+SOCKET_CONNECTS_PER_SECOND = env_float("SOCKET_CONNECTS_PER_SECOND", 2.0, minimum=0.1)
+SOCKET_CONNECT_BURST = env_int("SOCKET_CONNECT_BURST", 30, minimum=1)
 
 # Who may read /metrics without logging in: comma-separated addresses or networks (CIDR).
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")

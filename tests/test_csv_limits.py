@@ -69,7 +69,7 @@ def test_only_known_columns_are_read_and_a_wide_row_is_refused():
 
 
 def test_a_huge_line_is_refused_before_it_is_parsed():
-    with pytest.raises(csvread.CsvRejected, match="Line 2 is longer than 262144 characters"):
+    with pytest.raises(csvread.CsvRejected, match="line 2 on is longer than 262144 characters"):
         bulk.read_csv(b"Name,DiallerCampaignsName\n" + b"a" * 300_000 + b"\n")
 
 
@@ -108,3 +108,13 @@ def test_a_dnc_upload_of_endless_rows_is_refused_and_lists_nothing(monkeypatch):
     with pytest.raises(csvread.CsvRejected, match="more than 100 rows; split it"):
         dnc.import_csv(data, added_by="lena")
     assert not DoNotCallEntry.objects.exists()  # all or nothing
+
+
+def test_a_row_of_quoted_cells_over_many_short_lines_is_refused_in_little_memory():
+    """Each line is short, but one row of 500,000 one-line quoted cells would be parsed whole
+    before its width could be checked."""
+    data = b"Name,DiallerCampaignsName\n" + b'"\n",' * 500_000 + b"x\n"
+    peak, outcome = peak_mib(lambda: bulk.read_csv(data))
+    assert isinstance(outcome, csvread.CsvRejected)
+    assert "line 2 on is longer than 1048576 characters" in str(outcome)
+    assert peak < 40, peak

@@ -196,3 +196,178 @@ def test_the_same_agent_may_still_book_after_closing_it_themselves(sim_world):
     skip(key, "2025550100")
     assert answer(callback(key, start=-1)).success
     assert Contact.objects.get(lcm_key=key).status == Contact.OPEN
+
+
+# ------------------------------------------------------------ business fields as LCM keeps them
+
+
+def _field(name: str, value: str, data_type: str = "String") -> dict[str, Any]:
+    return {
+        "FieldName": name,
+        "Value": value,
+        "DataType": data_type,
+        "Format": "",
+        "Editable": True,
+    }
+
+
+@sim
+async def test_values_lcm_already_holds_never_block_a_correction_of_another_field(
+    agents, lcm_behind_proxy
+):
+    from .test_wrapup_actions import attempt
+
+    key = await db(add_contact)
+    lcm_behind_proxy.sent.clear()
+    fields = [
+        _field("first_name", "Test"),
+        _field("address", "Long Street " * 40),  # 480 characters, longer than a typed value
+        _field("last_name", "Person\x0b"),  # a control character LCM stored
+        _field("age", "n/a", "Blob"),  # a DataType nobody planned for
+        _field("score", "unknown", "Number"),  # a number field holding a word
+    ]
+    lcm_behind_proxy.answer("GetContactDetail", envelope("ContactDetail", {"response": fields}))
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    data = attempt(session)
+    for index, field in enumerate(fields):
+        data[f"field_{index}"] = field["Value"]
+    data["field_0"] = "Tess"
+    done = await wrapup.correct_fields(alice, data)
+    assert done.result.ok, (done.result.message, done.form and done.form.errors)
+    sent = [e for e in lcm_behind_proxy.sent if e["subtopic"] == "SetContactBusinessFields"]
+    assert [f["FieldName"] for f in sent[-1]["data"]["businessField"]] == ["first_name"]
+    contact = await db(Contact.objects.get, lcm_key=key)
+    assert contact.business_fields["first_name"] == "Tess"
+
+
+@sim
+async def test_a_changed_value_is_still_checked(agents, lcm_behind_proxy):
+    from .test_wrapup_actions import attempt
+
+    await db(add_contact)
+    lcm_behind_proxy.sent.clear()
+    fields = [_field("first_name", "Test"), _field("score", "1", "Number")]
+    lcm_behind_proxy.answer("GetContactDetail", envelope("ContactDetail", {"response": fields}))
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    data = {**attempt(session), "field_0": "x" * 300, "field_1": "lots"}
+    done = await wrapup.correct_fields(alice, data)
+    assert not done.result.ok and done.form is not None
+    assert set(done.form.errors) == {"field_0", "field_1"}
+    assert not [e for e in lcm_behind_proxy.sent if e["subtopic"] == "SetContactBusinessFields"]
+
+
+# ------------------------------------------------------------ an answer later than the timeout
+
+
+@sim
+async def test_a_booking_answered_after_the_timeout_is_may_have_and_the_retry_books_once(
+    agents, lcm_behind_proxy
+):
+    from agentdesk.lcmsim.models import CallbackBooking
+
+    await db(add_contact)
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    form = await callback_form(session, request_token="tok-late", kind="personal")
+    lcm_behind_proxy.late["SetPersonalCallbackWithComments"] = 1.5  # the timeout is 0.8 s
+    done = await wrapup.book_callback(alice, form)
+    assert not done.result.ok and "may have booked" in done.result.message
+    assert await db(CallbackBooking.objects.count) == 1  # LCM did book it
+    lcm_behind_proxy.late.clear()
+    again = await wrapup.book_callback(alice, form)
+    assert again.result.ok, again.result.message
+    assert await db(CallbackBooking.objects.count) == 1
+    assert await db(Callback.objects.filter(status=Callback.BOOKED).count) == 1
+
+
+# ------------------------------------------------------------ a callback mode without its number
+
+
+@sim
+async def test_a_callback_mode_lcm_lists_without_its_number_is_still_checked_for_do_not_call(
+    agents, lcm_behind_proxy
+):
+    from agentdesk.compliance.models import DoNotCallEntry
+
+    await db(add_contact, phone="2025550100")
+    lcm_behind_proxy.answer(
+        "GetCallBackModes",
+        envelope("CallbackModes", {"response": [{"ModeID": 1, "Description": "Home"}]}),
+    )
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    # The customer asked not to be called again; a lead listed the number meanwhile.
+    await db(DoNotCallEntry.objects.create, number="+12025550100", reason="asked", added_by="t")
+    lcm_behind_proxy.received.clear()
+    done = await wrapup.book_callback(alice, await callback_form(session))
+    assert not done.result.ok and "do-not-call" in done.result.message, done.result.message
+    assert lcm_behind_proxy.received["SetCallbackWithComments"] == 0
+    assert await db(Callback.objects.count) == 0
+
+
+# ------------------------------------------------------------ refused after an unknown outcome
+
+
+@sim
+async def test_a_retry_refused_after_a_lost_answer_still_says_the_first_may_have_booked(
+    agents, lcm_behind_proxy
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    key = await db(add_contact)
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    form = await callback_form(session, request_token="tok-twice")
+    lcm_behind_proxy.answer("SetCallbackWithComments", "", status=504, forward_first=True)
+    first = await wrapup.book_callback(alice, form)
+    assert "may have booked" in first.result.message
+    lcm_behind_proxy.answers.clear()
+    # LCM did book it; it came due and another agent has it now.
+    await db(
+        lambda: Contact.objects.filter(lcm_key=key).update(
+            callback_start=timezone.now() - timedelta(minutes=1)
+        )
+    )
+    assert (await db(fetch, "a2@test"))["AccountNumber"] == key
+    again = await wrapup.book_callback(alice, form)
+    assert not again.result.ok
+    assert "Contact is held by another agent." in again.result.message
+    assert "Nothing was changed" not in again.result.message
+    assert "may have booked" in again.result.message
+    assert (await db(Callback.objects.get)).status == Callback.UNKNOWN
+
+
+# ------------------------------------------------------------ one field named twice
+
+
+@sim
+@pytest.mark.parametrize(
+    "response",
+    ['{"success": false, "success": true}', '{"success": true, "Success": false}'],
+    ids=["same-key", "another-casing"],
+)
+async def test_a_write_answer_naming_a_field_twice_with_two_values_is_may_have(
+    agents, lcm_behind_proxy, response
+):
+    await db(add_contact)
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    form = await callback_form(session)
+    raw = envelope(CALLBACK_ANSWER, {"response": "RESPONSE"}).replace('"RESPONSE"', response)
+    lcm_behind_proxy.answer("SetCallbackWithComments", raw, forward_first=True)
+    done = await wrapup.book_callback(alice, form)
+    assert not done.result.ok and "may have booked" in done.result.message, done.result.message
+    assert (await db(Callback.objects.get)).status == Callback.UNKNOWN
+
+
+def test_a_read_answer_may_repeat_a_field_with_the_same_value():
+    raw = (
+        '{"channel": "LCM", "subtopic": "SetCallbackWithCommentsResult", '
+        '"message": {"response": {"success": true, "Success": true}}}'
+    )
+    response = parse_answer(raw, w.SetCallbackWithComments.ANSWERS, strict=True)
+    assert w.SuccessAnswer.from_response(response).success

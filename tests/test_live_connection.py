@@ -103,3 +103,21 @@ def test_a_posted_action_after_its_deadline_is_refused(alice):
     assert "Skipped with outcome 8" in banner(
         post_as_page(alice, "/desk/skip", {"outcome": "8", "deadline": in_time})
     )
+
+
+async def test_a_ping_is_answered_while_lcm_takes_its_time(agents, lcm_behind_proxy):
+    """A slow LCM is no dead connection: the page's ping is answered during the action (the
+    page would otherwise give the connection up after 4 s of an LCM call)."""
+    await sync_to_async(add_contact)(phone="2025550184")
+    lcm_behind_proxy.late["GetDownloadContactsForDialing"] = 0.6
+    tab, _ = await connected(agents)
+    await tab.send_to(text_data=json.dumps({"action": "next", **SALES, "request_id": "n1"}))
+    await tab.send_to(text_data=json.dumps({"action": "ping", "ping": "1"}))
+
+    frames = [await tab.receive_from(timeout=10)]
+    while 'data-request="n1"' not in frames[-1]:
+        frames.append(await tab.receive_from(timeout=10))
+    await tab.disconnect()
+
+    assert frames[0].startswith('<div id="socket-pong" hidden data-ping="1"'), frames[0][:80]
+    assert "is on your screen" in frames[-1]

@@ -162,7 +162,11 @@ def test_the_postgres_phase_leaves_no_test_database(tmp_path):
 
     from .conftest import database_url
 
-    server = database_url().rsplit("/", 1)[0]
+    # The PostgreSQL server under test, also when this module runs in the embedded phase.
+    url = database_url()
+    if not url.startswith("postgres"):
+        url = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+    server = url.rsplit("/", 1)[0]
     name = f"dropcheck_{os.getpid()}"
     test_file = ROOT / "tests" / f"test_zz_dropcheck_{os.getpid()}.py"
     test_file.write_text(LEAKY_TEST)

@@ -41,8 +41,8 @@ SKIP_BUDGET = 6  # take the lock, reading the session (1); record the close as i
 # save the result and free the lock, reading the session back (1); the log entry (1); the
 # agent's recent log for the render (1); the monitor asking whether anyone watches the team
 # (1, in the background)
-NEXT_BUDGET = SKIP_BUDGET + 2  # no record in flight (a fetch records none); and whether the
-# contact handed out has a retired LCM key (1);
+NEXT_BUDGET = SKIP_BUDGET + 3  # the same (a fetch is recorded in flight too); and whether
+# the contact handed out has a retired LCM key (1);
 # the compliance guard on the card: the do-not-call list and the consent evidence (2; never
 # cached, an opt-out holds at once; campaign policies and preview limits come from memory)
 REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce

@@ -106,12 +106,15 @@ def test_every_spelling_of_this_machine_is_refused_and_nothing_is_sent(
         ("[fd00::1]", "private"),
         ("[::ffff:169.254.169.254]", "link-local"),
         ("224.0.0.1", "multicast"),
+        ("[fec0::1]", "site-local"),
+        ("0", "unspecified"),
+        ("[::ffff:a00:1]", "private"),
     ],
 )
 def test_internal_networks_and_cloud_metadata_are_refused(no_networks_allowed, address, kind):
     outcome = send(f"http://{address}/latest/meta-data/")
     assert outcome.refused
-    assert f"a {kind} address" in outcome.error
+    assert f" {kind} address" in outcome.error
 
 
 def test_a_name_resolving_to_a_private_address_is_refused(no_networks_allowed, dns):

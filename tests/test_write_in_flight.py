@@ -258,3 +258,61 @@ def test_an_add_with_a_lost_answer_typed_again_after_a_reload_asks_first(desk, l
     assert "Contact added to Spring Renewals" in banner(post_as_page(desk, "/desk/add", anyway))
     assert proxy.received["CreateContact"] == 3
     assert "adds" not in session().unconfirmed
+
+
+def test_the_lead_can_always_take_a_contact_off_the_screen_without_lcm(desk, agents, proxy):
+    """LCM refuses the release in words agentdesk does not know (or cannot be reached): the
+    lead still gets the agent going, LCM's record untouched, the log saying so."""
+    key = add_contact(phone="2025550178")
+    post_as_page(desk, "/desk/next", SALES)
+    odd = {**NOT_OPEN, "message": {"response": {"ErrorType": "WS_Error",
+                                                 "ErrorMessage": "Queue is paused."}}}  # fmt: skip
+    proxy.answer("SkipManualDialContact", odd)
+    lead = Client()
+    lead.force_login(agents["lead"])
+    url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"
+    refused = lead.post(url, {"outcome": "8", **shown_fields(agents["alice"])}, **HTMX)
+    assert "Queue is paused." in refused.content.decode()
+    assert session().state == AgentSession.PREVIEWING
+    row = lead.get(f"/monitor/{agents['alice'].team_id}/").content.decode()
+    assert 'name="without_lcm"' in row
+
+    cleared = lead.post(url, {"without_lcm": "1", **shown_fields(agents["alice"])}, **HTMX)
+
+    said = cleared.content.decode()
+    assert "alice&#x27;s contact is off their screen. LCM was not asked" in said
+    assert session().state == AgentSession.IDLE and session().contact is None
+    assert session().notice == "Your team lead lena took the contact off your screen."
+    entry = ActionLog.objects.filter(kind=ActionLog.RELEASE).latest("pk")
+    assert (entry.ok, entry.error_kind, entry.actor, entry.lcm_key) == (
+        False,
+        "cleared",
+        "lena",
+        key,
+    )
+    assert Contact.objects.get(lcm_key=key).status == Contact.IN_PROGRESS  # LCM not asked
+    assert proxy.received["SkipManualDialContact"] == 1
+
+
+def test_a_fetch_left_in_flight_is_logged_and_the_contact_comes_back(desk, agents):
+    """A worker killed after LCM handed out a contact: the log says LCM may have, and the
+    agent's next press gets the contact LCM holds."""
+    key = add_contact(phone="2025550179")
+    record = pending.record(ActionLog.NEXT, {"campaign_group": "Sales Manual Group"})
+    from agentdesk.desk import state
+
+    state.session_for(agents["alice"])  # the row exists
+    AgentSession.objects.filter(agent=agents["alice"]).update(
+        unconfirmed={"pending": record},
+        busy_token="dead-worker",
+        busy_until=timezone.now() - timedelta(seconds=1),
+    )
+
+    html = post_as_page(desk, "/desk/next", SALES)
+
+    assert "is on your screen" in banner(html)
+    unknown, shown = ActionLog.objects.filter(kind=ActionLog.NEXT).order_by("pk")
+    assert (unknown.ok, unknown.result) == (False, "outcome unknown")
+    assert "LCM may have handed you a contact" in unknown.error
+    assert (shown.ok, shown.lcm_key) == (True, key)
+    assert pending.pending_of(session()) is None

@@ -250,6 +250,9 @@ async def _fetch(
         if turn.session.state == AgentSession.PREVIEWING:
             message = _("A contact is already on your screen: skip it with an outcome first.")
             return await turn.refuse(message)
+        # A contact LCM hands out is held for this agent: if this worker dies before it is on
+        # screen, the record makes it an unknown outcome in the log (desk/pending.py).
+        await turn.mark_pending(kind, {**_group_field(choices), "subtopic": request.SUBTOPIC})
         try:
             exchange = await get_client().call(request)
             # LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired
@@ -387,6 +390,11 @@ def no_contact_message(lcm_reason: str, none_message: str) -> tuple[str, str]:
 COMMENT_MAX = 1000
 
 
+def has_control_character(text: str) -> bool:
+    """Whether typed text holds a control character other than a line break or a tab."""
+    return any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in text)
+
+
 async def skip_contact(
     profile: AgentProfile,
     *,
@@ -403,6 +411,11 @@ async def skip_contact(
             "max": COMMENT_MAX,
             "count": len(note),
         }
+        return Result(ok=False, message=message, level="error")
+    if has_control_character(note):
+        # A NUL byte cannot be stored in PostgreSQL (the log row would fail after LCM closed
+        # the contact); the others would reach the export and the webhooks.
+        message = _("Comment: contains a control character; remove it.")
         return Result(ok=False, message=message, level="error")
     menu = await outcome_menu()
     if menu.error:
@@ -1054,3 +1067,41 @@ async def release_contact(
         shown=shown,
         changed_message=changed,
     )
+
+
+async def clear_screen(
+    lead_name: str, profile: AgentProfile, *, shown: Shown | None = None
+) -> Result:
+    """A team lead takes the contact off an agent's screen without asking LCM (LCM refuses
+    to close it, or cannot be reached, and the agent must go on): LCM's record stays as it
+    is, and the log says so with the lead's name."""
+    changed = str(onscreen.CHANGED_FOR_LEAD) % {"agent": profile.display_name}
+    async with agent_turn(profile) as turn:
+        if turn is None:
+            return await _busy(profile)
+        if refused := await turn.refuse_unless_shown(shown, changed):
+            return refused
+        contact = turn.contact_on_screen()
+        if contact is None:
+            return await turn.refuse(_("There is no contact on this agent's screen."))
+        groups = await group_choices(profile)
+        entry = {
+            **_contact_fields(contact),
+            "campaign_group": groups.group_of(contact.campaign_id) or turn.session.campaign_group,
+            "actor": lead_name,
+            "ok": False,
+            "error_kind": "cleared",
+            "error": f"Taken off the screen by {lead_name} without LCM; LCM's record unchanged",
+            "result": "Taken off the screen without LCM",
+        }
+        message = _(
+            "%(agent)s's contact is off their screen. LCM was not asked: its record of the "
+            "contact is unchanged."
+        ) % {"agent": profile.display_name}
+        notice = _("Your team lead %(lead)s took the contact off your screen.") % {
+            "lead": lead_name
+        }
+        result = Result(ok=True, message=message, level="success")
+        idle = {"state": AgentSession.IDLE, "contact": None}
+        settled = {**_settled(turn.session, "skip"), "notice": notice[:300]}
+        return await turn.finish(ActionLog.RELEASE, entry, result, **idle, **settled)

@@ -62,11 +62,33 @@ def to_moment(local: datetime, zone: ZoneInfo) -> datetime | None:
     return moment
 
 
+def _in_calendar(local: datetime, zone: ZoneInfo) -> bool:
+    """Whether the moment a wall-clock time names (and a day either side of it, which the
+    checks look at) lies inside Python's calendar: the first and last days of it do not."""
+    try:
+        (local.replace(tzinfo=zone) - timedelta(days=2)).astimezone(UTC)
+        (local.replace(tzinfo=zone) + timedelta(days=2)).astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
 def read_window(
     start_local: datetime, end_local: datetime, zone_name: str
 ) -> tuple[Window | None, list[Refusal]]:
     zone = ZoneInfo(zone_name)
     problems = []
+    for field, typed in (("start", start_local), ("end", end_local)):
+        if not _in_calendar(typed, zone):
+            problems.append(
+                Refusal(
+                    field,
+                    _("%(time)s is not a time a callback can be booked for.")
+                    % {"time": f"{typed:%d/%m/%Y %H:%M}"},
+                )
+            )
+    if problems:
+        return None, problems
     starts_at = to_moment(start_local, zone)
     ends_at = to_moment(end_local, zone)
     for field, moment, typed in (("start", starts_at, start_local), ("end", ends_at, end_local)):

@@ -4,6 +4,7 @@ same actions as the views (through the same action functions)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -117,6 +118,8 @@ class AgentConsumer(AccessCheckedConsumer):
     _answered_with: str | None = None  # fragments this tab already has from its own action
     _shown_version = 0  # the session version of the fragments this page shows
     connection_id = ""  # this socket's id: frames pressed on another are not carried out
+    _acting: asyncio.Future[None] | None = None  # the page's action running now
+    _held_pushes: list[dict[str, Any]]  # pushes that came while it ran
 
     async def connect(self) -> None:
         if "agent_profile" in self.scope:
@@ -127,6 +130,7 @@ class AgentConsumer(AccessCheckedConsumer):
             await self.close(code=4403)
             return
         profile = self.profile
+        self._held_pushes = []
         self.group = events.agent_group(profile.pk)
         await self.accept()
         joined, _, (menu, groups) = await asyncio.gather(
@@ -174,6 +178,10 @@ class AgentConsumer(AccessCheckedConsumer):
         return Resync(session, render_live_stored(session, menu, groups), ends)
 
     async def disconnect(self, code: int) -> None:
+        if self._acting is not None:
+            # The action goes on to its end (its result saved and published) as before.
+            with contextlib.suppress(Exception):
+                await self._acting
         if self.profile is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -208,17 +216,35 @@ class AgentConsumer(AccessCheckedConsumer):
             await self.send(text_data=timeliness.pong(message.get("ping", "")))
             return
         mark = answered(message.pop("request_id", ""))
+        if self._acting is not None:
+            with contextlib.suppress(Exception):  # one action at a time, in the order sent
+                await self._acting
+        # The action runs beside this socket's loop, so the page's pings are answered while
+        # LCM takes its time (a slow answer is no dead connection); pushes wait for it.
+        self._acting = asyncio.ensure_future(self._act(self.profile, action, message, mark))
+
+    async def _act(
+        self, profile: AgentProfile, action: str, message: dict[str, str], mark: str
+    ) -> None:
         try:
-            result = await inputs.run(
-                self.profile, action, message, connection_id=self.connection_id
-            )
-        except Exception:
-            # The page waits for the mark: it must hear that this action failed.
-            log.exception("agent %s: %s failed", self.profile.pk, action)
-            failed = _("agentdesk could not handle that message.")
-            await self.send(text_data=render_banner(failed, "error") + mark)
-            return
-        await self._send_result(self.profile, result, mark)
+            try:
+                result = await inputs.run(
+                    profile, action, message, connection_id=self.connection_id
+                )
+            except Exception:
+                # The page waits for the mark: it must hear that this action failed.
+                log.exception("agent %s: %s failed", profile.pk, action)
+                failed = _("agentdesk could not handle that message.")
+                await self.send(text_data=render_banner(failed, "error") + mark)
+                return
+            await self._send_result(profile, result, mark)
+        except Exception:  # the page is gone or the answer could not be rendered
+            log.exception("agent %s: the answer to %s could not be sent", profile.pk, action)
+        finally:
+            self._acting = None
+            held, self._held_pushes = self._held_pushes, []
+            for event in held:  # in order, after this tab's own answer (see desk_push)
+                await self.desk_push(event)
 
     async def _send_result(
         self, profile: AgentProfile, result: actions.Result, answer_mark: str = ""
@@ -249,6 +275,9 @@ class AgentConsumer(AccessCheckedConsumer):
         await self.send(text_data=html + answer_mark)
 
     async def desk_push(self, event: dict[str, Any]) -> None:
+        if self._acting is not None:
+            self._held_pushes.append(event)  # delivered after the action's own answer
+            return
         version = event.get("version", self._shown_version)
         answered_with, self._answered_with = self._answered_with, None
         if version < self._shown_version:

@@ -63,7 +63,9 @@ def read_shown(data: Mapping[str, Any]) -> tuple[Shown | None, str]:
         return None, _("session_version: expected a whole number, got %(value)s.") % {
             "value": repr(text[:20])
         }
-    return Shown(str(key)[:200], int(text)), ""
+    # The key as the page got it, uncut: LCM's keys are opaque and may be long (a cut key
+    # never matches, and the agent could not act on their contact). The body limit bounds it.
+    return Shown(str(key), int(text)), ""
 
 
 def key_on_screen(session: AgentSession) -> str | None:

@@ -109,6 +109,11 @@ def settle(session: AgentSession, token: str) -> tuple[AgentSession, ActionLog |
         ) % {"campaign": pending.get("campaign", "")}
         earlier = {k: pending.get(k, "") for k in ("request_token", "campaign", "number", "at")}
         unconfirmed = with_unknown_add(unconfirmed, earlier)
+    elif kind in (ActionLog.NEXT, ActionLog.RESERVED):
+        message = _(
+            "agentdesk stopped before LCM answered: LCM may have handed you a contact. Press "
+            "Reserved or Next Contact: LCM gives back a contact it holds for you."
+        )
     else:
         message = _(
             "agentdesk stopped before LCM answered: LCM may have done your last action. "

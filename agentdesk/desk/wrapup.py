@@ -116,14 +116,26 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
         form.start_local(), form.end_local(), form.zone_name
     )
     if window is not None:
-        mode = found.callback_mode(form.cleaned_data["mode_id"])
-        number = _e164(mode.number if mode else "", form.zone_name)
-        problems = await db_async(callback_rules.check)(
-            window,
-            campaign=contact.campaign_id,
-            number_e164=number,
-            expires_at=contact.expiry.moment,
-        )
+        mode_id = form.cleaned_data["mode_id"]
+        number = _e164(_callback_number(found, mode_id), form.zone_name)
+        if not number:
+            # The do-not-call check needs the number: never book one it could not see.
+            problems = [
+                callback_rules.Refusal(
+                    "mode_id",
+                    _(
+                        "LCM gives no readable number for this mode, so it cannot be checked "
+                        "against the do-not-call list: choose another number."
+                    ),
+                )
+            ]
+        else:
+            problems = await db_async(callback_rules.check)(
+                window,
+                campaign=contact.campaign_id,
+                number_e164=number,
+                expires_at=contact.expiry.moment,
+            )
         own = found.mode(form.cleaned_data["mode_id"])
         if own is not None and not problems:
             label = f"{own.description} {own.number}".strip()
@@ -142,15 +154,27 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
         return await _send_callback(turn, contact, form, window, found)
 
 
+def _callback_number(found: details.ContactDetails, mode_id: int) -> str:
+    """The number a callback on `mode_id` goes to: as GetCallBackModes gives it, else as
+    GetContactModes gives the same mode (LCM may leave `Cvalue` out of the one or the other)."""
+    for mode in (found.callback_mode(mode_id), found.mode(mode_id)):
+        if mode is not None and mode.number:
+            return mode.number
+    return ""
+
+
 def _e164(number: str, zone: str) -> str:
     region = phones.region_for_time_zone(zone) if zone else None
     phone = phones.try_parse(number, region)
     return phone.e164 if phone else ""
 
 
-def _claim(profile: AgentProfile, fields: dict[str, Any], token: str) -> tuple[Callback, bool]:
+def _claim(
+    profile: AgentProfile, fields: dict[str, Any], token: str
+) -> tuple[Callback, bool, bool]:
     """The booking's row, made now or found from an earlier try of the same form (the request
-    token); True when it was already booked."""
+    token); then True when it was already booked, and True when an earlier try may have
+    booked it (its answer was lost, or its worker stopped while sending)."""
     try:
         row, created = Callback.objects.get_or_create(
             booked_by=profile, request_token=token, defaults=fields
@@ -158,12 +182,13 @@ def _claim(profile: AgentProfile, fields: dict[str, Any], token: str) -> tuple[C
     except IntegrityError:
         row, created = Callback.objects.get(booked_by=profile, request_token=token), False
     if created:
-        return row, False
+        return row, False, False
     if row.status == Callback.BOOKED:
-        return row, True
+        return row, True, False
+    earlier_unknown = row.status in (Callback.UNKNOWN, Callback.SENDING)
     Callback.objects.filter(pk=row.pk).update(**fields, status=Callback.SENDING)
     row.refresh_from_db()
-    return row, False
+    return row, False, earlier_unknown
 
 
 def _set_status(row: Callback, status: str) -> None:
@@ -202,7 +227,6 @@ async def _send_callback(
 ) -> Done:
     profile = turn.profile
     cleaned = form.cleaned_data
-    mode = found.callback_mode(cleaned["mode_id"])
     call_id = turn.session.call_id
     fields = {
         "agent": profile,
@@ -212,7 +236,7 @@ async def _send_callback(
         "call_id": call_id,
         "campaign": contact.campaign_id,
         "mode_id": cleaned["mode_id"],
-        "phone_last4": (mode.number if mode else "")[-4:],
+        "phone_last4": _callback_number(found, cleaned["mode_id"])[-4:],
         "time_zone": form.zone_name,
         "starts_at": window.starts_at,
         "ends_at": window.ends_at,
@@ -220,7 +244,9 @@ async def _send_callback(
         "lead_score": cleaned.get("lead_score"),
         "target_amount": cleaned.get("target_amount"),
     }
-    row, already = await db_async(_claim)(profile, fields, cleaned["request_token"])
+    row, already, earlier_unknown = await db_async(_claim)(
+        profile, fields, cleaned["request_token"]
+    )
     if already:
         message = _("This callback is already booked (%(what)s); it was not sent again.") % {
             "what": callback_text(row)
@@ -259,6 +285,18 @@ async def _send_callback(
     try:
         exchange = await get_client().call(request)
     except LcmRejected as error:
+        if earlier_unknown:
+            # This try was refused, but an earlier one may have booked it (LCM refusing now
+            # because of it: the contact came due and another agent has it, say).
+            await db_async(_set_status)(row, Callback.UNKNOWN)
+            message = _(
+                "LCM refused this try: “%(text)s”. An earlier try may have booked this "
+                "callback already (its answer was lost): check with your team lead before "
+                "booking it again."
+            ) % {"text": error.lcm_text}
+            return Done(
+                result=await turn.failed(ActionLog.CALLBACK, error, entry, message), form=form
+            )
         await db_async(_set_status)(row, Callback.REFUSED)
         failed = await turn.failed(ActionLog.CALLBACK, error, entry)
         return Done(result=failed, form=form)

@@ -4,6 +4,7 @@ named beside it (desk/onscreen.py)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,11 +20,13 @@ from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.timezones import find_time_zone
 from agentdesk.shared import phones
 
+from .actions import has_control_character
 from .models import Callback
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 COMMENT_MAX = 1000
 FIELD_VALUE_MAX = 250
+PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
 NUMBER_TYPES = {"int", "integer", "number", "numeric", "decimal", "float", "double", "money"}
 
 
@@ -34,7 +37,7 @@ class AttemptForm(forms.Form):
 
 
 def _no_controls(value: str, what: str) -> None:
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+    if has_control_character(value):
         raise forms.ValidationError(
             _("%(what)s contains a control character; remove it.") % {"what": what}
         )
@@ -148,7 +151,10 @@ class CallbackForm(AttemptForm):
 
 
 class FieldsForm(AttemptForm):
-    """The contact's business fields LCM marks Editable, one input each."""
+    """The contact's business fields LCM marks Editable, one input each. Only what the agent
+    changed is checked and sent: a value LCM already holds (longer than a typed one may be, a
+    word in a Number field, a stray control character, surrounding spaces) never keeps the
+    agent from correcting another field, and is never rewritten behind their back."""
 
     def __init__(self, *args: Any, fields: tuple[w.BusinessField, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,29 +164,43 @@ class FieldsForm(AttemptForm):
             self.fields[f"field_{index}"] = forms.CharField(
                 label=field.name,
                 required=False,
-                max_length=FIELD_VALUE_MAX,
                 initial=field.value,
                 help_text=help_text,
                 strip=True,
+                widget=forms.TextInput(attrs={"maxlength": max(FIELD_VALUE_MAX, len(field.value))}),
             )
+
+    @staticmethod
+    def _is_changed(value: str, field: w.BusinessField) -> bool:
+        return value != field.value.strip()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for index, field in enumerate(self.business_fields):
             name = f"field_{index}"
             value = data.get(name)
-            if value is None:
+            if value is None or not self._is_changed(value, field):
+                continue
+            if len(value) > FIELD_VALUE_MAX:
+                self.add_error(
+                    name,
+                    _("At most %(max)d characters (it has %(count)d).")
+                    % {"max": FIELD_VALUE_MAX, "count": len(value)},
+                )
                 continue
             try:
                 _no_controls(value, field.name)
             except forms.ValidationError as error:
                 self.add_error(name, error)
                 continue
-            if value and field.data_type.strip().lower() in NUMBER_TYPES:
-                try:
-                    Decimal(value.replace(",", "."))
-                except ArithmeticError:
-                    self.add_error(name, _("%(name)s takes a number.") % {"name": field.name})
+            if (
+                value
+                and field.data_type.strip().lower() in NUMBER_TYPES
+                and not PLAIN_NUMBER.fullmatch(value)
+            ):
+                # Written out, as LCM keeps it: Decimal alone would let "NaN", "Infinity"
+                # and "1e999999" through.
+                self.add_error(name, _("%(name)s takes a number.") % {"name": field.name})
         return data
 
     def changed_fields(self) -> tuple[w.BusinessField, ...]:
@@ -188,7 +208,7 @@ class FieldsForm(AttemptForm):
         changed = []
         for index, field in enumerate(self.business_fields):
             value = self.cleaned_data.get(f"field_{index}", "")
-            if value != field.value:
+            if self._is_changed(value, field):
                 changed.append(
                     w.BusinessField(field.name, value, field.data_type, field.format, True)
                 )

@@ -62,9 +62,10 @@ def language_group(group: str, language: str) -> str:
     return f"{group}.{language}"
 
 
-async def send_each(group: str, message_type: str, rendered: dict[str, str]) -> None:
-    """Send each language's rendering of a push to that language's group."""
+async def send_each(group: str, message_type: str, rendered: Mapping[str, list[str]]) -> None:
+    """Send each language's rendering of a push (its websocket frames, in order) to that
+    language's group."""
     layer = get_channel_layer()
-    for language, html in rendered.items():
-        message = {"type": message_type, "html": html}
+    for language, frames in rendered.items():
+        message = {"type": message_type, "frames": frames}
         await layer.group_send(language_group(group, language), message)

@@ -300,6 +300,7 @@ class LcmClient:
                     response_keys=request.RESPONSE_KEYS,
                     # Wrap-up requests carry a call id, which their answers echo.
                     call_id=str(getattr(request, "call_id", "") or ""),
+                    strict=request.WRITES,
                 )
                 try:
                     answer = request.read_answer(response)

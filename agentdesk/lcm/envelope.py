@@ -238,6 +238,24 @@ def refusal_text(body: Any) -> str | None:
     return None
 
 
+class _TwinField(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _no_twin_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it names one field twice (in any casing, as `lookup`
+    reads them) with two values: `{"success": false, "success": true}` says both."""
+    seen: dict[str, Any] = {}
+    for name, value in pairs:
+        key = name.replace(" ", "").lower()
+        if key in seen and seen[key] != value:
+            raise _TwinField(name)
+        seen[key] = value
+    return dict(pairs)
+
+
 def parse_answer(
     body: bytes | str | dict[str, Any] | list[Any],
     expected: Iterable[str],
@@ -245,6 +263,7 @@ def parse_answer(
     request: str = "",
     response_keys: Iterable[str] = (),
     call_id: str = "",
+    strict: bool = False,
 ) -> Any:
     """The `message.response` of an answer whose subtopic is one of `expected`.
 
@@ -254,6 +273,8 @@ def parse_answer(
     keys of `message` that hold the data when `response` is absent (a page's own naming).
     `call_id`: the `callid` the request carried; an answer whose message echoes another one
     answers another call, so it is unreadable here (for a write: its outcome unknown).
+    `strict` (writes, whose answers are small): an object naming one field twice with two
+    values is unreadable too (the check costs time on large answers, so reads skip it).
     """
     if isinstance(body, bytes | str):
         raw = body
@@ -261,7 +282,15 @@ def parse_answer(
             raise LcmBadAnswer("the answer is empty", subtopic=request)
         try:
             # .NET servers often start their JSON with a UTF-8 byte order mark.
-            body = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
+            body = json.loads(
+                raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw,
+                object_pairs_hook=_no_twin_fields if strict else None,
+            )
+        except _TwinField as twin:
+            raise LcmBadAnswer(
+                f"the answer names {twin.name[:60]!r} twice with different values",
+                subtopic=request,
+            ) from None
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise LcmBadAnswer(
                 f"the answer is not JSON: {_preview(raw)}", subtopic=request

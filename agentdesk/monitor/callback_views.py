@@ -42,7 +42,11 @@ def _target(user: Any, team_id: int, agent_id: str) -> tuple[Team | None, AgentP
     team = visible_team(user, team_id)
     if team is None or not agent_id.isdigit():
         return team, None
-    agent = AgentProfile.objects.select_related("user").filter(pk=int(agent_id), team=team)
+    # Only an agent who can still log in: the move exists to rescue the callbacks of one who
+    # left (the panel offers no other; a hand-made form must not either).
+    agent = AgentProfile.objects.select_related("user").filter(
+        pk=int(agent_id), team=team, user__is_active=True
+    )
     return team, agent.first()
 
 

@@ -106,6 +106,9 @@ async def release_contact(request: HttpRequest, team_id: int, agent_id: int) -> 
     shown, problem = read_shown(request.POST)
     if shown is None:
         said = render_banner(problem, "error")
+    elif request.POST.get("without_lcm"):
+        result = await actions.clear_screen(user.get_username(), profile, shown=shown)
+        said = render_banner(result.message, "success" if result.ok else result.level)
     else:
         result = await actions.release_contact(
             user.get_username(), profile, outcome_id=request.POST.get("outcome"), shown=shown

@@ -18,12 +18,11 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from agentdesk.desk.events import SELECT, AgentChanged
 from agentdesk.desk.models import ActionLog
-from agentdesk.language.sockets import language_group, languages
+from agentdesk.language.sockets import languages, send_each
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
@@ -254,9 +253,6 @@ async def _publish_team_now(team_id: int, change: Change) -> None:
         rendered = await render_team_changes_in(team_id, change, languages())
         if rendered is None:
             return
-        layer, group = get_channel_layer(), team_group(team_id)
-        for language, frames in rendered.items():
-            message = {"type": "monitor.push", "frames": frames}
-            await layer.group_send(language_group(group, language), message)
+        await send_each(team_group(team_id), "monitor.push", rendered)
     except Exception:
         log.exception("could not publish to the monitors of team %s", team_id)

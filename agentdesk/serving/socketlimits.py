@@ -1,6 +1,7 @@
 """Limits on live connections, so one session cannot slow everyone: how many sockets one login
-session and one user may hold open at once (in this worker process), and how many frames one
-socket may send (a token bucket: a burst, then a steady rate). A socket over a limit gets an
+session and one user may hold open at once (in this worker process), how many one session may
+open a second, and how many frames one socket may send (token buckets: a burst, then a steady
+rate). A socket over a limit gets an
 error frame saying why, then is closed with code 4429; frames already queued behind it are
 dropped, not worked off.
 
@@ -82,6 +83,38 @@ class FrameBucket:
         return True
 
 
+class ConnectRates:
+    """A FrameBucket of socket openings per login session, in this process. Buckets that
+    have refilled are dropped as new sessions come, so the table stays small."""
+
+    PRUNE_AT = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, FrameBucket] = {}
+
+    def take(self, key: str) -> bool:
+        rate = float(settings.SOCKET_CONNECTS_PER_SECOND)
+        burst = float(settings.SOCKET_CONNECT_BURST)
+        with self._lock:
+            if len(self._buckets) >= self.PRUNE_AT:
+                self._prune(rate, burst)
+            bucket = self._buckets.get(key)
+            if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
+                bucket = self._buckets[key] = FrameBucket(rate, burst)
+            return bucket.take()
+
+    def _prune(self, rate: float, burst: float) -> None:
+        now = time.monotonic()
+        full_after = burst / rate
+        self._buckets = {
+            key: bucket for key, bucket in self._buckets.items() if now - bucket.at < full_after
+        }
+
+
+CONNECTS = ConnectRates()
+
+
 def error_frame(message: str) -> str:
     """An htmx out-of-band fragment: every page has #connection-banner (templates/base.html)."""
     return (
@@ -100,6 +133,10 @@ class SocketLimits:
         if scope.get("type") != "websocket":
             return await self.inner(scope, receive, send)
         keys = _keys(scope)
+        session_key = getattr(scope.get("session"), "session_key", None)
+        if session_key and not CONNECTS.take(session_key):
+            await _refuse(receive, send, "rate:")
+            return None
         over = OPEN.take(keys)
         if over:
             await _refuse(receive, send, over)
@@ -127,7 +164,12 @@ async def _refuse(receive: Receive, send: Send, over: str) -> None:
     message = await receive()
     if message.get("type") != "websocket.connect":
         return
-    if over.startswith("session:"):
+    if over == "rate:":
+        text = _(
+            "This login opened more live connections than %(rate)g a second: wait a moment, "
+            "then reload this page."
+        ) % {"rate": settings.SOCKET_CONNECTS_PER_SECOND}
+    elif over.startswith("session:"):
         text = _(
             "Too many live connections from this login (at most %(limit)d): close some tabs "
             "of agentdesk, then reload this one."
@@ -137,7 +179,9 @@ async def _refuse(receive: Receive, send: Send, over: str) -> None:
             "Too many live connections for your user (at most %(limit)d): close some tabs or "
             "log out elsewhere, then reload this page."
         ) % {"limit": settings.SOCKETS_PER_USER}
-    log.warning("websocket refused: %s has %d open", over.split(":")[0], OPEN.count(over))
+    log.warning(
+        "websocket refused: %s over its limit (%d open)", over.split(":")[0], OPEN.count(over)
+    )
     await send({"type": "websocket.accept"})
     await send({"type": "websocket.send", "text": error_frame(text)})
     await send({"type": "websocket.close", "code": TOO_MANY})

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 MAX_COLUMNS = 200
 # One physical line (a quoted cell may span several); bounds what one row can cost to parse.
 MAX_LINE_CHARS = 256 * 1024
+# One row, also when quoted cells span lines.
+MAX_ROW_CHARS = 1024 * 1024
 SNIFF_CHARS = 4096
 
 
@@ -46,7 +48,8 @@ def open_table(data: bytes, *, known: Collection[str], max_columns: int = MAX_CO
     except csv.Error:
         dialect = csv.excel
     stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    reader = csv.reader(_lines(stream), dialect=dialect)
+    feed = _Feed(stream)
+    reader = csv.reader(feed, dialect=dialect)
     try:
         first = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as error:
@@ -71,26 +74,47 @@ def open_table(data: bytes, *, known: Collection[str], max_columns: int = MAX_CO
         )
     header = [name.strip() for name in first]
     wanted = [(index, name) for index, name in enumerate(header) if name in known]
-    return Table(header, _rows(reader, wanted, max_columns))
+    return Table(header, _rows(reader, feed, wanted, max_columns))
 
 
-def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
-    while line := stream.readline(MAX_LINE_CHARS + 1):
+class _Feed:
+    """The stream's lines for csv.reader, refusing a physical line over MAX_LINE_CHARS and a
+    row (quoted cells may span lines) over MAX_ROW_CHARS: a row of millions of one-line quoted
+    cells would otherwise be parsed whole before its width could be checked."""
+
+    def __init__(self, stream: io.TextIOWrapper) -> None:
+        self.stream = stream
+        self.row_chars = 0  # reset by the reader of rows after each row
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.row_chars += len(line)
         if len(line) > MAX_LINE_CHARS:
-            raise _TooLong()
-        yield line
+            raise _TooLong(MAX_LINE_CHARS)
+        if self.row_chars > MAX_ROW_CHARS:
+            raise _TooLong(MAX_ROW_CHARS)
+        return line
 
 
 class _TooLong(Exception):
-    pass
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
 
 
 def _rows(
-    reader: Iterator[list[str]], wanted: list[tuple[int, str]], max_columns: int
+    reader: Iterator[list[str]], feed: _Feed, wanted: list[tuple[int, str]], max_columns: int
 ) -> Iterator[tuple[int, dict[str, str]]]:
     line_num = 1
+    feed.row_chars = 0
     try:
         for cells in reader:
+            feed.row_chars = 0
             line_num = reader.line_num  # type: ignore[attr-defined]
             if len(cells) > max_columns:
                 raise CsvRejected(
@@ -103,10 +127,13 @@ def _rows(
             yield line_num, {name: cells[index] for index, name in wanted if index < len(cells)}
     except (csv.Error, UnicodeDecodeError) as error:
         raise _unreadable(reader.line_num + 1, error) from None  # type: ignore[attr-defined]
-    except _TooLong:
+    except _TooLong as too_long:
         raise CsvRejected(
-            _("Line %(line)d is longer than %(max)d characters.")
-            % {"line": line_num + 1, "max": MAX_LINE_CHARS}
+            _(
+                "The row from line %(line)d on is longer than %(max)d characters (a line, or "
+                "quoted cells over several lines)."
+            )
+            % {"line": line_num + 1, "max": too_long.limit}
         ) from None
 
 

@@ -83,6 +83,8 @@ def _kind(address: IPAddress) -> str:
         return "link-local"
     if address.is_multicast:
         return "multicast"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "site-local"  # fec0::/10: deprecated, still routed inside some networks
     if address.is_private:
         return "private"
     if address.is_reserved or not address.is_global:
@@ -104,7 +106,8 @@ def problem(address: IPAddress) -> str:
         kind = _kind(candidate)
         if kind:
             shown = str(address) if candidate == address else f"{address} ({candidate})"
-            return f"{shown} is a {kind} address"
+            article = "an" if kind[0] in "aeiou" else "a"
+            return f"{shown} is {article} {kind} address"
     return ""
 
 

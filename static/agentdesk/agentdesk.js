@@ -302,12 +302,13 @@
       found.forEach(function (button) { if (!button.disabled) { button.disabled = true; held.push(button); } });
     });
     var indicator = elt.getAttribute("hx-indicator");
+    // Focus moves when the answer naming this action arrives, not on a push that lands first
+    // (the state change other tabs get): that one would move it while the card is still there.
     sentAction = {
-      id: id, held: held, indicator: indicator,
+      id: id, held: held, indicator: indicator, focus: actionOf(elt),
       timer: setTimeout(unanswered, ANSWER_WAIT_MS)
     };
     if (indicator) document.querySelectorAll(indicator).forEach(function (el) { el.classList.add("htmx-request"); });
-    pendingAction = actionOf(elt);
     rawSocket.send(JSON.stringify(fields));
   });
   function endSentAction() {
@@ -333,6 +334,7 @@
   document.addEventListener("htmx:wsAfterMessage", function () {
     var mark = document.getElementById("socket-answer");
     if (!sentAction || !mark || mark.dataset.request !== sentAction.id) return;
+    pendingAction = sentAction.focus;
     endSentAction();
     focusAfterAction();
   });
