@@ -453,7 +453,7 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(campaigns, monkeypa
     def here(func):
         return sync_to_async(func, thread_sensitive=True)
 
-    monkeypatch.setattr(bulk, "db_async", here)
+    monkeypatch.setattr(bulk.running, "db_async", here)
     monkeypatch.setattr(importing, "db_async", here)
     team = campaigns["alice"].team
     campaign = DiallerCampaign.objects.get(name="Spring Renewals")

@@ -84,7 +84,7 @@ async def test_a_runner_whose_heartbeat_stalls_loses_its_job_and_imports_nothing
     from django_tasks_db.models import DBTaskResult
 
     settings.JOBS_STALE_SECONDS = 5
-    monkeypatch.setattr(bulk, "HEARTBEAT_SECONDS", 3600)  # one beat, then silence
+    monkeypatch.setattr(bulk.running, "HEARTBEAT_SECONDS", 3600)  # one beat, then silence
     real_import = importing.import_contacts
     wake = asyncio.Event()
     calls = 0
@@ -133,7 +133,7 @@ async def test_two_batches_at_once_apply_one_user_data_in_line_order(campaigns, 
     is slow to reach LCM. The contact ends with line 4's data, as if imported in order."""
     from django.conf import settings as django_settings
 
-    monkeypatch.setattr(bulk, "concurrency", lambda: 2)  # two batches at once, as on PostgreSQL
+    monkeypatch.setattr(bulk.running, "concurrency", lambda: 2)  # two batches at once, as on PostgreSQL
     monkeypatch.setattr(django_settings, "IMPORT_BATCH_SIZE", 2)
     real_import = importing.import_contacts
     later_batch_went_on = asyncio.Event()

@@ -118,3 +118,17 @@ def test_a_row_of_quoted_cells_over_many_short_lines_is_refused_in_little_memory
     assert isinstance(outcome, csvread.CsvRejected)
     assert "line 2 on is longer than 1048576 characters" in str(outcome)
     assert peak < 40, peak
+
+
+@pytest.mark.parametrize("limit_mib", [1, 2])
+def test_the_largest_file_is_the_configured_one(settings, limit_mib):
+    """CSV_UPLOAD_MAX_BYTES, as the request-body limit in front of it uses (not a copy)."""
+    settings.CSV_UPLOAD_MAX_BYTES = limit_mib * 2**20
+    header = b"Name,DiallerCampaignsID,PhoneNumber1\n"
+    row = b"Ada Lovelace" + b" " * 100 + b",1,2025550100\n"
+    over = header + row * (settings.CSV_UPLOAD_MAX_BYTES // len(row) + 1)
+    with pytest.raises(csvread.CsvRejected, match=f"larger than {limit_mib} MB"):
+        bulk.read_csv(over)
+    under = header + row * ((settings.CSV_UPLOAD_MAX_BYTES - len(header)) // len(row))
+    headers, rows = bulk.read_csv(under)
+    assert "PhoneNumber1" in headers and len(rows) == len(under.splitlines()) - 1
