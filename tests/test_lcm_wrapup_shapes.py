@@ -371,3 +371,26 @@ def test_a_read_answer_may_repeat_a_field_with_the_same_value():
     )
     response = parse_answer(raw, w.SetCallbackWithComments.ANSWERS, strict=True)
     assert w.SuccessAnswer.from_response(response).success
+
+
+# ------------------------------------------------------------ a contact mode without its number
+
+
+@sim
+async def test_a_mode_lcm_lists_without_a_number_is_refused_saying_so(agents, lcm_behind_proxy):
+    from .test_wrapup_actions import attempt
+
+    await db(add_contact)
+    home = {"ModeID": "1", "ModeDesc": "Home", "CValue": "2025550100", "TimeZone": "Eastern Time"}
+    mobile = {"ModeID": 2, "ModeDesc": "Mobile", "CValue": None, "TimeZone": ""}
+    lcm_behind_proxy.answer(
+        "GetContactModes",
+        envelope("SetContactModes", {"response": {"Contactmodes": [home, mobile]}}),
+    )
+    alice = agents["alice"]
+    session = await on_screen(alice)
+    done = await wrapup.dial_other(alice, attempt(session, mode_id="2"))
+    assert not done.result.ok
+    assert done.result.message == "Number: LCM gives no number for Mobile (mode 2)."
+    unknown = await wrapup.dial_other(alice, attempt(session, mode_id="7"))
+    assert "mode 7 is not one of this contact's numbers" in unknown.result.message

@@ -389,8 +389,14 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
         return Done(result=Result(ok=False, message=message, level="error"))
     found = await details.load(session.call_id, contact.account_number)
     mode = found.mode(mode_id)
-    if mode is None or not mode.number:
+    if mode is None:
         message = _("Number: mode %(id)s is not one of this contact's numbers.") % {"id": mode_id}
+        return Done(result=Result(ok=False, message=message, level="error"))
+    if not mode.number:
+        message = _("Number: LCM gives no number for %(mode)s (mode %(id)s).") % {
+            "mode": mode.description,
+            "id": mode_id,
+        }
         return Done(result=Result(ok=False, message=message, level="error"))
     other = as_contact(contact, mode)
     verdict = await db_async(rules.evaluate)(other)
