@@ -19,7 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -355,41 +355,10 @@ def prepare(
     values: dict[str, Any] = contact.model_dump(
         exclude_none=True, exclude={"DiallerCampaignsID", "DiallerCampaignsName"}
     )
-    region = campaign.region
-    numbers: list[tuple[str, str]] = []
-    for name in PHONE_FIELDS:
-        raw = values.get(name)
-        if raw is None:
-            continue
-        try:
-            number = lookups.canonical(raw, region)
-        except phones.PhoneError as exc:
-            errors.append(FieldError(name, f"{raw!r} {exc.reason}"))
-            continue
-        values[name] = number
-        numbers.append((name, number))
-    if not numbers and not any(e.field in PHONE_FIELDS for e in errors):
-        errors.append(
-            FieldError("PhoneNumber1", "at least one of PhoneNumber1…PhoneNumber6 is required")
-        )
+    numbers = _read_numbers(values, campaign, lookups, errors)
     now = timezone.now()
-    begin, end, follow_up = contact.dtBeginDate, contact.dtEndDate, contact.FollowUpDateTime
-    # A dtEndDate in the past is how a CRM ends calling a contact: accepted, and the contact
-    # goes to LCM with Status 4 (Delivered) so it is never handed to the dialer.
-    window_over = end is not None and end <= now
-    if end is not None and begin is not None and end <= begin:
-        errors.append(FieldError("dtEndDate", "must be after dtBeginDate"))
-    if follow_up is not None and end is not None and follow_up >= end:
-        errors.append(FieldError("FollowUpDateTime", "must be before dtEndDate"))
-    reserved = _agent(lookups, contact.ReservedUsersUID, "ReservedUsersUID", errors, campaign)
-    follower = _agent(lookups, contact.FollowUpUsersUID, "FollowUpUsersUID", errors, campaign)
-    if reserved and follower and reserved != follower:
-        errors.append(
-            FieldError(
-                "FollowUpUsersUID",
-                "must be the agent of ReservedUsersUID (LCM reserves a contact for one agent)",
-            )
-        )
+    _check_window(contact, now, errors)
+    agent = _read_agent(contact, campaign, lookups, errors)
     evidence = None
     try:
         evidence = consent.read_api_evidence(values)
@@ -401,9 +370,80 @@ def prepare(
     for name in (*DATE_FIELDS, "ConsentGivenAt"):
         if name in values:
             values[name] = values[name].isoformat()
-    agent = reserved or follower
+    lcm = _lcm_fields(contact, campaign, values, numbers, agent, evidence, now)
+    request = _create_request(contact, campaign, lcm, now)
+    return Prepared(contact, campaign, values, lcm, request, evidence)
+
+
+def _read_numbers(
+    values: dict[str, Any], campaign: DiallerCampaign, lookups: Lookups, errors: list[FieldError]
+) -> list[tuple[str, str]]:
+    """The contact's phone fields in E.164 (written back into `values`), in field order."""
+    numbers: list[tuple[str, str]] = []
+    for name in PHONE_FIELDS:
+        raw = values.get(name)
+        if raw is None:
+            continue
+        try:
+            number = lookups.canonical(raw, campaign.region)
+        except phones.PhoneError as exc:
+            errors.append(FieldError(name, f"{raw!r} {exc.reason}"))
+            continue
+        values[name] = number
+        numbers.append((name, number))
+    if not numbers and not any(e.field in PHONE_FIELDS for e in errors):
+        errors.append(
+            FieldError("PhoneNumber1", "at least one of PhoneNumber1…PhoneNumber6 is required")
+        )
+    return numbers
+
+
+def _window_over(contact: ContactIn, now: datetime) -> bool:
+    """A dtEndDate in the past is how a CRM ends calling a contact: accepted, and the contact
+    goes to LCM with Status 4 (Delivered) so it is never handed to the dialer."""
+    return contact.dtEndDate is not None and contact.dtEndDate <= now
+
+
+def _check_window(contact: ContactIn, now: datetime, errors: list[FieldError]) -> None:
+    begin, end, follow_up = contact.dtBeginDate, contact.dtEndDate, contact.FollowUpDateTime
+    if end is not None and begin is not None and end <= begin:
+        errors.append(FieldError("dtEndDate", "must be after dtBeginDate"))
+    if follow_up is not None and end is not None and follow_up >= end:
+        errors.append(FieldError("FollowUpDateTime", "must be before dtEndDate"))
+
+
+def _read_agent(
+    contact: ContactIn, campaign: DiallerCampaign, lookups: Lookups, errors: list[FieldError]
+) -> str | None:
+    """The agent the contact is reserved or followed up for (LCM reserves it for one)."""
+    reserved = _agent(lookups, contact.ReservedUsersUID, "ReservedUsersUID", errors, campaign)
+    follower = _agent(lookups, contact.FollowUpUsersUID, "FollowUpUsersUID", errors, campaign)
+    if reserved and follower and reserved != follower:
+        errors.append(
+            FieldError(
+                "FollowUpUsersUID",
+                "must be the agent of ReservedUsersUID (LCM reserves a contact for one agent)",
+            )
+        )
+    return reserved or follower
+
+
+def _lcm_fields(
+    contact: ContactIn,
+    campaign: DiallerCampaign,
+    values: dict[str, Any],
+    numbers: list[tuple[str, str]],
+    agent: str | None,
+    evidence: consent.Evidence | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """What LCM is to hold, in the campaign's own field and mode names (JSON-shaped)."""
     call_type = (
-        CALL_TYPE_PERSONAL if agent else CALL_TYPE_CALLBACK if follow_up else CALL_TYPE_REGULAR
+        CALL_TYPE_PERSONAL
+        if agent
+        else CALL_TYPE_CALLBACK
+        if contact.FollowUpDateTime
+        else CALL_TYPE_REGULAR
     )
     business = {
         campaign.business_name(name): values[name]
@@ -423,33 +463,42 @@ def prepare(
         "zip": values.get("PostalCode") or "",
         "time_zone": campaign.time_zone,
     }
-    if window_over:
+    if _window_over(contact, now):
         # Only then: what LCM holds is compared with `lcm` to tell a change, and contacts sent
         # before this key existed must not look changed.
         lcm["status"] = LCM_STATUS_DELIVERED
-    start = follow_up or begin or now
+    return lcm
+
+
+def _create_request(
+    contact: ContactIn, campaign: DiallerCampaign, lcm: dict[str, Any], now: datetime
+) -> m.CreateContact:
+    """The CreateContact for `lcm`; ImportRejected when the campaign's field names cannot be
+    sent (it builds the XML fields here, not in LCM)."""
+    end = contact.dtEndDate
+    start = contact.FollowUpDateTime or contact.dtBeginDate or now
     if end is not None and start > end:
         start = end  # a window that is over: from its end to its end
     request = m.CreateContact(
         campaign_id=campaign.name,
         call_start=timezone.localtime(start).replace(tzinfo=None),
         call_end=timezone.localtime(end or max(start, now) + DEFAULT_WINDOW).replace(tzinfo=None),
-        business_fields={k: str(v) for k, v in business.items()},
-        modes=tuple(ContactMode(name, number, campaign.time_zone) for name, number in modes),
-        call_type=call_type,
-        agent_id=agent,
-        status=LCM_STATUS_DELIVERED if window_over else LCM_STATUS_OPEN,
+        business_fields={k: str(v) for k, v in lcm["business"].items()},
+        modes=tuple(ContactMode(name, number, campaign.time_zone) for name, number in lcm["modes"]),
+        call_type=lcm["call_type"],
+        agent_id=lcm["agent"],
+        status=LCM_STATUS_DELIVERED if _window_over(contact, now) else LCM_STATUS_OPEN,
         zip_code=str(lcm["zip"]),
     )
     try:
-        request.to_data()  # builds the XML fields: a name LCM cannot take fails here, not in LCM
+        request.to_data()
     except MessageError as exc:
         raise ImportRejected(
             400,
             "The campaign's field mapping cannot be sent to LCM.",
             [FieldError(exc.field, exc.problem)],
         ) from None
-    return Prepared(contact, campaign, values, lcm, request, evidence)
+    return request
 
 
 def _refuse_by_compliance(
