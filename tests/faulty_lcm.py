@@ -133,7 +133,10 @@ class FaultyLcm:
 
         ThreadingHTTPServer.allow_reuse_address = True
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
+        # Closing waits for requests still being passed on (a "slow" one reaches LCM late), so
+        # none lands in the simulator during a later test.
+        self.server.daemon_threads = False
+        self.server.block_on_close = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def answer(
