@@ -57,9 +57,10 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
     After every transactional test Django empties every table and then sends `post_migrate`,
     whose only receivers here (contenttypes, auth) rebuild the content types and permissions
-    one app at a time: measured, 0.2 s of CPU per test, most of the suite's setup cost. The
-    rows they build are always the same, so they are read once after the migrations and put
-    back in two INSERTs instead; anything else listening to `post_migrate` still hears it."""
+    one app at a time. The rows they build are always the same, so they are read once after
+    the migrations and put back in two INSERTs instead; anything else listening to
+    `post_migrate` still hears it. Measured on a quiet machine, per test: SQLite 21 ms → 4 ms,
+    PostgreSQL 143 ms → 99 ms (31 ms → 5 ms of CPU)."""
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Permission
     from django.contrib.contenttypes.management import create_contenttypes
