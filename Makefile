@@ -37,6 +37,7 @@ run: install
 	AGENTDESK_DEMO=1 $(PY) manage.py serve $(ARGS)
 
 lint: install-test
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 

@@ -40,8 +40,15 @@ SKIP = {"outcome": "8"}
 
 
 def envelope(subtopic: str, data: dict[str, Any]) -> bytes:
-    return json.dumps({"channel": "LCM", "topic": "WebService", "subtopic": subtopic,
-                       "source": "bench", "data": data}).encode()
+    return json.dumps(
+        {
+            "channel": "LCM",
+            "topic": "WebService",
+            "subtopic": subtopic,
+            "source": "bench",
+            "data": data,
+        }
+    ).encode()
 
 
 class OverHttp:
@@ -55,7 +62,9 @@ class OverHttp:
 
     async def _page(self, agent: dict[str, Any], ready: asyncio.Event, stop: asyncio.Event) -> None:
         async with websockets.connect(
-            f"ws://127.0.0.1:{self.app.port}/ws/desk/", max_size=None, ping_interval=None,
+            f"ws://127.0.0.1:{self.app.port}/ws/desk/",
+            max_size=None,
+            ping_interval=None,
             additional_headers={"Origin": self.app.url, "Cookie": f"sessionid={agent['session']}"},
         ) as ws:
             await ws.recv()  # the resync on connect
@@ -71,12 +80,16 @@ class OverHttp:
         """Connect the agents' pages, run `body(client, agent)` for each, close the pages."""
         stop = asyncio.Event()
         readies = [asyncio.Event() for _ in agents]
-        pages = [asyncio.create_task(self._page(a, r, stop))
-                 for a, r in zip(agents, readies, strict=True)]
+        pages = [
+            asyncio.create_task(self._page(a, r, stop))
+            for a, r in zip(agents, readies, strict=True)
+        ]
         await asyncio.gather(*(r.wait() for r in readies))
         limits = httpx.Limits(max_connections=len(agents) * 2)
         try:
-            async with httpx.AsyncClient(base_url=self.app.url, timeout=60, limits=limits) as client:
+            async with httpx.AsyncClient(
+                base_url=self.app.url, timeout=60, limits=limits
+            ) as client:
                 results = await asyncio.gather(*(body(client, a) for a in agents))
         finally:
             stop.set()
@@ -106,7 +119,9 @@ class OverSocket(OverHttp):
     async def _page(self, agent: dict[str, Any], ready: asyncio.Event, stop: asyncio.Event) -> None:
         inbox = self.inbox[agent["session"]] = asyncio.Queue()  # one per event loop
         async with websockets.connect(
-            f"ws://127.0.0.1:{self.app.port}/ws/desk/", max_size=None, ping_interval=None,
+            f"ws://127.0.0.1:{self.app.port}/ws/desk/",
+            max_size=None,
+            ping_interval=None,
             additional_headers={"Origin": self.app.url, "Cookie": f"sessionid={agent['session']}"},
         ) as ws:
             await ws.recv()
@@ -121,11 +136,11 @@ class OverSocket(OverHttp):
         """Send an action as the page does and wait for the answer that names it."""
         self.sent += 1
         request_id = f"b{self.sent}"
-        await self.sockets[agent["session"]].send(
-            json.dumps({**fields, "request_id": request_id}))
+        await self.sockets[agent["session"]].send(json.dumps({**fields, "request_id": request_id}))
         inbox = self.inbox[agent["session"]]
-        while f'data-request="{request_id}"' not in (answer := await asyncio.wait_for(
-                inbox.get(), 60)):
+        while f'data-request="{request_id}"' not in (
+            answer := await asyncio.wait_for(inbox.get(), 60)
+        ):
             pass
         assert expected in answer, answer[:300]
         return answer
@@ -151,13 +166,32 @@ class BareHop:
     async def cycle(self, client: httpx.AsyncClient, agent: dict[str, Any]) -> float:
         agent_id = agent["lcm_agent_id"]
         started = time.perf_counter()
-        got = await client.post("/hop", content=envelope("GetDownloadContactsForDialing", {
-            "CampaignGroup": GROUP, "NumberOfContactsRequired": 1, "Consent": "Both",
-            "AgentID": agent_id, "ReservedContacts": "false"}))
+        got = await client.post(
+            "/hop",
+            content=envelope(
+                "GetDownloadContactsForDialing",
+                {
+                    "CampaignGroup": GROUP,
+                    "NumberOfContactsRequired": 1,
+                    "Consent": "Both",
+                    "AgentID": agent_id,
+                    "ReservedContacts": "false",
+                },
+            ),
+        )
         contact = got.json()["message"]["response"]
-        done = await client.post("/hop", content=envelope("SkipManualDialContact", {
-            "OutcomeId": 8, "UserId": agent_id, "AccountNumber": contact["AccountNumber"],
-            "PhoneNumber": contact["PhoneNumber"]}))
+        done = await client.post(
+            "/hop",
+            content=envelope(
+                "SkipManualDialContact",
+                {
+                    "OutcomeId": 8,
+                    "UserId": agent_id,
+                    "AccountNumber": contact["AccountNumber"],
+                    "PhoneNumber": contact["PhoneNumber"],
+                },
+            ),
+        )
         assert done.json()["message"]["response"]["success"] is True, done.text[:300]
         return (time.perf_counter() - started) * 1000
 
@@ -169,12 +203,14 @@ def closed_loop(side, seconds: float):
         while time.monotonic() < deadline:
             samples.append(await side.cycle(client, agent))
         return samples
+
     return body
 
 
 def one_at_a_time(side, cycles: int):
     async def body(client, agent) -> list[float]:
         return [await side.cycle(client, agent) for _ in range(cycles)]
+
     return body
 
 
@@ -184,15 +220,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15, help="per throughput run")
     parser.add_argument("--cycles", type=int, default=150, help="per latency run")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-http", action="store_true",
-                        help="leave out the agents POSTing their actions")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy on the agentdesk worker during the first throughput run")
+    parser.add_argument(
+        "--no-http", action="store_true", help="leave out the agents POSTing their actions"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy on the agentdesk worker during the first throughput run",
+    )
     args = parser.parse_args()
     # Enough contacts for 100 cycles/s on the two sides together (about twice what this
     # machine does), plus the demo's expired and not-yet-due share.
-    contacts = int(args.runs * (args.seconds * 100 + args.cycles * 2) * 1.2
-                   * (1 if args.no_http else 1.5)) + 300
+    contacts = (
+        int(args.runs * (args.seconds * 100 + args.cycles * 2) * 1.2 * (1 if args.no_http else 1.5))
+        + 300
+    )
     with harness.workspace(postgres=True, redis=True) as env:
         world = harness.setup_world(env, agents=args.agents, contacts=contacts)
         agents = world["agents"]
@@ -213,8 +255,9 @@ def main() -> None:
                 asyncio.run(side.run(agents, one_at_a_time(side, 3)))
             for run in range(args.runs):
                 for name, side in sides:
-                    with profiled(app, "action_cost", enabled=args.profile and run == 0
-                                  and side is product) as profile:
+                    with profiled(
+                        app, "action_cost", enabled=args.profile and run == 0 and side is product
+                    ) as profile:
                         started = time.perf_counter()
                         samples = asyncio.run(side.run(agents, closed_loop(side, args.seconds)))
                         elapsed = time.perf_counter() - started
@@ -229,9 +272,12 @@ def main() -> None:
             for process in (app, hop, sim):
                 process.stop()
     load = os.getloadavg()
-    print(f"Action cost: Next → Skip, one Daphne worker on PostgreSQL + Redis, LCM its own "
-          f"lcmsim server; {args.runs} runs, median [min–max]; load average "
-          f"{load[0]:.1f} {load[1]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"Action cost: Next → Skip, one Daphne worker on PostgreSQL + Redis, LCM its own "
+        f"lcmsim server; {args.runs} runs, median [min–max]; load average "
+        f"{load[0]:.1f} {load[1]:.1f} on {os.cpu_count()} cores"
+    )
+
     def ratios(figures: dict[str, list[float]], name: str) -> list[float]:
         return [a / b for a, b in zip(figures[name], figures["bare hop"], strict=True)]
 
@@ -243,17 +289,25 @@ def main() -> None:
     print(f"  latency, concurrency 1, {args.cycles} cycles, ms:")
     for name in p50:
         print(f"    {name:26} p50 {summary(p50[name])}   p99 {summary(p99[name])}")
-    print(f"    ratio                      p50 {summary(ratio50)} (goal ≤ 1.3)   "
-          f"p99 {summary(ratio99)}")
+    print(
+        f"    ratio                      p50 {summary(ratio50)} (goal ≤ 1.3)   "
+        f"p99 {summary(ratio99)}"
+    )
     if not args.no_http:
-        print(f"    ratio over HTTP            throughput {summary(ratios(throughput, OVER_HTTP))}"
-              f"   p50 {summary(ratios(p50, OVER_HTTP))}")
-    print(f"  pushes received by the agents' pages: {product.pushes}; "
-          f"handout: {handed} contacts handed out by agentdesk, {twice} to more than one agent")
+        print(
+            f"    ratio over HTTP            throughput {summary(ratios(throughput, OVER_HTTP))}"
+            f"   p50 {summary(ratios(p50, OVER_HTTP))}"
+        )
+    print(
+        f"  pushes received by the agents' pages: {product.pushes}; "
+        f"handout: {handed} contacts handed out by agentdesk, {twice} to more than one agent"
+    )
     if report:
         print(report)
-    print(f"  median throughput ratio {statistics.median(ratio):.2f}, "
-          f"median p50 ratio {statistics.median(ratio50):.2f}")
+    print(
+        f"  median throughput ratio {statistics.median(ratio):.2f}, "
+        f"median p50 ratio {statistics.median(ratio50):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ CONTACT = {"AccountNumber": "1|1|7|0|0|84|7", "PhoneNumber": "2025550199", "Camp
 
 def one_statement(session: AgentSession, token: str, n: int) -> None:
     state.release_and_log(
-        session, token, ActionLog.NEXT, {"lcm_key": f"1|1|{n}|0|0|84|1", "ok": True},
+        session,
+        token,
+        ActionLog.NEXT,
+        {"lcm_key": f"1|1|{n}|0|0|84|1", "ok": True},
         {"state": AgentSession.PREVIEWING, "contact": CONTACT},
         unless_retired=f"1|1|{n}|0|0|84|1",
     )
@@ -80,10 +83,14 @@ def main() -> None:
     load = os.getloadavg()[0]
     p50_before, p50_one = statistics.median(before), statistics.median(one)
     print(f"an action's save + log on PostgreSQL, {len(one)} saves a side, load {load:.1f}:")
-    print(f"  statement by statement (5 round trips): p50 {p50_before:.2f} ms, "
-          f"mean {statistics.fmean(before):.2f} ms")
-    print(f"  one statement (1 round trip):           p50 {p50_one:.2f} ms, "
-          f"mean {statistics.fmean(one):.2f} ms  ratio {p50_one / p50_before:.2f}")
+    print(
+        f"  statement by statement (5 round trips): p50 {p50_before:.2f} ms, "
+        f"mean {statistics.fmean(before):.2f} ms"
+    )
+    print(
+        f"  one statement (1 round trip):           p50 {p50_one:.2f} ms, "
+        f"mean {statistics.fmean(one):.2f} ms  ratio {p50_one / p50_before:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,14 @@ GROUP = "Sales Manual Group"
 MONITORS = 20
 
 
-async def run(app, world: dict[str, Any], seconds: float, rate: float, profile: bool = False,
-              over_http: bool = False) -> dict[str, Any]:
+async def run(
+    app,
+    world: dict[str, Any],
+    seconds: float,
+    rate: float,
+    profile: bool = False,
+    over_http: bool = False,
+) -> dict[str, Any]:
     agents = world["agents"]
     rss_before = app.rss_kib()
     waiting: dict[str, list[asyncio.Future[Any]]] = {}
@@ -40,9 +46,12 @@ async def run(app, world: dict[str, Any], seconds: float, rate: float, profile: 
         for attempt in range(8):  # retried as the page does when a busy worker drops a handshake
             try:
                 ws = await websockets.connect(
-                    f"ws://127.0.0.1:{app.port}{path}", open_timeout=120, ping_interval=None,
+                    f"ws://127.0.0.1:{app.port}{path}",
+                    open_timeout=120,
+                    ping_interval=None,
                     max_size=None,
-                    additional_headers={"Origin": app.url, "Cookie": f"sessionid={session}"})
+                    additional_headers={"Origin": app.url, "Cookie": f"sessionid={session}"},
+                )
                 break
             except (websockets.exceptions.InvalidMessage, websockets.exceptions.InvalidStatus):
                 await asyncio.sleep(min(10.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2))
@@ -70,9 +79,15 @@ async def run(app, world: dict[str, Any], seconds: float, rate: float, profile: 
         async with semaphore:
             await hold(*args)
 
-    await asyncio.gather(*(guarded("/ws/desk/", a["session"], f"agent:{a['agent']}") for a in agents))
-    await asyncio.gather(*(guarded(f"/ws/monitor/{lead['team']}/", lead["session"], f"team:{lead['team']}")
-                           for lead in world["leads"]))
+    await asyncio.gather(
+        *(guarded("/ws/desk/", a["session"], f"agent:{a['agent']}") for a in agents)
+    )
+    await asyncio.gather(
+        *(
+            guarded(f"/ws/monitor/{lead['team']}/", lead["session"], f"team:{lead['team']}")
+            for lead in world["leads"]
+        )
+    )
     connect_seconds = time.perf_counter() - started
     await asyncio.sleep(2)
     rss_after = app.rss_kib()
@@ -88,8 +103,11 @@ async def run(app, world: dict[str, Any], seconds: float, rate: float, profile: 
             nonlocal errors
             kind = next_kind.get(agent["agent"], "next")
             next_kind[agent["agent"]] = "skip" if kind == "next" else "next"
-            data = ({"campaign_group": GROUP, "consent": "Both"} if kind == "next"
-                    else {"outcome": "8", **shown.get(f"agent:{agent['agent']}", {})})
+            data = (
+                {"campaign_group": GROUP, "consent": "Both"}
+                if kind == "next"
+                else {"outcome": "8", **shown.get(f"agent:{agent['agent']}", {})}
+            )
             loop = asyncio.get_running_loop()
             for_agent, for_team = loop.create_future(), loop.create_future()
             waiting.setdefault(f"agent:{agent['agent']}", []).append(for_agent)
@@ -97,8 +115,9 @@ async def run(app, world: dict[str, Any], seconds: float, rate: float, profile: 
             begin = time.perf_counter()
             if over_http:
                 try:
-                    response = await client.post(f"/desk/{kind}", data=data,
-                                                 headers=harness.agent_headers(agent["session"]))
+                    response = await client.post(
+                        f"/desk/{kind}", data=data, headers=harness.agent_headers(agent["session"])
+                    )
                 except httpx.HTTPError:  # no answer within the client's 30 s: counted, not fatal
                     errors += 1
                     return
@@ -109,7 +128,8 @@ async def run(app, world: dict[str, Any], seconds: float, rate: float, profile: 
                     shown[f"agent:{agent['agent']}"] = harness.shown_in(response.text)
             else:
                 await socket_of[f"agent:{agent['agent']}"].send(
-                    json.dumps({"action": kind, **data, "request_id": f"r{begin}"}))
+                    json.dumps({"action": kind, **data, "request_id": f"r{begin}"})
+                )
             for future, samples in ((for_agent, agent_latency), (for_team, monitor_latency)):
                 with contextlib.suppress(TimeoutError):
                     samples.append((await asyncio.wait_for(future, 10) - begin) * 1000)
@@ -130,9 +150,12 @@ async def run(app, world: dict[str, Any], seconds: float, rate: float, profile: 
         "connect_s": connect_seconds,
         "rss_per_socket_kib": (rss_after - rss_before) / len(sockets),
         "rss_mib": rss_after / 1024,
-        "agent_p50": pct(agent_latency, 50), "agent_p99": pct(agent_latency, 99),
-        "monitor_p50": pct(monitor_latency, 50), "monitor_p99": pct(monitor_latency, 99),
-        "actions": len(agent_latency), "errors": errors,
+        "agent_p50": pct(agent_latency, 50),
+        "agent_p99": pct(agent_latency, 99),
+        "monitor_p50": pct(monitor_latency, 50),
+        "monitor_p99": pct(monitor_latency, 99),
+        "actions": len(agent_latency),
+        "errors": errors,
         "acting_seconds": acting_seconds,
         "profile": spy.report() if spy.path else "",
     }
@@ -144,35 +167,47 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=20, help="actions per second, in total")
     parser.add_argument("--profile", action="store_true", help="py-spy on the worker while acting")
-    parser.add_argument("--over-http", action="store_true",
-                        help="POST the actions instead of sending them over the agents' sockets")
+    parser.add_argument(
+        "--over-http",
+        action="store_true",
+        help="POST the actions instead of sending them over the agents' sockets",
+    )
     args = parser.parse_args()
-    print(f"one Daphne worker on PostgreSQL + Redis, LCM a separate lcmsim server; "
-          f"{args.rate:g} actions/s for "
-          f"{args.seconds:g} s, {'POSTed' if args.over_http else 'sent over the sockets'}; "
-          f"latency from the action to its arrival on the agent's page and the monitor, ms")
+    print(
+        f"one Daphne worker on PostgreSQL + Redis, LCM a separate lcmsim server; "
+        f"{args.rate:g} actions/s for "
+        f"{args.seconds:g} s, {'POSTed' if args.over_http else 'sent over the sockets'}; "
+        f"latency from the action to its arrival on the agent's page and the monitor, ms"
+    )
     for count in args.agents:
         with harness.workspace(postgres=True, redis=True) as env:
-            world = harness.setup_world(env, agents=count, contacts=int(args.seconds * args.rate) + 500,
-                                        monitors=min(MONITORS, max(1, count // 50)))
+            world = harness.setup_world(
+                env,
+                agents=count,
+                contacts=int(args.seconds * args.rate) + 500,
+                monitors=min(MONITORS, max(1, count // 50)),
+            )
             sim = harness.lcmsim(env)  # LCM is its own system, not the worker's load
             app = harness.daphne(env, LCM_URL=f"{sim.url}/lcm")
             try:
-                result = asyncio.run(run(app, world, args.seconds, args.rate, args.profile,
-                                         args.over_http))
+                result = asyncio.run(
+                    run(app, world, args.seconds, args.rate, args.profile, args.over_http)
+                )
                 handed, twice = harness.duplicates_handed_out(env)
             finally:
                 app.stop()
                 sim.stop()
-        print(f"  {count:5} agents + {len(world['leads'])} monitors: connected in "
-              f"{result['connect_s']:.1f} s, RSS {result['rss_mib']:.0f} MiB, "
-              f"{result['rss_per_socket_kib']:.0f} KiB per socket; "
-              f"agent push p50 {result['agent_p50']:.0f} p99 {result['agent_p99']:.0f}; "
-              f"monitor push p50 {result['monitor_p50']:.0f} p99 {result['monitor_p99']:.0f} "
-              f"({result['actions']} actions done in {result['acting_seconds']:.1f} s, "
-              f"{result['errors']} errors; "
-              f"{handed} handed out, {twice} to two agents); "
-              f"agent push p99 ÷ goal 100 ms: {result['agent_p99'] / 100:.2f}")
+        print(
+            f"  {count:5} agents + {len(world['leads'])} monitors: connected in "
+            f"{result['connect_s']:.1f} s, RSS {result['rss_mib']:.0f} MiB, "
+            f"{result['rss_per_socket_kib']:.0f} KiB per socket; "
+            f"agent push p50 {result['agent_p50']:.0f} p99 {result['agent_p99']:.0f}; "
+            f"monitor push p50 {result['monitor_p50']:.0f} p99 {result['monitor_p99']:.0f} "
+            f"({result['actions']} actions done in {result['acting_seconds']:.1f} s, "
+            f"{result['errors']} errors; "
+            f"{handed} handed out, {twice} to two agents); "
+            f"agent push p99 ÷ goal 100 ms: {result['agent_p99'] / 100:.2f}"
+        )
         if result["profile"]:
             print(result["profile"])
 

@@ -25,9 +25,16 @@ async def _body(receive) -> bytes:
 
 
 async def _respond(send, status: int, body: bytes, content_type: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -39,8 +46,10 @@ async def application(scope, receive, send) -> None:
         await _respond(send, 200, b"ok", b"text/plain")
         return
     if _client is None:
-        _client = httpx.AsyncClient(timeout=10, headers={"Content-Type": "application/json"},
-                                    limits=httpx.Limits(max_connections=200,
-                                                        max_keepalive_connections=50))
+        _client = httpx.AsyncClient(
+            timeout=10,
+            headers={"Content-Type": "application/json"},
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
     answer = await _client.post(LCM_URL, content=await _body(receive))
     await _respond(send, answer.status_code, answer.content, b"application/json")

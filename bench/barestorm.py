@@ -40,9 +40,17 @@ class BareConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
 
-application = ProtocolTypeRouter({
-    "http": http,
-    "websocket": AllowedHostsOriginValidator(ParallelAuthMiddlewareStack(URLRouter([
-        path("ws/desk/", BareConsumer.as_asgi()),
-    ]))),
-})
+application = ProtocolTypeRouter(
+    {
+        "http": http,
+        "websocket": AllowedHostsOriginValidator(
+            ParallelAuthMiddlewareStack(
+                URLRouter(
+                    [
+                        path("ws/desk/", BareConsumer.as_asgi()),
+                    ]
+                )
+            )
+        ),
+    }
+)

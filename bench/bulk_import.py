@@ -29,8 +29,9 @@ def make_csv(rows: int) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["Name", "FirstName", "DiallerCampaignsName", "PhoneNumber1", "UserData"])
     for n in range(rows):
-        writer.writerow([f"Last{n}", f"First{n}", "Spring Renewals", f"(202) 5{n:06d}"[:14],
-                         f"crm-{n}"])
+        writer.writerow(
+            [f"Last{n}", f"First{n}", "Spring Renewals", f"(202) 5{n:06d}"[:14], f"crm-{n}"]
+        )
     return out.getvalue().encode()
 
 
@@ -50,14 +51,19 @@ async def run(app, world: dict[str, Any], rows: int) -> dict[str, Any]:
     lead_headers = harness.agent_headers(lead["session"])
     agent_headers = harness.agent_headers(world["agents"][0]["session"])
     del agent_headers["HX-Request"]
-    async with httpx.AsyncClient(base_url=app.url, timeout=300) as lead_client, \
-            httpx.AsyncClient(base_url=app.url, timeout=120, headers=agent_headers) as agent:
+    async with (
+        httpx.AsyncClient(base_url=app.url, timeout=300) as lead_client,
+        httpx.AsyncClient(base_url=app.url, timeout=120, headers=agent_headers) as agent,
+    ):
         deadline = time.monotonic() + 15
         idle = await probe(agent, lambda: time.monotonic() > deadline)
         started = time.perf_counter()
         upload = await lead_client.post(
-            f"/imports/{lead['team']}/", headers=lead_headers,
-            files={"file": ("contacts.csv", make_csv(rows), "text/csv")}, data={"overwrite": "on"})
+            f"/imports/{lead['team']}/",
+            headers=lead_headers,
+            files={"file": ("contacts.csv", make_csv(rows), "text/csv")},
+            data={"overwrite": "on"},
+        )
         assert upload.status_code == 302, upload.text[:500]
         job_url = upload.headers["location"]
         preview_seconds = time.perf_counter() - started
@@ -80,10 +86,18 @@ async def run(app, world: dict[str, Any], rows: int) -> dict[str, Any]:
         import_seconds = time.perf_counter() - import_started
         results = await lead_client.get(job_url + "results.csv", headers=lead_headers)
     outcomes = count_results(results, rows)
-    return {"preview_s": preview_seconds, "import_s": import_seconds,
-            "created": outcomes.get("created", 0), "outcomes": outcomes,
-            "idle_p50": pct(idle, 50), "idle_p99": pct(idle, 99), "idle_n": len(idle),
-            "during_p50": pct(during, 50), "during_p99": pct(during, 99), "during_n": len(during)}
+    return {
+        "preview_s": preview_seconds,
+        "import_s": import_seconds,
+        "created": outcomes.get("created", 0),
+        "outcomes": outcomes,
+        "idle_p50": pct(idle, 50),
+        "idle_p99": pct(idle, 99),
+        "idle_n": len(idle),
+        "during_p50": pct(during, 50),
+        "during_p99": pct(during, 99),
+        "during_n": len(during),
+    }
 
 
 def count_results(response: httpx.Response, rows: int) -> Counter[str]:
@@ -103,8 +117,9 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="embedded SQLite, LCM in-process")
     parser.add_argument("--concurrency", type=int, default=8, help="IMPORT_CONCURRENCY")
     args = parser.parse_args()
-    with harness.workspace(postgres=not args.sqlite,
-                           IMPORT_CONCURRENCY=str(args.concurrency)) as env:
+    with harness.workspace(
+        postgres=not args.sqlite, IMPORT_CONCURRENCY=str(args.concurrency)
+    ) as env:
         world = harness.setup_world(env, agents=2, contacts=10, monitors=1)
         sim = None
         if not args.sqlite:
@@ -113,7 +128,11 @@ def main() -> None:
         app = harness.daphne(env)
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "jobs_worker", "--no-reload", "--interval", "0.2"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             result = asyncio.run(run(app, world, args.rows))
         finally:
@@ -122,20 +141,29 @@ def main() -> None:
             app.stop()
             if sim:
                 sim.stop()
-    mode = ("SQLite, LCM embedded" if args.sqlite else
-            f"PostgreSQL, LCM over HTTP, {args.concurrency} rows at once")
+    mode = (
+        "SQLite, LCM embedded"
+        if args.sqlite
+        else f"PostgreSQL, LCM over HTTP, {args.concurrency} rows at once"
+    )
     print(f"bulk import of {args.rows} rows ({mode}), one Daphne worker + one job runner:")
-    print(f"  upload + preview (every row checked) {result['preview_s']:.1f} s; import "
-          f"{result['import_s']:.1f} s = {result['created'] / result['import_s']:.0f} rows/s; "
-          f"{result['created']} created")
+    print(
+        f"  upload + preview (every row checked) {result['preview_s']:.1f} s; import "
+        f"{result['import_s']:.1f} s = {result['created'] / result['import_s']:.0f} rows/s; "
+        f"{result['created']} created"
+    )
     if result["created"] != args.rows:
         print(f"  NOT every row was created: {dict(result['outcomes'])}")
-    print(f"  an agent's page load idle: p50 {result['idle_p50']:.0f} ms, p99 "
-          f"{result['idle_p99']:.0f} ms ({result['idle_n']} loads); during the import: p50 "
-          f"{result['during_p50']:.0f} ms, p99 {result['during_p99']:.0f} ms "
-          f"({result['during_n']} loads)")
-    print(f"  ratio during/idle: p50 {result['during_p50'] / result['idle_p50']:.2f}x, "
-          f"p99 {result['during_p99'] / result['idle_p99']:.2f}x (goal p99 <= 1.5x)")
+    print(
+        f"  an agent's page load idle: p50 {result['idle_p50']:.0f} ms, p99 "
+        f"{result['idle_p99']:.0f} ms ({result['idle_n']} loads); during the import: p50 "
+        f"{result['during_p50']:.0f} ms, p99 {result['during_p99']:.0f} ms "
+        f"({result['during_n']} loads)"
+    )
+    print(
+        f"  ratio during/idle: p50 {result['during_p50'] / result['idle_p50']:.2f}x, "
+        f"p99 {result['during_p99'] / result['idle_p99']:.2f}x (goal p99 <= 1.5x)"
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,14 @@ def workspace(*, postgres: bool = False, redis: bool = False, **extra: str):
     database, optionally Redis, a shared secret key."""
     data_dir = Path(tempfile.mkdtemp(prefix="agentdesk-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_ALLOW")}
-    env.update(AGENTDESK_DATA_DIR=str(data_dir), SECRET_KEY=secrets.token_urlsafe(40),
-               DEBUG="0", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1", **extra)
+    env.update(
+        AGENTDESK_DATA_DIR=str(data_dir),
+        SECRET_KEY=secrets.token_urlsafe(40),
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     if postgres:
@@ -58,8 +64,9 @@ def _recreate_postgres_database() -> None:
     import psycopg
 
     base, _, name = PG_URL.rpartition("/")
-    with psycopg.connect(base.replace("postgres://", "postgresql://") + "/postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        base.replace("postgres://", "postgresql://") + "/postgres", autocommit=True
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -77,8 +84,9 @@ class Process:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)  # noqa: SIM115
-        self.process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -102,12 +110,20 @@ class Process:
             self.process.kill()
 
 
-def daphne(env: dict[str, Any], app: str = "agentdesk.asgi:application",
-           options: tuple[str, ...] = DAPHNE_OPTIONS, **extra: str) -> Process:
+def daphne(
+    env: dict[str, Any],
+    app: str = "agentdesk.asgi:application",
+    options: tuple[str, ...] = DAPHNE_OPTIONS,
+    **extra: str,
+) -> Process:
     """A worker started as `manage.py serve` starts it (the same Daphne options)."""
     port = free_port()
-    return Process(["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options, app],
-                   {**env, **extra}, port, "/healthz" if app.startswith("agentdesk") else "/")
+    return Process(
+        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options, app],
+        {**env, **extra},
+        port,
+        "/healthz" if app.startswith("agentdesk") else "/",
+    )
 
 
 def lcmsim(env: dict[str, Any]) -> Process:
@@ -117,8 +133,11 @@ def lcmsim(env: dict[str, Any]) -> Process:
 
 def agent_headers(session: str) -> dict[str, str]:
     csrf = secrets.token_hex(16)
-    return {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf,
-            "HX-Request": "true"}
+    return {
+        "Cookie": f"sessionid={session}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+        "HX-Request": "true",
+    }
 
 
 def shown_in(html: str) -> dict[str, str]:
@@ -154,7 +173,16 @@ def duplicates_handed_out(env: dict[str, Any]) -> tuple[int, int]:
         "ag=q.values('lcm_key').annotate(n=Count('agent',distinct=True)).filter(n__gt=1).count();"
         "print(q.count(), ag)"
     )
-    out = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-                         cwd=ROOT, env=env,
-                         check=True, capture_output=True, text=True).stdout.splitlines()[-1].split()
+    out = (
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )
     return int(out[0]), int(out[1])

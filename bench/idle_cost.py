@@ -13,8 +13,14 @@ from playwright.sync_api import WebSocket, sync_playwright
 
 from . import harness
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def main() -> None:
@@ -36,14 +42,16 @@ def main() -> None:
 
         def count_frames(ws: WebSocket) -> None:
             ws.on("framesent", lambda _frame: count("ws_frames"))
+
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
                 pages = []
                 for agent in world["agents"]:
                     context = browser.new_context()
-                    context.add_cookies([{"name": "sessionid", "value": agent["session"],
-                                          "url": app.url}])
+                    context.add_cookies(
+                        [{"name": "sessionid", "value": agent["session"], "url": app.url}]
+                    )
                     page = context.new_page()
                     page.on("request", lambda _r: count("http"))
                     page.on("websocket", count_frames)
@@ -56,8 +64,11 @@ def main() -> None:
                 started = time.monotonic()
                 while time.monotonic() - started < args.seconds:
                     pages[0].wait_for_timeout(1000)  # lets Playwright deliver events
-                server_lines = [line for line in log.read_text().splitlines()[log_lines_before:]
-                                if '"GET' in line or '"POST' in line]
+                server_lines = [
+                    line
+                    for line in log.read_text().splitlines()[log_lines_before:]
+                    if '"GET' in line or '"POST' in line
+                ]
                 idle = dict(counts)
                 # Positive control: one page acts, and the counters must see it.
                 pages[0].keyboard.press("n")
@@ -70,13 +81,19 @@ def main() -> None:
         finally:
             app.stop()
     per_page = (counts["http"] + counts["ws_frames"]) / args.pages / args.seconds
-    print(f"{args.pages} idle agent pages in Chromium for {args.seconds:g} s "
-          f"({live} still live at the end):")
+    print(
+        f"{args.pages} idle agent pages in Chromium for {args.seconds:g} s "
+        f"({live} still live at the end):"
+    )
     print(f"  control: one key press on one page was counted as {control} HTTP request(s)")
-    print(f"  sent {counts['http']} HTTP requests and {counts['ws_frames']} websocket frames; "
-          f"the server logged {len(server_lines)} HTTP requests")
-    print(f"  {per_page:.4f} requests/s per page → {per_page * 1000:.2f} requests/s for 1,000 "
-          "pages (a page polling every second: 1,000 requests/s)")
+    print(
+        f"  sent {counts['http']} HTTP requests and {counts['ws_frames']} websocket frames; "
+        f"the server logged {len(server_lines)} HTTP requests"
+    )
+    print(
+        f"  {per_page:.4f} requests/s per page → {per_page * 1000:.2f} requests/s for 1,000 "
+        "pages (a page polling every second: 1,000 requests/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -65,8 +65,9 @@ async def timed(team_id: int, agent_ids: list[int], changes: int, langs: list[st
     times = []
     for n in range(changes):
         # An action: the agent's row, their queue, the feed and the charts.
-        changed = Change(agents={agent_ids[n % len(agent_ids)]}, queues={GROUP}, feed=True,
-                         charts=True)
+        changed = Change(
+            agents={agent_ids[n % len(agent_ids)]}, queues={GROUP}, feed=True, charts=True
+        )
         started = time.perf_counter()
         if langs == ["en"]:
             with translation.override("en"):

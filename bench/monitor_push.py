@@ -70,8 +70,13 @@ def seed(agents: int, actions: int) -> tuple[int, list[int]]:
 def act(team_id: int, agent_id: int, n: int) -> None:
     """An agent's action as stored: a log entry and a new session version."""
     ActionLog.objects.create(
-        agent_id=agent_id, team_id=team_id, kind="skip", campaign_group=GROUP,
-        outcome_id=8, outcome_name="No Answer", lcm_key=f"9|9|{n}|0|0|84|{n}",
+        agent_id=agent_id,
+        team_id=team_id,
+        kind="skip",
+        campaign_group=GROUP,
+        outcome_id=8,
+        outcome_name="No Answer",
+        lcm_key=f"9|9|{n}|0|0|84|{n}",
     )
     AgentSession.objects.filter(agent_id=agent_id).update(version=F("version") + 1)
 
@@ -106,12 +111,17 @@ def main() -> None:
     team_id, agent_ids = seed(args.agents, args.actions)
     asyncio.run(measure(team_id, agent_ids, 10, args.charts_every))  # warm up
     times = asyncio.run(measure(team_id, agent_ids, args.changes, args.charts_every))
-    kind = (f"incremental (charts on one change in {args.charts_every})" if INCREMENTAL
-            else "whole (rows, every queue, feed, charts on every change)")
+    kind = (
+        f"incremental (charts on one change in {args.charts_every})"
+        if INCREMENTAL
+        else "whole (rows, every queue, feed, charts on every change)"
+    )
     load = os.getloadavg()[0]
-    print(f"monitor push, {kind}; {args.agents} agents, {args.actions} actions today, "
-          f"{len(languages())} languages, load {load:.1f}: p50 {statistics.median(times):.1f} ms, "
-          f"mean {statistics.fmean(times):.1f} ms over {len(times)} pushes")
+    print(
+        f"monitor push, {kind}; {args.agents} agents, {args.actions} actions today, "
+        f"{len(languages())} languages, load {load:.1f}: p50 {statistics.median(times):.1f} ms, "
+        f"mean {statistics.fmean(times):.1f} ms over {len(times)} pushes"
+    )
 
 
 if __name__ == "__main__":

@@ -70,18 +70,27 @@ class Profile:
             for frame in set(stack):
                 inclusive[frame] += count
             leaf[stack[-1]] += count
-        lines = [f"  profile {self.name}: {total} samples of the busy worker ({self.path})",
-                 "    inclusive (on the stack)                                   self (leaf)"]
+        lines = [
+            f"  profile {self.name}: {total} samples of the busy worker ({self.path})",
+            "    inclusive (on the stack)                                   self (leaf)",
+        ]
         interesting = [(f, n) for f, n in inclusive.most_common() if not _plumbing(f)][:top]
         selfs = leaf.most_common(top)
         for row in range(max(len(interesting), len(selfs))):
-            left = (f"{100 * interesting[row][1] / total:5.1f}% {interesting[row][0][:52]}"
-                    if row < len(interesting) else "")
-            right = (f"{100 * selfs[row][1] / total:5.1f}% {selfs[row][0][:60]}"
-                     if row < len(selfs) else "")
+            left = (
+                f"{100 * interesting[row][1] / total:5.1f}% {interesting[row][0][:52]}"
+                if row < len(interesting)
+                else ""
+            )
+            right = (
+                f"{100 * selfs[row][1] / total:5.1f}% {selfs[row][0][:60]}"
+                if row < len(selfs)
+                else ""
+            )
             lines.append(f"    {left:60} {right}")
-        lines.append("    by area: " + ", ".join(f"{area} {share:.0f}%"
-                                                   for area, share in self.areas()))
+        lines.append(
+            "    by area: " + ", ".join(f"{area} {share:.0f}%" for area, share in self.areas())
+        )
         return "\n".join(lines)
 
 
@@ -101,8 +110,13 @@ def _short(frame: str) -> str:
 
 # Where a thread waits for work or for a lock: not busy (py-spy sees a Python leaf there
 # because the wait itself is in C).
-_PARKED = ("futures/thread.py:_worker", "threading.py:Condition.wait", "threading.py:Event.wait",
-           "selectors.py:EpollSelector.select", "queue.py:Queue.get")
+_PARKED = (
+    "futures/thread.py:_worker",
+    "threading.py:Condition.wait",
+    "threading.py:Event.wait",
+    "selectors.py:EpollSelector.select",
+    "queue.py:Queue.get",
+)
 
 
 def _parked(frame: str) -> bool:
@@ -111,16 +125,27 @@ def _parked(frame: str) -> bool:
 
 # The first of these found walking from the leaf outwards names the sample's area.
 _AREAS = (
-    ("psycopg", "PostgreSQL driver (psycopg)"), ("sqlite3", "SQLite"),
-    ("django/db/", "Django ORM"), ("django/template", "templates"),
-    ("redis/", "Redis client"), ("channels_redis", "channel layer"),
-    ("httpcore", "HTTP client (httpx)"), ("httpx", "HTTP client (httpx)"),
-    ("asgiref", "thread hops (asgiref)"), ("concurrent/futures", "thread hops (asgiref)"),
-    ("django/contrib/sessions", "sessions/auth"), ("django/contrib/auth", "sessions/auth"),
-    ("django/middleware", "middleware"), ("django/core/handlers", "request handling"),
-    ("django/", "Django other"), ("agentdesk/", "agentdesk code"),
-    ("channels/", "Channels"), ("daphne", "Daphne/Twisted"), ("twisted", "Daphne/Twisted"),
-    ("autobahn", "Daphne/Twisted"), ("asyncio", "event loop"),
+    ("psycopg", "PostgreSQL driver (psycopg)"),
+    ("sqlite3", "SQLite"),
+    ("django/db/", "Django ORM"),
+    ("django/template", "templates"),
+    ("redis/", "Redis client"),
+    ("channels_redis", "channel layer"),
+    ("httpcore", "HTTP client (httpx)"),
+    ("httpx", "HTTP client (httpx)"),
+    ("asgiref", "thread hops (asgiref)"),
+    ("concurrent/futures", "thread hops (asgiref)"),
+    ("django/contrib/sessions", "sessions/auth"),
+    ("django/contrib/auth", "sessions/auth"),
+    ("django/middleware", "middleware"),
+    ("django/core/handlers", "request handling"),
+    ("django/", "Django other"),
+    ("agentdesk/", "agentdesk code"),
+    ("channels/", "Channels"),
+    ("daphne", "Daphne/Twisted"),
+    ("twisted", "Daphne/Twisted"),
+    ("autobahn", "Daphne/Twisted"),
+    ("asyncio", "event loop"),
 )
 
 
@@ -133,8 +158,18 @@ def _area(stack: tuple[str, ...]) -> str:
 
 
 # Frames every sample passes through; they say nothing about where the time goes.
-_PLUMBING = ("threading.py:", "asyncio/", "concurrent/futures/thread.py:", "twisted/",
-             "daphne/cli.py", "daphne/server.py", "<module>", "<frozen runpy>", "asyncioreactor.py", "base_events")
+_PLUMBING = (
+    "threading.py:",
+    "asyncio/",
+    "concurrent/futures/thread.py:",
+    "twisted/",
+    "daphne/cli.py",
+    "daphne/server.py",
+    "<module>",
+    "<frozen runpy>",
+    "asyncioreactor.py",
+    "base_events",
+)
 
 
 def _plumbing(frame: str) -> bool:
@@ -150,10 +185,24 @@ def profiled(process, name: str, enabled: bool = True, gil: bool = False):
         yield Profile(name, None)
         return
     out = Path(tempfile.mkstemp(prefix=f"bench-profile-{name}-", suffix=".txt")[1])
-    spy = subprocess.Popen([tool, "record", "--pid", str(process.process.pid), "--format", "raw",
-                            "--rate", "100", "--nonblocking", "--output", str(out),
-                            *(["--gil"] if gil else [])],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = subprocess.Popen(
+        [
+            tool,
+            "record",
+            "--pid",
+            str(process.process.pid),
+            "--format",
+            "raw",
+            "--rate",
+            "100",
+            "--nonblocking",
+            "--output",
+            str(out),
+            *(["--gil"] if gil else []),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     profile = Profile(name, out)
     try:
         yield profile

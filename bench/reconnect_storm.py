@@ -29,9 +29,16 @@ from . import harness
 from .profile import profiled
 
 
-async def storm(port: int, agents: list[dict[str, Any]], origin: str, *, at_once: int | None = None,
-                check: str = "", give_up: float = 120,
-                spread: bool = True) -> tuple[float, int, list[float]]:
+async def storm(
+    port: int,
+    agents: list[dict[str, Any]],
+    origin: str,
+    *,
+    at_once: int | None = None,
+    check: str = "",
+    give_up: float = 120,
+    spread: bool = True,
+) -> tuple[float, int, list[float]]:
     """Connect every page, keep retrying until each has its first message; (seconds until the
     last page resynced, failed attempts, per-page seconds). A page still without its resync
     after `give_up` seconds counts as never resynced (infinite)."""
@@ -59,10 +66,16 @@ async def storm(port: int, agents: list[dict[str, Any]], origin: str, *, at_once
             try:
                 async with gate:
                     ws = await websockets.connect(
-                        f"ws://127.0.0.1:{port}/ws/desk/", open_timeout=60, ping_interval=None,
-                        close_timeout=1, max_size=None,
-                        additional_headers={"Origin": origin,
-                                            "Cookie": f"sessionid={agent['session']}"})
+                        f"ws://127.0.0.1:{port}/ws/desk/",
+                        open_timeout=60,
+                        ping_interval=None,
+                        close_timeout=1,
+                        max_size=None,
+                        additional_headers={
+                            "Origin": origin,
+                            "Cookie": f"sessionid={agent['session']}",
+                        },
+                    )
                     first = await asyncio.wait_for(ws.recv(), 60)
                 assert check in first, first[:300]
                 sockets.append(ws)
@@ -81,14 +94,23 @@ async def storm(port: int, agents: list[dict[str, Any]], origin: str, *, at_once
     return elapsed, failures, per_page
 
 
-def run_side(env: dict[str, Any], agents: list[dict[str, Any]], app: str, check: str,
-             profile: bool, lcm_url: str, gil: bool = False, spread: bool = True,
-             first_only: bool = False) -> dict[str, Any]:
+def run_side(
+    env: dict[str, Any],
+    agents: list[dict[str, Any]],
+    app: str,
+    check: str,
+    profile: bool,
+    lcm_url: str,
+    gil: bool = False,
+    spread: bool = True,
+    first_only: bool = False,
+) -> dict[str, Any]:
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         # The morning: pages open over a while (and caches fill), 100 at a time.
-        warm, _, _ = asyncio.run(storm(worker.port, agents, worker.url, at_once=100, check=check,
-                                       spread=False))
+        warm, _, _ = asyncio.run(
+            storm(worker.port, agents, worker.url, at_once=100, check=check, spread=False)
+        )
         rss = worker.rss_kib()
     finally:
         worker.stop()  # the deploy: every connection is cut at once
@@ -96,28 +118,45 @@ def run_side(env: dict[str, Any], agents: list[dict[str, Any]], app: str, check:
         return {"warm": warm, "rss_mib": rss / 1024}
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
-        with profiled(worker, f"reconnect_storm-{app.split('.')[-1].split(':')[0]}",
-                      enabled=profile, gil=gil) as spy:
+        with profiled(
+            worker, f"reconnect_storm-{app.split('.')[-1].split(':')[0]}", enabled=profile, gil=gil
+        ) as spy:
             elapsed, failures, per_page = asyncio.run(
-                storm(worker.port, agents, worker.url, check=check, spread=spread))
+                storm(worker.port, agents, worker.url, check=check, spread=spread)
+            )
     finally:
         worker.stop()
-    return {"warm": warm, "elapsed": elapsed, "failures": failures, "rss_mib": rss / 1024,
-            "p50": harness.pct(per_page, 50), "profile": spy.report() if spy.path else "",
-            "resynced": sum(1 for t in per_page if t != float("inf"))}
+    return {
+        "warm": warm,
+        "elapsed": elapsed,
+        "failures": failures,
+        "rss_mib": rss / 1024,
+        "p50": harness.pct(per_page, 50),
+        "profile": spy.report() if spy.path else "",
+        "resynced": sum(1 for t in per_page if t != float("inf")),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=5000)
     parser.add_argument("--profile", action="store_true", help="py-spy on agentdesk's worker")
-    parser.add_argument("--no-spread", action="store_true",
-                        help="every page's first try in the same instant (no jitter on the page)")
-    parser.add_argument("--gil", action="store_true",
-                        help="profile only the thread holding the GIL (CPU, not waits)")
-    parser.add_argument("--first-connect-only", action="store_true",
-                        help="only agentdesk's first connect of the day (caches empty), 100 at "
-                             "a time: no restart storm, no bare side")
+    parser.add_argument(
+        "--no-spread",
+        action="store_true",
+        help="every page's first try in the same instant (no jitter on the page)",
+    )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="profile only the thread holding the GIL (CPU, not waits)",
+    )
+    parser.add_argument(
+        "--first-connect-only",
+        action="store_true",
+        help="only agentdesk's first connect of the day (caches empty), 100 at "
+        "a time: no restart storm, no bare side",
+    )
     args = parser.parse_args()
     if args.first_connect_only:
         first_connect(args.agents)
@@ -127,25 +166,45 @@ def main() -> None:
         sim = harness.lcmsim(env)
         try:
             lcm_url = f"{sim.url}/lcm"
-            product = run_side(env, world["agents"], "agentdesk.asgi:application",
-                               'id="agent-status"', args.profile, lcm_url, args.gil,
-                               spread=not args.no_spread)
-            bare = run_side(env, world["agents"], "bench.barestorm:application",
-                            "bare-resync", False, lcm_url, spread=not args.no_spread)
+            product = run_side(
+                env,
+                world["agents"],
+                "agentdesk.asgi:application",
+                'id="agent-status"',
+                args.profile,
+                lcm_url,
+                args.gil,
+                spread=not args.no_spread,
+            )
+            bare = run_side(
+                env,
+                world["agents"],
+                "bench.barestorm:application",
+                "bare-resync",
+                False,
+                lcm_url,
+                spread=not args.no_spread,
+            )
         finally:
             sim.stop()
     load = os.getloadavg()
     how = "in the same instant" if args.no_spread else "spread as the page does"
-    print(f"Reconnect storm: {args.agents} agent pages reconnect ({how}) to a restarted worker "
-          f"(PostgreSQL + Redis); load average {load[0]:.1f} {load[1]:.1f} on "
-          f"{os.cpu_count()} cores")
+    print(
+        f"Reconnect storm: {args.agents} agent pages reconnect ({how}) to a restarted worker "
+        f"(PostgreSQL + Redis); load average {load[0]:.1f} {load[1]:.1f} on "
+        f"{os.cpu_count()} cores"
+    )
     for name, side in (("agentdesk", product), ("bare", bare)):
-        print(f"  {name:9} {side['resynced']} resynced, the last after {side['elapsed']:.1f} s "
-              f"({args.agents / side['elapsed']:.0f}/s, page p50 {side['p50']:.1f} s, "
-              f"{side['failures']} failed attempts retried); first connect 100 at a time "
-              f"{side['warm']:.1f} s; RSS {side['rss_mib']:.0f} MiB")
-    print(f"  ratio     {product['elapsed'] / bare['elapsed']:.2f} (agentdesk ÷ bare); "
-          f"goal: all {args.agents} resynced ≤ 30 s")
+        print(
+            f"  {name:9} {side['resynced']} resynced, the last after {side['elapsed']:.1f} s "
+            f"({args.agents / side['elapsed']:.0f}/s, page p50 {side['p50']:.1f} s, "
+            f"{side['failures']} failed attempts retried); first connect 100 at a time "
+            f"{side['warm']:.1f} s; RSS {side['rss_mib']:.0f} MiB"
+        )
+    print(
+        f"  ratio     {product['elapsed'] / bare['elapsed']:.2f} (agentdesk ÷ bare); "
+        f"goal: all {args.agents} resynced ≤ 30 s"
+    )
     if product["profile"]:
         print(product["profile"])
 
@@ -157,15 +216,24 @@ def first_connect(agents: int) -> None:
         world = harness.setup_world(env, agents=agents, contacts=100)
         sim = harness.lcmsim(env)
         try:
-            side = run_side(env, world["agents"], "agentdesk.asgi:application",
-                            'id="agent-status"', False, f"{sim.url}/lcm", first_only=True)
+            side = run_side(
+                env,
+                world["agents"],
+                "agentdesk.asgi:application",
+                'id="agent-status"',
+                False,
+                f"{sim.url}/lcm",
+                first_only=True,
+            )
         finally:
             sim.stop()
     load = os.getloadavg()
-    print(f"First connect of the day: {agents} agent pages (one campaign group of {agents} "
-          f"members), 100 at a time, caches empty: all resynced after {side['warm']:.1f} s "
-          f"({agents / side['warm']:.0f}/s); RSS {side['rss_mib']:.0f} MiB; load average "
-          f"{load[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"First connect of the day: {agents} agent pages (one campaign group of {agents} "
+        f"members), 100 at a time, caches empty: all resynced after {side['warm']:.1f} s "
+        f"({agents / side['warm']:.0f}/s); RSS {side['rss_mib']:.0f} MiB; load average "
+        f"{load[0]:.1f} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

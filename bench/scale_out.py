@@ -31,9 +31,11 @@ async def load(workers, agents: list[dict[str, Any]], seconds: float) -> int:
             turn = n
             while time.monotonic() < deadline:
                 base = workers[turn % len(workers)].url
-                got = await client.post(f"{base}/desk/next",
-                                        data={"campaign_group": GROUP, "consent": "Both"},
-                                        headers=headers)
+                got = await client.post(
+                    f"{base}/desk/next",
+                    data={"campaign_group": GROUP, "consent": "Both"},
+                    headers=headers,
+                )
                 turn += 1
                 base = workers[turn % len(workers)].url
                 skip = {"outcome": "8", **harness.shown_in(got.text)}
@@ -59,8 +61,9 @@ def main() -> None:
         for count in (1, 2):
             with harness.workspace(postgres=True, redis=True) as env:
                 # Enough for the fastest run seen (~40 cycles/s) with room to spare.
-                world = harness.setup_world(env, agents=args.agents,
-                                            contacts=int(args.seconds * 80) + 500)
+                world = harness.setup_world(
+                    env, agents=args.agents, contacts=int(args.seconds * 80) + 500
+                )
                 workers = [harness.daphne(env) for _ in range(count)]
                 try:
                     cycles = asyncio.run(load(workers, world["agents"], args.seconds))
@@ -72,9 +75,11 @@ def main() -> None:
             duplicates += twice
             handed_total += handed
     ratio = [b / a for a, b in zip(results[1], results[2], strict=True)]
-    print(f"Next → Skip cycles/s, {args.agents} agents in a closed loop for {args.seconds:g} s, "
-          f"PostgreSQL + Redis, LCM embedded; median [min–max] of {args.runs} runs "
-          f"on {os.cpu_count()} cores shared with PostgreSQL, Redis and the load generator")
+    print(
+        f"Next → Skip cycles/s, {args.agents} agents in a closed loop for {args.seconds:g} s, "
+        f"PostgreSQL + Redis, LCM embedded; median [min–max] of {args.runs} runs "
+        f"on {os.cpu_count()} cores shared with PostgreSQL, Redis and the load generator"
+    )
     print(f"  1 worker  {summary(results[1])}")
     print(f"  2 workers {summary(results[2])}")
     print(f"  ratio     {summary(ratio)}")

@@ -45,23 +45,38 @@ def main() -> None:
     demo.seed_outcomes()
     campaigns = [c for c in demo.seed_campaigns() if c.group.name == GROUP]
     users = get_user_model().objects
-    teams = [Team.objects.create(name=f"Team {n + 1}")
-             for n in range((args.agents + args.team_size - 1) // args.team_size)]
+    teams = [
+        Team.objects.create(name=f"Team {n + 1}")
+        for n in range((args.agents + args.team_size - 1) // args.team_size)
+    ]
     # In bulk: thousands of agents must not take minutes to seed.
-    users.bulk_create([users.model(username=f"bench{n}", password="!")
-                       for n in range(args.agents)], batch_size=1000)
+    users.bulk_create(
+        [users.model(username=f"bench{n}", password="!") for n in range(args.agents)],
+        batch_size=1000,
+    )
     people = list(users.filter(username__startswith="bench").order_by("pk"))
-    agents = AgentProfile.objects.bulk_create([
-        AgentProfile(user=user, lcm_agent_id=f"bench{n}@bench",
-                     team=teams[n // args.team_size], campaign_groups=[GROUP])
-        for n, user in enumerate(people)], batch_size=1000)
+    agents = AgentProfile.objects.bulk_create(
+        [
+            AgentProfile(
+                user=user,
+                lcm_agent_id=f"bench{n}@bench",
+                team=teams[n // args.team_size],
+                campaign_groups=[GROUP],
+            )
+            for n, user in enumerate(people)
+        ],
+        batch_size=1000,
+    )
     agents = list(AgentProfile.objects.select_related("user").order_by("pk"))
-    AgentSession.objects.bulk_create([AgentSession(agent=p, campaign_group=GROUP) for p in agents],
-                                     batch_size=1000)
-    SimAgent.objects.bulk_create([SimAgent(agent_id=p.lcm_agent_id) for p in agents],
-                                 batch_size=1000, ignore_conflicts=True)
+    AgentSession.objects.bulk_create(
+        [AgentSession(agent=p, campaign_group=GROUP) for p in agents], batch_size=1000
+    )
+    SimAgent.objects.bulk_create(
+        [SimAgent(agent_id=p.lcm_agent_id) for p in agents], batch_size=1000, ignore_conflicts=True
+    )
     CampaignGroup.objects.get(name=GROUP).agents.add(
-        *SimAgent.objects.filter(agent_id__in=[p.lcm_agent_id for p in agents]))
+        *SimAgent.objects.filter(agent_id__in=[p.lcm_agent_id for p in agents])
+    )
     with transaction.atomic():  # one commit, not one per contact
         demo.seed_contacts(campaigns, count=args.contacts, personal_for=[])
     seed_dialler_campaigns()
@@ -73,11 +88,14 @@ def main() -> None:
         """A logged-in session, as Django's login() stores it."""
         store = SessionStore()
         key = store._get_new_session_key()  # type: ignore[attr-defined]
-        data = {SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                HASH_SESSION_KEY: user.get_session_auth_hash()}
-        sessions.append(Session(session_key=key, session_data=store.encode(data),
-                                expire_date=expires))
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        sessions.append(
+            Session(session_key=key, session_data=store.encode(data), expire_date=expires)
+        )
         return key
 
     leads = []
@@ -88,12 +106,22 @@ def main() -> None:
         leads.append({"session": cookie(lead), "team": team.pk})
     agent_cookies = [cookie(p.user) for p in agents]
     Session.objects.bulk_create(sessions, batch_size=1000)
-    print(json.dumps({
-        "agents": [{"session": session, "team": p.team_id, "agent": p.pk,
-                    "lcm_agent_id": p.lcm_agent_id}
-                   for session, p in zip(agent_cookies, agents, strict=True)],
-        "leads": leads,
-    }))
+    print(
+        json.dumps(
+            {
+                "agents": [
+                    {
+                        "session": session,
+                        "team": p.team_id,
+                        "agent": p.pk,
+                        "lcm_agent_id": p.lcm_agent_id,
+                    }
+                    for session, p in zip(agent_cookies, agents, strict=True)
+                ],
+                "leads": leads,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -132,7 +132,12 @@ SALES = {"campaign_group": "Sales Manual Group", "consent": "Both"}
 
 
 # The actions about the contact on screen: the page names the contact it shows.
-CONTACT_ACTION_PATHS = ("/desk/skip", "/desk/hand-back", "/desk/confirm-dial", "/desk/preview-expired")
+CONTACT_ACTION_PATHS = (
+    "/desk/skip",
+    "/desk/hand-back",
+    "/desk/confirm-dial",
+    "/desk/preview-expired",
+)
 
 
 def shown_fields(agent: Any) -> dict[str, str]:
@@ -159,7 +164,9 @@ def shown_in(html: str) -> dict[str, str]:
     return found
 
 
-def post_for_screen(client: Any, path: str, data: dict[str, Any] | None = None, **extra: Any) -> Any:
+def post_for_screen(
+    client: Any, path: str, data: dict[str, Any] | None = None, **extra: Any
+) -> Any:
     """`client.post` as an up-to-date agent page sends an action about the contact on screen:
     naming the contact stored now, unless `data` names one."""
     data = dict(data or {})

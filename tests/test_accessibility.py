@@ -69,8 +69,6 @@ def team_world(app_server):
     return profile
 
 
-
-
 def test_login_and_agent_page_have_no_serious_issues(app_server, team_world, page: Page):
     add_contact(phone="2025550131")
     page.goto(f"{app_server.url}/accounts/login/")

@@ -48,7 +48,9 @@ def test_the_result_and_its_log_entry_in_one_round_trip(agents):
     session, token = locked(alice)
     with statements() as seen:
         saved = state.release_and_log(
-            session, token, ActionLog.NEXT,
+            session,
+            token,
+            ActionLog.NEXT,
             {"lcm_key": CONTACT["AccountNumber"], "result": "x" * 400, "ok": True},
             {"state": AgentSession.PREVIEWING, "contact": CONTACT},
             unless_retired=CONTACT["AccountNumber"],
@@ -78,7 +80,10 @@ def test_a_retired_key_saves_nothing_and_keeps_the_turn(agents):
     RetiredKey.objects.create(lcm_key=CONTACT["AccountNumber"])
     session, token = locked(alice)
     saved = state.release_and_log(
-        session, token, ActionLog.NEXT, {"lcm_key": CONTACT["AccountNumber"]},
+        session,
+        token,
+        ActionLog.NEXT,
+        {"lcm_key": CONTACT["AccountNumber"]},
         {"state": AgentSession.PREVIEWING, "contact": CONTACT},
         unless_retired=f" {CONTACT['AccountNumber']} ",
     )
@@ -95,7 +100,10 @@ def test_a_lost_lock_still_logs_what_happened(agents):
     alice = agents["alice"]
     session, _token = locked(alice)
     saved = state.release_and_log(
-        session, "not-the-token", ActionLog.SKIP, {"outcome_id": 8, "ok": True},
+        session,
+        "not-the-token",
+        ActionLog.SKIP,
+        {"outcome_id": 8, "ok": True},
         {"state": AgentSession.IDLE, "contact": None},
     )
     assert saved is not None

@@ -186,8 +186,11 @@ async def test_access_that_ends_during_the_handshake_is_caught_after_joining(
     page = WebsocketCommunicator(
         application,
         "/ws/desk/",
-        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"),
-                 (b"cookie", cookie.encode())],
+        headers=[
+            (b"origin", b"http://localhost"),
+            (b"host", b"localhost"),
+            (b"cookie", cookie.encode()),
+        ],
     )
     connected, _ = await page.connect()
     assert connected

@@ -47,10 +47,10 @@ def reset_peak(pid: int) -> None:
 
 def multipart(size: int, token: str):
     head = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n"
-        f"{token}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\n"
-        f"agent1\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
-        f"filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+        f'{token}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="username"\r\n\r\n'
+        f'agent1\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n'
     ).encode()
     tail = f"\r\n--{BOUNDARY}--\r\n".encode()
     line = b"Name,PhoneNumber1\r\n" * (MB // 19)
@@ -158,7 +158,11 @@ def test_small_requests_still_work(server):
     assert page.status_code == 200
     response = httpx.post(
         server.url + "/accounts/login/",
-        data={"username": "nobody", "password": "x", "csrfmiddlewaretoken": page.cookies["csrftoken"]},
+        data={
+            "username": "nobody",
+            "password": "x",
+            "csrfmiddlewaretoken": page.cookies["csrftoken"],
+        },
         cookies=page.cookies,
     )
     assert response.status_code == 200 and b"match" in response.content

@@ -35,8 +35,6 @@ def world(app_server):
     return profile
 
 
-
-
 def test_log_in_next_skip_reserved(app_server, world, page: Page):
     add_contact(phone="2025550161")
     reserved_key = add_contact(phone="2025550162", call_type="2", agent_id="ab@test")
@@ -176,7 +174,9 @@ def test_actions_go_over_the_live_socket_with_progress_shown(app_server, world, 
     add_contact(phone="2025550201")
     log_in(page, app_server, "abby")
     posted: list[str] = []
-    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    page.on(
+        "request", lambda request: posted.append(request.url) if request.method == "POST" else None
+    )
 
     set_fault("slow", delay_seconds=1.5)
     page.keyboard.press("n")
@@ -203,15 +203,15 @@ def test_without_a_live_socket_actions_are_posted(app_server, world, page: Page)
     expect(page.locator("#btn-next")).to_be_visible()
     expect(page.locator("#live-status")).not_to_have_attribute("data-state", "live")
     posted: list[str] = []
-    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    page.on(
+        "request", lambda request: posted.append(request.url) if request.method == "POST" else None
+    )
     page.keyboard.press("n")
     expect(page.locator(".dial")).to_have_text("(202) 555-0202")
     assert any(url.endswith("/desk/next") for url in posted), posted
 
 
-def test_a_socket_lost_mid_action_says_the_action_may_have_been_done(
-    app_server, world, page: Page
-):
+def test_a_socket_lost_mid_action_says_the_action_may_have_been_done(app_server, world, page: Page):
     add_contact(phone="2025550203")
     log_in(page, app_server, "abby")
     set_fault("slow", delay_seconds=3)

@@ -18,8 +18,6 @@ from .test_accessibility import audit
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
-
 def test_charts_update_live_and_the_history_page_shows_them(app_server, browser: Browser):
     demo.seed_outcomes()
     demo.seed_campaigns()

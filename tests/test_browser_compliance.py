@@ -54,8 +54,6 @@ def world(late_server):
     return profile
 
 
-
-
 def test_block_shows_why_and_when_and_hands_back_with_one_key(late_server, world, page: Page):
     CampaignPolicy.objects.create(campaign="Spring Renewals", calling_hours=CampaignPolicy.BLOCK)
     key = add_contact(phone="2025550161")

@@ -38,8 +38,6 @@ def world(app_server):
     return team
 
 
-
-
 def test_an_agent_works_in_german(app_server, world, browser: Browser):
     add_contact(phone="2025550191", first_name="Jürgen")
     page = browser.new_context(viewport=VIEWPORT, locale="de-DE").new_page()

@@ -15,8 +15,6 @@ from .helpers import add_contact
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
-
 def test_the_monitor_follows_next_skip_add_live(app_server, browser: Browser):
     demo.seed_outcomes()
     demo.seed_campaigns()

@@ -133,7 +133,9 @@ async def test_two_batches_at_once_apply_one_user_data_in_line_order(campaigns, 
     is slow to reach LCM. The contact ends with line 4's data, as if imported in order."""
     from django.conf import settings as django_settings
 
-    monkeypatch.setattr(bulk.running, "concurrency", lambda: 2)  # two batches at once, as on PostgreSQL
+    monkeypatch.setattr(
+        bulk.running, "concurrency", lambda: 2
+    )  # two batches at once, as on PostgreSQL
     monkeypatch.setattr(django_settings, "IMPORT_BATCH_SIZE", 2)
     real_import = importing.import_contacts
     later_batch_went_on = asyncio.Event()

@@ -602,7 +602,9 @@ def test_an_overwrite_lcm_refuses_leaves_agentdesks_record_as_it_was(api):
     assert post(client, ACTED_BODY).status_code == 200
     set_fault("ws_error")
     try:
-        refused = post(client, {**ACTED_BODY, "Name": "New", "PhoneNumber1": "+1 202 555 0199"}, True)
+        refused = post(
+            client, {**ACTED_BODY, "Name": "New", "PhoneNumber1": "+1 202 555 0199"}, True
+        )
     finally:
         set_fault("none")
     assert refused.status_code == 502 and "Nothing was stored" in refused.json()["message"]

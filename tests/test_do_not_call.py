@@ -116,7 +116,9 @@ def test_no_token_may_list_a_number_as_already_expired(api):
 def test_a_limited_token_cannot_end_another_tenants_listing(api):
     """The attack: re-list a number another tenant listed, expiring now, to make it dialable
     everywhere and overwrite why and by whom it was listed."""
-    assert post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": "court order"}).status_code == 201
+    assert (
+        post_dnc(api, {"PhoneNumber": "+12025550100", "Reason": "court order"}).status_code == 201
+    )
     limited = limited_client()
     for expiry in ("2020-01-01", "2099-01-01"):
         response = post_dnc(
@@ -133,7 +135,9 @@ def test_a_limited_token_may_keep_a_listing_longer_but_not_shorter(api):
     limited = limited_client()
     sooner = post_dnc(limited, {"PhoneNumber": "+12025550100", "ExpiresAt": "2080-01-01"})
     assert sooner.status_code == 403 and "longer, never shorter" in sooner.json()["message"]
-    later = post_dnc(limited, {"PhoneNumber": "+12025550100", "Reason": "x", "ExpiresAt": "2095-01-01"})
+    later = post_dnc(
+        limited, {"PhoneNumber": "+12025550100", "Reason": "x", "ExpiresAt": "2095-01-01"}
+    )
     assert later.status_code == 200
     entry = DoNotCallEntry.objects.get()
     assert entry.expires_at.year == 2095
@@ -141,7 +145,9 @@ def test_a_limited_token_may_keep_a_listing_longer_but_not_shorter(api):
     forever = post_dnc(limited, {"PhoneNumber": "+12025550100"})
     assert forever.status_code == 200 and DoNotCallEntry.objects.get().expires_at is None
     # The unrestricted token still sets whatever it likes.
-    assert post_dnc(api, {"PhoneNumber": "+12025550100", "ExpiresAt": "2080-01-01"}).status_code == 200
+    assert (
+        post_dnc(api, {"PhoneNumber": "+12025550100", "ExpiresAt": "2080-01-01"}).status_code == 200
+    )
     assert DoNotCallEntry.objects.get().expires_at.year == 2080
 
 

@@ -141,9 +141,7 @@ def test_messages_made_in_python_are_german(agents):
         assert none.message.startswith(f"Zurzeit ist in {SALES} kein Kontakt verfügbar.")
         set_fault("down")
         try:
-            down = run_action(
-                actions.next_contact(alice, campaign_group=SALES, consent="Both")
-            )
+            down = run_action(actions.next_contact(alice, campaign_group=SALES, consent="Both"))
         finally:
             set_fault("none")
         assert down.message.startswith("LCM ist gerade nicht erreichbar.")
@@ -309,7 +307,7 @@ def test_templates_have_no_text_outside_translation_tags():
 def test_the_untranslated_text_check_finds_text():
     found = untranslated_template_text(
         '{% load i18n %}<p title="Click me">{% translate "Fine" %} Not fine <kbd>N</kbd></p>'
-        '{% blocktranslate %}Also fine {{ x }}{% endblocktranslate %}<b>{{ value }}</b>'
+        "{% blocktranslate %}Also fine {{ x }}{% endblocktranslate %}<b>{{ value }}</b>"
     )
     assert found == ["Not", "fine", "Click me"]
 

@@ -24,8 +24,15 @@ def wait_for(result, seconds: float = 30):
 
 def start_worker(**env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "jobs_worker", "--no-reload", "--interval", "0.1",
-         "--no-startup-delay"],
+        [
+            sys.executable,
+            "manage.py",
+            "jobs_worker",
+            "--no-reload",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+        ],
         cwd=ROOT,
         env=server_env(**env),
         stdout=subprocess.DEVNULL,

@@ -481,12 +481,16 @@ def test_a_numeric_account_number_is_worked_like_any_key(desk, proxy):
     """A server keying contacts 4711: shown, skipped with the key sent back as given."""
     proxy.answer(
         "GetDownloadContactsForDialing",
-        envelope("DownloadContactsForDialing", {"PhoneNumber": "2025550146", "AccountNumber": 4711}),
+        envelope(
+            "DownloadContactsForDialing", {"PhoneNumber": "2025550146", "AccountNumber": 4711}
+        ),
     )
     html = post(desk, "/desk/next", SALES)
     assert "is on your screen" in banner(html), banner(html)
     assert "4711" in html and session().contact["AccountNumber"] == "4711"
-    proxy.answer("SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True}))
+    proxy.answer(
+        "SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True})
+    )
 
     html = banner(post(desk, "/desk/skip", {"outcome": "8"}))
 
@@ -518,7 +522,9 @@ def test_a_contact_whose_number_cannot_be_read_can_be_handed_back(desk, proxy):
     html = post(desk, "/desk/next", SALES)
     assert "is on your screen" in banner(html)
     assert "cannot be dialled" in html and "/desk/hand-back" in html
-    proxy.answer("SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True}))
+    proxy.answer(
+        "SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True})
+    )
 
     html = banner(post(desk, "/desk/hand-back"))
 
@@ -534,7 +540,9 @@ def test_a_lead_releases_a_numeric_key_contact(desk, proxy, agents):
         envelope("DownloadContactsForDialing", {"PhoneNumber": "2025550147", "AccountNumber": 815}),
     )
     assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
-    proxy.answer("SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True}))
+    proxy.answer(
+        "SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True})
+    )
     lead = Client()
     lead.force_login(agents["lead"])
     url = f"/monitor/{agents['alice'].team_id}/agents/{agents['alice'].pk}/release"

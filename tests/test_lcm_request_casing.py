@@ -49,7 +49,9 @@ def test_next_and_skip_on_the_wire(agents, proxy, settings, style, fetch_field, 
         "ReservedContacts": "false",
     }
 
-    page = post_for_screen(client, "/desk/skip", {"outcome": "8"}, HTTP_HX_REQUEST="true").content.decode()
+    page = post_for_screen(
+        client, "/desk/skip", {"outcome": "8"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "Skipped with outcome 8 No Answer." in page
     assert sent(proxy, "SkipManualDialContact") == {
         "OutcomeId": 8,

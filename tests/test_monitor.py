@@ -39,13 +39,17 @@ def test_agent_and_queue_aggregates(agents):
     log(alice, "skip", now=noon, outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
     log(alice, "next", now=noon, lcm_key="k2", campaign_group=SALES)
     log(alice, "skip", now=noon, outcome_id=8, outcome_name="No Answer", campaign_group=SALES)
-    log(alice, "next", now=noon, campaign_group=SALES, result="No contact available")  # nothing served
+    log(
+        alice, "next", now=noon, campaign_group=SALES, result="No contact available"
+    )  # nothing served
     log(alice, "next", now=noon, ok=False, error="LCM is unreachable", campaign_group=SALES)
     log(bob, "reserved", now=noon, lcm_key="k3", campaign_group=SALES)
     log(bob, "skip", now=noon, outcome_id=3, outcome_name="Busy", campaign_group=SALES)
     log(bob, "add", now=noon, lcm_key="k4", campaign_group=SALES)
     log(carol, "next", now=noon, lcm_key="k5", campaign_group="Service Manual Group")  # other team
-    log(alice, "next", now=noon, lcm_key="old", campaign_group=SALES, minutes_ago=60 * 24 * 2)  # not today
+    log(
+        alice, "next", now=noon, lcm_key="old", campaign_group=SALES, minutes_ago=60 * 24 * 2
+    )  # not today
     AgentSession.objects.create(
         agent=alice,
         state="previewing",
@@ -69,7 +73,9 @@ def test_agent_and_queue_aggregates(agents):
     b = rows["bob"]
     assert (b.fetched, b.skipped, b.added, b.errors, b.live) == (1, 1, 1, 0, False)
 
-    queues = {q.name: q for q in stats.queue_rows(alice.team, list(rows.values()), {SALES: 42}, now=noon)}
+    queues = {
+        q.name: q for q in stats.queue_rows(alice.team, list(rows.values()), {SALES: 42}, now=noon)
+    }
     sales = queues[SALES]
     assert (sales.served_today, sales.served_last_hour, sales.adds) == (3, 2, 1)
     assert sales.skips_by_outcome == [("8 No Answer", 2), ("3 Busy", 1)]
@@ -209,7 +215,9 @@ async def test_a_team_nobody_watches_costs_its_agents_no_question_per_action(
     settings.MONITOR_UNWATCHED_SECONDS = 0.5
     asked: list[int] = []
     original = push._watched
-    monkeypatch.setattr(push, "_watched", lambda team_id: asked.append(team_id) or original(team_id))
+    monkeypatch.setattr(
+        push, "_watched", lambda team_id: asked.append(team_id) or original(team_id)
+    )
     for n in range(3):
         await sync_to_async(add_contact)(phone=f"202555017{n}")
     alice, blue = agents["alice"], agents["alice"].team_id

@@ -140,7 +140,6 @@ async def test_queue_rows_keep_their_id_from_the_page_to_the_push(agents):
     assert f'id="{queue_id(SERVICE)}"' in frames[1] and queue_id(SALES) not in frames[1]
 
 
-
 async def test_the_teams_rows_take_their_turn_before_the_charts():
     """Updates wait for one turn per worker; a team's rows, queues and feed go before any
     charts redraw that waits, and each kind in the order it came."""

@@ -147,8 +147,11 @@ async def test_a_page_connecting_stays_within_its_query_budget(warm):
         client.force_login(alice.user)
         return client.cookies["sessionid"].value
 
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"),
-               (b"cookie", f"sessionid={await sync_to_async(cookie)()}".encode())]
+    headers = [
+        (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
+        (b"cookie", f"sessionid={await sync_to_async(cookie)()}".encode()),
+    ]
 
     async def connect_once() -> str:
         page = WebsocketCommunicator(application, "/ws/desk/", headers=headers)

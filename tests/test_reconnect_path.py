@@ -38,8 +38,17 @@ async def test_session_lookups_of_many_pages_run_side_by_side(agents, monkeypatc
     pages = []
     for name in ("alice", "bob", "carol", "alice"):
         session = await sync_to_async(cookie)(agents[name].user)
-        pages.append(WebsocketCommunicator(application, "/ws/desk/", headers=[
-            (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", f"sessionid={session}".encode())]))
+        pages.append(
+            WebsocketCommunicator(
+                application,
+                "/ws/desk/",
+                headers=[
+                    (b"origin", b"http://127.0.0.1"),
+                    (b"host", b"127.0.0.1"),
+                    (b"cookie", f"sessionid={session}".encode()),
+                ],
+            )
+        )
 
     started = time.perf_counter()
     connected = await asyncio.gather(*(page.connect() for page in pages))
@@ -70,9 +79,15 @@ async def test_socket_messages_do_not_queue_on_channels_shared_thread(agents, mo
         return client.cookies["sessionid"].value
 
     session = await sync_to_async(cookie)(agents["alice"].user)
-    page = WebsocketCommunicator(application, "/ws/desk/", headers=[
-        (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"),
-        (b"cookie", f"sessionid={session}".encode())])
+    page = WebsocketCommunicator(
+        application,
+        "/ws/desk/",
+        headers=[
+            (b"origin", b"http://127.0.0.1"),
+            (b"host", b"127.0.0.1"),
+            (b"cookie", f"sessionid={session}".encode()),
+        ],
+    )
     connected, _ = await page.connect()
     assert connected
     assert 'id="agent-status"' in await page.receive_from(timeout=10)

@@ -33,9 +33,7 @@ def shown_phone(html: str) -> str | None:
     return found.group(1) if found else None
 
 
-async def connect_all(
-    port: int, cookies: list[str], attempts: int = 60
-) -> list[str | bytes]:
+async def connect_all(port: int, cookies: list[str], attempts: int = 60) -> list[str | bytes]:
     """Every page's first message after connecting (its resync), retrying while the server
     comes back, as the page's own reconnect loop does."""
     semaphore = asyncio.Semaphore(50)

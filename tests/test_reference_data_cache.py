@@ -82,7 +82,10 @@ async def test_a_connects_database_trip_brings_the_shared_cache_into_memory(
         raise AssertionError("the shared cache was asked")
 
     monkeypatch.setattr(lookups.cache, "aget", no_cache)
-    assert (await lookups.group_choices(alice)).names == ["Sales Manual Group", "Service Manual Group"]
+    assert (await lookups.group_choices(alice)).names == [
+        "Sales Manual Group",
+        "Service Manual Group",
+    ]
     assert (await lookups.outcome_menu()).ids
     assert sorted(lcm_calls) == ["GetCallOutCome", "GetCampaignGroups", "GetOutcomeByOutcomegroup"]
 

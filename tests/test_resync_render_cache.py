@@ -35,11 +35,16 @@ async def resync(profile, language: str = "en") -> str:
 
     if profile.pk not in _cookies:
         _cookies[profile.pk] = await sync_to_async(cookie)()
-    tab = WebsocketCommunicator(application, "/ws/desk/", headers=[
-        (b"origin", b"http://localhost"), (b"host", b"localhost"),
-        (b"cookie", f"sessionid={_cookies[profile.pk]}".encode()),
-        (b"accept-language", language.encode()),
-    ])
+    tab = WebsocketCommunicator(
+        application,
+        "/ws/desk/",
+        headers=[
+            (b"origin", b"http://localhost"),
+            (b"host", b"localhost"),
+            (b"cookie", f"sessionid={_cookies[profile.pk]}".encode()),
+            (b"accept-language", language.encode()),
+        ],
+    )
     connected, _ = await tab.connect()
     assert connected
     html = await tab.receive_from(timeout=10)

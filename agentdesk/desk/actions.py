@@ -792,9 +792,7 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
         fresh = form.fresh_copy(groups.campaigns)
         result = Result(ok=True, message=message, level="success", form=fresh, lcm_key=lcm_key)
         remaining = _without_unknown_add(turn.session, request_token, campaign, number)
-        return await turn.finish(
-            ActionLog.ADD, entry, result, last_error="", unconfirmed=remaining
-        )
+        return await turn.finish(ActionLog.ADD, entry, result, last_error="", unconfirmed=remaining)
 
 
 def _content_token(form: AddContactForm) -> str:

@@ -24,8 +24,9 @@ class DeskConfig(AppConfig):
         def profile_saved(sender: type, instance: AgentProfile, **kwargs: object) -> None:
             forget_agent(instance)  # its campaign groups may have changed
 
-        post_save.connect(profile_saved, sender=AgentProfile, weak=False,
-                          dispatch_uid="desk.forget_agent_groups")
+        post_save.connect(
+            profile_saved, sender=AgentProfile, weak=False, dispatch_uid="desk.forget_agent_groups"
+        )
 
         from django.contrib.auth.signals import user_logged_in
 

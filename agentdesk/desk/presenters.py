@@ -182,9 +182,7 @@ class ContactCard:
         """Outside calling hours on a *confirm* campaign and not confirmed yet. A number that
         cannot be dialled as given is never confirmed: the log would fill with calls that
         never happened; it is handed back instead."""
-        return (
-            bool(self.tel_href) and self.verdict.needs_confirmation and self.confirmed_at is None
-        )
+        return bool(self.tel_href) and self.verdict.needs_confirmation and self.confirmed_at is None
 
     @property
     def undialable_outside_hours(self) -> bool:

@@ -103,8 +103,12 @@ def _release_update(
         # A contact put on (or taken off) the screen: what pages showing an older version
         # act on is another contact (desk/onscreen.py).
         expressions["contact_version"] = ("version + 1", [])
-    values = {"busy_token": "", "busy_until": None, "updated_at": now,
-              **fit_to_fields(AgentSession, changes)}
+    values = {
+        "busy_token": "",
+        "busy_until": None,
+        "updated_at": now,
+        **fit_to_fields(AgentSession, changes),
+    }
     return "id = %s AND busy_token = %s", [session.pk, token], values, expressions
 
 
@@ -128,8 +132,12 @@ def release_and_log(
             return release(session, token, **changes), write_log(profile, kind, **entry)
     where, where_params, values, expressions = _release_update(session, token, changes)
     update, update_params = update_sql(
-        AgentSession, f"({where}) AND NOT (SELECT yes FROM retired)", where_params,  # noqa: S608
-        values, expressions,
+        AgentSession,
+        # `where` is built from column names by _release_update; every value is a parameter.
+        f"({where}) AND NOT (SELECT yes FROM retired)",  # noqa: S608
+        where_params,
+        values,
+        expressions,
     )
     logged = ActionLog(
         agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, entry)
@@ -206,8 +214,7 @@ def set_connections(profile: AgentProfile, delta: int) -> AgentSession | None:
         values: dict[str, Any] = {"seen_until": now + presence_ttl()}
         expressions = {
             "connections": (
-                "CASE WHEN seen_until IS NULL OR seen_until < %s THEN %s "
-                "ELSE connections + %s END",
+                "CASE WHEN seen_until IS NULL OR seen_until < %s THEN %s ELSE connections + %s END",
                 [_moment(now), delta, delta],
             )
         }

@@ -549,7 +549,7 @@ def check(payload: Any, allowed: set[int] | None) -> Prepared:
 
 
 def _claim_key(campaign: DiallerCampaign, user_data: str) -> str:
-    """"" without UserData: such a contact cannot be told from another, so nothing to claim."""
+    """ "" without UserData: such a contact cannot be told from another, so nothing to claim."""
     if not user_data:
         return ""
     return hashlib.sha256(f"{campaign.pk}\x1f{user_data}".encode()).hexdigest()
@@ -588,6 +588,8 @@ def claim_stale_after() -> timedelta:
     claim of a live import is never taken from it."""
     batch_seconds = settings.IMPORT_BATCH_SIZE * (settings.LCM_TIMEOUT_SECONDS + 1)
     return timedelta(seconds=max(120.0, batch_seconds))
+
+
 def _release_claims(keys: Collection[str]) -> None:
     if keys:
         ImportClaim.objects.filter(key__in=keys).delete()
@@ -827,8 +829,9 @@ def _result(item: _Item, records: dict[int, DiallerContact]) -> Result:
         return rejection
     if isinstance(answer, Exception):
         # Sent, and then anything went wrong: LCM may hold the contact.
-        log.error("CreateContact for %r failed after sending", item.prepared.user_data,
-                  exc_info=answer)
+        log.error(
+            "CreateContact for %r failed after sending", item.prepared.user_data, exc_info=answer
+        )
         unknown = _unknown(answer, item.prepared)
         unknown.__cause__ = answer
         return unknown

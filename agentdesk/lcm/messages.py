@@ -59,6 +59,7 @@ TABLES = "tables"
 SAMPLES = "samples"
 REQUEST_STYLES = (TABLES, SAMPLES)
 
+
 def _call_type_label(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return CALL_TYPES.get(value, str(value))
