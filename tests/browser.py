@@ -19,3 +19,21 @@ def log_in(
     page.click("button[type=submit]")
     if until_live:
         expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+
+def abby_in_sales() -> Any:
+    """The demo's outcomes and campaigns, and the agent abby (team Blue) in Sales Manual Group."""
+    from django.contrib.auth import get_user_model
+
+    from agentdesk.desk.models import AgentProfile
+    from agentdesk.lcmsim import demo
+    from agentdesk.teams.models import Team
+
+    demo.seed_outcomes()
+    demo.seed_campaigns()
+    demo.assign_agents({"ab@test": ["Sales Manual Group"]})
+    team = Team.objects.create(name="Blue")
+    user = get_user_model().objects.create_user("abby", password=PASSWORD, first_name="Abby")
+    return AgentProfile.objects.create(
+        user=user, lcm_agent_id="ab@test", team=team, campaign_groups=["Sales Manual Group"]
+    )

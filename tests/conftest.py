@@ -183,6 +183,7 @@ def lcm_behind_proxy(proxy: FaultyLcm, settings: Any) -> Iterator[FaultyLcm]:
     proxy.late_share.clear()
     proxy.received.clear()
     yield proxy
+    proxy.wait_until_idle()
     proxy.answers.clear()
     proxy.late.clear()
     proxy.late_share.clear()
@@ -305,6 +306,23 @@ def app_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
         ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentdesk.asgi:application"],
         port,
         server_env(LCM_URL="embedded", LCM_TIMEOUT_SECONDS="2"),
+        "/accounts/login/",
+    )
+    yield server
+    server.stop()
+
+
+LATE_IN_NEW_YORK = "2026-11-24T03:00:00+00:00"  # Mon 22:00 in New York
+
+
+@pytest.fixture(scope="module")
+def late_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
+    """agentdesk under Daphne with its compliance clock at 22:00 New York time."""
+    port = free_port()
+    server = Server(
+        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentdesk.asgi:application"],
+        port,
+        server_env(LCM_URL="embedded", LCM_TIMEOUT_SECONDS="2", COMPLIANCE_CLOCK=LATE_IN_NEW_YORK),
         "/accounts/login/",
     )
     yield server

@@ -36,6 +36,8 @@ class FaultyLcm:
         self.late_share: dict[str, float] = {}
         self.answered_late: Counter[str] = Counter()
         self.server: ThreadingHTTPServer | None = None
+        self._in_flight = 0
+        self._idle = threading.Condition()
         self.start()
 
     def start(self) -> None:
@@ -46,6 +48,16 @@ class FaultyLcm:
                 pass
 
             def do_POST(self) -> None:
+                with proxy._idle:
+                    proxy._in_flight += 1
+                try:
+                    self._proxy_post()
+                finally:
+                    with proxy._idle:
+                        proxy._in_flight -= 1
+                        proxy._idle.notify_all()
+
+            def _proxy_post(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 try:
                     subtopic = json.loads(body).get("subtopic", "")
@@ -133,10 +145,7 @@ class FaultyLcm:
 
         ThreadingHTTPServer.allow_reuse_address = True
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        # Closing waits for requests still being passed on (a "slow" one reaches LCM late), so
-        # none lands in the simulator during a later test.
-        self.server.daemon_threads = False
-        self.server.block_on_close = True
+        self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def answer(
@@ -154,6 +163,13 @@ class FaultyLcm:
             else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
         )
         self.answers[subtopic] = (status, raw, forward_first)
+
+    def wait_until_idle(self, timeout: float = 30.0) -> None:
+        """Wait for requests still being handled (a "slow" one reaches LCM late), so none
+        lands in the simulator during the next test."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._in_flight == 0, timeout):
+                raise TimeoutError(f"{self._in_flight} proxied requests still running")
 
     def set(self, mode: str) -> None:
         """Switch fault; "refuse" stops listening (connections refused), others keep it."""

@@ -2,26 +2,21 @@
 from the login, the banner's number written as the card writes it, a callback time already
 past marked, and a simulated compliance clock said on the page."""
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from agentdesk.compliance.models import CampaignPolicy
-from agentdesk.desk.models import AgentProfile, AgentSession
-from agentdesk.lcmsim import demo
-from agentdesk.teams.models import Team
+from agentdesk.desk.models import AgentSession
 
-from .browser import PASSWORD, log_in
-from .conftest import ARTIFACTS, Server, free_port, server_env
+from .browser import abby_in_sales, log_in
+from .conftest import ARTIFACTS, LATE_IN_NEW_YORK
 from .helpers import SALES, add_contact, banner, post_as_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
-LATE_IN_NEW_YORK = "2026-11-24T03:00:00+00:00"  # Mon 22:00 in New York
 
 
 def test_idle_time_starts_at_login_not_when_the_session_was_made(agents):
@@ -93,29 +88,9 @@ def test_a_simulated_compliance_clock_is_said_on_every_page(alice, agents, setti
     assert "Simulated clock" in lead.get("/monitor/", follow=True).content.decode()
 
 
-@pytest.fixture(scope="module")
-def late_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
-    port = free_port()
-    server = Server(
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentdesk.asgi:application"],
-        port,
-        server_env(LCM_URL="embedded", LCM_TIMEOUT_SECONDS="2", COMPLIANCE_CLOCK=LATE_IN_NEW_YORK),
-        "/accounts/login/",
-    )
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def world(late_server):
-    demo.seed_outcomes()
-    demo.seed_campaigns()
-    demo.assign_agents({"ab@test": ["Sales Manual Group"]})
-    team = Team.objects.create(name="Blue")
-    user = get_user_model().objects.create_user("abby", password=PASSWORD, first_name="Abby")
-    return AgentProfile.objects.create(
-        user=user, lcm_agent_id="ab@test", team=team, campaign_groups=["Sales Manual Group"]
-    )
+    return abby_in_sales()
 
 
 @pytest.mark.browser

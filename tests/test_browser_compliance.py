@@ -4,7 +4,6 @@ and shown on the monitor, a team lead releases a held contact, and the preview c
 a contact back by itself."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,45 +11,21 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from agentdesk.compliance import dnc
 from agentdesk.compliance.models import CampaignPolicy, PreviewLimit
-from agentdesk.desk.models import ActionLog, AgentProfile
-from agentdesk.lcmsim import demo
+from agentdesk.desk.models import ActionLog
 from agentdesk.lcmsim.models import Contact
-from agentdesk.teams.models import Team
 
-from .browser import PASSWORD, log_in
-from .conftest import ARTIFACTS, Server, free_port, server_env
+from .browser import PASSWORD, abby_in_sales, log_in
+from .conftest import ARTIFACTS
 from .helpers import add_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-LATE_IN_NEW_YORK = "2026-11-24T03:00:00+00:00"  # Mon 22:00 in New York
-
-
-@pytest.fixture(scope="module")
-def late_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
-    """agentdesk under Daphne with its compliance clock at 22:00 New York time."""
-    port = free_port()
-    server = Server(
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentdesk.asgi:application"],
-        port,
-        server_env(LCM_URL="embedded", LCM_TIMEOUT_SECONDS="2", COMPLIANCE_CLOCK=LATE_IN_NEW_YORK),
-        "/accounts/login/",
-    )
-    yield server
-    server.stop()
 
 
 @pytest.fixture
 def world(late_server):
-    demo.seed_outcomes()
-    demo.seed_campaigns()
-    demo.assign_agents({"ab@test": ["Sales Manual Group"]})
-    users = get_user_model().objects
-    team = Team.objects.create(name="Blue")
-    user = users.create_user("abby", password=PASSWORD, first_name="Abby")
-    profile = AgentProfile.objects.create(
-        user=user, lcm_agent_id="ab@test", team=team, campaign_groups=["Sales Manual Group"]
-    )
-    team.leads.add(users.create_user("lee", password=PASSWORD, first_name="Lee"))
+    profile = abby_in_sales()
+    lee = get_user_model().objects.create_user("lee", password=PASSWORD, first_name="Lee")
+    profile.team.leads.add(lee)
     return profile
 
 

@@ -5,15 +5,12 @@ carries out an action after telling the agent it was not done. Real Chromium, re
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession
-from agentdesk.lcmsim import demo
+from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
-from agentdesk.teams.models import Team
 
-from .browser import PASSWORD, log_in
+from .browser import abby_in_sales, log_in
 from .conftest import ARTIFACTS
 from .helpers import add_contact
 
@@ -22,14 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def world(app_server):
-    demo.seed_outcomes()
-    demo.seed_campaigns()
-    demo.assign_agents({"ab@test": ["Sales Manual Group"]})
-    team = Team.objects.create(name="Blue")
-    user = get_user_model().objects.create_user("abby", password=PASSWORD, first_name="Abby")
-    return AgentProfile.objects.create(
-        user=user, lcm_agent_id="ab@test", team=team, campaign_groups=["Sales Manual Group"]
-    )
+    return abby_in_sales()
 
 
 def test_offline_is_shown_at_once_and_a_skip_pressed_offline_never_happens(

@@ -11,19 +11,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from playwright.sync_api import Page, expect
 
 from agentdesk.desk import lookups
-from agentdesk.desk.models import AgentProfile
 from agentdesk.lcm import client as lcm_client
-from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
-from agentdesk.teams.models import Team
 
-from .browser import PASSWORD, log_in
+from .browser import abby_in_sales, log_in
 from .conftest import ARTIFACTS
 from .helpers import add_contact, add_form, post_as_page
 
@@ -103,14 +99,7 @@ def _circuit_not_open(server) -> None:
 @pytest.fixture
 def world(app_server):
     _circuit_not_open(app_server)
-    demo.seed_outcomes()
-    demo.seed_campaigns()
-    demo.assign_agents({"ab@test": ["Sales Manual Group"]})
-    team = Team.objects.create(name="Blue")
-    user = get_user_model().objects.create_user("abby", password=PASSWORD, first_name="Abby")
-    return AgentProfile.objects.create(
-        user=user, lcm_agent_id="ab@test", team=team, campaign_groups=["Sales Manual Group"]
-    )
+    return abby_in_sales()
 
 
 @pytest.mark.browser

@@ -2,24 +2,18 @@
 (on a *confirm* campaign outside calling hours the log would otherwise fill with calls that
 never happened), and it does not look like a link."""
 
-from collections.abc import Iterator
-
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from agentdesk.compliance.models import CampaignPolicy
-from agentdesk.desk.models import ActionLog, AgentProfile
-from agentdesk.lcmsim import demo
+from agentdesk.desk.models import ActionLog
 from agentdesk.lcmsim.models import Contact
-from agentdesk.teams.models import Team
 
-from .browser import PASSWORD, log_in
-from .conftest import ARTIFACTS, Server, free_port, server_env
+from .browser import abby_in_sales, log_in
+from .conftest import ARTIFACTS, LATE_IN_NEW_YORK
 from .helpers import add_contact
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-LATE_IN_NEW_YORK = "2026-11-24T03:00:00+00:00"  # Mon 22:00 in New York
 NOT_IN_THE_PLAN = "6375551591"  # area code 637 is not in service: "+1 637-555-1591"
 
 
@@ -42,29 +36,9 @@ def test_a_confirm_posted_by_hand_for_an_undialable_number_is_refused(sim_world,
     assert not ActionLog.objects.filter(kind=ActionLog.CONFIRM_DIAL).exists()
 
 
-@pytest.fixture(scope="module")
-def late_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
-    port = free_port()
-    server = Server(
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentdesk.asgi:application"],
-        port,
-        server_env(LCM_URL="embedded", LCM_TIMEOUT_SECONDS="2", COMPLIANCE_CLOCK=LATE_IN_NEW_YORK),
-        "/accounts/login/",
-    )
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def world(late_server):
-    demo.seed_outcomes()
-    demo.seed_campaigns()
-    demo.assign_agents({"ab@test": ["Sales Manual Group"]})
-    team = Team.objects.create(name="Blue")
-    user = get_user_model().objects.create_user("abby", password=PASSWORD, first_name="Abby")
-    return AgentProfile.objects.create(
-        user=user, lcm_agent_id="ab@test", team=team, campaign_groups=["Sales Manual Group"]
-    )
+    return abby_in_sales()
 
 
 @pytest.mark.browser
