@@ -406,6 +406,47 @@ async def test_a_worker_stopped_mid_booking_leaves_a_log_row_and_the_retry_books
     assert (await db(Callback.objects.get)).status == Callback.BOOKED
 
 
+@pytestmark_sim
+async def test_a_move_whose_worker_stopped_is_settled_and_can_be_moved_again(
+    agents, key, monkeypatch, settings
+):
+    from agentdesk.lcm import client as lcm_client
+
+    alice, bob = agents["alice"], agents["bob"]
+    session = await on_screen(alice)
+    done = await wrapup.book_callback(alice, await callback_form(session, kind="personal"))
+    assert done.result.ok, done.result.message
+    row = await db(Callback.objects.get)
+    real_call = lcm_client.LcmClient.call
+
+    async def lcm_moves_then_worker_stops(self, request):
+        exchange = await real_call(self, request)
+        if request.SUBTOPIC == "SetPersonalCallbackWithComments":
+            raise _Stopped
+        return exchange
+
+    monkeypatch.setattr(lcm_client.LcmClient, "call", lcm_moves_then_worker_stops)
+    with pytest.raises(_Stopped):
+        await callbacks.reassign("lena", alice.team_id, row.pk, bob)
+    monkeypatch.setattr(lcm_client.LcmClient, "call", real_call)
+    # Stuck "being sent": the lead cannot move it, and nothing is logged yet.
+    stuck = await callbacks.reassign("lena", alice.team_id, row.pk, bob)
+    assert not stuck.ok and "no longer be moved" in stuck.message
+    # Not yet stale: the sweep leaves a move that may still be under way alone.
+    assert await db(callbacks.settle_abandoned_moves) == 0
+    settings.JOBS_STALE_SECONDS = 0.0
+    assert await db(callbacks.settle_abandoned_moves) == 1
+    assert await db(callbacks.settle_abandoned_moves) == 0  # settled once
+    entry = await db(ActionLog.objects.get, kind=ActionLog.REASSIGN)
+    assert not entry.ok and entry.error_kind == "unknown" and entry.agent_id == alice.pk
+    assert (await db(Callback.objects.get, pk=row.pk)).status == Callback.UNKNOWN
+    # The lead moves it again: one booking for bob, logged.
+    moved = await callbacks.reassign("lena", alice.team_id, row.pk, bob)
+    assert moved.ok, moved.message
+    rows = await db(lambda: list(Callback.objects.order_by("pk").values_list("agent_id", "status")))
+    assert rows == [(alice.pk, Callback.REASSIGNED), (bob.pk, Callback.BOOKED)]
+
+
 async def _events_queued() -> None:
     import asyncio
 

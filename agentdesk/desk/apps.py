@@ -17,6 +17,9 @@ class DeskConfig(AppConfig):
 
         # Writes to LCM a killed worker left in flight become unknown outcomes, logged.
         register_sweep(settle_abandoned)
+        from .callbacks import settle_abandoned_moves
+
+        register_sweep(settle_abandoned_moves)
 
         from .lookups import forget_agent
         from .models import AgentProfile

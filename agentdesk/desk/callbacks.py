@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agentdesk.jobs.recovery import stale_after_seconds
 from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
@@ -101,20 +102,55 @@ def _claim_for_move(callback_id: int, team_id: int) -> Callback | None:
         if row is None:
             return None
         previous = row.status
-        Callback.objects.filter(pk=row.pk).update(status=Callback.SENDING)
+        Callback.objects.filter(pk=row.pk).update(
+            status=Callback.SENDING, moving_since=timezone.now()
+        )
         row.status = previous
         return row
 
 
 def _put_back(row: Callback, status: str) -> None:
-    Callback.objects.filter(pk=row.pk).update(status=status)
+    Callback.objects.filter(pk=row.pk).update(status=status, moving_since=None)
+
+
+def settle_abandoned_moves() -> int:
+    """The job runner's sweep: a lead's move whose worker stopped before LCM's answer was
+    saved may have happened. The callback becomes "may have been booked" (so the lead can move
+    it again: the same booking is sent, not a second one), with a log row saying so."""
+    cutoff = timezone.now() - timedelta(seconds=stale_after_seconds())
+    settled = 0
+    stale = Callback.objects.filter(status=Callback.SENDING, moving_since__lt=cutoff)
+    for row in stale.select_related("agent"):
+        with transaction.atomic():
+            if not Callback.objects.filter(pk=row.pk, status=Callback.SENDING).update(
+                status=Callback.UNKNOWN, moving_since=None
+            ):
+                continue  # settled meanwhile
+            state.write_log(
+                row.agent,
+                ActionLog.REASSIGN,
+                ok=False,
+                error_kind="unknown",
+                error="the worker stopped before LCM's answer was saved",
+                subtopic=w.SetPersonalCallbackWithComments.SUBTOPIC,
+                lcm_key=row.lcm_key,
+                call_id=row.call_id,
+                campaign=row.campaign,
+                phone_last4=row.phone_last4,
+                result="Moving this personal callback to another agent may have happened in LCM; "
+                "move it again to make sure",
+            )
+        settled += 1
+    return settled
 
 
 def _moved(
     row: Callback, to: AgentProfile, lead: str, latency_ms: float
 ) -> tuple[Callback, ActionLog, AgentSession]:
     with transaction.atomic():
-        Callback.objects.filter(pk=row.pk).update(status=Callback.REASSIGNED, reassigned_by=lead)
+        Callback.objects.filter(pk=row.pk).update(
+            status=Callback.REASSIGNED, reassigned_by=lead, moving_since=None
+        )
         new, _created = Callback.objects.get_or_create(
             booked_by=row.booked_by,
             request_token=f"move-{row.pk}-{to.pk}",

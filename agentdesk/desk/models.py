@@ -241,6 +241,9 @@ class Callback(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reassigned_to"
     )
     reassigned_by = models.CharField(max_length=150, blank=True)
+    # When a lead's move of it was sent to LCM; a move a stopped worker left behind is
+    # settled by the job runner's sweep (desk.callbacks.settle_abandoned_moves).
+    moving_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
