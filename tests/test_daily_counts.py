@@ -7,6 +7,7 @@ again on PostgreSQL (one statement per action there)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,7 +50,7 @@ def a_mix_of_actions(zone: str, agents: dict[str, AgentProfile], *, through_writ
     two teams, at each of `moments`: written as the app writes them (the session's save
     with its log entry, or a log entry alone), or straight into the log (as before the
     counters were kept)."""
-    kinds = [
+    kinds: list[tuple[str, dict[str, Any]]] = [
         (ActionLog.NEXT, {"lcm_key": "1|1|1"}),
         (ActionLog.NEXT, {"lcm_key": ""}),  # nothing to fetch
         (ActionLog.RESERVED, {"lcm_key": "1|1|2"}),
