@@ -872,7 +872,8 @@ class GetCampaignGroupContactCount(LcmRequest[QueueCountAnswer]):
         return cls(campaign_group=required_text(data, "CampaignGroup"))
 
 
-REQUEST_TYPES: tuple[type[LcmRequest[Any]], ...] = (
+# The messages of dialling; the wrap-up ones are in wrapup.py, and catalogue.py knows both.
+DIALLING_REQUEST_TYPES: tuple[type[LcmRequest[Any]], ...] = (
     CreateContact,
     GetDownloadContactsForDialing,
     GetReservedContactOD,
@@ -885,29 +886,3 @@ REQUEST_TYPES: tuple[type[LcmRequest[Any]], ...] = (
     GetAgentCallCount,
     GetCampaignGroupContactCount,
 )
-
-REQUESTS_BY_SUBTOPIC: dict[str, type[LcmRequest[Any]]] = {
-    name.lower(): request_type
-    for request_type in REQUEST_TYPES
-    for name in (request_type.SUBTOPIC, *request_type.ALIASES)
-}
-
-
-def register_requests(*request_types: type[LcmRequest[Any]]) -> None:
-    """Add request types defined in another module (wrapup.py) to the ones above."""
-    global REQUEST_TYPES
-    for request_type in request_types:
-        if request_type in REQUEST_TYPES:
-            continue
-        REQUEST_TYPES = (*REQUEST_TYPES, request_type)
-        for name in (request_type.SUBTOPIC, *request_type.ALIASES):
-            REQUESTS_BY_SUBTOPIC[name.lower()] = request_type
-
-
-def request_type_for(subtopic: str) -> type[LcmRequest[Any]] | None:
-    return REQUESTS_BY_SUBTOPIC.get(subtopic.strip().lower())
-
-
-# The wrap-up messages live in their own module, which builds on this one and registers
-# itself here; imported last so every message type reaches request_type_for.
-from . import wrapup as _wrapup  # noqa: E402, F401
