@@ -245,10 +245,30 @@ class FetchAnswer:
         return self.contact.to_response()
 
 
+_KEY_FIELDS = ("AccountNumber", "LCMKey", "LcmKey", "Key")
+_SPACE = re.compile(r"\s")
+
+
+def named_key(value: Any) -> str | None:
+    """A key in a field named for keys, kept as LCM gave it (`4711`, `"A-4711"`, pipes): a
+    whole number, or one word with a digit in it. A sentence there ("Failed: no campaign")
+    or a bare word ("Success") is not a key."""
+    try:
+        text = opaque_key(value)
+    except MessageError:
+        return None
+    if _SPACE.search(text) or not any(char.isdigit() for char in text):
+        return None
+    return text
+
+
 @dataclass(frozen=True)
 class CreateContactAnswer:
-    """The new contact's LCM key. Anything that is not key-shaped (keys.py) is LCM refusing,
-    with its text (`{"Response": "Failed: Campaign not found"}`)."""
+    """The new contact's LCM key: as LCM gave it in a field named for keys (`AccountNumber`
+    4711 or "A-4711" from servers that key contacts their own way), or key-shaped (keys.py)
+    where a text could as well be LCM's words (`Response`, a bare answer). Words where the
+    key belongs are LCM refusing, with its text (`{"Response": "Failed: Campaign not
+    found"}`)."""
 
     lcm_key: str
 
@@ -257,10 +277,13 @@ class CreateContactAnswer:
         response = peel(response)
         if isinstance(response, list) and len(response) == 1:
             response = response[0]
-        holders = ("AccountNumber", "LCMKey", "LcmKey", "Key", "Response")
         candidates = [response]
         if isinstance(response, dict):
-            candidates = [lookup(response, name, default=None) for name in holders]
+            for name in _KEY_FIELDS:
+                key = named_key(lookup(response, name, default=None))
+                if key is not None:
+                    return cls(key)
+            candidates = [lookup(response, "Response", default=None)]
         for candidate in candidates:
             if is_lcm_key(candidate):
                 return cls(candidate.strip())
