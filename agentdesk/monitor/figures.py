@@ -166,14 +166,9 @@ def _outcome_mix_counted(counters: QuerySet[DayCount]) -> list[Any]:
         .exclude(campaign_group="")
         .values("campaign_group", "outcome_id", "outcome_name")
         .annotate(n=Sum("skipped"))
-        .order_by("campaign_group", "-n", "outcome_id")
+        .order_by()
     )
-    mix: dict[str, list[tuple[str, int]]] = {}
-    for row in rows:
-        outcome_id = None if row["outcome_id"] == DayCount.NO_OUTCOME else row["outcome_id"]
-        outcome = f"{outcome_id} {row['outcome_name']}"
-        mix.setdefault(row["campaign_group"], []).append((outcome, row["n"]))
-    return sorted(mix.items())
+    return sorted(stats.counted_outcomes(rows, "campaign_group").items())
 
 
 def _per_agent_counted(team: Team, counters: QuerySet[DayCount]) -> list[Any]:
