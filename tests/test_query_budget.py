@@ -36,10 +36,11 @@ SALES = "Sales Manual Group"
 NOT_COUNTED = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|\blcmsim_", re.I)
 
 # The budgets: statements per action, every one of them explained.
-SKIP_BUDGET = 6  # take the lock, reading the session (1); record the close as in flight
+SKIP_BUDGET = 7  # take the lock, reading the session (1); record the close as in flight
 # before LCM is asked, so a worker killed after LCM acted leaves a trace (1, desk/pending.py);
 # save the result and free the lock, reading the session back (1); the log entry (1); the
-# agent's recent log for the render (1); the monitor asking whether anyone watches the team
+# team's day counter (1, desk/daycounts.py; on PostgreSQL the save, the log entry and the
+# counter are one statement); the agent's recent log for the render (1); the monitor asking whether anyone watches the team
 # (1, in the background)
 NEXT_BUDGET = SKIP_BUDGET + 3  # the same (a fetch is recorded in flight too); and whether
 # the contact handed out has a retired LCM key (1);
