@@ -241,7 +241,10 @@ def main() -> None:
         agents = world["agents"]
         sim = harness.lcmsim(env)
         lcm_url = f"{sim.url}/lcm"
-        app = harness.daphne(env, LCM_URL=lcm_url)
+        # A simulated agent acts as fast as the server answers (30 and more frames a second
+        # at concurrency 1), far beyond what a person can: the per-socket frame limit of
+        # SOCKET_FRAMES_PER_SECOND would close its socket.
+        app = harness.daphne(env, LCM_URL=lcm_url, SOCKET_FRAMES_PER_SECOND="1000")
         hop = harness.daphne(env, app="bench.barehop:application", LCM_URL=lcm_url)
         product, bare = OverSocket(app, agents), BareHop(hop)
         sides: list[tuple[str, OverHttp | BareHop]] = [("agentdesk", product), ("bare hop", bare)]

@@ -28,9 +28,10 @@ from .lookups import GroupChoices, OutcomeMenu
 from .models import ActionLog, AgentSession
 from .presenters import contact_card, preview_countdown
 
+CONTROLS = "desk/_controls.html"
 LIVE_FRAGMENTS = (
     "desk/_status.html",
-    "desk/_controls.html",
+    CONTROLS,
     "desk/_contact.html",
     "desk/_log.html",
 )
@@ -75,8 +76,9 @@ def desk_context(
     }
 
 
-_rows: LRUCache[tuple[int, Any, str, str], SafeString] = LRUCache(maxsize=20_000)
+_rows: LRUCache[tuple[int, Any, str, str], SafeString] = LRUCache(maxsize=50_000)
 _options: LRUCache[tuple[int, str], tuple[OutcomeMenu, SafeString]] = LRUCache(maxsize=16)
+_controls: LRUCache[tuple[Any, ...], tuple[GroupChoices, SafeString]] = LRUCache(maxsize=1_000)
 _memory_lock = threading.Lock()  # the worker threads of one process render at once
 
 
@@ -85,6 +87,7 @@ def forget_rendered() -> None:
     with _memory_lock:
         _rows.clear()
         _options.clear()
+        _controls.clear()
 
 
 def log_rows(recent: Sequence[ActionLog]) -> SafeString:
@@ -117,6 +120,26 @@ def outcome_options(menu: OutcomeMenu) -> SafeString:
     return html
 
 
+def controls(session: AgentSession, groups: GroupChoices, context: dict[str, Any]) -> str:
+    """The live controls fragment: the same for every agent with the same campaign groups,
+    choices and state, so rendered once per those and the language."""
+    key = (
+        id(groups),
+        session.campaign_group,
+        session.consent,
+        session.state,
+        translation.get_language() or "",
+    )
+    with _memory_lock:
+        stored = _controls.get(key)
+    if stored is not None and stored[0] is groups:
+        return stored[1]
+    html = SafeString(render_to_string(CONTROLS, context))
+    with _memory_lock:
+        _controls[key] = (groups, html)  # the groups are held, so their id is not reused
+    return html
+
+
 def render_live(
     session: AgentSession,
     menu: OutcomeMenu,
@@ -129,7 +152,10 @@ def render_live(
 ) -> str:
     """All live fragments as out-of-band swaps; the banner and add form only when given."""
     context = {**desk_context(session, menu, groups, recent), "oob": True}
-    parts: list[str] = [render_to_string(name, context) for name in LIVE_FRAGMENTS]
+    parts: list[str] = [
+        controls(session, groups, context) if name == CONTROLS else render_to_string(name, context)
+        for name in LIVE_FRAGMENTS
+    ]
     if message:
         parts.append(render_banner(message, level))
     if form is not None:
