@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from agentdesk.retiredkeys.models import RetiredKey, is_retired
 
+from . import daycounts
 from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
 from .returning import from_row, insert_sql, returning_columns, update_returning, update_sql
 
@@ -159,6 +160,7 @@ def release_and_log(
         agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, entry)
     )
     insert, insert_params = insert_sql(logged, where="NOT (SELECT yes FROM retired)")
+    counted, counted_params = daycounts.upsert_sql_of(logged, where="NOT (SELECT yes FROM retired)")
     quote = connection.ops.quote_name
     keys = quote(RetiredKey._meta.db_table)
     log_table, log_columns = quote(ActionLog._meta.db_table), returning_columns(ActionLog)
@@ -170,13 +172,21 @@ def release_and_log(
         f"WITH retired AS (SELECT EXISTS (SELECT 1 FROM {keys} WHERE lcm_key = %s) AS yes), "  # noqa: S608
         f"saved AS ({update} RETURNING {returning_columns(AgentSession)}), "
         f"logged AS ({insert} RETURNING {log_columns}), "
+        f"counted AS ({counted}), "
         f"recent AS (SELECT {log_columns} FROM {log_table} "
         f"WHERE {agent} = %s AND NOT (SELECT yes FROM retired) "
         f"ORDER BY {at} DESC, {pk} DESC LIMIT %s) "
         "SELECT retired.yes, saved.*, logged.*, recent.* FROM retired "
         "LEFT JOIN saved ON true LEFT JOIN logged ON true LEFT JOIN recent ON true"
     )
-    params = [unless_retired.strip(), *update_params, *insert_params, profile.pk, RECENT_ACTIONS]
+    params = [
+        unless_retired.strip(),
+        *update_params,
+        *insert_params,
+        *counted_params,
+        profile.pk,
+        RECENT_ACTIONS,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -213,9 +223,13 @@ def _moment(value):
 
 
 def write_log(profile: AgentProfile, kind: str, **fields: Any) -> ActionLog:
-    return ActionLog.objects.create(
-        agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, fields)
-    )
+    """The log entry, with its team's day counters, in one transaction."""
+    with transaction.atomic():
+        entry = ActionLog.objects.create(
+            agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, fields)
+        )
+        daycounts.count(entry)
+    return entry
 
 
 def choose(profile: AgentProfile, *, campaign_group: str, consent: str) -> AgentSession:
