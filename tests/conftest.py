@@ -235,6 +235,13 @@ def _monitors_always_asked(settings):
 
 
 @pytest.fixture(autouse=True)
+def _charts_drawn_in_process(settings):
+    """In-process tests draw the monitor charts in the test's own process, with its settings
+    (tests/test_chart_drawing.py starts the drawing process)."""
+    settings.MONITOR_CHARTS_PROCESS = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Cached LCM reference data must not leak from one test's database into the next."""
     from django.core.cache import cache
