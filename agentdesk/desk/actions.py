@@ -32,6 +32,7 @@ from agentdesk.retiredkeys.models import mark_closed
 from agentdesk.shared.asyncdb import db_async
 
 from . import events, onscreen, pending, state
+from .contact import ContactOnScreen, contact_of
 from .forms import AddContactForm
 from .lookups import OutcomeMenu, group_choices, outcome_menu
 from .models import ActionLog, AgentProfile, AgentSession
@@ -97,11 +98,10 @@ class Turn:
         log.info("agent %s: action for %s refused, screen changed", self.profile, shown)
         return await self.refuse(message or str(onscreen.CHANGED))
 
-    def contact_on_screen(self) -> m.Contact | None:
-        session = self.session
-        if session.state != AgentSession.PREVIEWING or not session.contact:
+    def contact_on_screen(self) -> ContactOnScreen | None:
+        if self.session.state != AgentSession.PREVIEWING:
             return None
-        return m.Contact.from_response(session.contact)
+        return contact_of(self.session)
 
     async def finish(
         self, kind: str, entry: dict[str, Any], result: Result, **changes: Any
@@ -203,7 +203,7 @@ def _failure_fields(error: LcmError) -> dict[str, Any]:
     }
 
 
-def _contact_fields(contact: m.Contact) -> dict[str, Any]:
+def _contact_fields(contact: m.Contact | ContactOnScreen) -> dict[str, Any]:
     return {
         "campaign": contact.campaign_id,
         "queue": contact.queue,
@@ -300,8 +300,9 @@ async def _on_screen(
     choices: Mapping[str, str],
     unless_retired: str = "",
 ) -> Result | None:
-    """Put the contact on the agent's screen; None (nothing done) if its key
-    `unless_retired` is retired."""
+    """Put the contact on the agent's screen (LCM's answer read into agentdesk's own shape,
+    once); None (nothing done) if its key `unless_retired` is retired."""
+    on_screen_contact = ContactOnScreen.from_lcm(contact)
     groups = await group_choices(turn.profile)
     entry = {
         **_exchange_fields(exchange),
@@ -311,7 +312,9 @@ async def _on_screen(
         % {"id": contact.contact_id or contact.account_number},
     }
     # The number as the card shows it ("(762) 555-4975", not LCM's "7625554975").
-    message = _("Contact %(number)s is on your screen.") % {"number": dialling(contact).text}
+    message = _("Contact %(number)s is on your screen.") % {
+        "number": dialling(on_screen_contact).text
+    }
     extra = exchange.answer.extra
     if extra:
         message += " " + _extra_message(extra)
@@ -320,7 +323,7 @@ async def _on_screen(
     # wrap-up message to LCM carries it, and the log names it.
     on_screen = {
         "state": AgentSession.PREVIEWING,
-        "contact": contact.to_response(),
+        "contact": on_screen_contact.to_stored(),
         "call_id": new_call_id(),
     }
     shown = await turn.finish_unless_retired(
@@ -427,7 +430,7 @@ async def skip_contact(
     skipped = _("Skipped with outcome %(id)s %(name)s.") % {"id": outcome.id, "name": outcome.name}
     logged = _("Skipped with %(outcome)s") % {"outcome": outcome.name}
 
-    async def chosen(session: AgentSession, contact: m.Contact) -> _Close:
+    async def chosen(session: AgentSession, contact: ContactOnScreen) -> _Close:
         return _Close(outcome.id, result_text=logged, message=skipped)
 
     return await _close_contact(
@@ -452,11 +455,11 @@ class _Refusal:
     level: str = "warning"
 
 
-Decide = Callable[[AgentSession, m.Contact], Awaitable["_Close | _Refusal"]]
+Decide = Callable[[AgentSession, ContactOnScreen], Awaitable["_Close | _Refusal"]]
 
 
 async def _honour_opt_out(
-    profile: AgentProfile, contact: m.Contact, outcome: m.Outcome, *, actor: str
+    profile: AgentProfile, contact: ContactOnScreen, outcome: m.Outcome, *, actor: str
 ) -> None:
     """A DNC outcome lists the number at once, whatever LCM answers next."""
     if is_dnc_outcome(outcome):
@@ -629,7 +632,7 @@ async def _close_retired(
     return await get_client().call(request)
 
 
-async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> dict[str, Any]:
+async def _skip_fields(turn: Turn, contact: ContactOnScreen, outcome: m.Outcome) -> dict[str, Any]:
     groups = await group_choices(turn.profile)
     return {
         "outcome_id": outcome.id,
@@ -667,7 +670,7 @@ async def _skip_unknown(
     kind: str,
     error: LcmError,
     entry: dict[str, Any],
-    contact: m.Contact,
+    contact: ContactOnScreen,
     outcome: m.Outcome,
 ) -> Result:
     """The skip may have closed the contact: keep it on screen, remember the outcome, say so."""
@@ -903,7 +906,7 @@ async def hand_back(profile: AgentProfile, *, shown: Shown | None = None) -> Res
     """Hand back the contact on screen that may not be dialled now, with the campaign policy's
     outcome (the do-not-call outcome for a listed number)."""
 
-    async def decide(session: AgentSession, contact: m.Contact) -> _Close | _Refusal:
+    async def decide(session: AgentSession, contact: ContactOnScreen) -> _Close | _Refusal:
         verdict = await db_async(rules.evaluate)(contact)
         if not (verdict.blocked or verdict.needs_confirmation or verdict.outside_window):
             return _Refusal(
@@ -994,9 +997,10 @@ async def preview_expired(profile: AgentProfile, *, shown: Shown | None = None) 
         message = _("The preview time has not run out yet (%(left)d s left).") % {"left": left}
         return Result(ok=False, message=message, session=session)
     if limit.on_expiry == limit.HAND_BACK:
-        expected_key = (session.contact or {}).get("AccountNumber")
+        expected = contact_of(session)
+        expected_key = expected.account_number if expected is not None else None
 
-        async def decide(current: AgentSession, contact: m.Contact) -> _Close | _Refusal:
+        async def decide(current: AgentSession, contact: ContactOnScreen) -> _Close | _Refusal:
             if contact.account_number != expected_key:
                 return _Refusal(_("The contact on your screen changed; nothing handed back."))
             return _Close(
@@ -1045,7 +1049,7 @@ async def release_contact(
         }
         return Result(ok=False, message=message, level="error")
 
-    async def chosen(session: AgentSession, contact: m.Contact) -> _Close:
+    async def chosen(session: AgentSession, contact: ContactOnScreen) -> _Close:
         return _Close(
             outcome_id,
             f"Released by {lead_name} with {{outcome}}",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from agentdesk.compliance import rules
 
 from . import details, render_cache, state
+from .contact import contact_of
 from .forms import AddContactForm
 from .lookups import GroupChoices, OutcomeMenu
 from .models import AgentSession
@@ -30,10 +31,11 @@ def desk_context(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices)
     profile = session.agent
     card = None
     hand_back = None
-    if session.contact:
+    contact = contact_of(session)
+    if contact is not None:
         limit = rules.preview_limit_for(session.campaign_group)
         card = contact_card(
-            session.contact,
+            contact,
             preview=preview_countdown(limit, session.state_since, timezone.now()),
         )
         if card is not None and card.verdict.needs_confirmation:
