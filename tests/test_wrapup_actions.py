@@ -16,6 +16,7 @@ from django.utils import timezone
 from agentdesk.desk import actions, details, wrapup
 from agentdesk.desk.contact import contact_of
 from agentdesk.desk.models import ActionLog, AgentSession
+from agentdesk.desk.onscreen import key_on_screen
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.xmlfields import ContactMode
 from agentdesk.lcmsim import service
@@ -68,7 +69,7 @@ async def on_screen(profile) -> AgentSession:
 
 def attempt(session: AgentSession, **more) -> dict[str, Any]:
     """The fields naming the contact a wrap-up form was filled in for (desk/onscreen.py)."""
-    key = (session.contact or {})["AccountNumber"]
+    key = key_on_screen(session) or ""
     return {"contact_key": key, "session_version": str(session.version), **more}
 
 
