@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from agentdesk.desk.forms import AddContactForm
 from agentdesk.dialler import bulk, importing
 from agentdesk.dialler.models import ALL_FIELDS, ApiToken, DiallerCampaign
+from agentdesk.lcm import catalogue
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.envelope import parse_answer, parse_request
 from agentdesk.lcm.errors import LcmError, MessageError
@@ -49,7 +50,7 @@ KEYS = [
     "success",
 ]
 envelopes = st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), json_values, max_size=6)
-SUBTOPICS = [t.SUBTOPIC for t in m.REQUEST_TYPES] + ["WS_Error", " AddCompliance ", "Nope"]
+SUBTOPICS = [t.SUBTOPIC for t in catalogue.REQUEST_TYPES] + ["WS_Error", " AddCompliance ", "Nope"]
 MANY = settings(
     max_examples=1000,
     deadline=None,
@@ -67,7 +68,7 @@ SOME = settings(
     body=envelopes | st.binary(max_size=60).map(lambda b: b), expected=st.sampled_from(SUBTOPICS)
 )
 def test_answers_parse_or_fail_with_a_typed_error(body, expected):
-    for request_type in m.REQUEST_TYPES:
+    for request_type in catalogue.REQUEST_TYPES:
         with contextlib.suppress(LcmError, MessageError):
             request_type.read_answer(
                 parse_answer(body if isinstance(body, bytes) else json.dumps(body), [expected])
@@ -98,7 +99,7 @@ def test_requests_parse_or_name_the_field(envelope, subtopic, data):
     for candidate in (envelope, {"subtopic": subtopic, "data": data}):
         try:
             name, body = parse_request(candidate)
-            request_type = m.request_type_for(name)
+            request_type = catalogue.request_type_for(name)
             if request_type:
                 request_type.from_data(body)
         except MessageError as error:

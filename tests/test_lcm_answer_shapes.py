@@ -211,6 +211,47 @@ def test_a_failure_text_where_the_key_belongs_is_a_refusal(desk, proxy):
     assert Contact.objects.filter(business_fields__first_name="Kay").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("response", "key"),
+    [
+        ({"AccountNumber": 4711}, "4711"),
+        ({"AccountNumber": "A-4711"}, "A-4711"),
+        ({"LCMKey": " 0815 ", "ErrorCode": 0, "ErrorMessage": "Success"}, "0815"),
+        ({"Key": "77|1|18|0|0|84|0"}, "77|1|18|0|0|84|0"),
+    ],
+)
+def test_a_new_key_in_a_field_named_for_keys_is_taken_as_given(response, key):
+    from agentdesk.lcm import messages as m
+
+    assert read(m.CreateContact, "CreateContactResponse", response).lcm_key == key
+
+
+@pytest.mark.parametrize(
+    "response",
+    [{"AccountNumber": "Failed: Campaign not found"}, {"AccountNumber": "Success"},
+     {"Response": "4711"}, {"AccountNumber": ""}],
+)  # fmt: skip
+def test_words_or_a_bare_number_where_a_key_could_be_words_are_not_a_key(response):
+    from agentdesk.lcm import messages as m
+    from agentdesk.lcm.errors import LcmRejected, MessageError
+
+    with pytest.raises((LcmRejected, MessageError)):
+        read(m.CreateContact, "CreateContactResponse", response)
+
+
+def test_an_lcm_keying_contacts_4711_adds_them_once_with_that_key(desk, proxy):
+    """A server that keys contacts by plain numbers: the Add is done, not 'may have been'."""
+    proxy.answer("CreateContact", envelope("CreateContactResponse", {"AccountNumber": 4711}))
+    form = add_form(mode1_number="2025550178", request_token="numeric-key-1")
+
+    html = banner(post(desk, "/desk/add", form))
+
+    assert "LCM key: 4711" in html, html
+    assert "may have" not in html
+    assert ActionLog.objects.filter(kind="add", ok=True, lcm_key="4711").count() == 1
+    assert not session().unconfirmed
+
+
 # --------------------------------------------- shapes nobody planned for, read all the same
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from agentdesk.lcm import catalogue
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.dates import read_lcm_datetime
 from agentdesk.lcm.envelope import build_request, build_ws_error, parse_answer, parse_request
@@ -153,7 +154,7 @@ def naive(moment: datetime | None) -> datetime:
 
 def read_request(text: str) -> m.LcmRequest[Any]:
     subtopic, data = parse_request(json.loads(text))
-    request_type = m.request_type_for(subtopic)
+    request_type = catalogue.request_type_for(subtopic)
     assert request_type is not None, subtopic
     return request_type.from_data(data)
 
@@ -171,7 +172,7 @@ def test_seed_000_create_contact_body_is_read_as_create_contact():
 
 
 def test_seed_000_sample_under_add_compliance_is_the_dnc_append_and_names_what_is_missing():
-    assert m.request_type_for(" AddCompliance ") is not m.CreateContact
+    assert catalogue.request_type_for(" AddCompliance ") is not m.CreateContact
     with pytest.raises(MessageError) as error:
         read_request(SEED_000_REQUEST)
     assert error.value.field in {"ChannelType", "CValue", "UploadType", "Operation"}
@@ -451,6 +452,6 @@ def test_every_request_type_names_its_answer_type():
     """`LcmRequest[X]` and its ANSWER agree, so `exchange.answer` has the declared type."""
     from typing import get_args
 
-    for request_type in m.REQUEST_TYPES:
+    for request_type in catalogue.REQUEST_TYPES:
         (declared,) = get_args(request_type.__orig_bases__[0])
         assert declared is request_type.ANSWER, request_type.__name__

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from agentdesk.lcm import catalogue
 from agentdesk.lcm import messages as m
 from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.envelope import parse_answer, parse_request
@@ -19,7 +20,7 @@ END = datetime(2026, 12, 9, 16, 0)
 
 def read_request(envelope: dict[str, Any]) -> m.LcmRequest[Any]:
     subtopic, data = parse_request(envelope)
-    request_type = m.request_type_for(subtopic)
+    request_type = catalogue.request_type_for(subtopic)
     assert request_type is not None, subtopic
     return request_type.from_data(data)
 
@@ -35,8 +36,8 @@ def answer_of(request_type, subtopic: str, message: dict[str, Any]):
 
 def test_every_wrapup_subtopic_is_found_and_writes_are_marked():
     for request_type in w.WRAPUP_REQUEST_TYPES:
-        assert m.request_type_for(f" {request_type.SUBTOPIC.upper()} ") is request_type
-        assert request_type in m.REQUEST_TYPES
+        assert catalogue.request_type_for(f" {request_type.SUBTOPIC.upper()} ") is request_type
+        assert request_type in catalogue.REQUEST_TYPES
     reads = {w.GetContactDetail, w.GetScreenPopData, w.GetContactModes, w.GetCallBackModes}
     for request_type in w.WRAPUP_REQUEST_TYPES:
         assert request_type.WRITES is (request_type not in reads), request_type.__name__

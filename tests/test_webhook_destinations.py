@@ -4,6 +4,8 @@ refused, never sent), in every spelling of such an address, unless WEBHOOK_ALLOW
 allows it; redirects are not followed; a deactivated endpoint gets no queued retry."""
 
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -224,3 +226,26 @@ def test_deactivating_an_endpoint_stops_the_retries_already_queued(receiver):
 def test_a_bad_allowed_network_is_named():
     with pytest.raises(ValueError, match=r"'10\.0\.0\.0/33' is not a network"):
         destinations.parse_networks(["10.0.0.0/33"])
+
+
+def test_a_name_server_that_never_answers_is_given_up_after_the_webhook_timeout(
+    monkeypatch, settings
+):
+    """The lookup is bounded like the request: the job runner's thread is not held."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.3
+    answered = threading.Event()
+
+    def silent_name_server(*args, **kwargs):
+        answered.wait(5)  # the resolver waits for a name server that does not answer
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent_name_server)
+    started = time.monotonic()
+    try:
+        outcome = send("https://crm.example.com/hooks/agentdesk")
+    finally:
+        answered.set()
+
+    assert time.monotonic() - started < 2
+    assert outcome.refused and not outcome.ok
+    assert "crm.example.com could not be resolved within 0.3 s" in outcome.error

@@ -245,10 +245,30 @@ class FetchAnswer:
         return self.contact.to_response()
 
 
+_KEY_FIELDS = ("AccountNumber", "LCMKey", "LcmKey", "Key")
+_SPACE = re.compile(r"\s")
+
+
+def named_key(value: Any) -> str | None:
+    """A key in a field named for keys, kept as LCM gave it (`4711`, `"A-4711"`, pipes): a
+    whole number, or one word with a digit in it. A sentence there ("Failed: no campaign")
+    or a bare word ("Success") is not a key."""
+    try:
+        text = opaque_key(value)
+    except MessageError:
+        return None
+    if _SPACE.search(text) or not any(char.isdigit() for char in text):
+        return None
+    return text
+
+
 @dataclass(frozen=True)
 class CreateContactAnswer:
-    """The new contact's LCM key. Anything that is not key-shaped (keys.py) is LCM refusing,
-    with its text (`{"Response": "Failed: Campaign not found"}`)."""
+    """The new contact's LCM key: as LCM gave it in a field named for keys (`AccountNumber`
+    4711 or "A-4711" from servers that key contacts their own way), or key-shaped (keys.py)
+    where a text could as well be LCM's words (`Response`, a bare answer). Words where the
+    key belongs are LCM refusing, with its text (`{"Response": "Failed: Campaign not
+    found"}`)."""
 
     lcm_key: str
 
@@ -257,10 +277,13 @@ class CreateContactAnswer:
         response = peel(response)
         if isinstance(response, list) and len(response) == 1:
             response = response[0]
-        holders = ("AccountNumber", "LCMKey", "LcmKey", "Key", "Response")
         candidates = [response]
         if isinstance(response, dict):
-            candidates = [lookup(response, name, default=None) for name in holders]
+            for name in _KEY_FIELDS:
+                key = named_key(lookup(response, name, default=None))
+                if key is not None:
+                    return cls(key)
+            candidates = [lookup(response, "Response", default=None)]
         for candidate in candidates:
             if is_lcm_key(candidate):
                 return cls(candidate.strip())
@@ -872,7 +895,8 @@ class GetCampaignGroupContactCount(LcmRequest[QueueCountAnswer]):
         return cls(campaign_group=required_text(data, "CampaignGroup"))
 
 
-REQUEST_TYPES: tuple[type[LcmRequest[Any]], ...] = (
+# The messages of dialling; the wrap-up ones are in wrapup.py, and catalogue.py knows both.
+DIALLING_REQUEST_TYPES: tuple[type[LcmRequest[Any]], ...] = (
     CreateContact,
     GetDownloadContactsForDialing,
     GetReservedContactOD,
@@ -885,29 +909,3 @@ REQUEST_TYPES: tuple[type[LcmRequest[Any]], ...] = (
     GetAgentCallCount,
     GetCampaignGroupContactCount,
 )
-
-REQUESTS_BY_SUBTOPIC: dict[str, type[LcmRequest[Any]]] = {
-    name.lower(): request_type
-    for request_type in REQUEST_TYPES
-    for name in (request_type.SUBTOPIC, *request_type.ALIASES)
-}
-
-
-def register_requests(*request_types: type[LcmRequest[Any]]) -> None:
-    """Add request types defined in another module (wrapup.py) to the ones above."""
-    global REQUEST_TYPES
-    for request_type in request_types:
-        if request_type in REQUEST_TYPES:
-            continue
-        REQUEST_TYPES = (*REQUEST_TYPES, request_type)
-        for name in (request_type.SUBTOPIC, *request_type.ALIASES):
-            REQUESTS_BY_SUBTOPIC[name.lower()] = request_type
-
-
-def request_type_for(subtopic: str) -> type[LcmRequest[Any]] | None:
-    return REQUESTS_BY_SUBTOPIC.get(subtopic.strip().lower())
-
-
-# The wrap-up messages live in their own module, which builds on this one and registers
-# itself here; imported last so every message type reaches request_type_for.
-from . import wrapup as _wrapup  # noqa: E402, F401

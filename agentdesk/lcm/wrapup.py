@@ -33,7 +33,7 @@ from .fields import (
     required_int,
     required_text,
 )
-from .messages import SAMPLES, TABLES, Answer, LcmRequest, peel, register_requests
+from .messages import SAMPLES, TABLES, Answer, LcmRequest, peel
 
 DATE_FORMAT = "%d/%m/%Y"  # the callback pages' StartDate / EndDate
 TIME_FORMAT = "%H:%M"  # their StartTime / EndTime, 24 h
@@ -796,5 +796,3 @@ WRAPUP_REQUEST_TYPES: tuple[type[LcmRequest[Any]], ...] = (
     SetNewModeNumber,
     AddCompliance,
 )
-
-register_requests(*WRAPUP_REQUEST_TYPES)

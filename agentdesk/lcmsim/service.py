@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from agentdesk.lcm import catalogue
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.envelope import build_answer, build_ws_error, parse_request
 from agentdesk.lcm.errors import MessageError
@@ -458,7 +459,7 @@ def handle(envelope: Any) -> dict[str, Any]:
     """Answer one request envelope (a dict) with an answer envelope (a dict)."""
     try:
         subtopic, data = parse_request(envelope)
-        request_type = m.request_type_for(subtopic)
+        request_type = catalogue.request_type_for(subtopic)
         if request_type is None:
             return build_ws_error(f"Unknown subtopic {subtopic}.")
         request = request_type.from_data(data)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
-from agentdesk.lcm import messages as m
+from agentdesk.lcm import catalogue
 from agentdesk.lcm.dates import read_lcm_datetime
 from agentdesk.lcm.envelope import WS_ERROR, build_answer
 
@@ -53,7 +53,7 @@ _DATE_FIELDS = ("ExpiryTime", "CallbackTime")
 
 
 def _answer_subtopic(request_subtopic: str) -> str:
-    request_type = m.request_type_for(request_subtopic)
+    request_type = catalogue.request_type_for(request_subtopic)
     return request_type.ANSWERS[0] if request_type else WS_ERROR
 
 

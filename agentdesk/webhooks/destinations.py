@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as LookupTimedOut
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -118,6 +120,26 @@ def _same_address(host: str, address: IPAddress) -> bool:
         return False
 
 
+# The system resolver has no timeout of its own to pass: a name server that never answers
+# would hold the job runner's thread (or an admin's save) for as long as resolv.conf allows,
+# several times over. The lookup runs on a small pool of its own and is given up after
+# WEBHOOK_TIMEOUT_SECONDS, like the request that would follow it.
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+
+
+def _look_up(
+    host: str, port: int
+) -> list[tuple[object, object, object, object, tuple[object, ...]]]:
+    seconds = float(settings.WEBHOOK_TIMEOUT_SECONDS)
+    lookup = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return list(lookup.result(timeout=seconds))
+    except LookupTimedOut:
+        raise Refused(f"{host} could not be resolved within {seconds:g} s") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Refused(f"{host} cannot be resolved ({exc})") from None
+
+
 def resolve(url: str) -> Destination:
     """The URL's host resolved and checked; Refused says why it may not be sent to. Every
     address the name has must be allowed (which one a connection would use is not ours to
@@ -133,10 +155,7 @@ def resolve(url: str) -> Destination:
     if not host:
         raise Refused("the URL names no host")
     port = port or (443 if scheme == "https" else 80)
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise Refused(f"{host} cannot be resolved ({exc})") from None
+    found = _look_up(host, port)
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in found:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
