@@ -16,7 +16,7 @@ django_asgi_app = StaticFiles(get_asgi_application())
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from agentdesk.desk.consumers import attach_agent_profile  # noqa: E402
+from agentdesk.desk.consumers import DESK_SOCKET_PATH, attach_agent_profile  # noqa: E402
 from agentdesk.language.sockets import LanguageMiddleware  # noqa: E402
 from agentdesk.routing import websocket_urlpatterns  # noqa: E402
 from agentdesk.serving.origin import SameOriginValidator  # noqa: E402
@@ -30,6 +30,7 @@ application = ProtocolTypeRouter(
             ParallelAuthMiddlewareStack(
                 LanguageMiddleware(SocketLimits(URLRouter(websocket_urlpatterns))),
                 also=[attach_agent_profile],
+                cached_path=DESK_SOCKET_PATH,
             )
         ),
     }

@@ -373,6 +373,9 @@ MONITOR_UNWATCHED_SECONDS = env_float("MONITOR_UNWATCHED_SECONDS", 1.0)
 # How long an idle agent's rendered page fragments are kept in the shared cache for the resync
 # of a reconnecting page (0: render every resync).
 DESK_RENDER_CACHE_SECONDS = env_float("DESK_RENDER_CACHE_SECONDS", 43200.0)
+# How long an agent page's websocket handshake (session, user, agent profile) is kept in the
+# shared cache after it was read, so a page reconnecting meanwhile skips the database (0: off).
+SOCKET_HANDSHAKE_CACHE_SECONDS = env_float("SOCKET_HANDSHAKE_CACHE_SECONDS", 600.0, minimum=0.0)
 # How often a team's monitor charts are redrawn at most while its agents act (0: every change).
 MONITOR_CHARTS_SECONDS = env_float("MONITOR_CHARTS_SECONDS", 3.0)
 # How an ambiguous numeric date in an LCM answer ("02/03/2024 16:00") is read: "month-first"

@@ -108,14 +108,21 @@ def run_side(
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         # The morning: pages open over a while (and caches fill), 100 at a time.
-        warm, _, _ = asyncio.run(
-            storm(worker.port, agents, worker.url, at_once=100, check=check, spread=False)
-        )
+        name = f"first_connect-{app.split('.')[-1].split(':')[0]}"
+        with profiled(worker, name, enabled=profile and first_only, gil=gil) as first_spy:
+            warm, warm_failures, _ = asyncio.run(
+                storm(worker.port, agents, worker.url, at_once=100, check=check, spread=False)
+            )
         rss = worker.rss_kib()
     finally:
         worker.stop()  # the deploy: every connection is cut at once
     if first_only:
-        return {"warm": warm, "rss_mib": rss / 1024}
+        return {
+            "warm": warm,
+            "warm_failures": warm_failures,
+            "rss_mib": rss / 1024,
+            "profile": first_spy.report() if first_spy.path else "",
+        }
     worker = harness.daphne(env, app=app, LCM_URL=lcm_url)
     try:
         with profiled(
@@ -128,6 +135,7 @@ def run_side(
         worker.stop()
     return {
         "warm": warm,
+        "warm_failures": warm_failures,
         "elapsed": elapsed,
         "failures": failures,
         "rss_mib": rss / 1024,
@@ -159,7 +167,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.first_connect_only:
-        first_connect(args.agents)
+        first_connect(args.agents, args.profile, args.gil)
         return
     with harness.workspace(postgres=True, redis=True) as env:
         world = harness.setup_world(env, agents=args.agents, contacts=100)
@@ -199,7 +207,8 @@ def main() -> None:
             f"  {name:9} {side['resynced']} resynced, the last after {side['elapsed']:.1f} s "
             f"({args.agents / side['elapsed']:.0f}/s, page p50 {side['p50']:.1f} s, "
             f"{side['failures']} failed attempts retried); first connect 100 at a time "
-            f"{side['warm']:.1f} s; RSS {side['rss_mib']:.0f} MiB"
+            f"{side['warm']:.1f} s ({side['warm_failures']} failed attempts retried); "
+            f"RSS {side['rss_mib']:.0f} MiB"
         )
     print(
         f"  ratio     {product['elapsed'] / bare['elapsed']:.2f} (agentdesk ÷ bare); "
@@ -209,7 +218,7 @@ def main() -> None:
         print(product["profile"])
 
 
-def first_connect(agents: int) -> None:
+def first_connect(agents: int, profile: bool = False, gil: bool = False) -> None:
     """The first connect of the day alone: every agent's campaign groups come from LCM (or
     from what the worker already read of their group)."""
     with harness.workspace(postgres=True, redis=True) as env:
@@ -221,8 +230,9 @@ def first_connect(agents: int) -> None:
                 world["agents"],
                 "agentdesk.asgi:application",
                 'id="agent-status"',
-                False,
+                profile,
                 f"{sim.url}/lcm",
+                gil,
                 first_only=True,
             )
         finally:
@@ -231,9 +241,11 @@ def first_connect(agents: int) -> None:
     print(
         f"First connect of the day: {agents} agent pages (one campaign group of {agents} "
         f"members), 100 at a time, caches empty: all resynced after {side['warm']:.1f} s "
-        f"({agents / side['warm']:.0f}/s); RSS {side['rss_mib']:.0f} MiB; load average "
-        f"{load[0]:.1f} on {os.cpu_count()} cores"
+        f"({agents / side['warm']:.0f}/s, {side['warm_failures']} failed attempts retried); "
+        f"RSS {side['rss_mib']:.0f} MiB; load average {load[0]:.1f} on {os.cpu_count()} cores"
     )
+    if side["profile"]:
+        print(side["profile"])
 
 
 if __name__ == "__main__":

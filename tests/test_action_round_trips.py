@@ -1,6 +1,6 @@
-"""An action's result and its log entry are saved together: on PostgreSQL in one statement
-(one round trip: the retired-key check, the session's UPDATE and the log's INSERT), elsewhere
-in one transaction; either way with the same outcome. Marked `postgres`: the test command
+"""An action's result, its log entry and its team's day counters are saved together: on
+PostgreSQL in one statement (one round trip: the retired-key check, the session's UPDATE, the
+log's INSERT and the counter's upsert), elsewhere in one transaction; either way with the same outcome. Marked `postgres`: the test command
 runs these again on PostgreSQL."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
+from django.utils.timezone import localdate
 
 from agentdesk.desk import state
-from agentdesk.desk.models import ActionLog, AgentSession
+from agentdesk.desk.models import ActionLog, AgentSession, DayCount
 from agentdesk.retiredkeys.models import RetiredKey
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -56,9 +57,9 @@ def test_the_result_and_its_log_entry_in_one_round_trip(agents):
             unless_retired=CONTACT["AccountNumber"],
         )
     # PostgreSQL: one statement, in autocommit (no BEGIN, no COMMIT: psycopg sends those
-    # without a cursor, so they do not show here); SQLite: the key's check, the UPDATE and
-    # the INSERT in a transaction.
-    assert len(seen) == (1 if connection.vendor == "postgresql" else 3), seen
+    # without a cursor, so they do not show here); SQLite: the key's check, the UPDATE, the
+    # INSERT and the counter's upsert in a transaction.
+    assert len(seen) == (1 if connection.vendor == "postgresql" else 4), seen
     assert connection.get_autocommit() and not connection.in_atomic_block
     assert saved is not None
     updated, written = saved
@@ -73,6 +74,13 @@ def test_the_result_and_its_log_entry_in_one_round_trip(agents):
     assert entry.result == written.result == "x" * 300  # cut to the column, as before
     assert entry.at == written.at and entry.team_id == alice.team_id == written.team_id
     assert entry.kind == ActionLog.NEXT and written.agent is alice
+    counted = DayCount.objects.get()
+    assert (counted.agent_id, counted.team_id, counted.day) == (
+        alice.pk,
+        alice.team_id,
+        localdate(entry.at),
+    )
+    assert (counted.logged, counted.fetched, counted.skipped) == (1, 1, 0)
 
 
 def test_a_retired_key_saves_nothing_and_keeps_the_turn(agents):
@@ -91,7 +99,7 @@ def test_a_retired_key_saves_nothing_and_keeps_the_turn(agents):
     stored = AgentSession.objects.get(pk=session.pk)
     assert stored.busy_token == token and stored.version == session.version  # still held
     assert stored.contact is None
-    assert not ActionLog.objects.exists()
+    assert not ActionLog.objects.exists() and not DayCount.objects.exists()
 
 
 def test_a_lost_lock_still_logs_what_happened(agents):
@@ -127,3 +135,4 @@ def test_a_failing_log_entry_saves_nothing(agents):
         )
     stored = AgentSession.objects.get(pk=session.pk)
     assert stored.busy_token == token and stored.notice == ""  # the UPDATE did not stand
+    assert not DayCount.objects.exists()  # nor the counter's upsert

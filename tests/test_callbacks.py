@@ -355,6 +355,44 @@ async def test_a_callback_cannot_be_moved_to_an_agent_of_another_team(agents):
     assert (await db(Callback.objects.get, pk=row.pk)).status == Callback.BOOKED
 
 
+def _fetched_from(row: Callback, group: str) -> None:
+    ActionLog.objects.create(
+        agent=row.agent, kind=ActionLog.NEXT, call_id=row.call_id, campaign_group=group
+    )
+
+
+@pytestmark_sim
+async def test_a_callback_is_moved_only_to_an_agent_who_works_its_campaign_group(agents):
+    """Bob works Sales only: Alice's Service callback would come back to him in a group he
+    never fetches from, so the move is refused before LCM is asked."""
+    row = await db(_booked, agents["alice"])
+    await db(_fetched_from, row, "Service Manual Group")
+
+    moved = await callbacks.reassign("lena", agents["alice"].team_id, row.pk, agents["bob"])
+
+    assert not moved.ok
+    assert "does not work the campaign group Service Manual Group" in moved.message
+    assert (await db(Callback.objects.get, pk=row.pk)).status == Callback.BOOKED
+    assert not await db(ActionLog.objects.filter(kind=ActionLog.REASSIGN).exists)
+
+
+@pytestmark_sim
+def test_the_panel_offers_only_agents_of_the_callbacks_group(agents):
+    from agentdesk.monitor.callback_views import callbacks_context
+
+    service = _booked(agents["alice"], request="service")
+    _fetched_from(service, "Service Manual Group")
+    sales = _booked(agents["alice"], request="sales")
+    sales.call_id = "d" * 32
+    sales.save()
+    _fetched_from(sales, "Sales Manual Group")
+
+    offered = dict(callbacks_context(agents["alice"].team)["personal"])
+
+    assert offered[service] == []  # Bob is the team's only other agent, and works Sales
+    assert offered[sales] == [agents["bob"]]
+
+
 @pytestmark_sim
 def test_the_reassign_page_is_for_leads_of_the_team_only(agents, client):
     row = _booked(agents["alice"])

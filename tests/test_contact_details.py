@@ -120,6 +120,32 @@ async def test_without_business_fields_the_screen_pop_data_is_shown(agents, key,
     assert found.editable_fields == ()
 
 
+async def test_a_field_lcm_gives_twice_is_shown_once_and_not_offered_for_correction(
+    agents, key, lcm_behind_proxy
+):
+    alice = agents["alice"]
+    result = await actions.next_contact(alice, campaign_group=SALES, consent="Both")
+    fields = [
+        {"FieldName": "FName", "Value": "Grace", "Editable": True},
+        {"FieldName": "City", "Value": "Arlington", "Editable": True},
+        {"FieldName": "city", "Value": "New York", "Editable": True},
+        {"FieldName": "LName", "Value": "Hopper", "Editable": True},
+        {"FieldName": "LName", "Value": "Hopper", "Editable": True},  # the same twice: harmless
+    ]
+    answer = {"channel": "LCM", "topic": "WebService", "subtopic": "ContactDetail",
+              "message": {"response": fields}}  # fmt: skip
+    lcm_behind_proxy.answer("GetContactDetail", json.dumps(answer))
+
+    found = await details.load(result.session.call_id, key)
+
+    assert [(f.name, f.value) for f in found.fields] == [
+        ("FName", "Grace"), ("City", "Arlington"), ("LName", "Hopper")
+    ]  # fmt: skip
+    assert [f.name for f in found.editable_fields] == ["FName", "LName"]
+    assert any("LCM gave City more than once" in note for note in found.notes)
+    assert found.complete  # read all the same: kept, not asked again
+
+
 async def test_the_details_are_read_once_per_attempt(agents, key, lcm_behind_proxy):
     alice = agents["alice"]
     result = await actions.next_contact(alice, campaign_group=SALES, consent="Both")

@@ -127,26 +127,33 @@ def test_an_agents_dnc_outcome_keeps_someone_elses_reason(people, crm):
     assert (listed.reason, listed.added_by) == ("CRM: litigation hold", "api:crm")
 
 
-def test_a_lead_with_admin_access_follows_the_same_rules(people, crm):
-    lena = people["lena"]
-    lena.is_staff = True
-    lena.save()
-    lena.user_permissions.add(*Permission.objects.filter(codename__endswith="donotcallentry"))
+def _lead_in_admin(lead) -> Client:
+    lead.is_staff = True
+    lead.save()
+    lead.user_permissions.add(*Permission.objects.filter(codename__endswith="donotcallentry"))
     client = Client()
-    client.force_login(lena)
+    client.force_login(lead)
+    return client
+
+
+def test_a_lead_with_admin_access_follows_the_same_rules(people):
+    """Alice (Lena's agent) listed the number with a DNC outcome: Lena sees it in the admin
+    and may keep it longer, not rewrite, shorten or delete it."""
+    dnc.add(NUMBER, reason="asked on the phone", added_by="agent:a1@test")
+    client = _lead_in_admin(people["lena"])
     url = f"/admin/compliance/donotcallentry/{entry().pk}/change/"
     soon = timezone.now() + timedelta(days=3)
     for form in (
         {"number": NUMBER, "reason": "mine", "expires_at_0": "", "expires_at_1": ""},
         {
             "number": NUMBER,
-            "reason": "CRM: litigation hold",
+            "reason": "asked on the phone",
             "expires_at_0": soon.date().isoformat(),
             "expires_at_1": "12:00:00",
         },
         {
             "number": NUMBER,
-            "reason": "CRM: litigation hold",
+            "reason": "asked on the phone",
             "expires_at_0": "2001-01-01",
             "expires_at_1": "12:00:00",
         },
@@ -161,7 +168,30 @@ def test_a_lead_with_admin_access_follows_the_same_rules(people, crm):
         == 403
     )
     listed = entry()
-    assert listed.expires_at is None and listed.reason == "CRM: litigation hold"
+    assert listed.expires_at is None and listed.reason == "asked on the phone"
+
+
+def test_a_lead_in_the_admin_reads_only_what_the_team_listed(people, crm):
+    """The CRM's listing and another team's are not in Lena's admin list, nor reachable by
+    their address; a superuser reads everything."""
+    dnc.add("+12025550111", reason="asked on the phone", added_by="agent:a1@test")
+    dnc.add("+12025550133", reason="gina's list", added_by="gina")
+    client = _lead_in_admin(people["lena"])
+
+    html = client.get("/admin/compliance/donotcallentry/").content.decode()
+
+    assert "+12025550111" in html and "asked on the phone" in html
+    for secret in (NUMBER, "CRM: litigation hold", "+12025550133", "gina's list"):
+        assert secret not in html
+    for number in (NUMBER, "+12025550133"):
+        pk = DoNotCallEntry.objects.get(number=number).pk
+        answer = client.get(f"/admin/compliance/donotcallentry/{pk}/change/", follow=True)
+        assert number not in answer.content.decode()
+        assert "doesn’t exist" in answer.content.decode()
+    superuser = get_user_model().objects.create(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    html = client.get("/admin/compliance/donotcallentry/").content.decode()
+    assert all(n in html for n in (NUMBER, "+12025550111", "+12025550133"))
 
 
 def test_removal_is_an_administrators_and_recorded(people, crm, admin_client):

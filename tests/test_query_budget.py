@@ -36,24 +36,28 @@ SALES = "Sales Manual Group"
 NOT_COUNTED = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|\blcmsim_", re.I)
 
 # The budgets: statements per action, every one of them explained.
-SKIP_BUDGET = 6  # take the lock, reading the session (1); record the close as in flight
+SKIP_BUDGET = 7  # take the lock, reading the session (1); record the close as in flight
 # before LCM is asked, so a worker killed after LCM acted leaves a trace (1, desk/pending.py);
 # save the result and free the lock, reading the session back (1); the log entry (1); the
-# agent's recent log for the render (1); the monitor asking whether anyone watches the team
+# team's day counter (1, desk/daycounts.py; on PostgreSQL the save, the log entry and the
+# counter are one statement); the agent's recent log for the render (1); the monitor asking whether anyone watches the team
 # (1, in the background)
 NEXT_BUDGET = SKIP_BUDGET + 3  # the same (a fetch is recorded in flight too); and whether
 # the contact handed out has a retired LCM key (1);
 # the compliance guard on the card: the do-not-call list and the consent evidence (2; never
 # cached, an opt-out holds at once; campaign policies and preview limits come from memory)
 REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce
-CONNECT_BUDGET = 9  # connect (7): in the handshake's one trip, the login session, the user
-# and the agent profile (3); once the access groups are joined, in one trip, the access check
-# again: the login session, with its expiry (access ends with it), and the user (2; a session
-# ended during the handshake would otherwise go unnoticed; the profile's part is the next
-# statement, which finds no row once the agent is deleted), count the connection (1); no
-# render and no recent log: an idle agent's fragments of this session version come from the
-# render cache (desk/render_cache.py); the monitor asking whether anyone watches the team (1,
-# in the background). Leave (2): count the connection, the monitor's check
+CONNECT_BUDGET = 6  # connect (4): no statement in the handshake: the login session, the user
+# and the agent profile of a page that connected minutes ago come from the handshake cache
+# (liveaccess/handshake_cache.py; a cold handshake reads them in one trip: 3 more); once the
+# access groups are joined, in one trip, the access check again: the login session, with its
+# expiry (access ends with it), and the user (2; read from the database, never the cache: a
+# session ended during the handshake, or deleted where nothing hears of it, would otherwise go
+# unnoticed; the profile's part is the next statement, which finds no row once the agent is
+# deleted), count the connection (1); no render and no recent log: an idle agent's fragments
+# of this session version come from the render cache (desk/render_cache.py); the monitor
+# asking whether anyone watches the team (1, in the background). Leave (2): count the
+# connection, the monitor's check
 
 
 async def settled() -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentdesk.shared import phones
+from agentdesk.teams.models import Team
 
 from . import dnc
 from .models import (
@@ -102,6 +103,16 @@ class DoNotCallAdmin(admin.ModelAdmin[DoNotCallEntry]):
         if phone is not None:
             search_term = phone.e164
         return super().get_search_results(request, queryset, search_term)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DoNotCallEntry]:
+        """A superuser reads the whole list; anyone else (a team lead with admin rights) only
+        what the people of the teams they lead listed, as on the monitor's upload page."""
+        entries = super().get_queryset(request)
+        user = request.user
+        if user.is_superuser:
+            return entries
+        led = Team.objects.filter(leads=user.pk).values_list("pk", flat=True)
+        return entries.filter(dnc.listed_by_teams(led, also=user.get_username()))
 
     def save_model(
         self, request: HttpRequest, obj: DoNotCallEntry, form: forms.Form, change: bool

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentdesk.shared import csvread, phones
+from agentdesk.teams.models import Team
 
 from .models import DoNotCallEntry, DoNotCallRemoval
 
@@ -225,3 +226,21 @@ def _import_row(
         result.added += 1
     else:
         result.updated += 1
+
+
+def listed_by_teams(team_ids: Iterable[int], *, also: str = "") -> Q:
+    """Entries the people of `team_ids` listed: a lead (by user name) or an agent (by user
+    name, or `agent:<LCM id>` from a DNC outcome); `also` adds one more maker (the reader).
+    Why and by whom another tenant listed a number is theirs: a lead reads only these."""
+    ids = list(team_ids)
+    makers = {also} if also else set()
+    makers |= set(
+        Team.objects.filter(pk__in=ids, leads__isnull=False).values_list(
+            "leads__username", flat=True
+        )
+    )
+    for lcm_agent_id, username in Team.objects.filter(pk__in=ids, agents__isnull=False).values_list(
+        "agents__lcm_agent_id", "agents__user__username"
+    ):
+        makers |= {f"agent:{lcm_agent_id}", username}
+    return Q(added_by__in=makers)

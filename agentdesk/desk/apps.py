@@ -9,7 +9,7 @@ class DeskConfig(AppConfig):
     verbose_name = "Agent desk"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_delete, post_save
 
         from agentdesk.jobs.recovery import register_sweep
 
@@ -21,15 +21,25 @@ class DeskConfig(AppConfig):
 
         register_sweep(settle_abandoned_moves)
 
+        from agentdesk.liveaccess.handshake_cache import forget_everyone
+        from agentdesk.teams.models import Team
+
         from .lookups import forget_agent
         from .models import AgentProfile
 
         def profile_saved(sender: type, instance: AgentProfile, **kwargs: object) -> None:
             forget_agent(instance)  # its campaign groups may have changed
+            forget_everyone()  # a desk socket's handshake must not use the old profile
 
         post_save.connect(
             profile_saved, sender=AgentProfile, weak=False, dispatch_uid="desk.forget_agent_groups"
         )
+
+        def team_changed(sender: type, **kwargs: object) -> None:
+            forget_everyone()  # the agent profiles a handshake keeps hold their team
+
+        post_save.connect(team_changed, sender=Team, weak=False, dispatch_uid="desk.team_saved")
+        post_delete.connect(team_changed, sender=Team, weak=False, dispatch_uid="desk.team_gone")
 
         from django.contrib.auth.signals import user_logged_in
 

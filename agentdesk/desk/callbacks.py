@@ -193,6 +193,38 @@ def _moved(
     return new, entry, session
 
 
+def works_group(agent: AgentProfile, campaign_group: str) -> bool:
+    """Whether `agent` works `campaign_group` (their profile names it, or names no group: then
+    every group LCM assigns them). A personal callback moved to an agent outside its group
+    would come back to them through a group they never fetch from."""
+    groups = agent.campaign_groups or []
+    return not groups or not campaign_group or campaign_group in groups
+
+
+def campaign_groups_of(rows: list[Callback]) -> dict[str, str]:
+    """The campaign group each callback's contact was fetched from, by call id: the log row
+    of the fetch names it (a reserved contact's too), in one query for all the rows."""
+    call_ids = {row.call_id for row in rows if row.call_id}
+    found: dict[str, str] = {}
+    logged = (
+        ActionLog.objects.filter(call_id__in=call_ids)
+        .exclude(campaign_group="")
+        .order_by("at")
+        .values_list("call_id", "campaign_group")
+    )
+    for call_id, group in logged:
+        found.setdefault(call_id, group)
+    return found
+
+
+def movable_to(
+    row: Callback, agents: list[AgentProfile], groups: dict[str, str]
+) -> list[AgentProfile]:
+    """The agents `row` may be moved to: any other of `agents` who works its group."""
+    group = groups.get(row.call_id, "")
+    return [a for a in agents if a.pk != row.agent_id and works_group(a, group)]
+
+
 async def reassign(lead_name: str, team_id: int, callback_id: int, to: AgentProfile) -> Reassigned:
     """Send the personal callback to LCM again as a personal callback of `to` (same contact,
     same call id, same window), and record the move. The caller has checked that the lead
@@ -209,6 +241,14 @@ async def reassign(lead_name: str, team_id: int, callback_id: int, to: AgentProf
     if row.agent_id == to.pk:
         await db_async(_put_back)(row, row.status)
         return Reassigned(False, _("The callback is already that agent's."), "info")
+    group = (await db_async(campaign_groups_of)([row])).get(row.call_id, "")
+    if not works_group(to, group):
+        await db_async(_put_back)(row, row.status)
+        message = _(
+            "%(agent)s does not work the campaign group %(group)s, where this callback comes "
+            "back: choose an agent who does."
+        ) % {"agent": to.display_name, "group": group}
+        return Reassigned(False, message, "error")
     start, end = row.local_start.replace(tzinfo=None), row.local_end.replace(tzinfo=None)
     request = w.SetPersonalCallbackWithComments(
         call_id=row.call_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -81,6 +81,27 @@ def name_of(fields: tuple[w.BusinessField, ...]) -> str:
     return first(FULL_NAMES)
 
 
+def once_each(
+    fields: tuple[w.BusinessField, ...],
+) -> tuple[tuple[w.BusinessField, ...], tuple[str, ...]]:
+    """Each field once (the first of a name, compared as `_key` does), and the names LCM gave
+    again with another value. Such a field is shown but not offered for correction: which of
+    LCM's two a correction would change is unknown."""
+    first: dict[str, w.BusinessField] = {}
+    conflicting: dict[str, str] = {}
+    for item in fields:
+        key = _key(item.name)
+        kept = first.get(key)
+        if kept is None:
+            first[key] = item
+        elif kept.value != item.value:
+            conflicting[key] = kept.name
+    kept_fields = tuple(
+        replace(item, editable=False) if key in conflicting else item for key, item in first.items()
+    )
+    return kept_fields, tuple(conflicting.values())
+
+
 def _cache_key(call_id: str) -> str:
     return f"agentdesk:contact-details:{call_id}"
 
@@ -145,6 +166,7 @@ async def load(call_id: str, lcm_key: str) -> ContactDetails:
             )
     else:
         fields, source = tuple(detail.answer.fields), "detail"
+    fields, twice = once_each(fields)
     contact_modes: tuple[w.ContactMode, ...] = ()
     if isinstance(modes, LcmError):
         notes.append(
@@ -161,13 +183,22 @@ async def load(call_id: str, lcm_key: str) -> ContactDetails:
         )
     else:
         cb_modes = tuple(callback_modes.answer.modes)
+    complete = not notes  # a field given twice is read all the same: worth keeping
+    if twice:
+        notes.append(
+            _(
+                "LCM gave %(fields)s more than once with different values: the first is shown, "
+                "and cannot be corrected here."
+            )
+            % {"fields": ", ".join(twice)}
+        )
     details = ContactDetails(
         fields=fields,
         source=source,
         modes=contact_modes,
         callback_modes=cb_modes,
         notes=tuple(notes),
-        complete=not notes,
+        complete=complete,
     )
     if details.complete and settings.CONTACT_DETAILS_CACHE_SECONDS:
         await cache.aset(cache_key, details, settings.CONTACT_DETAILS_CACHE_SECONDS)

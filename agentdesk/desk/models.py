@@ -267,3 +267,64 @@ class Callback(models.Model):
     @property
     def local_end(self) -> datetime:
         return self.ends_at.astimezone(ZoneInfo(self.time_zone))
+
+
+class DayCount(models.Model):
+    """What one agent of a team did in one hour of a day (in the server's time zone, `zone`),
+    per campaign group and, for closed contacts, per outcome: counted as each action is
+    logged (desk/daycounts.py), so the monitor's charts read these rows instead of counting
+    the day's log."""
+
+    # The outcome key of entries that closed no contact (a constraint cannot match NULLs).
+    NO_OUTCOME = -(2**31)
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
+    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="+")
+    zone = models.CharField(max_length=64)
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    campaign_group = models.CharField(max_length=100, blank=True)
+    outcome_id = models.IntegerField(default=NO_OUTCOME)
+    outcome_name = models.CharField(max_length=100, blank=True)
+    logged = models.IntegerField(default=0)  # entries, whatever they were
+    fetched = models.IntegerField(default=0)
+    skipped = models.IntegerField(default=0)
+    added = models.IntegerField(default=0)
+    errors = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "team",
+                    "zone",
+                    "day",
+                    "agent",
+                    "hour",
+                    "campaign_group",
+                    "outcome_id",
+                    "outcome_name",
+                ],
+                name="one_day_count_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d}h agent {self.agent_id} {self.campaign_group}"
+
+
+class CountedDay(models.Model):
+    """A team's day whose DayCount rows hold every log entry of that day: counted from the
+    log once (the day began before its counters were kept), then kept with each action."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
+    zone = models.CharField(max_length=64)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "zone", "day"], name="one_counted_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"team {self.team_id} {self.day} ({self.zone})"

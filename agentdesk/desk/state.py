@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from agentdesk.retiredkeys.models import RetiredKey, is_retired
 
+from . import daycounts
 from .contact import contact_of
 from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
 from .returning import from_row, insert_sql, returning_columns, update_returning, update_sql
@@ -144,18 +145,21 @@ def release_and_log(
         agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, entry)
     )
     insert, insert_params = insert_sql(logged, where="NOT (SELECT yes FROM retired)")
+    counted, counted_params = daycounts.upsert_sql_of(logged, where="NOT (SELECT yes FROM retired)")
     keys = connection.ops.quote_name(RetiredKey._meta.db_table)
     # One statement: its parts see one snapshot and commit together, or not at all.
     # Identifiers come from the models, SQL from constants here; values are parameters.
     sql = (
         f"WITH retired AS (SELECT EXISTS (SELECT 1 FROM {keys} WHERE lcm_key = %s) AS yes), "  # noqa: S608
         f"saved AS ({update} RETURNING {returning_columns(AgentSession)}), "
-        f"logged AS ({insert} RETURNING {returning_columns(ActionLog)}) "
+        f"logged AS ({insert} RETURNING {returning_columns(ActionLog)}), "
+        f"counted AS ({counted}) "
         "SELECT retired.yes, saved.*, logged.* FROM retired "
         "LEFT JOIN saved ON true LEFT JOIN logged ON true"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [unless_retired.strip(), *update_params, *insert_params])
+        params = [unless_retired.strip(), *update_params, *insert_params, *counted_params]
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     assert row is not None  # the `retired` part always has its one row
     if row[0]:
@@ -176,9 +180,13 @@ def _moment(value):
 
 
 def write_log(profile: AgentProfile, kind: str, **fields: Any) -> ActionLog:
-    return ActionLog.objects.create(
-        agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, fields)
-    )
+    """The log entry, with its team's day counters, in one transaction."""
+    with transaction.atomic():
+        entry = ActionLog.objects.create(
+            agent=profile, team_id=profile.team_id, kind=kind, **fit_to_fields(ActionLog, fields)
+        )
+        daycounts.count(entry)
+    return entry
 
 
 def choose(profile: AgentProfile, *, campaign_group: str, consent: str) -> AgentSession:

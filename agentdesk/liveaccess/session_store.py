@@ -4,7 +4,9 @@ the session itself is deleted.
 Logging out sends `user_logged_out` and closes them (see signals.py), but other ways a session
 ends send no signal: `login()` flushes the previous user's session when someone else logs in
 from the same browser, `cycle_key()` deletes the old key, and code may delete a session
-directly. All of them go through `SessionStore.delete`."""
+directly. All of them go through `SessionStore.delete`, which also makes the websocket
+handshake cache forget the session (liveaccess/handshake_cache.py), as `save` does when the
+session's data changes."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 
+from . import handshake_cache
 from .groups import END, session_group, tell
 
 
@@ -26,8 +29,14 @@ class SessionStore(DatabaseSessionStore):
         self.loaded_expiry = row.expire_date if row is not None else None
         return row
 
+    def save(self, must_create: bool = False) -> None:
+        super().save(must_create)
+        if self.session_key:
+            handshake_cache.forget_session(self.session_key, ended=False)
+
     def delete(self, session_key: str | None = None) -> None:
         key = session_key if session_key is not None else self.session_key
         super().delete(session_key)
         if key:
+            handshake_cache.forget_session(key, ended=True)
             tell(session_group(key), END)

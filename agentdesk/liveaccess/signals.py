@@ -9,6 +9,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .groups import CHECK, END, EVERYONE, session_group, tell, user_group
+from .handshake_cache import forget_everyone
 
 
 def on_logged_out(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
@@ -21,10 +22,12 @@ def on_logged_out(sender: Any, request: Any = None, user: Any = None, **kwargs: 
 def on_user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a login elsewhere changes nobody's access
+    forget_everyone()  # a password change or deactivation: no handshake from the cache
     tell(user_group(instance.pk), CHECK)
 
 
 def on_user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_everyone()
     tell(user_group(instance.pk), END)
 
 
@@ -32,6 +35,7 @@ def on_user_record_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A record that gives a user access was deleted (an agent profile, say): recheck them."""
     field = next((f for f in sender._meta.concrete_fields if f.name == "user"), None)
     if field is not None and field.related_model is get_user_model() and instance.user_id:
+        forget_everyone()
         tell(user_group(instance.user_id), CHECK)
 
 
@@ -42,6 +46,8 @@ def on_relation_changed(
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     user_model = get_user_model()
+    if isinstance(instance, user_model) or model is user_model:
+        forget_everyone()
     if isinstance(instance, user_model):
         tell(user_group(instance.pk), CHECK)
     elif model is user_model:

@@ -21,15 +21,17 @@ from agentdesk.teams.models import Team
 
 def callbacks_context(team: Team) -> dict[str, Any]:
     """What the callbacks panel shows (runs queries: call from sync code)."""
+    team_agents = list(
+        AgentProfile.objects.filter(team=team, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    personal = callbacks.personal_for_team(team.pk)
+    groups = callbacks.campaign_groups_of(personal)
     return {
         "team": team,
         "due": callbacks.due_for_team(team.pk),
-        "personal": callbacks.personal_for_team(team.pk),
-        "team_agents": list(
-            AgentProfile.objects.filter(team=team, user__is_active=True)
-            .select_related("user")
-            .order_by("user__username")
-        ),
+        "personal": [(row, callbacks.movable_to(row, team_agents, groups)) for row in personal],
         "now": timezone.now(),
     }
 

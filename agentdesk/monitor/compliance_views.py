@@ -29,15 +29,8 @@ RECENT_ENTRIES = 15
 
 
 def listed_by_team(team: Team) -> Q:
-    """Entries a lead of `team` may read: listed by one of its leads or agents (a DNC outcome,
-    `agent:<LCM id>`). Why and by whom another tenant listed a number is theirs, as it is for a
-    campaign-limited API token."""
-    makers = set(team.leads.values_list("username", flat=True))
-    for lcm_agent_id, username in AgentProfile.objects.filter(team=team).values_list(
-        "lcm_agent_id", "user__username"
-    ):
-        makers |= {f"agent:{lcm_agent_id}", username}
-    return Q(added_by__in=makers)
+    """Entries a lead of `team` may read (dnc.listed_by_teams)."""
+    return dnc.listed_by_teams([team.pk])
 
 
 def _led_team(user: AbstractBaseUser | AnonymousUser, team_id: int) -> Team:

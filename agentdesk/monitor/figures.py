@@ -3,24 +3,29 @@ contacts handled per hour against the seven days before, and each agent's fetche
 / added. Counted in the database from the action log.
 
 "Handled" means closed with an outcome (a confirmed skip): the moment an agent is done with a
-contact."""
+contact.
+
+One day's figures in the server's time zone (the live charts, and their seven-day baseline)
+come from the day's counters (desk/daycounts.py), a few rows per agent and hour; longer
+periods are counted from the log."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from agentdesk.desk.models import AgentProfile
+from agentdesk.desk import daycounts
+from agentdesk.desk.models import AgentProfile, DayCount
 from agentdesk.teams.models import Team
 
 from . import charts, stats
@@ -65,15 +70,25 @@ def _per_hour(team: Team, since: datetime, until: datetime) -> list[int]:
 def _baseline(team: Team, start: date) -> list[float]:
     """Average handled per hour over the BASELINE_DAYS before `start`. Those days are over,
     so the figure is cached for the day instead of counted again on every live update."""
-    key = f"monitor:baseline:{team.pk}:{start.isoformat()}"
+    zone = timezone.get_current_timezone_name()
+    key = f"monitor:baseline:{team.pk}:{start.isoformat()}:{zone}"
     cached = cache.get(key)
     if cached is not None:
         return cached
-    since, until = bounds(start - timedelta(days=BASELINE_DAYS), start - timedelta(days=1))
-    averages = [n / BASELINE_DAYS for n in _per_hour(team, since, until)]
+    days = [start - timedelta(days=back) for back in range(1, BASELINE_DAYS + 1)]
+    counters = _counters(team, days)
+    if counters is None:
+        averages = _logged_baseline(team, start)
+    else:
+        averages = [n / BASELINE_DAYS for n in _per_hour_counted(counters)]
     if start <= timezone.localdate():
         cache.set(key, averages, 3600)
     return averages
+
+
+def _logged_baseline(team: Team, start: date) -> list[float]:
+    since, until = bounds(start - timedelta(days=BASELINE_DAYS), start - timedelta(days=1))
+    return [n / BASELINE_DAYS for n in _per_hour(team, since, until)]
 
 
 def _outcome_mix(team: Team, since: datetime, until: datetime) -> list[Any]:
@@ -91,10 +106,6 @@ def series_names() -> tuple[str, str, str]:
 
 
 def _per_agent(team: Team, since: datetime, until: datetime) -> list[Any]:
-    names = {
-        p.pk: p.display_name for p in AgentProfile.objects.filter(team=team).select_related("user")
-    }
-    counts = {agent_id: (0, 0, 0) for agent_id in names}
     rows = (
         stats.team_entries(team, since, until)
         .values("agent_id")
@@ -105,6 +116,15 @@ def _per_agent(team: Team, since: datetime, until: datetime) -> list[Any]:
         )
         .order_by()
     )
+    return _named_per_agent(team, rows)
+
+
+def _named_per_agent(team: Team, rows: Iterable[dict[str, Any]]) -> list[Any]:
+    """Per agent of the team, and per agent with `rows` (agent_id, fetched, skipped, added)."""
+    names = {
+        p.pk: p.display_name for p in AgentProfile.objects.filter(team=team).select_related("user")
+    }
+    counts = {agent_id: (0, 0, 0) for agent_id in names}
     for row in rows:
         counts[row["agent_id"]] = (row["fetched"], row["skipped"], row["added"])
     missing = set(counts) - set(names)
@@ -121,11 +141,75 @@ def _per_agent(team: Team, since: datetime, until: datetime) -> list[Any]:
     )
 
 
+# ------------------------------------------------------------- from the day's counters
+
+
+def _counters(team: Team, days: list[date]) -> QuerySet[DayCount] | None:
+    """The team's counter rows of `days`; None when they cannot stand for the log: the
+    days asked for are not the server's (another zone is active)."""
+    if timezone.get_current_timezone_name() != daycounts.zone_name():
+        return None
+    return daycounts.counted_days(team.pk, days)
+
+
+def _per_hour_counted(counters: QuerySet[DayCount]) -> list[int]:
+    hours = [0] * 24
+    for row in counters.filter(skipped__gt=0).values("hour").annotate(n=Sum("skipped")).order_by():
+        hours[row["hour"]] += row["n"]
+    return hours
+
+
+def _outcome_mix_counted(counters: QuerySet[DayCount]) -> list[Any]:
+    rows = (
+        counters.filter(skipped__gt=0)
+        .exclude(campaign_group="")
+        .values("campaign_group", "outcome_id", "outcome_name")
+        .annotate(n=Sum("skipped"))
+        .order_by("campaign_group", "-n", "outcome_id")
+    )
+    mix: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        outcome_id = None if row["outcome_id"] == DayCount.NO_OUTCOME else row["outcome_id"]
+        outcome = f"{outcome_id} {row['outcome_name']}"
+        mix.setdefault(row["campaign_group"], []).append((outcome, row["n"]))
+    return sorted(mix.items())
+
+
+def _per_agent_counted(team: Team, counters: QuerySet[DayCount]) -> list[Any]:
+    rows = (
+        counters.values("agent_id")
+        .annotate(fetched=Sum("fetched"), skipped=Sum("skipped"), added=Sum("added"))
+        .order_by()
+    )
+    return _named_per_agent(team, rows)
+
+
 def team_figures(team: Team, start: date, end: date | None = None) -> TeamFigures:
     """The figures of `team` from the start of `start` to the end of `end` (default: one day)."""
     end = end or start
     if end < start:
         raise ValueError("the period ends before it starts")
+    days = (end - start).days + 1
+    counters = _counters(team, [start]) if days == 1 else None
+    if counters is not None:
+        return TeamFigures(
+            start=start,
+            end=end,
+            outcome_mix=_outcome_mix_counted(counters),
+            handled_by_hour=_per_hour_counted(counters),
+            baseline_by_hour=_baseline(team, start),
+            per_agent=_per_agent_counted(team, counters),
+        )
+    return logged_team_figures(team, start, end, baseline=_baseline)
+
+
+def logged_team_figures(
+    team: Team,
+    start: date,
+    end: date,
+    baseline: Callable[[Team, date], list[float]] = _logged_baseline,
+) -> TeamFigures:
+    """`team_figures` counted from the log (the baseline by `baseline`)."""
     since, until = bounds(start, end)
     days = (end - start).days + 1
     handled = _per_hour(team, since, until)
@@ -134,7 +218,7 @@ def team_figures(team: Team, start: date, end: date | None = None) -> TeamFigure
         end=end,
         outcome_mix=_outcome_mix(team, since, until),
         handled_by_hour=[n / days for n in handled] if days > 1 else handled,
-        baseline_by_hour=_baseline(team, start),
+        baseline_by_hour=baseline(team, start),
         per_agent=_per_agent(team, since, until),
     )
 

@@ -19,7 +19,7 @@ def downgrade(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("desk", "0009_callback_moving_since"),
+        ("desk", "0010_day_counts"),
     ]
 
     operations = [

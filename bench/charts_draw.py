@@ -1,0 +1,121 @@
+"""What one redraw of a team's charts costs the worker: a team of agents with a day of
+actions; before each measured redraw one agent acts (an action's log entry as the desk
+writes it, outside the timing), then the charts' update is rendered in every configured
+language, as the worker does. Also timed on their own: the day's figures (the queries), and
+the drawing in one language from figures already read.
+
+The same script measures any checkout (run it with that checkout first on PYTHONPATH).
+In-process, on a fresh SQLite file.
+
+    PYTHONPATH=<checkout> .venv/bin/python bench/charts_draw.py [--agents 50] [--actions 2000]
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentdesk.settings")
+os.environ["AGENTDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-charts-draw-")
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("REDIS_URL", None)
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.utils import translation  # noqa: E402
+
+from agentdesk.desk import state  # noqa: E402
+from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession  # noqa: E402
+from agentdesk.language.sockets import languages  # noqa: E402
+from agentdesk.monitor import figures, live  # noqa: E402
+from agentdesk.teams.models import Team  # noqa: E402
+
+GROUP = "Sales Manual Group"
+
+
+def seed(agents: int, actions: int) -> tuple[Team, list[AgentProfile]]:
+    call_command("migrate", verbosity=0)
+    team = Team.objects.create(name="Bench")
+    profiles = []
+    for n in range(agents):
+        user = get_user_model().objects.create(username=f"draw{n}", password="!")
+        profile = AgentProfile.objects.create(
+            user=user, lcm_agent_id=f"draw{n}@bench", team=team, campaign_groups=[GROUP]
+        )
+        AgentSession.objects.create(agent=profile, campaign_group=GROUP)
+        profiles.append(profile)
+    ActionLog.objects.bulk_create(
+        ActionLog(
+            agent=profiles[n % agents],
+            team=team,
+            kind=["next", "skip", "add"][n % 3],
+            campaign_group=GROUP,
+            lcm_key=f"1|1|{n}|0|0|84|{n}",
+            outcome_id=(8, 3, 5)[n % 9 // 3] if n % 3 == 1 else None,
+            outcome_name=("No Answer", "Busy", "Answering Machine")[n % 9 // 3]
+            if n % 3 == 1
+            else "",
+        )
+        for n in range(actions)
+    )
+    return team, profiles
+
+
+def act(profile: AgentProfile, n: int) -> None:
+    state.write_log(
+        profile,
+        "skip",
+        campaign_group=GROUP,
+        outcome_id=8,
+        outcome_name="No Answer",
+        lcm_key=f"9|9|{n}|0|0|84|{n}",
+    )
+
+
+def measure(team: Team, profiles: list[AgentProfile], redraws: int) -> dict[str, list[float]]:
+    langs = languages()
+    times: dict[str, list[float]] = {"update": [], "figures": [], "drawing": []}
+    for n in range(redraws):
+        act(profiles[n % len(profiles)], n)
+        started = time.perf_counter()
+        asyncio.run(live.render_team_changes_in(team.pk, live.Change(charts=True), langs))
+        times["update"].append((time.perf_counter() - started) * 1000)
+        act(profiles[(n + 1) % len(profiles)], n + redraws)
+        started = time.perf_counter()
+        context = figures.today_charts(team)
+        times["figures"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        with translation.override(langs[-1]):
+            live.render_charts(team, context, oob=True)
+        times["drawing"].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--actions", type=int, default=2000)
+    parser.add_argument("--redraws", type=int, default=40)
+    args = parser.parse_args()
+    team, profiles = seed(args.agents, args.actions)
+    measure(team, profiles, 5)  # warm up (and, where kept, the day's first count)
+    times = measure(team, profiles, args.redraws)
+    load = os.getloadavg()[0]
+    summary = ", ".join(
+        f"{name} p50 {statistics.median(found):.1f} / max {max(found):.1f} ms"
+        for name, found in times.items()
+    )
+    print(
+        f"charts redraw, {args.agents} agents, {args.actions} actions today, "
+        f"{len(languages())} languages, load {load:.1f}: {summary}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""The agent page's websocket handshake from the shared cache: a page reconnecting soon after
+its last handshake skips the database, and nothing that ends or changes access lets a socket
+in on what the cache kept (liveaccess/handshake_cache.py)."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from agentdesk.asgi import application
+from agentdesk.desk.models import AgentProfile, AgentSession
+from agentdesk.liveaccess import handshake_cache
+from agentdesk.serving import wsauth
+
+from .test_query_budget import settled, statements
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def key_of(client: Client) -> str:
+    return client.cookies["sessionid"].value
+
+
+def page(session_key: str) -> WebsocketCommunicator:
+    return WebsocketCommunicator(
+        application,
+        "/ws/desk/",
+        headers=[
+            (b"origin", b"http://localhost"),
+            (b"host", b"localhost"),
+            (b"cookie", f"sessionid={session_key}".encode()),
+        ],
+    )
+
+
+async def resynced(session_key: str) -> str:
+    """Connect, take the resync, leave."""
+    socket = page(session_key)
+    connected, code = await socket.connect()
+    assert connected, code
+    first = await socket.receive_from(timeout=5)
+    await socket.disconnect()
+    await settled()
+    return first
+
+
+async def refused(session_key: str) -> int | None:
+    """The close code of a socket refused in its handshake (never accepted)."""
+    socket = page(session_key)
+    connected, code = await socket.connect()
+    assert not connected, "the socket was let in"
+    return code
+
+
+@pytest.fixture
+def lookups_counted(monkeypatch):
+    """How many handshakes read the database (the trip the cache spares)."""
+    calls: list[str] = []
+    original = wsauth.get_user.func
+
+    def counting(scope):
+        calls.append(scope.get("path", ""))
+        return original(scope)
+
+    monkeypatch.setattr(wsauth.get_user, "func", counting)
+    return calls
+
+
+@pytest.fixture
+async def warm(agents):
+    """Alice's page has connected once: her handshake is in the cache."""
+    client = await sync_to_async(logged_in)(agents["alice"].user)
+    key = key_of(client)
+    assert 'id="agent-status"' in await resynced(key)
+    assert await handshake_cache.read(key) is not None
+    return client, key
+
+
+async def test_a_reconnect_soon_after_skips_the_database_in_its_handshake(warm, lookups_counted):
+    _, key = warm
+    with statements() as seen:
+        assert 'id="agent-status"' in await resynced(key)
+    assert lookups_counted == []  # no session, user or profile read in the handshake
+    handshake_reads = [sql for sql in seen if "django_session" in sql or "desk_agentprofile" in sql]
+    # The session is still read once, by the check after joining the groups.
+    assert len(handshake_reads) == 1, seen
+
+
+async def test_a_logged_out_sessions_socket_is_refused_at_once_with_a_warm_cache(agents, warm):
+    client, key = warm
+    await sync_to_async(client.post)("/accounts/logout/")
+    assert not await sync_to_async(Session.objects.filter(session_key=key).exists)()
+    assert await handshake_cache.read(key) is None
+    assert await refused(key) == 4403
+
+
+async def test_a_flushed_session_is_refused(agents, warm):
+    _, key = warm
+
+    def flush() -> None:
+        from importlib import import_module
+
+        from django.conf import settings
+
+        import_module(settings.SESSION_ENGINE).SessionStore(session_key=key).flush()
+
+    await sync_to_async(flush)()
+    assert await refused(key) == 4403
+
+
+async def test_a_password_change_refuses_the_old_sessions_socket(agents, warm):
+    _, key = warm
+    user = agents["alice"].user
+
+    def change() -> None:
+        user.set_password("a-new-password-2")
+        user.save()
+
+    await sync_to_async(change)()
+    assert await handshake_cache.read(key) is None
+    assert await refused(key) == 4403
+
+
+async def test_a_deactivated_user_is_refused(agents, warm):
+    _, key = warm
+    user = agents["alice"].user
+    user.is_active = False
+    await sync_to_async(user.save)()
+    assert await refused(key) == 4403
+
+
+async def test_a_deleted_agent_profile_is_refused(agents, warm):
+    _, key = warm
+    await sync_to_async(agents["alice"].delete)()
+    assert await refused(key) == 4403
+
+
+async def test_a_changed_profile_or_team_reaches_the_next_handshake(agents, warm, lookups_counted):
+    _, key = warm
+    alice, green = agents["alice"], agents["carol"].team
+    alice.team = green
+    await sync_to_async(alice.save)()
+    assert await handshake_cache.read(key) is None
+    await resynced(key)
+    entry = await handshake_cache.read(key)
+    assert entry is not None and entry.scope["agent_profile"].team_id == green.pk
+    assert len(lookups_counted) == 1
+
+    green.name = "Green renamed"
+    await sync_to_async(green.save)()
+    assert await handshake_cache.read(key) is None
+    await resynced(key)
+    entry = await handshake_cache.read(key)
+    assert entry is not None and entry.scope["agent_profile"].team.name == "Green renamed"
+
+
+async def test_a_session_deleted_around_the_cache_is_still_closed_before_any_data(agents, warm):
+    """A session row deleted in SQL tells nobody: the handshake comes from the cache, and the
+    check after joining the groups reads the row and closes the socket before the resync."""
+    _, key = warm
+    await sync_to_async(Session.objects.filter(session_key=key).delete)()
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close" and output["code"] == 4401
+    counted = await sync_to_async(
+        lambda: AgentSession.objects.get(agent_id=agents["alice"].pk).connections
+    )()
+    assert counted == 0
+
+
+def test_an_entry_written_by_a_handshake_racing_with_a_logout_is_ignored(agents):
+    client = logged_in(agents["alice"].user)
+    key = key_of(client)
+    tag = handshake_cache.generation()  # the racing handshake read its rows before the logout
+    client.post("/accounts/logout/")
+    handshake_cache.write(key, tag, {"k": "v"}, None, agents["alice"].user, {})
+    assert handshake_cache.cache.get(handshake_cache.entry_key(key)) is not None
+    assert async_read(key) is None
+
+
+def test_an_entry_from_rows_read_before_a_change_is_ignored(agents):
+    key = key_of(logged_in(agents["alice"].user))
+    tag = handshake_cache.generation()  # read before the profile changed
+    profile = AgentProfile.objects.get(pk=agents["alice"].pk)
+    profile.campaign_groups = ["Service Manual Group"]
+    profile.save()
+    handshake_cache.write(key, tag, {"k": "v"}, None, agents["alice"].user, {})
+    assert async_read(key) is None
+
+
+def test_an_entry_keeps_no_password_hash(agents):
+    alice = AgentProfile.objects.select_related("user", "team").get(pk=agents["alice"].pk)
+    key = key_of(logged_in(alice.user))
+    handshake_cache.write(
+        key, handshake_cache.generation(), {}, None, alice.user, {"agent_profile": alice}
+    )
+    stored = handshake_cache.cache.get(handshake_cache.entry_key(key))
+    assert alice.user.password and alice.user.password.encode() not in pickle.dumps(stored)
+    assert stored.user.get_deferred_fields() == {"password"}
+    assert stored.scope["agent_profile"].user.get_deferred_fields() == {"password"}
+    assert alice.user.get_deferred_fields() == set()  # the socket's own copy is untouched
+
+
+def test_an_entry_ends_with_the_session(agents):
+    user = agents["alice"].user
+    key = key_of(logged_in(user))
+    ending = timezone.now() + timedelta(seconds=0.5)
+    handshake_cache.write(key, handshake_cache.generation(), {}, ending, user, {})
+    assert handshake_cache.cache.get(handshake_cache.entry_key(key)) is None  # too close
+    ending = timezone.now() + timedelta(seconds=1.5)
+    handshake_cache.write(key, handshake_cache.generation(), {}, ending, user, {})
+    assert async_read(key) is not None
+    time.sleep(1.6)
+    assert async_read(key) is None
+
+
+def test_no_entry_when_turned_off(agents, settings):
+    settings.SOCKET_HANDSHAKE_CACHE_SECONDS = 0
+    key = key_of(logged_in(agents["alice"].user))
+    handshake_cache.write(key, handshake_cache.generation(), {}, None, agents["alice"].user, {})
+    assert handshake_cache.cache.get(handshake_cache.entry_key(key)) is None
+
+
+def async_read(key: str):
+    from asgiref.sync import async_to_sync
+
+    return async_to_sync(handshake_cache.read)(key)
