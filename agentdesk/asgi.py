@@ -6,10 +6,12 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentdesk.settings")
 from agentdesk.serving.bodylimit import install_daphne_guard
+from agentdesk.serving.daphne import skip_unlogged_formatting
 from agentdesk.serving.statichandler import StaticFiles
 
 # Oversized bodies are refused inside Daphne, before they are buffered (see serving/bodylimit.py).
 install_daphne_guard()
+skip_unlogged_formatting()
 # Static files are served asynchronously here (a sync-only static middleware would push
 # every request through async_to_sync); a path out of the static directories is a 404.
 django_asgi_app = StaticFiles(get_asgi_application())

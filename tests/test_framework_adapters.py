@@ -132,3 +132,23 @@ def test_every_redis_cache_object_of_a_worker_shares_one_client_and_pool():
     assert second._cache is client  # no connection is opened to build them
     assert client._pool_class.__name__ == "BlockingConnectionPool"
     assert client._pool_options["timeout"] == 3
+
+
+def test_autobahn_pretty_prints_its_configuration_only_for_a_written_log_line():
+    from pprint import pformat
+
+    from autobahn.websocket import protocol
+
+    from agentdesk.serving.daphne import skip_unlogged_formatting
+
+    skip_unlogged_formatting()
+    # The line it formats on every connection, with the module's `pformat` looked up by name.
+    source = inspect.getsource(protocol.WebSocketProtocol._connectionMade)
+    assert 'self.log.debug("\\n{attrs}", attrs=pformat(configAttrLog))' in source
+    value = [("openHandshakeTimeout", 5, "Factory")]
+    lazy = protocol.pformat(value)
+    assert not isinstance(lazy, str)  # nothing formatted yet
+    assert f"{lazy}" == pformat(value)  # as a written log line formats it
+    timings = protocol.Timings()
+    timings.track("opened")
+    assert isinstance(str(timings), str) and "opened" in str(timings)

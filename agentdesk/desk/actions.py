@@ -139,13 +139,13 @@ class Turn:
             )
             if saved is None:
                 return None
-            updated, written = saved
+            updated, written, recent = saved
             if updated is None:
                 # The lock expired and another action took over; show whatever is stored now.
                 log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
                 updated = state.session_for(self.profile)
                 updated.agent = self.profile
-            return updated, written, events.render_now(updated, menu, groups)
+            return updated, written, events.render_now(updated, menu, groups, recent)
 
         applied = await db_async(apply)()
         if applied is None:

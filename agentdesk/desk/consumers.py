@@ -120,6 +120,7 @@ class AgentConsumer(AccessCheckedConsumer):
     connection_id = ""  # this socket's id: frames pressed on another are not carried out
     _acting: asyncio.Future[None] | None = None  # the page's action running now
     _held_pushes: list[dict[str, Any]]  # pushes that came while it ran
+    _late_lookups: asyncio.Future[None] | None = None  # showing what LCM answered late
 
     async def connect(self) -> None:
         if "agent_profile" in self.scope:
@@ -133,10 +134,11 @@ class AgentConsumer(AccessCheckedConsumer):
         self._held_pushes = []
         self.group = events.agent_group(profile.pk)
         await self.accept()
+        slow_lookups: list[asyncio.Future[Any]] = []
         joined, _, (menu, groups) = await asyncio.gather(
             self.join_access_groups(),
             self.channel_layer.group_add(self.group, self.channel_name),
-            page_lookups(profile),
+            page_lookups(profile, slow_lookups),
         )
         if not joined:
             return
@@ -158,6 +160,38 @@ class AgentConsumer(AccessCheckedConsumer):
         self.connection_id = timeliness.new_connection_id()
         await self.send(text_data=found.html + timeliness.clock_mark(self.connection_id))
         await events.announce(events.AgentChanged.of_session(found.session, events.CONNECTION))
+        if slow_lookups:
+            self._late_lookups = asyncio.ensure_future(self._show_late_lookups(slow_lookups))
+
+    async def _show_late_lookups(self, running: list[asyncio.Future[Any]]) -> None:
+        """The page was first shown with "could not be loaded" for the outcomes or campaign
+        groups LCM had not answered yet (the first connect of the day, thousands at once):
+        once they arrive, the page is shown again with them (and the render cache keeps that,
+        not the page with the error). An action meanwhile shows them with its answer."""
+        assert self.profile is not None
+        profile = self.profile
+        await asyncio.wait(running)
+        try:
+            await self._show_again(profile, running)
+        except Exception:  # the page keeps what it shows; its next action renders afresh
+            log.exception("agent %s: the late outcomes and groups could not be shown", profile.pk)
+
+    async def _show_again(self, profile: AgentProfile, running: list[asyncio.Future[Any]]) -> None:
+        if any(task.cancelled() or task.exception() or task.result().error for task in running):
+            return  # LCM failed: the page already says so
+        if self.access_ended or self._disconnected or self._acting is not None:
+            return
+        # From the caches the lookups just filled.
+        menu, groups = await asyncio.gather(outcome_menu(), group_choices(profile))
+        session = await db_async(state.session_for)(profile)
+        if session.version < self._shown_version or self._acting is not None:
+            return  # a newer state was shown meanwhile; its render had the lookups
+        session.agent = profile
+        html = await db_async(render_live_stored)(session, menu, groups)
+        if session.version < self._shown_version or self._acting is not None:
+            return
+        self._shown_version = session.version
+        await self.send(text_data=html)
 
     def _resync(self, menu: OutcomeMenu, groups: GroupChoices) -> Resync:
         """Sync, in a worker thread. The agent profile's part of the access check (`allowed`)
@@ -178,6 +212,8 @@ class AgentConsumer(AccessCheckedConsumer):
         return Resync(session, render_live_stored(session, menu, groups), ends)
 
     async def disconnect(self, code: int) -> None:
+        if self._late_lookups is not None:
+            self._late_lookups.cancel()
         if self._acting is not None:
             # The action goes on to its end (its result saved and published) as before.
             with contextlib.suppress(Exception):

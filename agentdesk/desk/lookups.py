@@ -25,6 +25,7 @@ import hashlib
 import threading
 import weakref
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from cachetools import TTLCache
@@ -162,7 +163,7 @@ class OutcomeMenu:
     business: tuple[tuple[m.Outcome, tuple[m.Outcome, ...]], ...] = ()
     error: str = ""
 
-    @property
+    @cached_property  # a frozen menu: built once (every Skip and card render looks up ids)
     def ids(self) -> dict[int, m.Outcome]:
         found = {o.id: o for o in self.telephony}
         for parent, children in self.business:
@@ -324,22 +325,28 @@ def _keep_running(task: asyncio.Future[Any]) -> None:
     task.add_done_callback(done)
 
 
-async def page_lookups(profile: AgentProfile) -> tuple[OutcomeMenu, GroupChoices]:
+async def page_lookups(
+    profile: AgentProfile, still_running: list[asyncio.Future[Any]] | None = None
+) -> tuple[OutcomeMenu, GroupChoices]:
     """The outcome menu and the agent's campaign groups, asked for together, each waited for at
-    most PAGE_WAIT_SECONDS; one that takes longer is answered with an error saying so."""
+    most PAGE_WAIT_SECONDS; one that takes longer is answered with an error saying so (and
+    added to `still_running`, so a caller that can show the page again may wait for it)."""
     menu_task = asyncio.ensure_future(outcome_menu())
     groups_task = asyncio.ensure_future(group_choices(profile))
     await asyncio.wait({menu_task, groups_task}, timeout=PAGE_WAIT_SECONDS)
     reason = _("LCM did not answer within %(seconds)s s.") % {"seconds": PAGE_WAIT_SECONDS}
+    running = still_running if still_running is not None else []
     if menu_task.done():
         menu = menu_task.result()
     else:
         _keep_running(menu_task)
+        running.append(menu_task)
         menu = OutcomeMenu(error=_("Outcomes could not be loaded. %(reason)s") % {"reason": reason})
     if groups_task.done():
         groups = groups_task.result()
     else:
         _keep_running(groups_task)
+        running.append(groups_task)
         allowed = sorted(profile.campaign_groups or [])
         groups = GroupChoices(
             tuple(m.CampaignGroup(name) for name in allowed),
