@@ -6,7 +6,7 @@ tab moved on, the socket was down, the lead's row had not refreshed. So every su
 carries the LCM key and the session version the page showed (`contact_key`,
 `session_version`), and is refused, with the fresh state, when they no longer name the contact
 on screen. Any new action about the contact on screen reads its input with `read_shown` and
-checks it with `Turn.refuse_unless_shown` (desk/actions.py).
+checks it with `Turn.refuse_unless_shown` (desk/actions/turn.py).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ in the same statement that saves its result. A record still there when someone e
 lock — the next action of the agent (the lock expired or was given back without a result), the
 page's reconnect after a restart, or the job runner's sweep — belongs to an action that never
 finished: `settle` logs it as an unknown outcome (the monitor, exports and webhooks see it) and
-leaves it for the reconcile the agent's next try makes (desk/actions.py, "writes whose outcome
-LCM did not confirm").
+leaves it for the reconcile the agent's next try makes (desk/actions/closing.py and
+adding.py: the writes whose outcome LCM did not confirm).
 
 Plain synchronous ORM functions; desk.actions calls them through db_async.
 """

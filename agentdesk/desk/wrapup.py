@@ -1,7 +1,7 @@
 """The agent's wrap-up of the contact on screen: book a callback, dial another of its numbers,
 correct its business fields, add or change a number.
 
-Each reads like the four actions (desk/actions.py): check the input, take the agent's turn,
+Each reads like the agent's actions (desk/actions/): check the input, take the agent's turn,
 check that the contact the form was filled in for is still the one on screen (its LCM key and
 session version, desk/onscreen.py; another number dialled counts as another), call LCM,
 finish the turn (saved, logged, published once). A failure leaves the
@@ -29,7 +29,15 @@ from agentdesk.shared import phones
 from agentdesk.shared.asyncdb import db_async
 
 from . import callback_rules, details, onscreen, state
-from .actions import Result, Turn, _busy, _exchange_fields, _failure_fields, agent_turn, new_call_id
+from .actions.turn import (
+    Result,
+    Turn,
+    agent_turn,
+    busy,
+    exchange_fields,
+    failure_fields,
+    new_call_id,
+)
 from .contact import ContactOnScreen, contact_of
 from .models import ActionLog, AgentProfile, AgentSession, Callback
 from .onscreen import Shown, read_shown
@@ -149,7 +157,7 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
     assert window is not None
     async with agent_turn(profile) as turn:
         if turn is None:
-            return Done(result=await _busy(profile), form=form)
+            return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
             return stale
         return await _send_callback(turn, contact, form, window, found)
@@ -309,7 +317,7 @@ async def _send_callback(
                 "Book callback again to make sure. It is sent for the same call, and agentdesk "
                 "keeps it once."
             ) % {"cause": error.cause()}
-            logged = {**_failure_fields(error), **entry, "error": message}
+            logged = {**failure_fields(error), **entry, "error": message}
             logged["result"] = "outcome unknown"
             unknown = Result(ok=False, message=message, level="warning")
             done = await turn.finish(ActionLog.CALLBACK, logged, unknown, last_error=message)
@@ -317,7 +325,7 @@ async def _send_callback(
         await db_async(_forget_unsent)(row)
         return Done(result=await turn.failed(ActionLog.CALLBACK, error, entry), form=form)
     await db_async(_booked)(row)
-    entry.update(_exchange_fields(exchange))
+    entry.update(exchange_fields(exchange))
     zone = window.zone
     message = _("%(what)s booked: from %(start)s until %(end)s.") % {
         "what": _("Personal callback") if row.kind == Callback.PERSONAL else _("Callback"),
@@ -405,7 +413,7 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
     verdict = await db_async(rules.evaluate)(other)
     async with agent_turn(profile) as turn:
         if turn is None:
-            return Done(result=await _busy(profile))
+            return Done(result=await busy(profile))
         if stale := await _changed(turn, shown):
             return stale
         if verdict.blocked:
@@ -473,7 +481,7 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
     names = ", ".join(f.name for f in changed)
     async with agent_turn(profile) as turn:
         if turn is None:
-            return Done(result=await _busy(profile), form=form)
+            return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
             return stale
         call_id = turn.session.call_id
@@ -506,7 +514,7 @@ async def set_number(profile: AgentProfile, data: Any) -> Done:
     cleaned = form.cleaned_data
     async with agent_turn(profile) as turn:
         if turn is None:
-            return Done(result=await _busy(profile), form=form)
+            return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
             return stale
         call_id = turn.session.call_id
@@ -553,7 +561,7 @@ async def _write(
                 "LCM may have saved this: %(cause)s. Your entries are kept: press Save again "
                 "to make sure (the same values saved twice change nothing)."
             ) % {"cause": error.cause()}
-            logged = {**_failure_fields(error), **entry, "error": message}
+            logged = {**failure_fields(error), **entry, "error": message}
             logged["result"] = "outcome unknown"
             unknown = Result(ok=False, message=message, level="warning")
             return Done(
@@ -561,7 +569,7 @@ async def _write(
             )
         return Done(result=await turn.failed(kind, error, entry), form=form)
     details.forget(call_id)
-    entry.update(_exchange_fields(exchange))
+    entry.update(exchange_fields(exchange))
     result = Result(ok=True, level="success")
     return Done(result=await turn.finish(kind, entry, result, last_error=""))
 
