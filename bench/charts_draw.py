@@ -41,7 +41,7 @@ from django.utils import translation  # noqa: E402
 from agentdesk.desk import state  # noqa: E402
 from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession  # noqa: E402
 from agentdesk.language.sockets import languages  # noqa: E402
-from agentdesk.monitor import drawing, figures, live  # noqa: E402
+from agentdesk.monitor import figures, live  # noqa: E402
 from agentdesk.shared.asyncdb import db_async  # noqa: E402
 from agentdesk.teams.models import Team  # noqa: E402
 
@@ -143,6 +143,8 @@ async def probe(
 
 
 def run_probes(team: Team, profiles: list[AgentProfile], seconds: float) -> None:
+    from agentdesk.monitor import drawing  # where the charts have a process of their own
+
     for name, redraw, elsewhere in (
         ("charts drawn in the worker", True, False),
         ("charts drawn in their own process", True, True),
