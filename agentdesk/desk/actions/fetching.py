@@ -18,6 +18,7 @@ from agentdesk.retiredkeys.models import mark_closed
 from agentdesk.shared.asyncdb import db_async
 
 from .. import events, pending, state
+from ..contact import ContactOnScreen
 from ..lookups import group_choices
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..presenters import dialling
@@ -123,8 +124,9 @@ async def _on_screen(
     choices: Mapping[str, str],
     unless_retired: str = "",
 ) -> Result | None:
-    """Put the contact on the agent's screen; None (nothing done) if its key
-    `unless_retired` is retired."""
+    """Put the contact on the agent's screen (LCM's answer read into agentdesk's own shape,
+    once); None (nothing done) if its key `unless_retired` is retired."""
+    on_screen_contact = ContactOnScreen.from_lcm(contact)
     groups = await group_choices(turn.profile)
     entry = {
         **exchange_fields(exchange),
@@ -134,7 +136,9 @@ async def _on_screen(
         % {"id": contact.contact_id or contact.account_number},
     }
     # The number as the card shows it ("(762) 555-4975", not LCM's "7625554975").
-    message = _("Contact %(number)s is on your screen.") % {"number": dialling(contact).text}
+    message = _("Contact %(number)s is on your screen.") % {
+        "number": dialling(on_screen_contact).text
+    }
     extra = exchange.answer.extra
     if extra:
         message += " " + _extra_message(extra)
@@ -143,7 +147,7 @@ async def _on_screen(
     # wrap-up message to LCM carries it, and the log names it.
     on_screen = {
         "state": AgentSession.PREVIEWING,
-        "contact": contact.to_response(),
+        "contact": on_screen_contact.to_stored(),
         "call_id": new_call_id(),
     }
     shown = await turn.finish_unless_retired(

@@ -21,6 +21,7 @@ from agentdesk.lcm.errors import LcmError
 from agentdesk.shared.asyncdb import db_async
 
 from .. import events, onscreen, pending, state
+from ..contact import ContactOnScreen, contact_of
 from ..forms import AddContactForm
 from ..lookups import group_choices, outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
@@ -86,11 +87,10 @@ class Turn:
         log.info("agent %s: action for %s refused, screen changed", self.profile, shown)
         return await self.refuse(message or str(onscreen.CHANGED))
 
-    def contact_on_screen(self) -> m.Contact | None:
-        session = self.session
-        if session.state != AgentSession.PREVIEWING or not session.contact:
+    def contact_on_screen(self) -> ContactOnScreen | None:
+        if self.session.state != AgentSession.PREVIEWING:
             return None
-        return m.Contact.from_response(session.contact)
+        return contact_of(self.session)
 
     async def finish(
         self, kind: str, entry: dict[str, Any], result: Result, **changes: Any
@@ -204,7 +204,7 @@ def failure_fields(error: LcmError) -> dict[str, Any]:
     }
 
 
-def contact_fields(contact: m.Contact) -> dict[str, Any]:
+def contact_fields(contact: m.Contact | ContactOnScreen) -> dict[str, Any]:
     return {
         "campaign": contact.campaign_id,
         "queue": contact.queue,
