@@ -247,12 +247,13 @@ def _fresh_cache():
     from django.core.cache import cache
 
     from agentdesk.compliance import rules
-    from agentdesk.desk import lookups
+    from agentdesk.desk import lookups, rendering
     from agentdesk.lcm import client
     from agentdesk.monitor import push
 
     cache.clear()
     lookups.forget_all()
+    rendering.forget_rendered()
     rules.forget_cached_rules()
     push.forget_unwatched()
     # Monitor updates still pausing on a finished test's event loop must not hold up this one.
