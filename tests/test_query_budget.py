@@ -188,3 +188,46 @@ async def test_a_page_connecting_stays_within_its_query_budget(warm):
     assert len(seen) <= CONNECT_BUDGET, (
         f"connect + disconnect ran {len(seen)} statements:\n{explain(seen)}"
     )
+
+
+@contextmanager
+def trips() -> Iterator[list[str]]:
+    """Every trip agentdesk's async code makes to a worker thread for database work."""
+    from channels.db import DatabaseSyncToAsync
+
+    made: list[str] = []
+    original = DatabaseSyncToAsync.thread_handler
+
+    def counting(self, loop, *args, **kwargs):
+        if not getattr(self.func, "__module__", "").startswith("agentdesk.lcmsim"):  # LCM's
+            made.append(getattr(self.func, "__qualname__", repr(self.func)))
+        return original(self, loop, *args, **kwargs)
+
+    DatabaseSyncToAsync.thread_handler = counting
+    try:
+        yield made
+    finally:
+        DatabaseSyncToAsync.thread_handler = original
+
+
+# Trips to a worker thread per action: each is a hop to another thread and back, on the
+# action's way (docs/benchmarks.md, "Action cost").
+NEXT_TRIPS = 3  # take the turn and record the fetch as in flight (1, pending.acquire_and_mark);
+# save, log and render (1); the monitor asking whether anyone watches the team (1, background)
+SKIP_TRIPS = 4  # take the turn (1); record the close as in flight (1: its record needs the
+# contact on screen, read with the turn); save, log and render (1); the monitor's check (1)
+
+
+async def test_next_and_skip_stay_within_their_trip_budget(warm):
+    alice = warm
+    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    await settled()
+    with trips() as made:
+        assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+        await settled()
+    assert len(made) <= NEXT_TRIPS, f"Next made {len(made)} trips: {made}"
+    with trips() as made:
+        assert (await actions.skip_contact(alice, outcome_id="8")).ok
+        await settled()
+    assert len(made) <= SKIP_TRIPS, f"Skip made {len(made)} trips: {made}"

@@ -18,8 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agentdesk.lcm import messages as m
-
+from .contact import contact_of
 from .models import AgentSession
 
 CONTACT_KEY = "contact_key"
@@ -70,12 +69,10 @@ def read_shown(data: Mapping[str, Any]) -> tuple[Shown | None, str]:
 
 def key_on_screen(session: AgentSession) -> str | None:
     """The LCM key of the contact on screen, as the page shows it; None when there is none."""
-    if session.state != AgentSession.PREVIEWING or not session.contact:
+    contact = contact_of(session)
+    if session.state != AgentSession.PREVIEWING or contact is None:
         return None
-    try:
-        return str(m.Contact.from_response(session.contact).account_number)
-    except m.MessageError:  # shown all the same (the way out must work): as stored
-        return str(session.contact.get("AccountNumber", ""))
+    return contact.account_number
 
 
 def still_on_screen(session: AgentSession, shown: Shown) -> bool:

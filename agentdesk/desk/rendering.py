@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 from agentdesk.compliance import rules
 
 from . import details, render_cache, state
+from .contact import contact_of
 from .forms import AddContactForm
 from .lookups import GroupChoices, OutcomeMenu
 from .models import ActionLog, AgentSession
@@ -50,10 +51,11 @@ def desk_context(
         recent = state.recent_actions(profile)
     card = None
     hand_back = None
-    if session.contact:
+    contact = contact_of(session)
+    if contact is not None:
         limit = rules.preview_limit_for(session.campaign_group)
         card = contact_card(
-            session.contact,
+            contact,
             preview=preview_countdown(limit, session.state_since, timezone.now()),
         )
         if card is not None and card.verdict.needs_confirmation:

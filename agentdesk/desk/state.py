@@ -20,6 +20,7 @@ from django.utils import timezone
 from agentdesk.retiredkeys.models import RetiredKey, is_retired
 
 from . import daycounts
+from .contact import contact_of
 from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
 from .returning import from_row, insert_sql, returning_columns, update_returning, update_sql
 
@@ -77,8 +78,8 @@ def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:
 def pending_skip(session: AgentSession) -> dict[str, Any] | None:
     """The agent's earlier skip of the contact on screen whose outcome LCM did not confirm."""
     earlier = (session.unconfirmed or {}).get("skip")
-    contact = session.contact or {}
-    if earlier and earlier.get("lcm_key") == contact.get("AccountNumber"):
+    contact = contact_of(session)
+    if earlier and contact is not None and earlier.get("lcm_key") == contact.account_number:
         return earlier
     return None
 
@@ -321,8 +322,8 @@ def renew_presence(agent_ids: list[int]) -> list[AgentSession]:
 
 
 def _since_on_screen(session: AgentSession) -> QuerySet[ActionLog]:
-    contact = session.contact or {}
-    key = str(contact.get("AccountNumber", ""))
+    contact = contact_of(session)
+    key = contact.account_number if contact is not None else ""
     entries = ActionLog.objects.filter(
         agent_id=session.agent_id, lcm_key=key[:80], at__gte=session.state_since, ok=True
     )

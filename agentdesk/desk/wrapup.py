@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentdesk.compliance import rules
-from agentdesk.lcm import messages as m
 from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
@@ -39,6 +38,7 @@ from .actions.turn import (
     failure_fields,
     new_call_id,
 )
+from .contact import ContactOnScreen, contact_of
 from .models import ActionLog, AgentProfile, AgentSession, Callback
 from .onscreen import Shown, read_shown
 from .wrapup_forms import CallbackForm, FieldsForm, NumberForm, zone_of_label
@@ -62,7 +62,7 @@ def _invalid(form: forms.Form, message: str = "") -> Done:
 
 async def _read_attempt(
     profile: AgentProfile, data: Any
-) -> tuple[AgentSession, m.Contact, Shown] | Done:
+) -> tuple[AgentSession, ContactOnScreen, Shown] | Done:
     """The contact on screen, if the form names it (desk/onscreen.py: its LCM key and a
     session version since it reached the screen; another number dialled is another holding);
     else a refusal with the fresh state."""
@@ -73,11 +73,12 @@ async def _read_attempt(
     if not onscreen.still_on_screen(session, shown) or not session.call_id:
         changed = str(onscreen.CHANGED)
         return Done(result=Result(ok=False, message=changed, level="error", session=session))
-    assert session.contact is not None
-    return session, m.Contact.from_response(session.contact), shown
+    contact = contact_of(session)
+    assert contact is not None
+    return session, contact, shown
 
 
-def _entry(contact: m.Contact, call_id: str, **more: Any) -> dict[str, Any]:
+def _entry(contact: ContactOnScreen, call_id: str, **more: Any) -> dict[str, Any]:
     return {
         "campaign": contact.campaign_id,
         "queue": contact.queue,
@@ -228,7 +229,7 @@ def callback_text(row: Callback) -> str:
 
 async def _send_callback(
     turn: Turn,
-    contact: m.Contact,
+    contact: ContactOnScreen,
     form: CallbackForm,
     window: callback_rules.Window,
     found: details.ContactDetails,
@@ -344,7 +345,7 @@ class NumberVerdict:
     """One of the contact's numbers, judged by the compliance rules on its own."""
 
     mode: w.ContactMode
-    contact: m.Contact
+    contact: ContactOnScreen
     verdict: rules.Verdict
     on_screen: bool
 
@@ -353,7 +354,7 @@ class NumberVerdict:
         return bool(self.mode.number) and not self.verdict.blocked
 
 
-def as_contact(contact: m.Contact, mode: w.ContactMode) -> m.Contact:
+def as_contact(contact: ContactOnScreen, mode: w.ContactMode) -> ContactOnScreen:
     """The contact on screen as if LCM had handed it out on `mode`."""
     return replace(
         contact,
@@ -363,7 +364,9 @@ def as_contact(contact: m.Contact, mode: w.ContactMode) -> m.Contact:
     )
 
 
-def judge_numbers(contact: m.Contact, modes: tuple[w.ContactMode, ...]) -> list[NumberVerdict]:
+def judge_numbers(
+    contact: ContactOnScreen, modes: tuple[w.ContactMode, ...]
+) -> list[NumberVerdict]:
     """Every number of the contact with its own verdict (runs a few queries per number)."""
     judged = []
     for mode in modes:
@@ -437,7 +440,7 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
             ) % {"mode": mode.description, "number": mode.number}
         result = Result(ok=True, message=message, level="success")
         done = await turn.finish(
-            ActionLog.DIAL_OTHER, entry, result, contact=other.to_response(), call_id=call_id
+            ActionLog.DIAL_OTHER, entry, result, contact=other.to_stored(), call_id=call_id
         )
         return Done(result=done)
 

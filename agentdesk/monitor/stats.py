@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from agentdesk.compliance.models import PreviewLimit
 from agentdesk.desk import daycounts
+from agentdesk.desk.contact import ContactOnScreen, contact_of
 from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession, DayCount
 from agentdesk.desk.onscreen import key_on_screen
 from agentdesk.teams.models import Team
@@ -60,9 +62,9 @@ class AgentRow:
         fresh = seen_until is not None and seen_until > timezone.now()
         return self.session.connections > 0 and fresh
 
-    @property
-    def contact(self) -> dict[str, Any]:
-        return self.session.contact or {}
+    @cached_property
+    def contact(self) -> ContactOnScreen | None:
+        return contact_of(self.session)
 
     @property
     def contact_key(self) -> str:
@@ -71,7 +73,7 @@ class AgentRow:
 
     @property
     def masked_phone(self) -> str:
-        number = str(self.contact.get("PhoneNumber", ""))
+        number = self.contact.phone_number if self.contact else ""
         return f"···{number[-4:]}" if number else ""
 
     def fingerprint(self) -> tuple[Hashable, ...]:

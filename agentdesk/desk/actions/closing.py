@@ -20,6 +20,7 @@ from agentdesk.lcm.errors import LcmError, LcmRejected
 from agentdesk.shared.asyncdb import db_async
 
 from .. import state
+from ..contact import ContactOnScreen
 from ..lookups import OutcomeMenu, group_choices, outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
@@ -52,11 +53,11 @@ class Refusal:
     level: str = "warning"
 
 
-Decide = Callable[[AgentSession, m.Contact], Awaitable["Close | Refusal"]]
+Decide = Callable[[AgentSession, ContactOnScreen], Awaitable["Close | Refusal"]]
 
 
 async def _honour_opt_out(
-    profile: AgentProfile, contact: m.Contact, outcome: m.Outcome, *, actor: str
+    profile: AgentProfile, contact: ContactOnScreen, outcome: m.Outcome, *, actor: str
 ) -> None:
     """A DNC outcome lists the number at once, whatever LCM answers next."""
     if is_dnc_outcome(outcome):
@@ -210,7 +211,7 @@ def _fill(text: str, outcome: str, name: str) -> str:
     return text.replace("{outcome}", outcome).replace("{name}", name)
 
 
-async def _skip_fields(turn: Turn, contact: m.Contact, outcome: m.Outcome) -> dict[str, Any]:
+async def _skip_fields(turn: Turn, contact: ContactOnScreen, outcome: m.Outcome) -> dict[str, Any]:
     groups = await group_choices(turn.profile)
     return {
         "outcome_id": outcome.id,
@@ -229,7 +230,7 @@ async def _skip_unknown(
     kind: str,
     error: LcmError,
     entry: dict[str, Any],
-    contact: m.Contact,
+    contact: ContactOnScreen,
     outcome: m.Outcome,
 ) -> Result:
     """The skip may have closed the contact: keep it on screen, remember the outcome, say so."""

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentdesk.compliance import rules
-from agentdesk.lcm import messages as m
 from agentdesk.shared.asyncdb import db_async
 
 from .. import state
+from ..contact import ContactOnScreen, contact_of
 from ..lookups import group_choices
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
@@ -31,7 +31,7 @@ async def hand_back(profile: AgentProfile, *, shown: Shown | None = None) -> Res
     """Hand back the contact on screen that may not be dialled now, with the campaign policy's
     outcome (the do-not-call outcome for a listed number)."""
 
-    async def decide(session: AgentSession, contact: m.Contact) -> Close | Refusal:
+    async def decide(session: AgentSession, contact: ContactOnScreen) -> Close | Refusal:
         verdict = await db_async(rules.evaluate)(contact)
         if not (verdict.blocked or verdict.needs_confirmation or verdict.outside_window):
             return Refusal(
@@ -122,9 +122,10 @@ async def preview_expired(profile: AgentProfile, *, shown: Shown | None = None) 
         message = _("The preview time has not run out yet (%(left)d s left).") % {"left": left}
         return Result(ok=False, message=message, session=session)
     if limit.on_expiry == limit.HAND_BACK:
-        expected_key = (session.contact or {}).get("AccountNumber")
+        expected = contact_of(session)
+        expected_key = expected.account_number if expected is not None else None
 
-        async def decide(current: AgentSession, contact: m.Contact) -> Close | Refusal:
+        async def decide(current: AgentSession, contact: ContactOnScreen) -> Close | Refusal:
             if contact.account_number != expected_key:
                 return Refusal(_("The contact on your screen changed; nothing handed back."))
             return Close(

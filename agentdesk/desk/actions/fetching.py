@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -16,7 +17,8 @@ from agentdesk.lcm.errors import LcmError
 from agentdesk.retiredkeys.models import mark_closed
 from agentdesk.shared.asyncdb import db_async
 
-from .. import events, state
+from .. import events, pending, state
+from ..contact import ContactOnScreen
 from ..lookups import group_choices
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..presenters import dialling
@@ -60,15 +62,21 @@ async def _fetch(
     choices: Mapping[str, str],
 ) -> Result:
     """Next or Reserved: ask LCM for a contact and put it on the agent's screen."""
-    async with agent_turn(profile) as turn:
+
+    def record_for(session: AgentSession) -> dict[str, Any] | None:
+        # A contact LCM hands out is held for this agent: if this worker dies before it is on
+        # screen, the record makes it an unknown outcome in the log (desk/pending.py).
+        # Stored with the turn (one trip), unless the fetch is refused below.
+        if session.state == AgentSession.PREVIEWING:
+            return None
+        return pending.record(kind, {**_group_field(choices), "subtopic": request.SUBTOPIC})
+
+    async with agent_turn(profile, record_for) as turn:
         if turn is None:
             return await busy(profile)
         if turn.session.state == AgentSession.PREVIEWING:
             message = _("A contact is already on your screen: skip it with an outcome first.")
             return await turn.refuse(message)
-        # A contact LCM hands out is held for this agent: if this worker dies before it is on
-        # screen, the record makes it an unknown outcome in the log (desk/pending.py).
-        await turn.mark_pending(kind, {**_group_field(choices), "subtopic": request.SUBTOPIC})
         try:
             exchange = await get_client().call(request)
             # LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired
@@ -116,8 +124,9 @@ async def _on_screen(
     choices: Mapping[str, str],
     unless_retired: str = "",
 ) -> Result | None:
-    """Put the contact on the agent's screen; None (nothing done) if its key
-    `unless_retired` is retired."""
+    """Put the contact on the agent's screen (LCM's answer read into agentdesk's own shape,
+    once); None (nothing done) if its key `unless_retired` is retired."""
+    on_screen_contact = ContactOnScreen.from_lcm(contact)
     groups = await group_choices(turn.profile)
     entry = {
         **exchange_fields(exchange),
@@ -127,7 +136,9 @@ async def _on_screen(
         % {"id": contact.contact_id or contact.account_number},
     }
     # The number as the card shows it ("(762) 555-4975", not LCM's "7625554975").
-    message = _("Contact %(number)s is on your screen.") % {"number": dialling(contact).text}
+    message = _("Contact %(number)s is on your screen.") % {
+        "number": dialling(on_screen_contact).text
+    }
     extra = exchange.answer.extra
     if extra:
         message += " " + _extra_message(extra)
@@ -136,7 +147,7 @@ async def _on_screen(
     # wrap-up message to LCM carries it, and the log names it.
     on_screen = {
         "state": AgentSession.PREVIEWING,
-        "contact": contact.to_response(),
+        "contact": on_screen_contact.to_stored(),
         "call_id": new_call_id(),
     }
     shown = await turn.finish_unless_retired(

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from agentdesk.lcm import messages as m
-
 from .. import onscreen
+from ..contact import ContactOnScreen
 from ..lookups import group_choices, outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
@@ -37,7 +36,7 @@ async def release_contact(
         }
         return Result(ok=False, message=message, level="error")
 
-    async def chosen(session: AgentSession, contact: m.Contact) -> Close:
+    async def chosen(session: AgentSession, contact: ContactOnScreen) -> Close:
         return Close(
             outcome_id,
             f"Released by {lead_name} with {{outcome}}",

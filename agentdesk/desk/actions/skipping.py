@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from agentdesk.lcm import messages as m
-
+from ..contact import ContactOnScreen
 from ..lookups import outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
@@ -54,7 +53,7 @@ async def skip_contact(
     skipped = _("Skipped with outcome %(id)s %(name)s.") % {"id": outcome.id, "name": outcome.name}
     logged = _("Skipped with %(outcome)s") % {"outcome": outcome.name}
 
-    async def chosen(session: AgentSession, contact: m.Contact) -> Close:
+    async def chosen(session: AgentSession, contact: ContactOnScreen) -> Close:
         return Close(outcome.id, result_text=logged, message=skipped)
 
     return await close_contact(

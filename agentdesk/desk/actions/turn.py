@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +21,7 @@ from agentdesk.lcm.errors import LcmError
 from agentdesk.shared.asyncdb import db_async
 
 from .. import events, onscreen, pending, state
+from ..contact import ContactOnScreen, contact_of
 from ..forms import AddContactForm
 from ..lookups import group_choices, outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
@@ -86,11 +87,10 @@ class Turn:
         log.info("agent %s: action for %s refused, screen changed", self.profile, shown)
         return await self.refuse(message or str(onscreen.CHANGED))
 
-    def contact_on_screen(self) -> m.Contact | None:
-        session = self.session
-        if session.state != AgentSession.PREVIEWING or not session.contact:
+    def contact_on_screen(self) -> ContactOnScreen | None:
+        if self.session.state != AgentSession.PREVIEWING:
             return None
-        return m.Contact.from_response(session.contact)
+        return contact_of(self.session)
 
     async def finish(
         self, kind: str, entry: dict[str, Any], result: Result, **changes: Any
@@ -157,15 +157,27 @@ class Turn:
 
 
 @asynccontextmanager
-async def agent_turn(profile: AgentProfile) -> AsyncIterator[Turn | None]:
+async def agent_turn(
+    profile: AgentProfile,
+    record_for: Callable[[AgentSession], dict[str, Any] | None] | None = None,
+) -> AsyncIterator[Turn | None]:
     """Take the agent's action lock for the block, or None while another action holds it.
-    The lock is given back on leaving the block unless the turn finished."""
+    The lock is given back on leaving the block unless the turn finished.
+
+    `record_for`, for an action whose write to LCM is known before its turn: builds the
+    write's record (`pending.record`) from the session as locked, or None to record nothing;
+    it is stored in the same trip as taking the lock, as `Turn.mark_pending` would store it."""
     try:
-        session, token = await db_async(pending.acquire)(profile)
+        if record_for is None:
+            session, token = await db_async(pending.acquire)(profile)
+            marked = False
+        else:
+            session, token, marked = await db_async(pending.acquire_and_mark)(profile, record_for)
     except state.Busy:
         yield None
         return
     turn = Turn(profile, session, token)
+    turn.pending = marked
     try:
         yield turn
     finally:
@@ -192,7 +204,7 @@ def failure_fields(error: LcmError) -> dict[str, Any]:
     }
 
 
-def contact_fields(contact: m.Contact) -> dict[str, Any]:
+def contact_fields(contact: m.Contact | ContactOnScreen) -> dict[str, Any]:
     return {
         "campaign": contact.campaign_id,
         "queue": contact.queue,
