@@ -329,10 +329,12 @@ class CreateContactAnswer:
         text = text_of(response, "Response", "Message", "Description", "Status", "Error")
         if text.lower() in SUCCESS_WORDS or says_no_error(text):
             # "Success" without a key: LCM says it worked, so the outcome is unknown.
-            raise LcmBadAnswer("the answer carries no LCM key", lcm_text=text or held)
+            if held:  # `0`, `N/A` where the key belongs: shown as LCM wrote it
+                raise LcmBadAnswer("the answer carries no LCM key", lcm_text=held)
+            raise MessageError("response", "says it worked but carries no LCM key")
         if any(char.isalpha() for char in text) and not is_lcm_key(text):
             raise LcmRejected(text)
-        raise LcmBadAnswer("the answer is not the new contact's LCM key", lcm_text=text or held)
+        raise MessageError("response", "must be the new contact's LCM key")
 
     def to_response(self) -> str:
         return self.lcm_key
