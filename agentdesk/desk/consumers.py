@@ -40,7 +40,12 @@ DESK_SOCKET_PATH = "/ws/desk/"
 def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile | None:
     if not user or not user.is_authenticated:
         return None
-    return AgentProfile.objects.select_related("user", "team").filter(user_id=user.pk).first()
+    try:
+        # get(), not first(): a user has at most one profile, and compiling first()'s ORDER
+        # BY was half of this read's cost in a reconnect storm (docs/benchmarks.md).
+        return AgentProfile.objects.select_related("user", "team").get(user_id=user.pk)
+    except AgentProfile.DoesNotExist:
+        return None
 
 
 def attach_agent_profile(scope: dict[str, Any]) -> None:
