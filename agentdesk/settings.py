@@ -380,6 +380,9 @@ SOCKET_HANDSHAKE_CACHE_SECONDS = env_float("SOCKET_HANDSHAKE_CACHE_SECONDS", 600
 SOCKET_CONNECTS_AT_ONCE = env_int("SOCKET_CONNECTS_AT_ONCE", 50, minimum=1)
 # How often a team's monitor charts are redrawn at most while its agents act (0: every change).
 MONITOR_CHARTS_SECONDS = env_float("MONITOR_CHARTS_SECONDS", 3.0)
+# Whether a worker draws the monitor charts in a process of its own (monitor/drawing.py): a
+# drawing then never holds the worker's interpreter from its agents. Off: in the worker.
+MONITOR_CHARTS_PROCESS = env_bool("MONITOR_CHARTS_PROCESS", True)
 # How an ambiguous numeric date in an LCM answer ("02/03/2024 16:00") is read: "month-first"
 # (as the vendor's answer samples) or "day-first" (as CreateContact's documented format).
 LCM_DATE_ORDER = env_str("LCM_DATE_ORDER", "month-first", choices={"month-first", "day-first"})

@@ -1,7 +1,9 @@
 """What one redraw of a team's charts costs the worker: a team of agents with a day of
 actions; before each measured redraw one agent acts (an action's log entry as the desk
 writes it, outside the timing), then the charts' update is rendered in every configured
-language, as the worker does. Also timed on their own: the day's figures (the queries), and
+language, as the worker does: its time, and the worker's own processor time in it (where the
+charts are drawn in a process of their own, that drawing is not the worker's). Also timed on
+their own: the day's figures (the queries), and
 the drawing in one language from figures already read.
 
 The same script measures any checkout (run it with that checkout first on PYTHONPATH).
@@ -80,12 +82,13 @@ def act(profile: AgentProfile, n: int) -> None:
 
 def measure(team: Team, profiles: list[AgentProfile], redraws: int) -> dict[str, list[float]]:
     langs = languages()
-    times: dict[str, list[float]] = {"update": [], "figures": [], "drawing": []}
+    times: dict[str, list[float]] = {"update": [], "worker CPU": [], "figures": [], "drawing": []}
     for n in range(redraws):
         act(profiles[n % len(profiles)], n)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         asyncio.run(live.render_team_changes_in(team.pk, live.Change(charts=True), langs))
         times["update"].append((time.perf_counter() - started) * 1000)
+        times["worker CPU"].append((time.process_time() - cpu) * 1000)
         act(profiles[(n + 1) % len(profiles)], n + redraws)
         started = time.perf_counter()
         context = figures.today_charts(team)

@@ -100,9 +100,11 @@ def _guards_from_memory(session):
     """The guards' answers computed once and served without queries."""
     from agentdesk.compliance import rules
     from agentdesk.desk import presenters, rendering
-    from agentdesk.lcm.messages import Contact
+    from agentdesk.desk.contact import contact_of
 
-    verdict = rules.evaluate(Contact.from_response(session.contact))
+    contact = contact_of(session)
+    assert contact is not None
+    verdict = rules.evaluate(contact)
     with (
         mock.patch.object(presenters.rules, "evaluate", lambda contact, now=None: verdict),
         mock.patch.object(rendering.rules, "preview_limit_for", lambda group: None),

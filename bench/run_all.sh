@@ -15,3 +15,4 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(free -g | awk '/Mem:/{p
 "$PY" -m bench.monitor_languages --changes 150
 PYTHONPATH=. "$PY" bench/monitor_push.py --changes 150
 "$PY" -m bench.action_writes --saves 300 --rounds 5
+"$PY" -m bench.contact_render --renders 200 --rounds 3

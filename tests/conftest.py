@@ -235,17 +235,25 @@ def _monitors_always_asked(settings):
 
 
 @pytest.fixture(autouse=True)
+def _charts_drawn_in_process(settings):
+    """In-process tests draw the monitor charts in the test's own process, with its settings
+    (tests/test_chart_drawing.py starts the drawing process)."""
+    settings.MONITOR_CHARTS_PROCESS = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Cached LCM reference data must not leak from one test's database into the next."""
     from django.core.cache import cache
 
     from agentdesk.compliance import rules
-    from agentdesk.desk import lookups
+    from agentdesk.desk import lookups, rendering
     from agentdesk.lcm import client
     from agentdesk.monitor import push
 
     cache.clear()
     lookups.forget_all()
+    rendering.forget_rendered()
     rules.forget_cached_rules()
     push.forget_unwatched()
     # Monitor updates still pausing on a finished test's event loop must not hold up this one.

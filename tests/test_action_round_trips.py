@@ -58,12 +58,13 @@ def test_the_result_and_its_log_entry_in_one_round_trip(agents):
         )
     # PostgreSQL: one statement, in autocommit (no BEGIN, no COMMIT: psycopg sends those
     # without a cursor, so they do not show here); SQLite: the key's check, the UPDATE, the
-    # INSERT and the counter's upsert in a transaction.
-    assert len(seen) == (1 if connection.vendor == "postgresql" else 4), seen
+    # INSERT and the counter's upsert in a transaction, and the recent log.
+    assert len(seen) == (1 if connection.vendor == "postgresql" else 5), seen
     assert connection.get_autocommit() and not connection.in_atomic_block
     assert saved is not None
-    updated, written = saved
+    updated, written, recent = saved
     assert updated is not None and written.pk is not None
+    assert recent == [written]
     stored = AgentSession.objects.get(pk=session.pk)
     assert stored.version == session.version + 1 == updated.version
     assert stored.contact == CONTACT == updated.contact  # JSON read back as the ORM reads it
@@ -115,7 +116,7 @@ def test_a_lost_lock_still_logs_what_happened(agents):
         {"state": AgentSession.IDLE, "contact": None},
     )
     assert saved is not None
-    updated, written = saved
+    updated, written, _recent = saved
     assert updated is None
     assert AgentSession.objects.get(pk=session.pk).busy_token != ""
     assert ActionLog.objects.get(pk=written.pk).outcome_id == 8
@@ -136,3 +137,22 @@ def test_a_failing_log_entry_saves_nothing(agents):
     stored = AgentSession.objects.get(pk=session.pk)
     assert stored.busy_token == token and stored.notice == ""  # the UPDATE did not stand
     assert not DayCount.objects.exists()  # nor the counter's upsert
+
+
+def test_the_recent_log_comes_back_with_the_save(agents):
+    """The agent's recent log for the render is read with the save (on PostgreSQL in its
+    statement): the newest entries first, the one just written among them, as a separate
+    read afterwards finds them."""
+    alice, bob = agents["alice"], agents["bob"]
+    for n in range(state.RECENT_ACTIONS + 2):
+        state.write_log(alice, ActionLog.NEXT, result=f"earlier {n}")
+    state.write_log(bob, ActionLog.NEXT, result="not hers")
+    session, token = locked(alice)
+    saved = state.release_and_log(
+        session, token, ActionLog.SKIP, {"outcome_id": 8, "ok": True}, {"notice": "done"}
+    )
+    assert saved is not None
+    assert saved.recent[0] == saved.entry
+    assert len(saved.recent) == state.RECENT_ACTIONS
+    assert saved.recent == state.recent_actions(alice)
+    assert all(entry.agent_id == alice.pk for entry in saved.recent)

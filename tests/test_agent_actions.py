@@ -7,6 +7,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from agentdesk.desk import actions, inputs
+from agentdesk.desk.contact import contact_of
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
@@ -43,7 +44,7 @@ async def test_next_then_skip_goes_idle_previewing_idle(agents, contacts):
     assert result.ok and result.level == "success"
     session = await session_of(alice)
     assert session.state == AgentSession.PREVIEWING
-    assert session.contact["AccountNumber"] == contacts[0]
+    assert contact_of(session).account_number == contacts[0]
     held = await db(Contact.objects.get, lcm_key=contacts[0])
     assert held.held_by == "a1@test"  # the agent ID from the profile
 
@@ -108,7 +109,7 @@ async def test_reserved_contact(agents):
     )
     result = await actions.reserved_contact(agents["bob"])
     assert result.ok
-    assert (await session_of(agents["bob"])).contact["AccountNumber"] == key
+    assert contact_of(await session_of(agents["bob"])).account_number == key
 
 
 async def test_reserved_through_the_newer_call(agents, settings):

@@ -22,6 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agentdesk.desk import pending
 from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession
+from agentdesk.desk.onscreen import key_on_screen
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
 from agentdesk.teams.models import Team
@@ -54,7 +55,7 @@ class Figures:
 
 
 def key_on_screen_of(profile: AgentProfile) -> str:
-    return str((AgentSession.objects.get(agent=profile).contact or {})["AccountNumber"])
+    return key_on_screen(AgentSession.objects.get(agent=profile)) or ""
 
 
 def idle(page: Page) -> bool:
@@ -234,11 +235,7 @@ def test_soak_ends_with_lcm_and_the_action_log_reconciled(proxy, browser: Browse
     # ---- reconcile LCM's record with the action log
     misses: list[str] = []
     sessions = {s.agent_id: s for s in AgentSession.objects.all()}
-    on_screen = {
-        (s.contact or {}).get("AccountNumber")
-        for s in sessions.values()
-        if s.state == AgentSession.PREVIEWING
-    }
+    on_screen = {key_on_screen(s) for s in sessions.values() if s.state == AgentSession.PREVIEWING}
     for key in keys:
         contact = Contact.objects.get(lcm_key=key)
         closes = ActionLog.objects.filter(lcm_key=key, kind__in=ActionLog.CLOSING_KINDS, ok=True)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from agentdesk.compliance.models import CampaignPolicy, DoNotCallEntry
 from agentdesk.desk import actions, callback_rules, callbacks, wrapup
 from agentdesk.desk.models import ActionLog, AgentSession, Callback
+from agentdesk.desk.onscreen import key_on_screen
 from agentdesk.lcmsim.models import Contact
 
 from .helpers import add_contact
@@ -163,10 +164,10 @@ async def on_screen(profile) -> AgentSession:
 async def callback_form(session: AgentSession, **fields) -> dict[str, Any]:
     from agentdesk.desk import details
 
-    found = await details.load(session.call_id, (session.contact or {})["AccountNumber"])
+    found = await details.load(session.call_id, key_on_screen(session) or "")
     start = tomorrow_in(NY, 10)
     data = {
-        "contact_key": (session.contact or {})["AccountNumber"],
+        "contact_key": key_on_screen(session) or "",
         "session_version": str(session.version),
         "request_token": "tok-1",
         "kind": "regular",

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agentdesk.desk.contact import ContactOnScreen
 from agentdesk.desk.presenters import contact_card
 
 pytestmark = pytest.mark.django_db  # the card asks the compliance rules (policy, DNC list)
@@ -22,7 +23,7 @@ def card(now=NOON_NEW_YORK, **fields):
         "TimeZone": "(UTC-05:00) Eastern Time (US and Canada)",
     }
     data.update(fields)
-    return contact_card(data, now=now)
+    return contact_card(ContactOnScreen.from_wire(data), now=now)
 
 
 def test_no_contact_no_card():

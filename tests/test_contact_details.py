@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from agentdesk.desk import actions, details
+from agentdesk.desk.contact import contact_of
 from agentdesk.desk.models import AgentSession
 from agentdesk.lcm import wrapup as w
 
@@ -68,7 +69,7 @@ def test_the_card_lists_every_number_of_the_contact(agents, key, alice):
     html = panel(alice)
     assert 'id="contact-numbers"' in html
     session = AgentSession.objects.get(agent=agents["alice"])
-    assert session.contact["PhoneNumber"][-4:] in html
+    assert contact_of(session).phone_number[-4:] in html
 
 
 def test_earlier_attempts_come_from_agentdesks_log(agents, key, alice):

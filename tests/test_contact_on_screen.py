@@ -12,6 +12,7 @@ from django.test import Client
 from agentdesk.compliance.models import CampaignPolicy, DoNotCallEntry
 from agentdesk.desk import onscreen
 from agentdesk.desk.consumers import AgentConsumer
+from agentdesk.desk.contact import contact_of
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 
@@ -51,7 +52,7 @@ def test_a_skip_pressed_on_a_stale_tab_does_not_close_the_contact_another_tab_fe
     assert not DoNotCallEntry.objects.exists()
     assert Contact.objects.get(lcm_key=first).outcome_id == 8
     session = AgentSession.objects.get(agent__user__username="alice")
-    assert session.state == AgentSession.PREVIEWING and session.contact["AccountNumber"] == second
+    assert session.state == AgentSession.PREVIEWING and contact_of(session).account_number == second
 
 
 async def test_a_stale_socket_frame_is_refused_and_answered_with_the_fresh_state(agents):

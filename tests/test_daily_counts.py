@@ -1,7 +1,7 @@
 """The day's counters kept with each action (desk/daycounts.py) give the monitor's charts the
 same figures as counting the day's log, whichever way an entry was written, across the day's
 edges in the server's time zone (a quarter-hour offset, a day that is 23 hours long), and for
-days begun before the counters were kept. Marked `postgres`: the test command runs these
+days begun before the counters were kept; and so do the agents' rows on the monitor. Marked `postgres`: the test command runs these
 again on PostgreSQL (one statement per action there)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.core.cache import cache
 
 from agentdesk.desk import daycounts, state
 from agentdesk.desk.models import ActionLog, AgentProfile, CountedDay, DayCount
-from agentdesk.monitor import figures
+from agentdesk.monitor import figures, stats
 from agentdesk.teams.models import Team
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -85,6 +85,13 @@ def assert_counters_match_the_log() -> None:
             counted = figures.team_figures(team, day)
             logged = figures.logged_team_figures(team, day, day)
             assert counted == logged, (team.name, day)
+            now = daycounts.day_bounds(day)[1] - timedelta(microseconds=1)
+            counted_rows = stats.agent_rows(team, now=now)
+            logged_rows = stats.agent_rows(team, now=now, logged=True)
+            assert [row.fingerprint() for row in counted_rows] == [
+                row.fingerprint() for row in logged_rows
+            ], (team.name, day)
+            assert any(row.skipped_by_outcome for row in counted_rows)
         for day in DAYS:
             since, until = daycounts.day_bounds(day)
             entries = ActionLog.objects.filter(team=team, at__gte=since, at__lt=until).count()

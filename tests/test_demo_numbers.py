@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from agentdesk.desk.contact import ContactOnScreen
 from agentdesk.desk.presenters import contact_card
 from agentdesk.lcmsim import demo
 from agentdesk.lcmsim.models import Contact
@@ -26,7 +27,7 @@ def _cards() -> list[Any]:
     demo.seed_outcomes()
     demo.seed_contacts(demo.seed_campaigns(), count=200, personal_for=["a@demo"])
     contacts = Contact.objects.select_related("campaign__group").prefetch_related("modes")
-    return [(c, contact_card(contact_answer(c).to_response())) for c in contacts]
+    return [(c, contact_card(ContactOnScreen.from_lcm(contact_answer(c)))) for c in contacts]
 
 
 def test_nearly_every_demo_card_is_dialable_from_a_fiction_range():

@@ -4,6 +4,7 @@ shown formatted for people, with a warning when it cannot be dialled as given.""
 import pytest
 from django.test import Client
 
+from agentdesk.desk.contact import ContactOnScreen
 from agentdesk.desk.presenters import contact_card
 from agentdesk.lcmsim.models import Contact, ContactMode
 
@@ -17,7 +18,9 @@ EASTERN = "(UTC-05:00) Eastern Time (US and Canada)"
 
 def card(phone, time_zone=EASTERN, key="1|1|5|0|0|84|5", **fields):
     return contact_card(
-        {"PhoneNumber": phone, "AccountNumber": key, "TimeZone": time_zone, **fields}
+        ContactOnScreen.from_wire(
+            {"PhoneNumber": phone, "AccountNumber": key, "TimeZone": time_zone, **fields}
+        )
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from agentdesk.desk import actions
+from agentdesk.desk import actions, lookups
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.dialler.models import ApiToken, DiallerCampaign, DiallerContact
 from agentdesk.lcmsim.models import Contact
@@ -117,8 +117,8 @@ def test_fault_cell(world, proxy, operation, fault):
         assert do("next", world)[0]
     else:
         # Reference data is fetched (and cached) while LCM is fine, as in a working day.
-        run(actions.outcome_menu())
-        run(actions.group_choices(alice))
+        run(lookups.outcome_menu())
+        run(lookups.group_choices(alice))
     before = snapshot(alice)
     proxy.received.clear()
 

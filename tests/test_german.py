@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 
 from agentdesk.asgi import application
 from agentdesk.desk import actions
+from agentdesk.desk.contact import ContactOnScreen
 from agentdesk.desk.forms import AddContactForm
 from agentdesk.desk.presenters import contact_card
 from agentdesk.language.models import LanguagePreference
@@ -160,12 +161,12 @@ def run_action(coroutine):
 
 def test_dates_on_the_contact_card_are_german():
     now = timezone.make_aware(datetime(2026, 11, 22, 17, 0))
-    data = {
-        "PhoneNumber": "2025550100",
-        "AccountNumber": "1|2|3|0|0|44|3",
-        "ExpiryTime": "12/30/2026 23:59:00",
-        "Consent": "Yes",
-    }
+    data = ContactOnScreen(
+        account_number="1|2|3|0|0|44|3",
+        phone_number="2025550100",
+        expiry_time="12/30/2026 23:59:00",
+        consent="Yes",
+    )
     with translation.override("de"):
         card = contact_card(data, now=now)
         assert card is not None

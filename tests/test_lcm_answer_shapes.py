@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from agentdesk.desk.contact import contact_of
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_agent_logged_in, set_shape
@@ -421,7 +422,7 @@ def test_a_contact_beside_no_error_words_goes_on_screen(desk, proxy, beside):
     html = banner(post(desk, "/desk/next", SALES))
     assert "is on your screen" in html, html
     assert "refused" not in html and "Nothing was changed" not in html
-    assert session().state == "previewing" and session().contact["AccountNumber"] == key
+    assert session().state == "previewing" and contact_of(session()).account_number == key
     assert held() == ["a1@test"]
 
 
@@ -437,7 +438,7 @@ def test_a_contact_beside_a_real_error_text_is_read_for_its_data(desk, proxy):
         forward_first=True,
     )
     assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
-    assert session().contact["AccountNumber"] == key
+    assert contact_of(session()).account_number == key
 
 
 @pytest.mark.parametrize(
@@ -528,7 +529,7 @@ def test_a_numeric_account_number_is_worked_like_any_key(desk, proxy):
     )
     html = post(desk, "/desk/next", SALES)
     assert "is on your screen" in banner(html), banner(html)
-    assert "4711" in html and session().contact["AccountNumber"] == "4711"
+    assert "4711" in html and contact_of(session()).account_number == "4711"
     proxy.answer(
         "SkipManualDialContact", envelope("SkipManualDialContactResult", {"success": True})
     )
@@ -613,7 +614,7 @@ def test_an_answer_with_two_contacts_shows_the_first_and_names_the_second(desk, 
 
     assert "Contact (202) 555-0148 is on your screen." in html
     assert f"LCM also handed you {second}" in html and "Next Contact brings it back" in html
-    assert session().contact["AccountNumber"] == first
+    assert contact_of(session()).account_number == first
     rows = ActionLog.objects.filter(kind="next").order_by("pk")
     assert [r.lcm_key for r in rows] == [first, second]
     assert "not shown" in rows[1].result and rows[1].phone_last4 == "0149"

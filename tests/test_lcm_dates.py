@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from agentdesk.desk.contact import ContactOnScreen
 from agentdesk.desk.presenters import contact_card
 from agentdesk.lcm.dates import read_lcm_datetime
 from agentdesk.lcmsim.service import set_shape
@@ -69,8 +70,8 @@ def test_blank_is_not_a_date_and_not_an_error(blank):
 
 @pytest.mark.django_db  # the card asks the compliance rules (policy, do-not-call list)
 def test_an_unreadable_expiry_is_shown_marked_with_a_warning():
-    card = contact_card({"PhoneNumber": "2025550100", "AccountNumber": "1|1|5|0|0|84|5",
-                         "ExpiryTime": "Tomorrow-ish"})  # fmt: skip
+    card = contact_card(ContactOnScreen(account_number="1|1|5|0|0|84|5",
+                        phone_number="2025550100", expiry_time="Tomorrow-ish"))  # fmt: skip
     assert card is not None
     assert card.expiry_text == "Tomorrow-ish (not understood)"
     assert any("cannot read (“Tomorrow-ish”)" in warning for warning in card.warnings)
@@ -80,8 +81,8 @@ def test_an_unreadable_expiry_is_shown_marked_with_a_warning():
 def test_an_expired_contact_in_iso_form_is_warned_about():
     now = utc(2026, 11, 22, 17)
     card = contact_card(
-        {"PhoneNumber": "2025550100", "AccountNumber": "1|1|5|0|0|84|5",
-         "ExpiryTime": "2026-11-22T16:00:00.5Z"},
+        ContactOnScreen(account_number="1|1|5|0|0|84|5", phone_number="2025550100",
+                        expiry_time="2026-11-22T16:00:00.5Z"),
         now=now,
     )  # fmt: skip
     assert card is not None and "has expired" in card.warnings[0]

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from agentdesk.desk import actions
+from agentdesk.desk.contact import contact_of
 from agentdesk.desk.models import AgentProfile, AgentSession
 from agentdesk.lcmsim import demo
 from agentdesk.shared.phones import parse_phone
@@ -120,7 +121,7 @@ def test_five_hundred_pages_reconnect_and_resync(sim_world):
         for profile, html in zip(profiles, again, strict=True):
             session = truth.get(profile.pk)
             expected = (
-                parse_phone(session.contact["PhoneNumber"], "US").tel_uri().removeprefix("tel:")
+                parse_phone(contact_of(session).phone_number, "US").tel_uri().removeprefix("tel:")
                 if session and session.contact
                 else None
             )

@@ -14,7 +14,9 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from agentdesk.desk import actions, details, wrapup
+from agentdesk.desk.contact import contact_of
 from agentdesk.desk.models import ActionLog, AgentSession
+from agentdesk.desk.onscreen import key_on_screen
 from agentdesk.lcm import messages as m
 from agentdesk.lcm.xmlfields import ContactMode
 from agentdesk.lcmsim import service
@@ -67,7 +69,7 @@ async def on_screen(profile) -> AgentSession:
 
 def attempt(session: AgentSession, **more) -> dict[str, Any]:
     """The fields naming the contact a wrap-up form was filled in for (desk/onscreen.py)."""
-    key = (session.contact or {})["AccountNumber"]
+    key = key_on_screen(session) or ""
     return {"contact_key": key, "session_version": str(session.version), **more}
 
 
@@ -171,7 +173,7 @@ async def test_dialling_another_number_is_a_new_attempt_with_its_own_call_id(age
     done = await wrapup.dial_other(alice, attempt(session, mode_id=str(other.mode_id)))
     assert done.result.ok, done.result.message
     after = await db(AgentSession.objects.get, agent=alice)
-    assert after.call_id != session.call_id and after.contact["PhoneNumber"] == other.number
+    assert after.call_id != session.call_id and contact_of(after).phone_number == other.number
     entry = await db(ActionLog.objects.get, kind=ActionLog.DIAL_OTHER)
     assert entry.call_id == after.call_id and entry.phone_last4 == other.number[-4:]
 

@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 
 from agentdesk.desk import actions, wrapup
 from agentdesk.desk.models import AgentSession, Callback
+from agentdesk.desk.onscreen import Shown
 from agentdesk.lcmsim.models import Contact
 
 from .helpers import HTMX, add_contact
@@ -157,7 +158,7 @@ async def test_a_close_comment_with_a_control_character_is_refused_and_nothing_c
     contact; any control character would reach the export and the webhooks."""
     alice = agents["alice"]
     session = await on_screen(alice)
-    shown = actions.Shown(key, session.version)
+    shown = Shown(key, session.version)
     result = await actions.skip_contact(alice, outcome_id="8", shown=shown, comment=comment)
     assert not result.ok and "Comment" in result.message and "control character" in result.message
     after = await db(AgentSession.objects.get, agent=alice)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from cachetools import TTLCache
@@ -16,7 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agentdesk.lcm.messages import Contact
+from agentdesk.lcm.timezones import LcmTimeZone
 from agentdesk.shared import phones
 
 from . import clock, consent, dnc
@@ -189,6 +189,20 @@ def _weekday_names(days: frozenset[int]) -> str:
 
     names = dict(WEEKDAYS)
     return ", ".join(str(names[str(day)])[:3] for day in sorted(days))
+
+
+class Contact(Protocol):
+    """What the rules read of a contact: one LCM handed out (the protocol's `Contact`) or the
+    one on an agent's screen (the desk's own shape)."""
+
+    @property
+    def account_number(self) -> str: ...
+    @property
+    def phone_number(self) -> str: ...
+    @property
+    def campaign_id(self) -> str: ...
+    @property
+    def lcm_time_zone(self) -> LcmTimeZone | None: ...
 
 
 def contact_zones(contact: Contact, phone: phones.Phone | None) -> tuple[tuple[str, ...], str]:

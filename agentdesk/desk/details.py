@@ -24,6 +24,7 @@ from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError
 from agentdesk.shared.asyncdb import db_async
 
+from .contact import contact_of
 from .models import ActionLog, AgentSession
 
 log = logging.getLogger(__name__)
@@ -122,11 +123,12 @@ def cached_name(call_id: str) -> str:
 
 async def for_session(profile_lcm_id: str, session: AgentSession) -> ContactDetails | None:
     """The details of the contact on the agent's screen (None when there is none)."""
-    contact = session.contact or {}
-    key = str(contact.get("AccountNumber", ""))
-    if session.state != AgentSession.PREVIEWING or not key or not session.call_id:
+    contact = contact_of(session)
+    if session.state != AgentSession.PREVIEWING or contact is None or not session.call_id:
         return None
-    return await load(session.call_id, key)
+    if not contact.account_number:
+        return None
+    return await load(session.call_id, contact.account_number)
 
 
 async def load(call_id: str, lcm_key: str) -> ContactDetails:

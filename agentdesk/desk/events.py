@@ -26,6 +26,7 @@ agent's session row as stored after the change (state, contact on screen, open c
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -123,14 +124,20 @@ async def render_for(session: AgentSession) -> str:
     return await db_async(render_live)(session, menu, groups)
 
 
-def render_now(session: AgentSession, menu: OutcomeMenu, groups: GroupChoices) -> str | None:
-    """The live fragments, from sync code that already runs in a worker thread; None (and
-    logged) if rendering failed, so the caller's saved change stands."""
+def render_now(
+    session: AgentSession,
+    menu: OutcomeMenu,
+    groups: GroupChoices,
+    recent: Sequence[ActionLog] | None = None,
+) -> str | None:
+    """The live fragments, from sync code that already runs in a worker thread (`recent`: the
+    agent's recent log when the caller read it with its save); None (and logged) if rendering
+    failed, so the caller's saved change stands."""
     from . import render_cache
     from .rendering import render_live
 
     try:
-        html = render_live(session, menu, groups)
+        html = render_live(session, menu, groups, recent=recent)
         # Kept for this session version's resyncs (a reconnect after a deploy).
         render_cache.put(session, menu, groups, html)
         return html

@@ -25,6 +25,7 @@ import hashlib
 import threading
 import weakref
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from cachetools import TTLCache
@@ -162,7 +163,7 @@ class OutcomeMenu:
     business: tuple[tuple[m.Outcome, tuple[m.Outcome, ...]], ...] = ()
     error: str = ""
 
-    @property
+    @cached_property  # a frozen menu: built once (every Skip and card render looks up ids)
     def ids(self) -> dict[int, m.Outcome]:
         found = {o.id: o for o in self.telephony}
         for parent, children in self.business:

@@ -65,7 +65,9 @@ class AgentSession(models.Model):
     state = models.CharField(max_length=20, choices=STATES, default=IDLE)
     state_since = models.DateTimeField(default=timezone.now)
     contact = models.JSONField(
-        null=True, blank=True, help_text="The contact on screen, as LCM sent it"
+        null=True,
+        blank=True,
+        help_text="The contact on screen, in agentdesk's own shape (desk/contact.py)",
     )
     campaign_group = models.CharField(max_length=100, blank=True)
     consent = models.CharField(max_length=10, choices=CONSENT_CHOICES, default="Both")

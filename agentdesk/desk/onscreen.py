@@ -6,7 +6,7 @@ tab moved on, the socket was down, the lead's row had not refreshed. So every su
 carries the LCM key and the session version the page showed (`contact_key`,
 `session_version`), and is refused, with the fresh state, when they no longer name the contact
 on screen. Any new action about the contact on screen reads its input with `read_shown` and
-checks it with `Turn.refuse_unless_shown` (desk/actions.py).
+checks it with `Turn.refuse_unless_shown` (desk/actions/turn.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agentdesk.lcm import messages as m
-
+from .contact import contact_of
 from .models import AgentSession
 
 CONTACT_KEY = "contact_key"
@@ -70,12 +69,10 @@ def read_shown(data: Mapping[str, Any]) -> tuple[Shown | None, str]:
 
 def key_on_screen(session: AgentSession) -> str | None:
     """The LCM key of the contact on screen, as the page shows it; None when there is none."""
-    if session.state != AgentSession.PREVIEWING or not session.contact:
+    contact = contact_of(session)
+    if session.state != AgentSession.PREVIEWING or contact is None:
         return None
-    try:
-        return str(m.Contact.from_response(session.contact).account_number)
-    except m.MessageError:  # shown all the same (the way out must work): as stored
-        return str(session.contact.get("AccountNumber", ""))
+    return contact.account_number
 
 
 def still_on_screen(session: AgentSession, shown: Shown) -> bool:

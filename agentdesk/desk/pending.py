@@ -8,8 +8,8 @@ in the same statement that saves its result. A record still there when someone e
 lock — the next action of the agent (the lock expired or was given back without a result), the
 page's reconnect after a restart, or the job runner's sweep — belongs to an action that never
 finished: `settle` logs it as an unknown outcome (the monitor, exports and webhooks see it) and
-leaves it for the reconcile the agent's next try makes (desk/actions.py, "writes whose outcome
-LCM did not confirm").
+leaves it for the reconcile the agent's next try makes (desk/actions/closing.py and
+adding.py: the writes whose outcome LCM did not confirm).
 
 Plain synchronous ORM functions; desk.actions calls them through db_async.
 """
@@ -17,6 +17,7 @@ Plain synchronous ORM functions; desk.actions calls them through db_async.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +80,18 @@ def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:
     if pending_of(session) is not None:
         session, _entry = settle(session, token)
     return session, token
+
+
+def acquire_and_mark(
+    profile: AgentProfile, record_for: Callable[[AgentSession], dict[str, Any] | None]
+) -> tuple[AgentSession, str, bool]:
+    """`acquire`, then `mark` the record `record_for` builds from the session as locked (None:
+    nothing to record), in one trip to the database thread: an action whose write to LCM is
+    known before its turn (a fetch) saves the trip of the mark of its own. The session, the
+    lock's token, and whether the record is stored."""
+    session, token = acquire(profile)
+    record = record_for(session)
+    return session, token, record is not None and mark(session, token, record)
 
 
 def settle(session: AgentSession, token: str) -> tuple[AgentSession, ActionLog | None]:

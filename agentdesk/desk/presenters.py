@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,9 +15,9 @@ from django.utils.translation import ngettext
 from agentdesk.compliance import rules
 from agentdesk.compliance.models import PreviewLimit
 from agentdesk.lcm.dates import LcmDate
-from agentdesk.lcm.messages import Contact
 from agentdesk.shared.phones import Phone, PhoneError, parse_phone, region_for_time_zone
 
+from .contact import ContactOnScreen
 from .forms import MODE_LABELS
 
 EXPIRES_SOON = timedelta(minutes=30)
@@ -73,12 +72,12 @@ class Dialling:
         return self.phone.for_people(settings.PHONE_DEFAULT_REGION) if self.phone else self.raw
 
 
-def _region(contact: Contact) -> str:
+def _region(contact: ContactOnScreen) -> str:
     tz = contact.lcm_time_zone
     return region_for_time_zone(tz.iana if tz else None) or settings.PHONE_DEFAULT_REGION
 
 
-def dialling(contact: Contact) -> Dialling:
+def dialling(contact: ContactOnScreen) -> Dialling:
     region = _region(contact)
     raw = " ".join(f"{contact.prefix} {contact.phone_number} {contact.suffix}".split())
     warnings: list[str] = []
@@ -142,7 +141,7 @@ def preview_countdown(
 
 @dataclass(frozen=True)
 class ContactCard:
-    contact: Contact
+    contact: ContactOnScreen
     dial: Dialling
     expiry_text: str
     callback_text: str
@@ -223,15 +222,14 @@ def _expiry_warnings(expiry: LcmDate, now: datetime) -> list[str]:
 
 
 def contact_card(
-    data: dict[str, Any] | None,
+    contact: ContactOnScreen | None,
     now: datetime | None = None,
     *,
     preview: PreviewCountdown | None = None,
 ) -> ContactCard | None:
     """The card for a contact on screen, with the compliance verdict (runs a few queries)."""
-    if not data:
+    if contact is None:
         return None
-    contact = Contact.from_response(data)
     verdict = rules.evaluate(contact, now=now)  # without `now`: the compliance clock
     now = now or timezone.now()
     dial = dialling(contact)

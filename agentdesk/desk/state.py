@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils import timezone
 from agentdesk.retiredkeys.models import RetiredKey, is_retired
 
 from . import daycounts
+from .contact import contact_of
 from .models import ActionLog, AgentProfile, AgentSession, fit_to_fields
 from .returning import from_row, insert_sql, returning_columns, update_returning, update_sql
 
@@ -77,8 +78,8 @@ def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:
 def pending_skip(session: AgentSession) -> dict[str, Any] | None:
     """The agent's earlier skip of the contact on screen whose outcome LCM did not confirm."""
     earlier = (session.unconfirmed or {}).get("skip")
-    contact = session.contact or {}
-    if earlier and earlier.get("lcm_key") == contact.get("AccountNumber"):
+    contact = contact_of(session)
+    if earlier and contact is not None and earlier.get("lcm_key") == contact.account_number:
         return earlier
     return None
 
@@ -113,6 +114,19 @@ def _release_update(
     return "id = %s AND busy_token = %s", [session.pk, token], values, expressions
 
 
+class Saved(NamedTuple):
+    """What `release_and_log` saved: the session as now stored (None when this action had
+    lost the lock), the log entry written, and the agent's recent log with it (newest first,
+    for the render)."""
+
+    session: AgentSession | None
+    entry: ActionLog
+    recent: list[ActionLog]
+
+
+RECENT_ACTIONS = 8  # entries of the agent's recent log on the page
+
+
 def release_and_log(
     session: AgentSession,
     token: str,
@@ -120,17 +134,20 @@ def release_and_log(
     entry: dict[str, Any],
     changes: dict[str, Any],
     unless_retired: str = "",
-) -> tuple[AgentSession | None, ActionLog] | None:
-    """`release` and `write_log` together, in one transaction; None, with nothing done, when
-    `unless_retired` is a retired LCM key. On PostgreSQL one statement (one round trip
-    instead of five: the key's check, BEGIN, the session's UPDATE, the log's INSERT,
-    COMMIT); elsewhere the same statements one by one."""
+) -> Saved | None:
+    """`release` and `write_log` together, in one transaction, and the agent's recent log read
+    back; None, with nothing done, when `unless_retired` is a retired LCM key. On PostgreSQL
+    one statement (one round trip instead of six: the key's check, BEGIN, the session's
+    UPDATE, the log's INSERT, COMMIT, the recent log); elsewhere the same statements one by
+    one."""
     profile = session.agent
     if connection.vendor != "postgresql":
         if unless_retired and is_retired(unless_retired):
             return None
         with transaction.atomic():
-            return release(session, token, **changes), write_log(profile, kind, **entry)
+            updated = release(session, token, **changes)
+            written = write_log(profile, kind, **entry)
+        return Saved(updated, written, recent_actions(profile))
     where, where_params, values, expressions = _release_update(session, token, changes)
     update, update_params = update_sql(
         AgentSession,
@@ -145,32 +162,60 @@ def release_and_log(
     )
     insert, insert_params = insert_sql(logged, where="NOT (SELECT yes FROM retired)")
     counted, counted_params = daycounts.upsert_sql_of(logged, where="NOT (SELECT yes FROM retired)")
-    keys = connection.ops.quote_name(RetiredKey._meta.db_table)
-    # One statement: its parts see one snapshot and commit together, or not at all.
+    quote = connection.ops.quote_name
+    keys = quote(RetiredKey._meta.db_table)
+    log_table, log_columns = quote(ActionLog._meta.db_table), returning_columns(ActionLog)
+    agent, at, pk = (quote(_column(ActionLog, name)) for name in ("agent", "at", "id"))
+    # One statement: its parts see one snapshot and commit together, or not at all. The
+    # recent log is read in that snapshot, so without the entry written: it is added below.
     # Identifiers come from the models, SQL from constants here; values are parameters.
     sql = (
         f"WITH retired AS (SELECT EXISTS (SELECT 1 FROM {keys} WHERE lcm_key = %s) AS yes), "  # noqa: S608
         f"saved AS ({update} RETURNING {returning_columns(AgentSession)}), "
-        f"logged AS ({insert} RETURNING {returning_columns(ActionLog)}), "
-        f"counted AS ({counted}) "
-        "SELECT retired.yes, saved.*, logged.* FROM retired "
-        "LEFT JOIN saved ON true LEFT JOIN logged ON true"
+        f"logged AS ({insert} RETURNING {log_columns}), "
+        f"counted AS ({counted}), "
+        f"recent AS (SELECT {log_columns} FROM {log_table} "
+        f"WHERE {agent} = %s AND NOT (SELECT yes FROM retired) "
+        f"ORDER BY {at} DESC, {pk} DESC LIMIT %s) "
+        "SELECT retired.yes, saved.*, logged.*, recent.* FROM retired "
+        "LEFT JOIN saved ON true LEFT JOIN logged ON true LEFT JOIN recent ON true"
     )
+    params = [
+        unless_retired.strip(),
+        *update_params,
+        *insert_params,
+        *counted_params,
+        profile.pk,
+        RECENT_ACTIONS,
+    ]
     with connection.cursor() as cursor:
-        params = [unless_retired.strip(), *update_params, *insert_params, *counted_params]
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    assert row is not None  # the `retired` part always has its one row
-    if row[0]:
+        rows = cursor.fetchall()
+    first = rows[0]  # the `retired` part always has its one row
+    if first[0]:
         return None
     width = len(AgentSession._meta.concrete_fields)
+    log_width = len(ActionLog._meta.concrete_fields)
     updated = None
-    if row[1] is not None:  # the session's id: the UPDATE matched (this action held the lock)
-        updated = from_row(AgentSession, row[1 : 1 + width])
+    if first[1] is not None:  # the session's id: the UPDATE matched (this action held the lock)
+        updated = from_row(AgentSession, first[1 : 1 + width])
         updated.agent = profile
-    written = from_row(ActionLog, row[1 + width :])
+    written = from_row(ActionLog, first[1 + width : 1 + width + log_width])
     written.agent = profile
-    return updated, written
+    recent = [written]
+    for row in rows:
+        earlier = row[1 + width + log_width :]
+        if earlier[0] is not None:  # the agent has earlier entries
+            recent.append(from_row(ActionLog, earlier))
+            recent[-1].agent = profile
+    recent.sort(key=lambda e: (e.at, e.pk), reverse=True)
+    return Saved(updated, written, recent[:RECENT_ACTIONS])
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column  # a concrete column
+    return field.column
 
 
 def _moment(value):
@@ -205,7 +250,7 @@ def used_request_token(profile: AgentProfile, token: str) -> ActionLog | None:
     return ActionLog.objects.filter(agent=profile, request_token=token, ok=True).first()
 
 
-def recent_actions(profile: AgentProfile, limit: int = 8) -> list[ActionLog]:
+def recent_actions(profile: AgentProfile, limit: int = RECENT_ACTIONS) -> list[ActionLog]:
     return list(ActionLog.objects.filter(agent=profile).order_by("-at", "-pk")[:limit])
 
 
@@ -277,8 +322,8 @@ def renew_presence(agent_ids: list[int]) -> list[AgentSession]:
 
 
 def _since_on_screen(session: AgentSession) -> QuerySet[ActionLog]:
-    contact = session.contact or {}
-    key = str(contact.get("AccountNumber", ""))
+    contact = contact_of(session)
+    key = contact.account_number if contact is not None else ""
     entries = ActionLog.objects.filter(
         agent_id=session.agent_id, lcm_key=key[:80], at__gte=session.state_since, ok=True
     )

@@ -1,7 +1,7 @@
 """The agent's wrap-up of the contact on screen: book a callback, dial another of its numbers,
 correct its business fields, add or change a number.
 
-Each reads like the four actions (desk/actions.py): check the input, take the agent's turn,
+Each reads like the agent's actions (desk/actions/): check the input, take the agent's turn,
 check that the contact the form was filled in for is still the one on screen (its LCM key and
 session version, desk/onscreen.py; another number dialled counts as another), call LCM,
 finish the turn (saved, logged, published once). A failure leaves the
@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentdesk.compliance import rules
-from agentdesk.lcm import messages as m
 from agentdesk.lcm import wrapup as w
 from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError, LcmRejected
@@ -30,7 +29,16 @@ from agentdesk.shared import phones
 from agentdesk.shared.asyncdb import db_async
 
 from . import callback_rules, details, onscreen, state
-from .actions import Result, Turn, _busy, _exchange_fields, _failure_fields, agent_turn, new_call_id
+from .actions.turn import (
+    Result,
+    Turn,
+    agent_turn,
+    busy,
+    exchange_fields,
+    failure_fields,
+    new_call_id,
+)
+from .contact import ContactOnScreen, contact_of
 from .models import ActionLog, AgentProfile, AgentSession, Callback
 from .onscreen import Shown, read_shown
 from .wrapup_forms import CallbackForm, FieldsForm, NumberForm, zone_of_label
@@ -54,7 +62,7 @@ def _invalid(form: forms.Form, message: str = "") -> Done:
 
 async def _read_attempt(
     profile: AgentProfile, data: Any
-) -> tuple[AgentSession, m.Contact, Shown] | Done:
+) -> tuple[AgentSession, ContactOnScreen, Shown] | Done:
     """The contact on screen, if the form names it (desk/onscreen.py: its LCM key and a
     session version since it reached the screen; another number dialled is another holding);
     else a refusal with the fresh state."""
@@ -65,11 +73,12 @@ async def _read_attempt(
     if not onscreen.still_on_screen(session, shown) or not session.call_id:
         changed = str(onscreen.CHANGED)
         return Done(result=Result(ok=False, message=changed, level="error", session=session))
-    assert session.contact is not None
-    return session, m.Contact.from_response(session.contact), shown
+    contact = contact_of(session)
+    assert contact is not None
+    return session, contact, shown
 
 
-def _entry(contact: m.Contact, call_id: str, **more: Any) -> dict[str, Any]:
+def _entry(contact: ContactOnScreen, call_id: str, **more: Any) -> dict[str, Any]:
     return {
         "campaign": contact.campaign_id,
         "queue": contact.queue,
@@ -148,7 +157,7 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
     assert window is not None
     async with agent_turn(profile) as turn:
         if turn is None:
-            return Done(result=await _busy(profile), form=form)
+            return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
             return stale
         return await _send_callback(turn, contact, form, window, found)
@@ -220,7 +229,7 @@ def callback_text(row: Callback) -> str:
 
 async def _send_callback(
     turn: Turn,
-    contact: m.Contact,
+    contact: ContactOnScreen,
     form: CallbackForm,
     window: callback_rules.Window,
     found: details.ContactDetails,
@@ -308,7 +317,7 @@ async def _send_callback(
                 "Book callback again to make sure. It is sent for the same call, and agentdesk "
                 "keeps it once."
             ) % {"cause": error.cause()}
-            logged = {**_failure_fields(error), **entry, "error": message}
+            logged = {**failure_fields(error), **entry, "error": message}
             logged["result"] = "outcome unknown"
             unknown = Result(ok=False, message=message, level="warning")
             done = await turn.finish(ActionLog.CALLBACK, logged, unknown, last_error=message)
@@ -316,7 +325,7 @@ async def _send_callback(
         await db_async(_forget_unsent)(row)
         return Done(result=await turn.failed(ActionLog.CALLBACK, error, entry), form=form)
     await db_async(_booked)(row)
-    entry.update(_exchange_fields(exchange))
+    entry.update(exchange_fields(exchange))
     zone = window.zone
     message = _("%(what)s booked: from %(start)s until %(end)s.") % {
         "what": _("Personal callback") if row.kind == Callback.PERSONAL else _("Callback"),
@@ -336,7 +345,7 @@ class NumberVerdict:
     """One of the contact's numbers, judged by the compliance rules on its own."""
 
     mode: w.ContactMode
-    contact: m.Contact
+    contact: ContactOnScreen
     verdict: rules.Verdict
     on_screen: bool
 
@@ -345,7 +354,7 @@ class NumberVerdict:
         return bool(self.mode.number) and not self.verdict.blocked
 
 
-def as_contact(contact: m.Contact, mode: w.ContactMode) -> m.Contact:
+def as_contact(contact: ContactOnScreen, mode: w.ContactMode) -> ContactOnScreen:
     """The contact on screen as if LCM had handed it out on `mode`."""
     return replace(
         contact,
@@ -355,7 +364,9 @@ def as_contact(contact: m.Contact, mode: w.ContactMode) -> m.Contact:
     )
 
 
-def judge_numbers(contact: m.Contact, modes: tuple[w.ContactMode, ...]) -> list[NumberVerdict]:
+def judge_numbers(
+    contact: ContactOnScreen, modes: tuple[w.ContactMode, ...]
+) -> list[NumberVerdict]:
     """Every number of the contact with its own verdict (runs a few queries per number)."""
     judged = []
     for mode in modes:
@@ -402,7 +413,7 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
     verdict = await db_async(rules.evaluate)(other)
     async with agent_turn(profile) as turn:
         if turn is None:
-            return Done(result=await _busy(profile))
+            return Done(result=await busy(profile))
         if stale := await _changed(turn, shown):
             return stale
         if verdict.blocked:
@@ -429,7 +440,7 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
             ) % {"mode": mode.description, "number": mode.number}
         result = Result(ok=True, message=message, level="success")
         done = await turn.finish(
-            ActionLog.DIAL_OTHER, entry, result, contact=other.to_response(), call_id=call_id
+            ActionLog.DIAL_OTHER, entry, result, contact=other.to_stored(), call_id=call_id
         )
         return Done(result=done)
 
@@ -470,7 +481,7 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
     names = ", ".join(f.name for f in changed)
     async with agent_turn(profile) as turn:
         if turn is None:
-            return Done(result=await _busy(profile), form=form)
+            return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
             return stale
         call_id = turn.session.call_id
@@ -503,7 +514,7 @@ async def set_number(profile: AgentProfile, data: Any) -> Done:
     cleaned = form.cleaned_data
     async with agent_turn(profile) as turn:
         if turn is None:
-            return Done(result=await _busy(profile), form=form)
+            return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
             return stale
         call_id = turn.session.call_id
@@ -550,7 +561,7 @@ async def _write(
                 "LCM may have saved this: %(cause)s. Your entries are kept: press Save again "
                 "to make sure (the same values saved twice change nothing)."
             ) % {"cause": error.cause()}
-            logged = {**_failure_fields(error), **entry, "error": message}
+            logged = {**failure_fields(error), **entry, "error": message}
             logged["result"] = "outcome unknown"
             unknown = Result(ok=False, message=message, level="warning")
             return Done(
@@ -558,7 +569,7 @@ async def _write(
             )
         return Done(result=await turn.failed(kind, error, entry), form=form)
     details.forget(call_id)
-    entry.update(_exchange_fields(exchange))
+    entry.update(exchange_fields(exchange))
     result = Result(ok=True, level="success")
     return Done(result=await turn.finish(kind, entry, result, last_error=""))
 

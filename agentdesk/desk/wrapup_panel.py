@@ -18,11 +18,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agentdesk.lcm import messages as m
 from agentdesk.shared.asyncdb import db_async
 
 from . import details, state, wrapup
 from .actions import new_call_id
+from .contact import ContactOnScreen, contact_of
 from .models import AgentProfile, AgentSession, Callback
 from .wrapup_forms import COMMENT_MAX, CallbackForm, FieldsForm, NumberForm, zone_of_label
 
@@ -46,7 +46,10 @@ def _booked_now(profile: AgentProfile, call_id: str) -> list[Callback]:
 
 
 def _sync_parts(
-    profile: AgentProfile, session: AgentSession, contact: m.Contact, found: details.ContactDetails
+    profile: AgentProfile,
+    session: AgentSession,
+    contact: ContactOnScreen,
+    found: details.ContactDetails,
 ) -> dict[str, Any]:
     return {
         "attempts": details.earlier_attempts(contact.account_number, session.call_id),
@@ -67,9 +70,9 @@ async def context(
     if session is None:
         session = await db_async(state.session_for)(profile)
     session = await db_async(_with_call_id)(session)
-    if session.state != AgentSession.PREVIEWING or not session.contact or not session.call_id:
+    contact = contact_of(session)
+    if session.state != AgentSession.PREVIEWING or contact is None or not session.call_id:
         return {"wrapup": None, "call_id": "", "lcm_key": ""}
-    contact = m.Contact.from_response(session.contact)
     found = await details.load(session.call_id, contact.account_number)
     parts = await db_async(_sync_parts)(profile, session, contact, found)
     zones = {mode.mode_id: zone_of_label(mode.time_zone) for mode in found.modes}

@@ -11,6 +11,7 @@ periods are counted from the log."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -165,14 +166,9 @@ def _outcome_mix_counted(counters: QuerySet[DayCount]) -> list[Any]:
         .exclude(campaign_group="")
         .values("campaign_group", "outcome_id", "outcome_name")
         .annotate(n=Sum("skipped"))
-        .order_by("campaign_group", "-n", "outcome_id")
+        .order_by()
     )
-    mix: dict[str, list[tuple[str, int]]] = {}
-    for row in rows:
-        outcome_id = None if row["outcome_id"] == DayCount.NO_OUTCOME else row["outcome_id"]
-        outcome = f"{outcome_id} {row['outcome_name']}"
-        mix.setdefault(row["campaign_group"], []).append((outcome, row["n"]))
-    return sorted(mix.items())
+    return sorted(stats.counted_outcomes(rows, "campaign_group").items())
 
 
 def _per_agent_counted(team: Team, counters: QuerySet[DayCount]) -> list[Any]:
@@ -223,8 +219,21 @@ def logged_team_figures(
     )
 
 
+def in_active_language(figures: TeamFigures) -> TeamFigures:
+    """`figures` with the per-agent series named in the active language (figures read once
+    are drawn in each language monitors are read in)."""
+    names = series_names()
+    per_agent = [
+        (agent, [(names[i], n) for i, (_name, n) in enumerate(counts)])
+        for agent, counts in figures.per_agent
+    ]
+    return dataclasses.replace(figures, per_agent=per_agent)
+
+
 def chart_context(figures: TeamFigures, heading: str) -> dict[str, Any]:
-    """The three charts of `figures`, ready for monitor/_charts.html under `heading`."""
+    """The three charts of `figures`, ready for monitor/_charts.html under `heading`, in the
+    active language."""
+    figures = in_active_language(figures)
     if figures.days == 1:
         handled_label = (
             _("today") if figures.start == timezone.localdate() else figures.start.isoformat()
@@ -323,6 +332,16 @@ def csv_rows(figures: TeamFigures) -> list[list[str | int | float]]:
     return rows
 
 
+def today_figures(team: Team) -> TeamFigures:
+    """The figures of the monitor's live charts: today so far."""
+    return team_figures(team, timezone.localdate())
+
+
+def today_context(figures: TeamFigures) -> dict[str, Any]:
+    """The monitor's live charts of `figures` (today's), in the active language."""
+    return chart_context(figures, _("Today in pictures"))
+
+
 def today_charts(team: Team) -> dict[str, Any]:
     """The monitor's live charts: today so far."""
-    return chart_context(team_figures(team, timezone.localdate()), _("Today in pictures"))
+    return today_context(today_figures(team))

@@ -24,7 +24,7 @@ from agentdesk.lcm.client import breaker_state
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
-from . import callback_views, figures, stats
+from . import callback_views, drawing, figures, stats
 
 FRAGMENTS = (
     "monitor/_agents.html",
@@ -218,7 +218,7 @@ class ChangedParts:
     queues: list[stats.QueueRow] | None = None  # the whole table
     queue_rows: list[stats.QueueRow] = field(default_factory=list)  # or just these rows
     feed: list[Any] | None = None
-    charts: dict[str, Any] | None = None
+    charts: figures.TeamFigures | None = None  # drawn apart (monitor/drawing.py)
     callbacks: dict[str, Any] | None = None
 
 
@@ -239,22 +239,21 @@ def changed_parts(
     if change.feed:
         parts.feed = stats.feed(team)
     if change.charts:
-        parts.charts = figures.today_charts(team)
+        parts.charts = figures.today_figures(team)
     if change.callbacks:
         parts.callbacks = callback_views.callbacks_context(team)
     return parts
 
 
 def render_parts(parts: ChangedParts) -> list[str]:
-    """The frames of a change's push, in the active language (see the module's note)."""
+    """The frames of a change's push, in the active language (see the module's note), but
+    for the charts (drawn apart: monitor/drawing.py)."""
     team, context = parts.team, {"team": parts.team, "menu": parts.menu, "oob": True}
     html = [render_row(team, row, parts.menu, oob=True) for row in parts.rows]
     if parts.queues is not None:
         html.append(render_to_string("monitor/_queues.html", {**context, "queues": parts.queues}))
     if parts.feed is not None:
         html.append(render_to_string("monitor/_feed.html", {**context, "feed": parts.feed}))
-    if parts.charts is not None:
-        html.append(render_charts(team, parts.charts, oob=True))
     if parts.callbacks is not None:
         html.append(render_to_string("monitor/_callbacks.html", {**parts.callbacks, "oob": True}))
     html.append(render_to_string("monitor/_lcm_status.html", {**context, "lcm": breaker_state()}))
@@ -281,15 +280,39 @@ async def render_team_changes_in(
     depths = await queue_depths(names)
     menu = await outcome_menu()
 
-    def render() -> dict[str, list[str]]:
+    def render() -> tuple[figures.TeamFigures | None, dict[str, list[str]]]:
         parts = changed_parts(team, change, depths, menu)
         rendered = {}
         for language in languages:
             with translation.override(language):
                 rendered[language] = render_parts(parts)
-        return rendered
+        return parts.charts, rendered
 
-    return await db_async(render)()
+    today, rendered = await db_async(render)()
+    if today is not None:
+        # Drawn outside the worker's interpreter: a drawing would hold it for long.
+        charts = await drawing.drawn(team.pk, today, languages)
+        for language, frames in rendered.items():
+            frames[0] = f"{frames[0]}\n{charts[language]}"
+    return rendered
+
+
+async def read_today(team_id: int) -> figures.TeamFigures | None:
+    """The team's figures for its live charts; None when the team no longer exists."""
+
+    def read() -> figures.TeamFigures | None:
+        team = Team.objects.filter(pk=team_id).first()
+        return None if team is None else figures.today_figures(team)
+
+    return await db_async(read)()
+
+
+async def draw_charts(
+    team_id: int, today: figures.TeamFigures, languages: Sequence[str]
+) -> dict[str, list[str]]:
+    """The charts' push of `today`'s figures in each language (drawn apart: monitor/drawing.py)."""
+    drawn = await drawing.drawn(team_id, today, languages)
+    return {language: [html] for language, html in drawn.items()}
 
 
 async def render_team_changes(team_id: int, change: Change) -> list[str] | None:

@@ -26,7 +26,8 @@ from agentdesk.language.sockets import languages, send_each
 from agentdesk.shared.asyncdb import db_async
 from agentdesk.teams.models import Team
 
-from .live import Change, render_team_changes_in
+from .figures import TeamFigures
+from .live import Change, draw_charts, read_today, render_team_changes_in
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,10 @@ async def publish_team(team_id: int, change: Change | int | None = None) -> None
 # queues and feed go first; the charts (a picture of the day) take their turn when no such
 # update waits.
 MONITOR_SHARE = 1 / 3
-# The charts, a picture of the day, take a smaller share: drawing one is the longest monitor
-# update, and agents waiting behind it felt it (push p99 at 1,000 agents, 20 actions/s).
+# The charts, a picture of the day, take a smaller share of the worker: reading a team's day
+# figures (from its day counters, desk/daycounts.py), the worker's part of a redraw, is followed
+# by a pause nine times as long; the drawing itself is done by another process
+# (monitor/drawing.py) and sent when done, the turn meanwhile with other teams.
 CHARTS_SHARE = 1 / 10
 
 
@@ -206,9 +209,9 @@ def forget_pending() -> None:
     _charts_later.clear()
 
 
-# The charts (today's figures per hour, per queue and per agent) cost more to count and draw
-# than everything else a change renders together, and a person reads them as a picture of
-# the day: each worker redraws a team's charts at most every MONITOR_CHARTS_SECONDS, and the
+# The charts (today's figures per hour, per queue and per agent) cost more to draw than
+# everything else a change renders together, and a person reads them as a picture of the
+# day: each worker redraws a team's charts at most every MONITOR_CHARTS_SECONDS, and the
 # changes meanwhile are drawn once that time is up.
 _charts_sent: dict[int, float] = {}  # team: when this worker last drew its charts (monotonic)
 _charts_later: dict[int, asyncio.Task[None]] = {}  # teams with a redraw scheduled
@@ -239,19 +242,40 @@ async def _charts_after(team_id: int, wait: float) -> None:
             if _charts_later.get(team_id) is this:
                 del _charts_later[team_id]
             started = _charts_sent[team_id] = time.monotonic()
-            await _publish_team_now(team_id, Change(charts=True))
+            today = await _today_if_watched(team_id)
+            # The worker's part of a redraw is reading the figures: the drawing is done by
+            # another process (monitor/drawing.py), while the turn goes on to other teams.
             await asyncio.sleep((time.monotonic() - started) * (1 / CHARTS_SHARE - 1))
+        if today is not None:
+            await _send_charts(team_id, today)
     finally:
         if _charts_later.get(team_id) is this:
             del _charts_later[team_id]
+
+
+async def _today_if_watched(team_id: int) -> TeamFigures | None:
+    try:
+        if await _is_watched(team_id):
+            return await read_today(team_id)
+    except Exception:
+        log.exception("could not read the charts of team %s", team_id)
+    return None
+
+
+async def _send_charts(team_id: int, today: TeamFigures) -> None:
+    try:
+        await send_each(
+            team_group(team_id), "monitor.push", await draw_charts(team_id, today, languages())
+        )
+    except Exception:
+        log.exception("could not draw the charts of team %s", team_id)
 
 
 async def _publish_team_now(team_id: int, change: Change) -> None:
     try:
         if not await _is_watched(team_id):
             return  # nobody is looking: no render
-        if change != Change(charts=True):  # the charts' own update draws them
-            change = _charts_apart(team_id, change)
+        change = _charts_apart(team_id, change)
         # Each lead reads the monitor in their own language: one render per language.
         rendered = await render_team_changes_in(team_id, change, languages())
         if rendered is None:

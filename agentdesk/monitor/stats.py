@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Hashable
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from agentdesk.compliance.models import PreviewLimit
-from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession
+from agentdesk.desk import daycounts
+from agentdesk.desk.contact import ContactOnScreen, contact_of
+from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession, DayCount
 from agentdesk.desk.onscreen import key_on_screen
 from agentdesk.teams.models import Team
 
@@ -59,9 +62,9 @@ class AgentRow:
         fresh = seen_until is not None and seen_until > timezone.now()
         return self.session.connections > 0 and fresh
 
-    @property
-    def contact(self) -> dict[str, Any]:
-        return self.session.contact or {}
+    @cached_property
+    def contact(self) -> ContactOnScreen | None:
+        return contact_of(self.session)
 
     @property
     def contact_key(self) -> str:
@@ -70,7 +73,7 @@ class AgentRow:
 
     @property
     def masked_phone(self) -> str:
-        number = str(self.contact.get("PhoneNumber", ""))
+        number = self.contact.phone_number if self.contact else ""
         return f"···{number[-4:]}" if number else ""
 
     def fingerprint(self) -> tuple[Hashable, ...]:
@@ -116,7 +119,7 @@ def outcome_counts(entries: QuerySet[Any], key: str) -> dict[Any, list[tuple[str
         entries.filter(SKIPPED)
         .values(key, "outcome_id", "outcome_name")
         .annotate(n=Count("pk"))
-        .order_by(key, "-n", "outcome_id")
+        .order_by(key, "-n", F("outcome_id").asc(nulls_last=True))
     )
     for row in rows:
         counts[row[key]].append((f"{row['outcome_id']} {row['outcome_name']}", row["n"]))
@@ -148,13 +151,33 @@ def presence_rows(
 
 
 def agent_rows(
-    team: Team, now: datetime | None = None, only: set[int] | None = None
+    team: Team, now: datetime | None = None, only: set[int] | None = None, *, logged: bool = False
 ) -> list[AgentRow]:
-    """One row per agent of the team (or of the agents in `only`), with today's counts
-    aggregated in the database."""
+    """One row per agent of the team (or of the agents in `only`), with today's counts: from
+    the team's day counters (desk/daycounts.py), or counted in the log (`logged`, or while
+    another time zone than the server's is active)."""
     now = now or timezone.now()
     rows = {row.profile.pk: row for row in presence_rows(team, only)}
-    today = team_entries(team, start_of_day(now))
+    if logged or timezone.get_current_timezone_name() != daycounts.zone_name():
+        counts, outcomes = _logged_agent_counts(team, now, only)
+    else:
+        counts, outcomes = _counted_agent_counts(team, now, only)
+    for count in counts:
+        row = rows.get(count["agent_id"])
+        if row is not None:
+            row.fetched, row.skipped = count["fetched"], count["skipped"]
+            row.added, row.errors = count["added"], count["errors"]
+    for agent_id, skips in outcomes.items():
+        if agent_id in rows:
+            rows[agent_id].skipped_by_outcome = skips
+    return list(rows.values())
+
+
+AgentCounts = tuple[Iterable[dict[str, Any]], dict[Any, list[tuple[str, int]]]]
+
+
+def _logged_agent_counts(team: Team, now: datetime, only: set[int] | None) -> AgentCounts:
+    today = team_entries(team, *day_bounds(timezone.localdate(now)))
     if only is not None:
         today = today.filter(agent_id__in=only)
     counts = today.values("agent_id").annotate(
@@ -163,15 +186,31 @@ def agent_rows(
         added=Count("pk", filter=ADDED),
         errors=Count("pk", filter=FAILED),
     )
-    for count in counts:
-        row = rows.get(count["agent_id"])
-        if row is not None:
-            row.fetched, row.skipped = count["fetched"], count["skipped"]
-            row.added, row.errors = count["added"], count["errors"]
-    for agent_id, outcomes in outcome_counts(today, "agent_id").items():
-        if agent_id in rows:
-            rows[agent_id].skipped_by_outcome = outcomes
-    return list(rows.values())
+    return counts, outcome_counts(today, "agent_id")
+
+
+def _counted_agent_counts(team: Team, now: datetime, only: set[int] | None) -> AgentCounts:
+    today = daycounts.counted_days(team.pk, [timezone.localdate(now)])
+    if only is not None:
+        today = today.filter(agent_id__in=only)
+    counts = today.values("agent_id").annotate(
+        fetched=Sum("fetched"), skipped=Sum("skipped"), added=Sum("added"), errors=Sum("errors")
+    )
+    skips = today.filter(skipped__gt=0).values("agent_id", "outcome_id", "outcome_name")
+    return counts, counted_outcomes(skips.annotate(n=Sum("skipped")), "agent_id")
+
+
+def counted_outcomes(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, list[tuple[str, int]]]:
+    """`outcome_counts` from day counter rows (`key`, outcome_id, outcome_name, n): in the
+    same order, an entry without an outcome after those with one."""
+    counts: dict[Any, list[tuple[str, int]]] = defaultdict(list)
+    none = DayCount.NO_OUTCOME
+    for row in sorted(
+        rows, key=lambda row: (row[key], -row["n"], row["outcome_id"] == none, row["outcome_id"])
+    ):
+        outcome_id = None if row["outcome_id"] == none else row["outcome_id"]
+        counts[row[key]].append((f"{outcome_id} {row['outcome_name']}", row["n"]))
+    return counts
 
 
 @dataclass
