@@ -306,3 +306,20 @@ async def test_an_open_page_is_closed_when_its_agents_lcm_identity_changes(agent
     output = await socket.receive_output(timeout=5)
     assert output["type"] == "websocket.close", output
     await settled()
+
+
+async def test_a_session_expired_by_time_is_closed_before_any_data_and_forgotten(agents, warm):
+    """A session's expiry passes (nothing signals it; here its row is backdated): the
+    reconnect from the cache is closed before the resync, and the entry is not used again."""
+    _, key = warm
+    await sync_to_async(Session.objects.filter(session_key=key).update)(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close" and output["code"] == 4401
+    await settled()
+    assert await handshake_cache.read(key) is None
+    assert await refused(key) == 4403  # the next reconnect reads the database: no session
