@@ -104,7 +104,7 @@ async def test_a_worker_connects_a_few_pages_at_a_time_first_come_first_served(
     advancing a step at a time (and some waiting past the handshake timeout)."""
     from agentdesk.desk import consumers
 
-    settings.SOCKET_CONNECTS_AT_ONCE = 2
+    settings.DESK_CONNECTS_AT_ONCE = 2
     monkeypatch.setattr(consumers, "_connect_gates", type(consumers._connect_gates)())
     inside, most, arrived, admitted = 0, 0, [], []
     connect, connecting_now = consumers.AgentConsumer.connect, consumers.AgentConsumer._connect

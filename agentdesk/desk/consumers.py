@@ -18,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from agentdesk.liveaccess import handshake_cache
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.shared.asyncdb import db_async
 
@@ -104,8 +105,20 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _still_agent(user_id: int, profile_id: int) -> bool:
-    return AgentProfile.objects.filter(pk=profile_id, user_id=user_id).exists()
+def _identity(profile: AgentProfile) -> tuple[Any, ...]:
+    """What a socket acts with: whose profile, the ID sent to LCM, the team its actions are
+    logged under, the campaign groups it may work."""
+    return (profile.user_id, profile.lcm_agent_id, profile.team_id, profile.campaign_groups)
+
+
+def _still_agent(user_id: int, profile: AgentProfile) -> bool:
+    """Whether the profile the socket holds is still this user's, unchanged (one changed
+    since the socket read it would have it act as an identity that is no longer the agent's)."""
+    rows = AgentProfile.objects.filter(pk=profile.pk, user_id=user_id).values_list(
+        "user_id", "lcm_agent_id", "team_id", "campaign_groups"
+    )
+    now = next(iter(rows), None)  # at most one row (the primary key); no first()'s ORDER BY
+    return now is not None and tuple(now) == _identity(profile)
 
 
 _connect_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
@@ -113,7 +126,7 @@ _connect_gates = weakref.WeakKeyDictionary()
 
 
 def _connects_at_once() -> asyncio.Semaphore:
-    """At most SOCKET_CONNECTS_AT_ONCE pages of this worker (event loop) are being connected
+    """At most DESK_CONNECTS_AT_ONCE pages of this worker (event loop) are being connected
     at a time, the others wait their turn, first come first served. After a deploy thousands
     of pages connect at once; without a limit every one of them advanced a step at a time
     (the thread pool, the channel layer and the database serve them in turns), so all of them
@@ -121,7 +134,7 @@ def _connects_at_once() -> asyncio.Semaphore:
     loop = asyncio.get_running_loop()
     gate = _connect_gates.get(loop)
     if gate is None:
-        gate = _connect_gates[loop] = asyncio.Semaphore(settings.SOCKET_CONNECTS_AT_ONCE)
+        gate = _connect_gates[loop] = asyncio.Semaphore(settings.DESK_CONNECTS_AT_ONCE)
     return gate
 
 
@@ -223,9 +236,18 @@ class AgentConsumer(AccessCheckedConsumer):
 
     def _resync(self, menu: OutcomeMenu, groups: GroupChoices) -> Resync:
         """Sync, in a worker thread. The agent profile's part of the access check (`allowed`)
-        is the connection count itself: it finds no row once the agent is deleted."""
+        is the connection count itself (it finds no row once the agent is deleted), unless the
+        profile came from the handshake cache: then it is compared with the database's."""
         assert self.profile is not None
         ends = self.session_access()
+        if self.scope.get(handshake_cache.FROM_CACHE):
+            # The session, the user and the profile came from the cache: a change made where
+            # no signal told it (a bulk update, another process) shows here, before anything
+            # is sent or done with them.
+            stale = ends is None or not _still_agent(self._user_id or 0, self.profile)
+            if stale:
+                handshake_cache.forget_stale(self._session_key, session_ended=ends is None)
+                return Resync(access_ended=True)
         if ends is None:
             return Resync(access_ended=True)
         session = state.set_connections(self.profile, +1)
@@ -259,7 +281,7 @@ class AgentConsumer(AccessCheckedConsumer):
 
     def allowed(self, user_id: int) -> bool:
         assert self.profile is not None  # only connected sockets are checked
-        return _still_agent(user_id, self.profile.pk)
+        return _still_agent(user_id, self.profile)
 
     def groups_to_leave(self) -> tuple[str, ...]:
         return (self.group,) if self.profile is not None else ()
