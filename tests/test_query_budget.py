@@ -57,14 +57,14 @@ NEXT_EXTRA = 2  # the same (a fetch is recorded in flight too; whether the conta
 # memory)
 NEXT_BUDGET = {"postgresql": SKIP_BUDGET["postgresql"] + NEXT_EXTRA, "sqlite": 7 + 1 + NEXT_EXTRA}
 REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce
-CONNECT_BUDGET = 6  # connect (4): no statement in the handshake: the login session, the user
+CONNECT_BUDGET = 7  # connect (5): no statement in the handshake: the login session, the user
 # and the agent profile of a page that connected minutes ago come from the handshake cache
 # (liveaccess/handshake_cache.py; a cold handshake reads them in one trip: 3 more); once the
 # access groups are joined, in one trip, the access check again: the login session, with its
-# expiry (access ends with it), and the user (2; read from the database, never the cache: a
-# session ended during the handshake, or deleted where nothing hears of it, would otherwise go
-# unnoticed; the profile's part is the next statement, which finds no row once the agent is
-# deleted), count the connection (1); no render and no recent log: an idle agent's fragments
+# expiry (access ends with it), the user, and the cached profile's user, LCM agent ID, team and
+# groups (3; read from the database, never the cache: a session ended during the handshake,
+# deleted where nothing hears of it, or a profile changed by a bulk update would otherwise go
+# unnoticed), count the connection (1); no render and no recent log: an idle agent's fragments
 # of this session version come from the render cache (desk/render_cache.py); the monitor
 # asking whether anyone watches the team (1, in the background). Leave (2): count the
 # connection, the monitor's check

@@ -21,15 +21,20 @@ class DeskConfig(AppConfig):
 
         register_sweep(settle_abandoned_moves)
 
+        from agentdesk.liveaccess.groups import CHECK, tell
         from agentdesk.liveaccess.handshake_cache import forget_everyone
         from agentdesk.teams.models import Team
 
+        from .events import agent_group
         from .lookups import forget_agent
         from .models import AgentProfile
 
         def profile_saved(sender: type, instance: AgentProfile, **kwargs: object) -> None:
             forget_agent(instance)  # its campaign groups may have changed
             forget_everyone()  # a desk socket's handshake must not use the old profile
+            # Nor an open page (its user, LCM agent ID, team or groups may have changed): the
+            # pages holding this profile check it again and close if it differs.
+            tell(agent_group(instance.pk), CHECK)
 
         post_save.connect(
             profile_saved, sender=AgentProfile, weak=False, dispatch_uid="desk.forget_agent_groups"
