@@ -94,3 +94,67 @@ async def test_socket_messages_do_not_queue_on_channels_shared_thread(agents, mo
     await page.send_to(text_data="not json")
     assert "Unreadable message" in await page.receive_from(timeout=10)
     await page.disconnect()
+
+
+async def test_a_worker_connects_a_few_pages_at_a_time_first_come_first_served(
+    agents, monkeypatch, settings
+):
+    """After a deploy thousands of pages connect at once: a few are connected at a time and
+    the others wait their turn, so the first to come are resynced first instead of every page
+    advancing a step at a time (and some waiting past the handshake timeout)."""
+    from agentdesk.desk import consumers
+
+    settings.DESK_CONNECTS_AT_ONCE = 2
+    monkeypatch.setattr(consumers, "_connect_gates", type(consumers._connect_gates)())
+    inside, most, arrived, admitted = 0, 0, [], []
+    connect, connecting_now = consumers.AgentConsumer.connect, consumers.AgentConsumer._connect
+
+    async def arriving(self):
+        arrived.append(self.scope["user"].username)
+        await connect(self)
+
+    async def slow_connect(self):
+        nonlocal inside, most
+        admitted.append(self.scope["user"].username)
+        inside += 1
+        most = max(most, inside)
+        await asyncio.sleep(0.1)
+        await connecting_now(self)
+        inside -= 1
+
+    monkeypatch.setattr(consumers.AgentConsumer, "connect", arriving)
+    monkeypatch.setattr(consumers.AgentConsumer, "_connect", slow_connect)
+
+    def cookie(user) -> str:
+        client = Client()
+        client.force_login(user)
+        return client.cookies["sessionid"].value
+
+    names = ["alice", "bob", "carol", "alice", "bob"]
+    pages = []
+    for name in names:
+        session = await sync_to_async(cookie)(agents[name].user)
+        page = WebsocketCommunicator(
+            consumers.AgentConsumer.as_asgi(),
+            "/ws/desk/",
+        )
+        page.scope["session"] = await sync_to_async(_store)(session)
+        page.scope["user"] = agents[name].user
+        pages.append(page)
+    connecting = []
+    for page in pages:  # one after another, as they reach the worker
+        connecting.append(asyncio.ensure_future(page.connect(timeout=10)))
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*connecting)
+    firsts = [await page.receive_from(timeout=10) for page in pages]
+    assert all('id="agent-status"' in html for html in firsts)
+    assert most == 2
+    assert sorted(arrived) == sorted(names) and admitted == arrived
+    for page in pages:
+        await page.disconnect()
+
+
+def _store(session_key: str):
+    from agentdesk.liveaccess.session_store import SessionStore
+
+    return SessionStore(session_key=session_key)

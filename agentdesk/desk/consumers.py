@@ -8,9 +8,11 @@ import contextlib
 import json
 import logging
 import re
+import weakref
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
@@ -41,7 +43,12 @@ DESK_SOCKET_PATH = "/ws/desk/"
 def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile | None:
     if not user or not user.is_authenticated:
         return None
-    return AgentProfile.objects.select_related("user", "team").filter(user_id=user.pk).first()
+    try:
+        # get(), not first(): a user has at most one profile, and compiling first()'s ORDER
+        # BY was half of this read's cost in a reconnect storm (docs/benchmarks.md).
+        return AgentProfile.objects.select_related("user", "team").get(user_id=user.pk)
+    except AgentProfile.DoesNotExist:
+        return None
 
 
 def attach_agent_profile(scope: dict[str, Any]) -> None:
@@ -107,12 +114,28 @@ def _identity(profile: AgentProfile) -> tuple[Any, ...]:
 def _still_agent(user_id: int, profile: AgentProfile) -> bool:
     """Whether the profile the socket holds is still this user's, unchanged (one changed
     since the socket read it would have it act as an identity that is no longer the agent's)."""
-    now = (
-        AgentProfile.objects.filter(pk=profile.pk, user_id=user_id)
-        .values_list("user_id", "lcm_agent_id", "team_id", "campaign_groups")
-        .first()
+    rows = AgentProfile.objects.filter(pk=profile.pk, user_id=user_id).values_list(
+        "user_id", "lcm_agent_id", "team_id", "campaign_groups"
     )
+    now = next(iter(rows), None)  # at most one row (the primary key); no first()'s ORDER BY
     return now is not None and tuple(now) == _identity(profile)
+
+
+_connect_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+_connect_gates = weakref.WeakKeyDictionary()
+
+
+def _connects_at_once() -> asyncio.Semaphore:
+    """At most DESK_CONNECTS_AT_ONCE pages of this worker (event loop) are being connected
+    at a time, the others wait their turn, first come first served. After a deploy thousands
+    of pages connect at once; without a limit every one of them advanced a step at a time
+    (the thread pool, the channel layer and the database serve them in turns), so all of them
+    were slow and some waited past the handshake timeout and started again from scratch."""
+    loop = asyncio.get_running_loop()
+    gate = _connect_gates.get(loop)
+    if gate is None:
+        gate = _connect_gates[loop] = asyncio.Semaphore(settings.DESK_CONNECTS_AT_ONCE)
+    return gate
 
 
 class Resync(NamedTuple):
@@ -137,6 +160,10 @@ class AgentConsumer(AccessCheckedConsumer):
     _late_lookups: asyncio.Future[None] | None = None  # showing what LCM answered late
 
     async def connect(self) -> None:
+        async with _connects_at_once():
+            await self._connect()
+
+    async def _connect(self) -> None:
         if "agent_profile" in self.scope:
             self.profile = self.scope["agent_profile"]
         else:  # a stack without the handshake's profile lookup
