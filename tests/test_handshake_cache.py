@@ -1,6 +1,7 @@
 """The agent page's websocket handshake from the shared cache: a page reconnecting soon after
 its last handshake skips the database, and nothing that ends or changes access lets a socket
-in on what the cache kept (liveaccess/handshake_cache.py)."""
+in on what the cache kept (liveaccess/handshake_cache.py), nor keeps an open page acting as
+an agent profile that changed."""
 
 from __future__ import annotations
 
@@ -303,6 +304,39 @@ async def test_an_open_page_is_closed_when_its_agents_lcm_identity_changes(agent
         profile.save()
 
     await sync_to_async(change)()
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close", output
+    await settled()
+
+
+async def test_a_session_expired_by_time_is_closed_before_any_data_and_forgotten(agents, warm):
+    """A session's expiry passes (nothing signals it; here its row is backdated): the
+    reconnect from the cache is closed before the resync, and the entry is not used again."""
+    _, key = warm
+    await sync_to_async(Session.objects.filter(session_key=key).update)(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close" and output["code"] == 4401
+    await settled()
+    assert await handshake_cache.read(key) is None
+    assert await refused(key) == 4403  # the next reconnect reads the database: no session
+
+
+async def test_an_open_page_is_closed_when_its_agents_team_is_deleted(agents, warm):
+    """Deleting a team leaves its agents without one (an update that saves no profile): an
+    open page must not go on logging its actions under the gone team."""
+    _, key = warm
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.receive_from(timeout=5)
+
+    await sync_to_async(agents["alice"].team.delete)()
+
     output = await socket.receive_output(timeout=5)
     assert output["type"] == "websocket.close", output
     await settled()

@@ -9,7 +9,7 @@ class DeskConfig(AppConfig):
     verbose_name = "Agent desk"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_delete
 
         from agentdesk.jobs.recovery import register_sweep
 
@@ -45,6 +45,16 @@ class DeskConfig(AppConfig):
 
         post_save.connect(team_changed, sender=Team, weak=False, dispatch_uid="desk.team_saved")
         post_delete.connect(team_changed, sender=Team, weak=False, dispatch_uid="desk.team_gone")
+
+        def team_deleting(sender: type, instance: Team, **kwargs: object) -> None:
+            # Its agents are left without a team by an update that saves no profile: their
+            # open pages check again once it commits (they would log under the gone team).
+            for profile_id in AgentProfile.objects.filter(team=instance).values_list(
+                "pk", flat=True
+            ):
+                tell(agent_group(profile_id), CHECK)
+
+        pre_delete.connect(team_deleting, sender=Team, weak=False, dispatch_uid="desk.team_going")
 
         from django.contrib.auth.signals import user_logged_in
 

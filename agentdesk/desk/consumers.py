@@ -41,7 +41,12 @@ DESK_SOCKET_PATH = "/ws/desk/"
 def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile | None:
     if not user or not user.is_authenticated:
         return None
-    return AgentProfile.objects.select_related("user", "team").filter(user_id=user.pk).first()
+    try:
+        # get(), not first(): a user has at most one profile, and compiling first()'s ORDER
+        # BY was half of this read's cost in a reconnect storm (docs/benchmarks.md).
+        return AgentProfile.objects.select_related("user", "team").get(user_id=user.pk)
+    except AgentProfile.DoesNotExist:
+        return None
 
 
 def attach_agent_profile(scope: dict[str, Any]) -> None:
@@ -107,11 +112,10 @@ def _identity(profile: AgentProfile) -> tuple[Any, ...]:
 def _still_agent(user_id: int, profile: AgentProfile) -> bool:
     """Whether the profile the socket holds is still this user's, unchanged (one changed
     since the socket read it would have it act as an identity that is no longer the agent's)."""
-    now = (
-        AgentProfile.objects.filter(pk=profile.pk, user_id=user_id)
-        .values_list("user_id", "lcm_agent_id", "team_id", "campaign_groups")
-        .first()
+    rows = AgentProfile.objects.filter(pk=profile.pk, user_id=user_id).values_list(
+        "user_id", "lcm_agent_id", "team_id", "campaign_groups"
     )
+    now = next(iter(rows), None)  # at most one row (the primary key); no first()'s ORDER BY
     return now is not None and tuple(now) == _identity(profile)
 
 
