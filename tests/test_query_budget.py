@@ -230,14 +230,22 @@ SKIP_TRIPS = 4  # take the turn (1); record the close as in flight (1: its recor
 
 async def test_next_and_skip_stay_within_their_trip_budget(warm):
     alice = warm
-    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
-    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    assert (
+        await actions.next_contact(
+            alice, campaign_group=SALES, consent="Both", context=as_page(alice)
+        )
+    ).ok
+    assert (await actions.skip_contact(alice, outcome_id="8", context=as_page(alice))).ok
     await settled()
     with trips() as made:
-        assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+        assert (
+            await actions.next_contact(
+                alice, campaign_group=SALES, consent="Both", context=as_page(alice)
+            )
+        ).ok
         await settled()
     assert len(made) <= NEXT_TRIPS, f"Next made {len(made)} trips: {made}"
     with trips() as made:
-        assert (await actions.skip_contact(alice, outcome_id="8")).ok
+        assert (await actions.skip_contact(alice, outcome_id="8", context=as_page(alice))).ok
         await settled()
     assert len(made) <= SKIP_TRIPS, f"Skip made {len(made)} trips: {made}"

@@ -21,7 +21,9 @@ Render = Callable[[AgentSession, OutcomeMenu, GroupChoices, Sequence[ActionLog] 
 class ActionContext:
     """Passed to an action and to its answer: who acts, the reference data (LCM's outcome menu
     and the agent's campaign groups, each read at most once per action, when first needed),
-    the renderer and the id the action's push carries."""
+    the renderer and the id the action's push carries. The pages' actions get theirs from
+    `desk.answer.context_for`; a bare one (no renderer) makes the push render in a trip of its
+    own."""
 
     def __init__(
         self, profile: AgentProfile, *, render: Render | None = None, action_id: str = ""
