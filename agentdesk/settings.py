@@ -376,8 +376,6 @@ DESK_RENDER_CACHE_SECONDS = env_float("DESK_RENDER_CACHE_SECONDS", 43200.0)
 # How long an agent page's websocket handshake (session, user, agent profile) is kept in the
 # shared cache after it was read, so a page reconnecting meanwhile skips the database (0: off).
 SOCKET_HANDSHAKE_CACHE_SECONDS = env_float("SOCKET_HANDSHAKE_CACHE_SECONDS", 600.0, minimum=0.0)
-# How many agent pages one worker connects at a time; the rest wait their turn (a deploy).
-DESK_CONNECTS_AT_ONCE = env_int("DESK_CONNECTS_AT_ONCE", 50, minimum=1)
 # How often a team's monitor charts are redrawn at most while its agents act (0: every change).
 MONITOR_CHARTS_SECONDS = env_float("MONITOR_CHARTS_SECONDS", 3.0)
 # Whether a worker draws the monitor charts in a process of its own (monitor/drawing.py): a

@@ -8,11 +8,9 @@ import contextlib
 import json
 import logging
 import re
-import weakref
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
@@ -121,23 +119,6 @@ def _still_agent(user_id: int, profile: AgentProfile) -> bool:
     return now is not None and tuple(now) == _identity(profile)
 
 
-_connect_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
-_connect_gates = weakref.WeakKeyDictionary()
-
-
-def _connects_at_once() -> asyncio.Semaphore:
-    """At most DESK_CONNECTS_AT_ONCE pages of this worker (event loop) are being connected
-    at a time, the others wait their turn, first come first served. After a deploy thousands
-    of pages connect at once; without a limit every one of them advanced a step at a time
-    (the thread pool, the channel layer and the database serve them in turns), so all of them
-    were slow and some waited past the handshake timeout and started again from scratch."""
-    loop = asyncio.get_running_loop()
-    gate = _connect_gates.get(loop)
-    if gate is None:
-        gate = _connect_gates[loop] = asyncio.Semaphore(settings.DESK_CONNECTS_AT_ONCE)
-    return gate
-
-
 class Resync(NamedTuple):
     """What the connect's trip to a worker thread found: the session row and its fragments,
     and when the login session ends; or why the socket cannot stay."""
@@ -160,10 +141,6 @@ class AgentConsumer(AccessCheckedConsumer):
     _late_lookups: asyncio.Future[None] | None = None  # showing what LCM answered late
 
     async def connect(self) -> None:
-        async with _connects_at_once():
-            await self._connect()
-
-    async def _connect(self) -> None:
         if "agent_profile" in self.scope:
             self.profile = self.scope["agent_profile"]
         else:  # a stack without the handshake's profile lookup
