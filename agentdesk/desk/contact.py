@@ -83,8 +83,9 @@ class ContactOnScreen:
 
     @classmethod
     def from_stored(cls, data: Mapping[str, Any]) -> ContactOnScreen:
-        """The contact as stored; a row in LCM's wire format is read as LCM's answer."""
-        if data.get(SHAPE_FIELD) != SHAPE:
+        """The contact as stored; a row in LCM's wire format is read as LCM's answer. A row of
+        a later shape version is read by the names it shares with this one."""
+        if SHAPE_FIELD not in data:
             return cls.from_wire(data)
         return cls(
             **{
@@ -134,7 +135,8 @@ def contact_of(session: AgentSession) -> ContactOnScreen | None:
 
 
 def is_stored_shape(data: Any) -> bool:
-    return isinstance(data, Mapping) and data.get(SHAPE_FIELD) == SHAPE
+    """Whether `data` is in agentdesk's shape (of any version), not LCM's wire format."""
+    return isinstance(data, Mapping) and SHAPE_FIELD in data
 
 
 def upgrade_rows(sessions: Any) -> int:
