@@ -10,6 +10,11 @@ The same script measures any checkout (run it with that checkout first on PYTHON
 In-process, on a fresh SQLite file.
 
     PYTHONPATH=<checkout> .venv/bin/python bench/charts_draw.py [--agents 50] [--actions 2000]
+
+`--probe SECONDS`: how an agent's work fares while charts are being redrawn back to back:
+a probe every 20 ms makes five small statements, each in a worker thread as an action's are
+(db_async), and its latency is timed, with the charts drawn in the worker, in their own
+process (MONITOR_CHARTS_PROCESS) and not at all, one after the other.
 """
 
 import argparse
@@ -28,6 +33,7 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import translation  # noqa: E402
@@ -36,6 +42,7 @@ from agentdesk.desk import state  # noqa: E402
 from agentdesk.desk.models import ActionLog, AgentProfile, AgentSession  # noqa: E402
 from agentdesk.language.sockets import languages  # noqa: E402
 from agentdesk.monitor import figures, live  # noqa: E402
+from agentdesk.shared.asyncdb import db_async  # noqa: E402
 from agentdesk.teams.models import Team  # noqa: E402
 
 GROUP = "Sales Manual Group"
@@ -100,13 +107,72 @@ def measure(team: Team, profiles: list[AgentProfile], redraws: int) -> dict[str,
     return times
 
 
+async def probe(
+    team: Team, profiles: list[AgentProfile], seconds: float, redraw: bool
+) -> list[float]:
+    """Latency of an agent-like probe (five statements, each a thread hop) while the team's
+    charts are redrawn back to back (`redraw`), as the worker's charts' turn would under load."""
+    langs = languages()
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    def statement(agent_id: int) -> None:
+        AgentSession.objects.filter(agent_id=agent_id).values_list("version", flat=True).first()
+
+    async def redraws() -> None:
+        n = 0
+        while not done.is_set():
+            await asyncio.to_thread(act, profiles[n % len(profiles)], 100_000 + n)
+            await live.render_team_changes_in(team.pk, live.Change(charts=True), langs)
+            n += 1
+
+    async def probes() -> None:
+        deadline = time.perf_counter() + seconds
+        n = 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            for _ in range(5):
+                await db_async(statement)(profiles[n % len(profiles)].pk)
+            latencies.append((time.perf_counter() - started) * 1000)
+            n += 1
+            await asyncio.sleep(0.02)
+        done.set()
+
+    await asyncio.gather(probes(), redraws() if redraw else done.wait())
+    return latencies
+
+
+def run_probes(team: Team, profiles: list[AgentProfile], seconds: float) -> None:
+    from agentdesk.monitor import drawing  # where the charts have a process of their own
+
+    for name, redraw, elsewhere in (
+        ("charts drawn in the worker", True, False),
+        ("charts drawn in their own process", True, True),
+        ("no charts", False, False),
+    ):
+        settings.MONITOR_CHARTS_PROCESS = elsewhere
+        found = asyncio.run(probe(team, profiles, seconds, redraw))
+        found.sort()
+        p99 = found[min(len(found) - 1, int(len(found) * 0.99))]
+        print(
+            f"  probe, {name} (load {os.getloadavg()[0]:.1f}): p50 "
+            f"{statistics.median(found):.1f} ms, p99 {p99:.1f} ms over {len(found)} probes"
+        )
+    drawing.stop_drawing()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--actions", type=int, default=2000)
     parser.add_argument("--redraws", type=int, default=40)
+    parser.add_argument("--probe", type=float, default=0, help="seconds per probe run")
     args = parser.parse_args()
     team, profiles = seed(args.agents, args.actions)
+    if args.probe:
+        measure(team, profiles, 2)  # warm up
+        run_probes(team, profiles, args.probe)
+        return
     measure(team, profiles, 5)  # warm up (and, where kept, the day's first count)
     times = measure(team, profiles, args.redraws)
     load = os.getloadavg()[0]

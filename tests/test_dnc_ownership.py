@@ -225,3 +225,62 @@ def test_the_lead_page_shows_only_what_the_team_listed(people, crm):
     html = client.get(f"/monitor/{people['green'].pk}/dnc/").content.decode()
     for secret in ("asked on the phone", "lena's list", "CRM: litigation hold", "+120255501"):
         assert secret not in html
+
+
+def _lead_with_compliance_rights(lead) -> Client:
+    """A lead made staff with Django's permissions on the Compliance models and on the list
+    of numbers sent to LCM, as the README describes for a site that lets leads edit them."""
+    lead.is_staff = True
+    lead.save()
+    lead.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["compliance", "dncsync"])
+    )
+    client = Client()
+    client.force_login(lead)
+    return client
+
+
+def test_a_lead_in_the_admin_reads_no_other_tenants_numbers_by_any_route(people, crm):
+    """The removals record, the numbers sent to LCM and the consent evidence held every
+    tenant's numbers, reasons and makers for any lead with admin rights on them."""
+    from agentdesk.compliance.models import ConsentEvidence
+    from agentdesk.dncsync.models import LcmDncAppend
+
+    dnc.add("+12025550111", reason="asked on the phone", added_by="agent:a1@test")
+    dnc.add("+12025550133", reason="gina's secret", added_by="gina")
+    for number in ("+12025550111", "+12025550133"):
+        LcmDncAppend.objects.get_or_create(number=number)
+    LcmDncAppend.objects.get_or_create(number=NUMBER)
+    dnc.remove(DoNotCallEntry.objects.get(number="+12025550133"), removed_by="root", via="admin")
+    ConsentEvidence.objects.create(
+        number="+12025550144",
+        campaign="Green Sales",
+        given_by="Mr Green's customer",
+        given_at=timezone.now(),
+        channel="phone",
+        wording="yes",
+        recorded_by="gina",
+    )
+    client = _lead_with_compliance_rights(people["lena"])
+    secrets = (NUMBER, "+12025550133", "gina's secret", "+12025550144", "Mr Green")
+    pages = [
+        "/admin/compliance/donotcallremoval/",
+        "/admin/compliance/donotcallremoval/?q=gina",
+        "/admin/dncsync/lcmdncappend/",
+        "/admin/dncsync/lcmdncappend/?q=555",
+        "/admin/compliance/consentevidence/",
+        "/admin/compliance/consentevidence/?q=Mr",
+    ]
+    removal = DoNotCallRemoval.objects.get(number="+12025550133")
+    pages.append(f"/admin/compliance/donotcallremoval/{removal.pk}/change/")
+    pages.append(f"/admin/compliance/donotcallremoval/{removal.pk}/history/")
+    evidence = ConsentEvidence.objects.get(number="+12025550144")
+    pages.append(f"/admin/compliance/consentevidence/{evidence.pk}/change/")
+    for row in LcmDncAppend.objects.exclude(number="+12025550111"):
+        pages.append(f"/admin/dncsync/lcmdncappend/{row.pk}/change/")
+    for page in pages:
+        html = client.get(page, follow=True).content.decode()
+        for secret in secrets:
+            assert secret not in html, (page, secret)
+    own = client.get("/admin/dncsync/lcmdncappend/").content.decode()
+    assert "+12025550111" in own  # the team's own listing stays readable

@@ -5,6 +5,8 @@ cache kept the page with the error for the next reconnect)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from channels.testing import WebsocketCommunicator
 
@@ -59,3 +61,19 @@ async def test_an_lcm_that_fails_leaves_the_page_saying_so(agents, lcm_later_tha
         await page.disconnect()
     finally:
         await sync_to_async(set_fault)("none")
+
+
+async def test_pages_connecting_together_ask_lcm_for_the_outcomes_once(agents, monkeypatch):
+    from agentdesk.lcm import client as lcm_client
+
+    calls: list[str] = []
+    original = lcm_client.LcmClient.call
+
+    async def counting(self, request):
+        calls.append(request.SUBTOPIC)
+        return await original(self, request)
+
+    monkeypatch.setattr(lcm_client.LcmClient, "call", counting)
+    menus = await asyncio.gather(*(lookups.outcome_menu() for _ in range(20)))
+    assert sorted(calls) == ["GetCallOutCome", "GetOutcomeByOutcomegroup"]
+    assert all(menu == menus[0] and menu.ids and not menu.error for menu in menus)

@@ -1,6 +1,7 @@
 """The agent page's websocket handshake from the shared cache: a page reconnecting soon after
 its last handshake skips the database, and nothing that ends or changes access lets a socket
-in on what the cache kept (liveaccess/handshake_cache.py)."""
+in on what the cache kept (liveaccess/handshake_cache.py), nor keeps an open page acting as
+an agent profile that changed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
@@ -96,8 +98,9 @@ async def test_a_reconnect_soon_after_skips_the_database_in_its_handshake(warm, 
         assert 'id="agent-status"' in await resynced(key)
     assert lookups_counted == []  # no session, user or profile read in the handshake
     handshake_reads = [sql for sql in seen if "django_session" in sql or "desk_agentprofile" in sql]
-    # The session is still read once, by the check after joining the groups.
-    assert len(handshake_reads) == 1, seen
+    # The session and the profile are still read once each, by the check after joining the
+    # groups (a change made around the cache shows there).
+    assert len(handshake_reads) == 2, seen
 
 
 async def test_a_logged_out_sessions_socket_is_refused_at_once_with_a_warm_cache(agents, warm):
@@ -241,3 +244,99 @@ def async_read(key: str):
     from asgiref.sync import async_to_sync
 
     return async_to_sync(handshake_cache.read)(key)
+
+
+async def test_a_profile_changed_around_the_cache_is_not_used_on_reconnect(agents, warm):
+    """An agent's LCM identity changed by a bulk update (no signal, or a process whose cache
+    is not this worker's): the reconnect's handshake from the cache must not act as the old
+    one. The socket is closed before it shows anything, the entry is dropped, and the page's
+    next reconnect reads the profile afresh."""
+    _, key = warm
+    alice = agents["alice"]
+    await sync_to_async(AgentProfile.objects.filter(pk=alice.pk).update)(lcm_agent_id="moved@test")
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close", output
+    await settled()
+    assert await handshake_cache.read(key) is None
+    await resynced(key)
+    entry = await handshake_cache.read(key)
+    assert entry is not None and entry.scope["agent_profile"].lcm_agent_id == "moved@test"
+
+
+async def test_a_profile_given_to_someone_else_around_the_cache_is_refused(agents, warm):
+    """Alice's profile (her LCM identity) handed to a new colleague's user by a bulk update: a
+    fresh read finds no profile for Alice, so her reconnect must not act as it."""
+    _, key = warm
+    alice = agents["alice"]
+
+    def hand_over() -> None:
+        user_model = get_user_model()
+        user_model.objects.bulk_create([user_model(username="dave")])  # no signal either
+        dave = user_model.objects.get(username="dave")
+        AgentProfile.objects.filter(pk=alice.pk).update(user=dave)
+
+    await sync_to_async(hand_over)()
+    socket = page(key)
+    connected, _ = await socket.connect()
+    if connected:
+        output = await socket.receive_output(timeout=5)
+        assert output["type"] == "websocket.close", output
+    await settled()
+    assert await refused(key) == 4403
+
+
+async def test_an_open_page_is_closed_when_its_agents_lcm_identity_changes(agents, warm):
+    """The admin gives Alice another LCM agent ID (her old one goes to someone else): her open
+    page must not go on acting as the old one; it is closed and reconnects as the new."""
+    _, key = warm
+    alice = agents["alice"]
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.receive_from(timeout=5)
+
+    def change() -> None:
+        profile = AgentProfile.objects.get(pk=alice.pk)
+        profile.lcm_agent_id = "a9@test"
+        profile.save()
+
+    await sync_to_async(change)()
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close", output
+    await settled()
+
+
+async def test_a_session_expired_by_time_is_closed_before_any_data_and_forgotten(agents, warm):
+    """A session's expiry passes (nothing signals it; here its row is backdated): the
+    reconnect from the cache is closed before the resync, and the entry is not used again."""
+    _, key = warm
+    await sync_to_async(Session.objects.filter(session_key=key).update)(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close" and output["code"] == 4401
+    await settled()
+    assert await handshake_cache.read(key) is None
+    assert await refused(key) == 4403  # the next reconnect reads the database: no session
+
+
+async def test_an_open_page_is_closed_when_its_agents_team_is_deleted(agents, warm):
+    """Deleting a team leaves its agents without one (an update that saves no profile): an
+    open page must not go on logging its actions under the gone team."""
+    _, key = warm
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.receive_from(timeout=5)
+
+    await sync_to_async(agents["alice"].team.delete)()
+
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close", output
+    await settled()

@@ -57,14 +57,14 @@ NEXT_EXTRA = 2  # the same (a fetch is recorded in flight too; whether the conta
 # memory)
 NEXT_BUDGET = {"postgresql": SKIP_BUDGET["postgresql"] + NEXT_EXTRA, "sqlite": 7 + 1 + NEXT_EXTRA}
 REFUSED_BUDGET = 2  # take the lock and give it back; nothing changed, nothing to announce
-CONNECT_BUDGET = 6  # connect (4): no statement in the handshake: the login session, the user
+CONNECT_BUDGET = 7  # connect (5): no statement in the handshake: the login session, the user
 # and the agent profile of a page that connected minutes ago come from the handshake cache
 # (liveaccess/handshake_cache.py; a cold handshake reads them in one trip: 3 more); once the
 # access groups are joined, in one trip, the access check again: the login session, with its
-# expiry (access ends with it), and the user (2; read from the database, never the cache: a
-# session ended during the handshake, or deleted where nothing hears of it, would otherwise go
-# unnoticed; the profile's part is the next statement, which finds no row once the agent is
-# deleted), count the connection (1); no render and no recent log: an idle agent's fragments
+# expiry (access ends with it), the user, and the cached profile's user, LCM agent ID, team and
+# groups (3; read from the database, never the cache: a session ended during the handshake,
+# deleted where nothing hears of it, or a profile changed by a bulk update would otherwise go
+# unnoticed), count the connection (1); no render and no recent log: an idle agent's fragments
 # of this session version come from the render cache (desk/render_cache.py); the monitor
 # asking whether anyone watches the team (1, in the background). Leave (2): count the
 # connection, the monitor's check
@@ -188,3 +188,46 @@ async def test_a_page_connecting_stays_within_its_query_budget(warm):
     assert len(seen) <= CONNECT_BUDGET, (
         f"connect + disconnect ran {len(seen)} statements:\n{explain(seen)}"
     )
+
+
+@contextmanager
+def trips() -> Iterator[list[str]]:
+    """Every trip agentdesk's async code makes to a worker thread for database work."""
+    from channels.db import DatabaseSyncToAsync
+
+    made: list[str] = []
+    original = DatabaseSyncToAsync.thread_handler
+
+    def counting(self, loop, *args, **kwargs):
+        if not getattr(self.func, "__module__", "").startswith("agentdesk.lcmsim"):  # LCM's
+            made.append(getattr(self.func, "__qualname__", repr(self.func)))
+        return original(self, loop, *args, **kwargs)
+
+    DatabaseSyncToAsync.thread_handler = counting
+    try:
+        yield made
+    finally:
+        DatabaseSyncToAsync.thread_handler = original
+
+
+# Trips to a worker thread per action: each is a hop to another thread and back, on the
+# action's way (docs/benchmarks.md, "Action cost").
+NEXT_TRIPS = 3  # take the turn and record the fetch as in flight (1, pending.acquire_and_mark);
+# save, log and render (1); the monitor asking whether anyone watches the team (1, background)
+SKIP_TRIPS = 4  # take the turn (1); record the close as in flight (1: its record needs the
+# contact on screen, read with the turn); save, log and render (1); the monitor's check (1)
+
+
+async def test_next_and_skip_stay_within_their_trip_budget(warm):
+    alice = warm
+    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    await settled()
+    with trips() as made:
+        assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+        await settled()
+    assert len(made) <= NEXT_TRIPS, f"Next made {len(made)} trips: {made}"
+    with trips() as made:
+        assert (await actions.skip_contact(alice, outcome_id="8")).ok
+        await settled()
+    assert len(made) <= SKIP_TRIPS, f"Skip made {len(made)} trips: {made}"

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentdesk.shared import phones
-from agentdesk.teams.models import Team
 
 from . import dnc
 from .models import (
@@ -108,11 +107,8 @@ class DoNotCallAdmin(admin.ModelAdmin[DoNotCallEntry]):
         """A superuser reads the whole list; anyone else (a team lead with admin rights) only
         what the people of the teams they lead listed, as on the monitor's upload page."""
         entries = super().get_queryset(request)
-        user = request.user
-        if user.is_superuser:
-            return entries
-        led = Team.objects.filter(leads=user.pk).values_list("pk", flat=True)
-        return entries.filter(dnc.listed_by_teams(led, also=user.get_username()))
+        makers = dnc.readable_makers(request.user)
+        return entries if makers is None else entries.filter(added_by__in=makers)
 
     def save_model(
         self, request: HttpRequest, obj: DoNotCallEntry, form: forms.Form, change: bool
@@ -149,6 +145,12 @@ class DoNotCallRemovalAdmin(admin.ModelAdmin[DoNotCallRemoval]):
     search_fields = ["number", "removed_by", "added_by"]
     list_filter = ["via"]
     date_hierarchy = "removed_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DoNotCallRemoval]:
+        """As for the list itself: a lead reads the removals of what their teams listed."""
+        removals = super().get_queryset(request)
+        makers = dnc.readable_makers(request.user)
+        return removals if makers is None else removals.filter(added_by__in=makers)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -218,6 +220,13 @@ class ConsentEvidenceAdmin(admin.ModelAdmin[ConsentEvidence]):
     list_filter = ["channel", "campaign"]
     search_fields = ["number", "lcm_key", "given_by"]
     date_hierarchy = "given_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ConsentEvidence]:
+        """Who consented to which tenant's calls is theirs: a lead reads what the people of
+        their teams recorded."""
+        evidence = super().get_queryset(request)
+        makers = dnc.readable_makers(request.user)
+        return evidence if makers is None else evidence.filter(recorded_by__in=makers)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # evidence is a record: read it, do not rewrite it

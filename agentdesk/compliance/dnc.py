@@ -232,6 +232,22 @@ def listed_by_teams(team_ids: Iterable[int], *, also: str = "") -> Q:
     """Entries the people of `team_ids` listed: a lead (by user name) or an agent (by user
     name, or `agent:<LCM id>` from a DNC outcome); `also` adds one more maker (the reader).
     Why and by whom another tenant listed a number is theirs: a lead reads only these."""
+    return Q(added_by__in=makers_of_teams(team_ids, also=also))
+
+
+def readable_makers(user: Any) -> set[str] | None:
+    """Whose records (do-not-call entries and their removals, consent evidence) `user` may
+    read in the admin: None for a superuser (everyone's), else the people of the teams they
+    lead and themselves."""
+    if getattr(user, "is_superuser", False):
+        return None
+    led = Team.objects.filter(leads=user.pk).values_list("pk", flat=True)
+    return makers_of_teams(led, also=user.get_username())
+
+
+def makers_of_teams(team_ids: Iterable[int], *, also: str = "") -> set[str]:
+    """How the people of `team_ids` are named as the makers of a record (see
+    `listed_by_teams`)."""
     ids = list(team_ids)
     makers = {also} if also else set()
     makers |= set(
@@ -243,4 +259,4 @@ def listed_by_teams(team_ids: Iterable[int], *, also: str = "") -> Q:
         "agents__lcm_agent_id", "agents__user__username"
     ):
         makers |= {f"agent:{lcm_agent_id}", username}
-    return Q(added_by__in=makers)
+    return makers

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from agentdesk.liveaccess import handshake_cache
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.shared.asyncdb import db_async
 
@@ -40,7 +41,12 @@ DESK_SOCKET_PATH = "/ws/desk/"
 def _profile_for(user: AbstractBaseUser | AnonymousUser | None) -> AgentProfile | None:
     if not user or not user.is_authenticated:
         return None
-    return AgentProfile.objects.select_related("user", "team").filter(user_id=user.pk).first()
+    try:
+        # get(), not first(): a user has at most one profile, and compiling first()'s ORDER
+        # BY was half of this read's cost in a reconnect storm (docs/benchmarks.md).
+        return AgentProfile.objects.select_related("user", "team").get(user_id=user.pk)
+    except AgentProfile.DoesNotExist:
+        return None
 
 
 def attach_agent_profile(scope: dict[str, Any]) -> None:
@@ -97,8 +103,20 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _still_agent(user_id: int, profile_id: int) -> bool:
-    return AgentProfile.objects.filter(pk=profile_id, user_id=user_id).exists()
+def _identity(profile: AgentProfile) -> tuple[Any, ...]:
+    """What a socket acts with: whose profile, the ID sent to LCM, the team its actions are
+    logged under, the campaign groups it may work."""
+    return (profile.user_id, profile.lcm_agent_id, profile.team_id, profile.campaign_groups)
+
+
+def _still_agent(user_id: int, profile: AgentProfile) -> bool:
+    """Whether the profile the socket holds is still this user's, unchanged (one changed
+    since the socket read it would have it act as an identity that is no longer the agent's)."""
+    rows = AgentProfile.objects.filter(pk=profile.pk, user_id=user_id).values_list(
+        "user_id", "lcm_agent_id", "team_id", "campaign_groups"
+    )
+    now = next(iter(rows), None)  # at most one row (the primary key); no first()'s ORDER BY
+    return now is not None and tuple(now) == _identity(profile)
 
 
 class Resync(NamedTuple):
@@ -195,9 +213,18 @@ class AgentConsumer(AccessCheckedConsumer):
 
     def _resync(self, menu: OutcomeMenu, groups: GroupChoices) -> Resync:
         """Sync, in a worker thread. The agent profile's part of the access check (`allowed`)
-        is the connection count itself: it finds no row once the agent is deleted."""
+        is the connection count itself (it finds no row once the agent is deleted), unless the
+        profile came from the handshake cache: then it is compared with the database's."""
         assert self.profile is not None
         ends = self.session_access()
+        if self.scope.get(handshake_cache.FROM_CACHE):
+            # The session, the user and the profile came from the cache: a change made where
+            # no signal told it (a bulk update, another process) shows here, before anything
+            # is sent or done with them.
+            stale = ends is None or not _still_agent(self._user_id or 0, self.profile)
+            if stale:
+                handshake_cache.forget_stale(self._session_key, session_ended=ends is None)
+                return Resync(access_ended=True)
         if ends is None:
             return Resync(access_ended=True)
         session = state.set_connections(self.profile, +1)
@@ -231,7 +258,7 @@ class AgentConsumer(AccessCheckedConsumer):
 
     def allowed(self, user_id: int) -> bool:
         assert self.profile is not None  # only connected sockets are checked
-        return _still_agent(user_id, self.profile.pk)
+        return _still_agent(user_id, self.profile)
 
     def groups_to_leave(self) -> tuple[str, ...]:
         return (self.group,) if self.profile is not None else ()

@@ -187,12 +187,27 @@ def _group_business(outcomes: tuple[m.Outcome, ...]) -> tuple[Any, ...]:
     )
 
 
+# One outcome-menu read from LCM at a time per event loop: the pages connecting meanwhile (the
+# first connect of the day, a hundred at once) wait for it instead of each asking LCM twice.
+_menu_flights: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[OutcomeMenu]]
+_menu_flights = weakref.WeakKeyDictionary()
+
+
 async def outcome_menu() -> OutcomeMenu:
     """Telephony outcomes and MANUAL business outcomes (by parent), cached for a few minutes."""
     key = _cache_key("outcomes", settings.LCM_URL)
     cached = await _cached(key)
     if cached is not None:
         return cached
+    loop = asyncio.get_running_loop()
+    flight = _menu_flights.get(loop)
+    if flight is None or flight.done():
+        flight = _menu_flights[loop] = loop.create_task(_read_outcome_menu(key))
+    # Shielded: a caller that stops waiting does not stop the read the others wait for.
+    return await asyncio.shield(flight)
+
+
+async def _read_outcome_menu(key: str) -> OutcomeMenu:
     client = get_client()
     try:
         telephony = (await client.call(m.GetCallOutCome())).answer.outcomes

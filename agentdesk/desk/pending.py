@@ -17,6 +17,7 @@ Plain synchronous ORM functions; desk.actions calls them through db_async.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +80,18 @@ def acquire(profile: AgentProfile) -> tuple[AgentSession, str]:
     if pending_of(session) is not None:
         session, _entry = settle(session, token)
     return session, token
+
+
+def acquire_and_mark(
+    profile: AgentProfile, record_for: Callable[[AgentSession], dict[str, Any] | None]
+) -> tuple[AgentSession, str, bool]:
+    """`acquire`, then `mark` the record `record_for` builds from the session as locked (None:
+    nothing to record), in one trip to the database thread: an action whose write to LCM is
+    known before its turn (a fetch) saves the trip of the mark of its own. The session, the
+    lock's token, and whether the record is stored."""
+    session, token = acquire(profile)
+    record = record_for(session)
+    return session, token, record is not None and mark(session, token, record)
 
 
 def settle(session: AgentSession, token: str) -> tuple[AgentSession, ActionLog | None]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from agentdesk.compliance.dnc import readable_makers
+from agentdesk.compliance.models import DoNotCallEntry, DoNotCallRemoval
 
 from . import tasks
 from .models import LcmDncAppend
@@ -68,6 +71,17 @@ class LcmDncAppendAdmin(admin.ModelAdmin[LcmDncAppend]):
         "confirmed_at",
         "created_at",
     )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LcmDncAppend]:
+        """A lead without superuser rights reads the numbers their teams listed (or whose
+        listing by them was removed), as in the do-not-call admin, not every tenant's."""
+        rows = super().get_queryset(request)
+        makers = readable_makers(request.user)
+        if makers is None:
+            return rows
+        listed = DoNotCallEntry.objects.filter(added_by__in=makers).values("number")
+        removed = DoNotCallRemoval.objects.filter(added_by__in=makers).values("number")
+        return rows.filter(Q(number__in=listed) | Q(number__in=removed))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows come from the do-not-call list

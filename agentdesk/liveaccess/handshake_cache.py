@@ -17,10 +17,13 @@ could change what it holds:
   every entry is cheaper than knowing which sessions belong to whom;
 - the entry lives at most SOCKET_HANDSHAKE_CACHE_SECONDS and never past the session's expiry.
 
-A change made around the cache (a bulk `update()`, a session row deleted in SQL) is not seen
-here; the socket's own check once it has joined its groups reads the session and the user
-from the database (liveaccess.consumers), so such a socket is closed before it is sent
-anything.
+A change made around the cache (a bulk `update()`, a session row deleted in SQL, a change made
+in another process while each keeps its own local-memory cache) is not seen here; a socket
+whose handshake came from the cache (`FROM_CACHE` in its scope) therefore checks, once it has
+joined its groups, the session, the user and what it added (the agent profile: its user, LCM
+agent ID, team and campaign groups) against the database, and is closed before it is sent
+anything when they differ; the entry is then dropped (`forget_stale`), so the page's next
+handshake reads them afresh.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "ws-handshake:generation"
+FROM_CACHE = "handshake_from_cache"
+"""Set in a socket's scope when its handshake came from the cache (to be checked afresh)."""
 
 
 def _digest(session_key: str) -> str:
@@ -189,3 +194,14 @@ def _new_generation() -> None:
         cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
     except Exception:
         log.exception("the handshake cache could not be invalidated")
+
+
+def forget_stale(session_key: str, *, session_ended: bool) -> None:
+    """Sync: a socket's check found that a cached handshake no longer holds. `session_ended`:
+    the session no longer gives its user access (expired, deleted around the cache); else
+    what the entry holds changed where no signal told the cache, and no entry written before
+    is trusted."""
+    if session_ended:
+        forget_session(session_key, ended=True)
+    else:
+        forget_everyone()

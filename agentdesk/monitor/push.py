@@ -103,7 +103,8 @@ MONITOR_SHARE = 1 / 3
 # The charts, a picture of the day, take a smaller share of the worker: reading a team's day
 # figures (from its day counters, desk/daycounts.py), the worker's part of a redraw, is followed
 # by a pause nine times as long; the drawing itself is done by another process
-# (monitor/drawing.py) and sent when done, the turn meanwhile with other teams.
+# (monitor/drawing.py) and sent when done, the turn meanwhile with other teams (drawn in the
+# worker, MONITOR_CHARTS_PROCESS=0, it is a part of the turn and of the pause's length).
 CHARTS_SHARE = 1 / 10
 
 
@@ -243,11 +244,15 @@ async def _charts_after(team_id: int, wait: float) -> None:
                 del _charts_later[team_id]
             started = _charts_sent[team_id] = time.monotonic()
             today = await _today_if_watched(team_id)
-            # The worker's part of a redraw is reading the figures: the drawing is done by
-            # another process (monitor/drawing.py), while the turn goes on to other teams.
+            if today is not None and not settings.MONITOR_CHARTS_PROCESS:
+                await _send_charts(team_id, today)  # drawn in the worker: in the turn
+            elif today is not None:
+                # The worker's part of a redraw is reading the figures: another process
+                # draws them (monitor/drawing.py) while the turn goes on.
+                sending = asyncio.get_running_loop().create_task(_send_charts(team_id, today))
+                _background.add(sending)
+                sending.add_done_callback(_background.discard)
             await asyncio.sleep((time.monotonic() - started) * (1 / CHARTS_SHARE - 1))
-        if today is not None:
-            await _send_charts(team_id, today)
     finally:
         if _charts_later.get(team_id) is this:
             del _charts_later[team_id]

@@ -51,6 +51,7 @@ class ParallelAuthMiddleware(AuthMiddleware):
             session.accessed = True  # read, as far as anything after this can tell
             scope["user"]._wrapped = entry.user
             scope.update(entry.scope)
+            scope[handshake_cache.FROM_CACHE] = True
             return
 
         def lookups() -> None:

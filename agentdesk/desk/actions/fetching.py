@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from agentdesk.lcm.errors import LcmError
 from agentdesk.retiredkeys.models import mark_closed
 from agentdesk.shared.asyncdb import db_async
 
-from .. import events, state
+from .. import events, pending, state
 from ..contact import ContactOnScreen
 from ..lookups import group_choices
 from ..models import ActionLog, AgentProfile, AgentSession
@@ -61,15 +62,21 @@ async def _fetch(
     choices: Mapping[str, str],
 ) -> Result:
     """Next or Reserved: ask LCM for a contact and put it on the agent's screen."""
-    async with agent_turn(profile) as turn:
+
+    def record_for(session: AgentSession) -> dict[str, Any] | None:
+        # A contact LCM hands out is held for this agent: if this worker dies before it is on
+        # screen, the record makes it an unknown outcome in the log (desk/pending.py).
+        # Stored with the turn (one trip), unless the fetch is refused below.
+        if session.state == AgentSession.PREVIEWING:
+            return None
+        return pending.record(kind, {**_group_field(choices), "subtopic": request.SUBTOPIC})
+
+    async with agent_turn(profile, record_for) as turn:
         if turn is None:
             return await busy(profile)
         if turn.session.state == AgentSession.PREVIEWING:
             message = _("A contact is already on your screen: skip it with an outcome first.")
             return await turn.refuse(message)
-        # A contact LCM hands out is held for this agent: if this worker dies before it is on
-        # screen, the record makes it an unknown outcome in the log (desk/pending.py).
-        await turn.mark_pending(kind, {**_group_field(choices), "subtopic": request.SUBTOPIC})
         try:
             exchange = await get_client().call(request)
             # LCM may still hand out a contact an import replaced (docs/lcm.md, "Retired

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -157,15 +157,27 @@ class Turn:
 
 
 @asynccontextmanager
-async def agent_turn(profile: AgentProfile) -> AsyncIterator[Turn | None]:
+async def agent_turn(
+    profile: AgentProfile,
+    record_for: Callable[[AgentSession], dict[str, Any] | None] | None = None,
+) -> AsyncIterator[Turn | None]:
     """Take the agent's action lock for the block, or None while another action holds it.
-    The lock is given back on leaving the block unless the turn finished."""
+    The lock is given back on leaving the block unless the turn finished.
+
+    `record_for`, for an action whose write to LCM is known before its turn: builds the
+    write's record (`pending.record`) from the session as locked, or None to record nothing;
+    it is stored in the same trip as taking the lock, as `Turn.mark_pending` would store it."""
     try:
-        session, token = await db_async(pending.acquire)(profile)
+        if record_for is None:
+            session, token = await db_async(pending.acquire)(profile)
+            marked = False
+        else:
+            session, token, marked = await db_async(pending.acquire_and_mark)(profile, record_for)
     except state.Busy:
         yield None
         return
     turn = Turn(profile, session, token)
+    turn.pending = marked
     try:
         yield turn
     finally:
