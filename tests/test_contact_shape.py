@@ -65,6 +65,15 @@ def test_keys_are_kept_exactly_as_lcm_gave_them_through_the_store(given: Any, ke
     assert again.to_lcm().account_number == (kept or given)  # what a Skip sends back
 
 
+def test_a_row_of_a_later_shape_version_is_read_through_lcms_names_it_also_keeps():
+    stored = ContactOnScreen(account_number="A-4711", phone_number="2025550100").to_stored()
+    later = {**stored, "shape": SHAPE + 1, "added_later": "x"}
+
+    contact = ContactOnScreen.from_stored(later)
+
+    assert contact.account_number == "A-4711" and contact.phone_number == "2025550100"
+
+
 def test_an_old_row_is_converted_by_the_migration_and_read_typed(agents):
     session = AgentSession.objects.get_or_create(agent=agents["alice"])[0]
     AgentSession.objects.filter(pk=session.pk).update(state=AgentSession.PREVIEWING, contact=WIRE)
