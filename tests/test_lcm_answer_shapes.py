@@ -233,9 +233,9 @@ def test_a_new_key_in_a_field_named_for_keys_is_taken_as_given(response, key):
 )  # fmt: skip
 def test_words_or_a_bare_number_where_a_key_could_be_words_are_not_a_key(response):
     from agentdesk.lcm import messages as m
-    from agentdesk.lcm.errors import LcmRejected, MessageError
+    from agentdesk.lcm.errors import LcmBadAnswer, LcmRejected, MessageError
 
-    with pytest.raises((LcmRejected, MessageError)):
+    with pytest.raises((LcmRejected, LcmBadAnswer, MessageError)):
         read(m.CreateContact, "CreateContactResponse", response)
 
 
@@ -250,6 +250,38 @@ def test_an_lcm_keying_contacts_4711_adds_them_once_with_that_key(desk, proxy):
     assert "may have" not in html
     assert ActionLog.objects.filter(kind="add", ok=True, lcm_key="4711").count() == 1
     assert not session().unconfirmed
+
+
+@pytest.mark.parametrize(
+    ("response", "said"),
+    [
+        ({"AccountNumber": "0"}, "0"),
+        ({"AccountNumber": -1}, "-1"),
+        ({"AccountNumber": "ERR-500"}, "ERR-500"),
+        ({"Key": "Error42"}, "Error42"),
+        ({"AccountNumber": "4711", "Response": "Failed: duplicate"}, "Failed: duplicate"),
+        ({"AccountNumber": "4711", "ErrorCode": 17, "ErrorMessage": "Campaign closed"},
+         "Campaign closed"),
+        ({"AccountNumber": "77|1|18|0|0|84|0", "ErrorCode": 17, "ErrorMessage": "Campaign closed"},
+         "Campaign closed"),
+        ({"AccountNumber": "4711", "success": False}, "success: false"),
+    ],
+)  # fmt: skip
+def test_an_error_where_the_new_key_belongs_or_beside_it_may_have_added(
+    desk, proxy, response, said
+):
+    """A status code or an error code in the key field, or a key beside words of failure:
+    LCM may have added the contact. The agent is told so with LCM's words, nothing is stored
+    as a key, and the same form is not sent again unasked."""
+    proxy.answer("CreateContact", envelope("CreateContactResponse", response))
+    form = add_form(mode1_number="2025550179", request_token=f"error-key-{said[:20]}")
+
+    html = banner(post(desk, "/desk/add", form))
+
+    assert "LCM may have added this contact" in html and said in html, html
+    assert "LCM key:" not in html and "Nothing was changed" not in html
+    assert not ActionLog.objects.filter(kind="add", ok=True).exists()
+    assert session().unconfirmed.get("adds")
 
 
 # --------------------------------------------- shapes nobody planned for, read all the same

@@ -316,3 +316,26 @@ def test_a_fetch_left_in_flight_is_logged_and_the_contact_comes_back(desk, agent
     assert "LCM may have handed you a contact" in unknown.error
     assert (shown.ok, shown.lcm_key) == (True, key)
     assert pending.pending_of(session()) is None
+
+
+def test_a_fetch_whose_record_cannot_be_stored_gives_the_agents_turn_back(
+    desk, agents, monkeypatch
+):
+    """The fetch takes the agent's turn and records its write in one trip: when the record
+    cannot be stored (the database fails), the turn is given back, so the next press is not
+    refused as busy until the lock expires."""
+    from django.db import DatabaseError
+
+    key = add_contact(phone="2025550180")
+
+    def database_fails(*args, **kwargs):
+        raise DatabaseError("connection lost")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pending, "mark", database_fails)
+        with pytest.raises(DatabaseError):
+            post_as_page(desk, "/desk/next", SALES)
+
+    assert session().busy_token == ""
+    html = post_as_page(desk, "/desk/next", SALES)
+    assert "is on your screen" in banner(html) and key in html

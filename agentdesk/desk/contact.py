@@ -4,6 +4,11 @@ LCM's answer is read once, when the contact arrives (`from_lcm`); the session ro
 this shape (`to_stored`: agentdesk's field names and a shape version), and every render and
 action reads it back typed (`contact_of`) without parsing LCM's wire format again.
 
+The row also carries the same contact under LCM's wire names, which this version never reads:
+a worker of the version before this shape (a rolling deploy, or a rollback) reads only those,
+and without them it failed on every contact a newer worker had put on screen (the card, Skip,
+the wrap-up: "AccountNumber: is missing"). See docs/deploy.md.
+
 The attribute names are the ones the desk, the compliance rules and the templates read (the
 same as the protocol's `Contact`), so a contact on screen can be judged and shown like one
 LCM handed out. The LCM key is kept exactly as LCM gave it: it is only ever sent back.
@@ -76,14 +81,19 @@ class ContactOnScreen:
         return m.Contact(**{name: getattr(self, name) for name in _STORED_NAMES})
 
     def to_stored(self) -> dict[str, Any]:
-        stored: dict[str, Any] = {SHAPE_FIELD: SHAPE}
+        # LCM's wire names first, for a worker of the older version (see the module's text).
+        stored: dict[str, Any] = {**self.to_lcm().to_response(), SHAPE_FIELD: SHAPE}
         for name, stored_name in _STORED_NAMES.items():
             stored[stored_name] = getattr(self, name)
         return stored
 
     @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> ContactOnScreen:
+    def from_stored(cls, data: Any) -> ContactOnScreen:
         """The contact as stored; a row in LCM's wire format is read as LCM's answer."""
+        if not isinstance(data, Mapping):
+            # Not a contact at all (a list, a text): shown without a key, never a crash.
+            log.warning("contact on screen stored as %s, not an object: %r", type(data), data)
+            return cls(account_number="")
         if data.get(SHAPE_FIELD) != SHAPE:
             return cls.from_wire(data)
         return cls(
@@ -103,9 +113,9 @@ class ContactOnScreen:
             # Shown all the same, key as stored: the way out (hand back) must work.
             log.warning("contact on screen stored in an unreadable wire shape: %r", data)
             return cls(
-                account_number=str(data.get("AccountNumber", "")),
-                phone_number=str(data.get("PhoneNumber", "") or ""),
-                campaign_id=str(data.get("CampaignId", "") or ""),
+                account_number=_stored_text(data.get("AccountNumber")),
+                phone_number=_stored_text(data.get("PhoneNumber")),
+                campaign_id=_stored_text(data.get("CampaignId")),
             )
 
     @property
@@ -119,6 +129,14 @@ class ContactOnScreen:
     @property
     def lcm_time_zone(self) -> LcmTimeZone | None:
         return find_time_zone(self.time_zone) or time_zone_from_key(self.account_number)
+
+
+def _stored_text(value: Any) -> str:
+    """A field of an unreadable row as it stands; a null, object or list is no text (its
+    Python spelling, "None" or "{...}", would be sent to LCM as a key)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value)
 
 
 def stored(contact: m.Contact) -> dict[str, Any]:
@@ -139,12 +157,23 @@ def is_stored_shape(data: Any) -> bool:
 
 def upgrade_rows(sessions: Any) -> int:
     """Rewrite every session row holding a contact in LCM's wire format in the stored shape
-    (the data migration; `sessions` is the AgentSession model it gives). How many changed."""
+    (the data migration; `sessions` is the AgentSession model it gives). How many changed.
+    A row that holds no contact object (a list, a text, a number) is left as it is."""
     changed = 0
     rows = sessions.objects.exclude(contact=None).values_list("pk", "version", "contact")
     for pk, version, data in rows:
+        if not isinstance(data, Mapping):
+            if data not in (None, [], ""):
+                log.warning("session %s: contact %r is not an object, left as it is", pk, data)
+            continue
         if data and not is_stored_shape(data):
-            upgraded = ContactOnScreen.from_stored(data).to_stored()
+            try:
+                upgraded = ContactOnScreen.from_stored(data).to_stored()
+            except Exception:
+                # One odd row must not stop the deploy: it stays as it is, and the readers
+                # take it as an unreadable wire row.
+                log.exception("session %s: contact %r not converted", pk, data)
+                continue
             # Only if no action changed the row since it was read (each bumps the version).
             changed += sessions.objects.filter(pk=pk, version=version).update(contact=upgraded)
     return changed

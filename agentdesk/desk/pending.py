@@ -90,8 +90,15 @@ def acquire_and_mark(
     known before its turn (a fetch) saves the trip of the mark of its own. The session, the
     lock's token, and whether the record is stored."""
     session, token = acquire(profile)
-    record = record_for(session)
-    return session, token, record is not None and mark(session, token, record)
+    try:
+        record = record_for(session)
+        return session, token, record is not None and mark(session, token, record)
+    except BaseException:
+        # No turn holds the lock yet to give it back (as the action's block did when the mark
+        # was its first step): without this a failed mark left the agent busy until the lock
+        # expired.
+        state.release(session, token)
+        raise
 
 
 def settle(session: AgentSession, token: str) -> tuple[AgentSession, ActionLog | None]:

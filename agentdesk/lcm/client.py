@@ -301,6 +301,7 @@ class LcmClient:
                     # Wrap-up requests carry a call id, which their answers echo.
                     call_id=str(getattr(request, "call_id", "") or ""),
                     strict=request.WRITES,
+                    keyed=request.ANSWER_IS_KEY,
                 )
                 try:
                     answer = request.read_answer(response)

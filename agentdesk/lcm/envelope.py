@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from .errors import LcmBadAnswer, LcmRejected, MessageError
 from .fields import lookup
-from .keys import is_lcm_key
+from .keys import is_lcm_key, named_key
 
 CHANNEL = "LCM"
 TOPIC = "WebService"
@@ -186,30 +186,37 @@ def _peel_data(response: Any) -> Any:
 
 
 _KEY_HOLDERS = ("AccountNumber", "LCMKey", "Key", "Response")
+_NAMED_KEY_HOLDERS = ("AccountNumber", "LCMKey", "LcmKey", "Key")
 
 
-def carries_data(response: Any) -> bool:
+def carries_data(response: Any, *, keyed: bool = False) -> bool:
     """The response holds what was asked for, whatever its error fields say: a contact (a
     phone number and a key), a new contact's key, or a call that says it worked
     (`success: true`, `Status: "Success"`). Such an answer is read for its data, never taken
-    for a refusal."""
+    for a refusal. `keyed`: the answer's data is a new key (CreateContact), which counts in a
+    field named for keys in any shape `keys.named_key` takes (`4711`, `A-4711`), so that its
+    reader weighs an error beside it (an unknown outcome), not the envelope (a refusal)."""
     response = _peel_data(response)
     if is_lcm_key(response):
         return True  # CreateContact's answer: the new key
     if isinstance(response, list):
-        return any(carries_data(item) for item in response)
+        return any(carries_data(item, keyed=keyed) for item in response)
     if not isinstance(response, dict):
         return False
     if says_success(response):
         return True
     if any(is_lcm_key(lookup(response, name, default=None)) for name in _KEY_HOLDERS):
         return True
+    if keyed and any(
+        named_key(lookup(response, name, default=None)) for name in _NAMED_KEY_HOLDERS
+    ):
+        return True
     phone = lookup(response, "PhoneNumber", default=None)
     key = lookup(response, "AccountNumber", default=None)
     return bool(_words(phone)) and bool(_words(key))
 
 
-def refusal_text(body: Any) -> str | None:
+def refusal_text(body: Any, *, keyed: bool = False) -> str | None:
     """LCM's refusal text when an answer envelope (parsed JSON) is an error, else None.
 
     Looks in `message.response`, `message` and the envelope itself, so an error inside a
@@ -223,7 +230,7 @@ def refusal_text(body: Any) -> str | None:
     message = lookup(body, "message", default=None)
     response = lookup(message, "response", default=None) if isinstance(message, dict) else None
     is_ws_error = clean_subtopic(lookup(body, "subtopic", default="")).lower() == WS_ERROR.lower()
-    if not is_ws_error and carries_data(response):
+    if not is_ws_error and carries_data(response, keyed=keyed):
         return None  # the answer's own data first: its reader weighs any error words beside it
     for holder in (response, message, body):
         text = error_words(holder)
@@ -264,6 +271,7 @@ def parse_answer(
     response_keys: Iterable[str] = (),
     call_id: str = "",
     strict: bool = False,
+    keyed: bool = False,
 ) -> Any:
     """The `message.response` of an answer whose subtopic is one of `expected`.
 
@@ -275,6 +283,7 @@ def parse_answer(
     answers another call, so it is unreadable here (for a write: its outcome unknown).
     `strict` (writes, whose answers are small): an object naming one field twice with two
     values is unreadable too (the check costs time on large answers, so reads skip it).
+    `keyed`: the answer's data is a new LCM key (see `carries_data`).
     """
     if isinstance(body, bytes | str):
         raw = body
@@ -297,7 +306,7 @@ def parse_answer(
             ) from None
     if isinstance(body, list) and len(body) == 1:
         body = body[0]  # an envelope wrapped in an array
-    refused = refusal_text(body)
+    refused = refusal_text(body, keyed=keyed)
     if refused is not None:
         raise LcmRejected(refused, subtopic=request)
     if not isinstance(body, dict):

@@ -32,7 +32,7 @@ from .fields import (
     required_int,
     required_text,
 )
-from .keys import MAX_KEY_LENGTH, is_lcm_key
+from .keys import MAX_KEY_LENGTH, is_lcm_key, named_key
 from .timezones import LcmTimeZone, find_time_zone, time_zone_from_key
 from .xmlfields import (
     ContactMode,
@@ -246,20 +246,44 @@ class FetchAnswer:
 
 
 _KEY_FIELDS = ("AccountNumber", "LCMKey", "LcmKey", "Key")
-_SPACE = re.compile(r"\s")
+# Something where the key belongs that only says there is none: LCM did not answer a key, and
+# any words beside it say why.
+_NO_KEY_WORDS = {"", "n/a", "na", "null", "none", "nan", "undefined", "-", "false"}
+# Words of a `Response`/`Status`/`Message` beside a key that say the Add went wrong.
+_ADD_FAILURE_WORDS = (
+    "fail",
+    "error",
+    "invalid",
+    "duplicate",
+    "already",
+    "denied",
+    "reject",
+    "refuse",
+    "exception",
+    "unable",
+    "cannot",
+    "not ",
+)
 
 
-def named_key(value: Any) -> str | None:
-    """A key in a field named for keys, kept as LCM gave it (`4711`, `"A-4711"`, pipes): a
-    whole number, or one word with a digit in it. A sentence there ("Failed: no campaign")
-    or a bare word ("Success") is not a key."""
-    try:
-        text = opaque_key(value)
-    except MessageError:
-        return None
-    if _SPACE.search(text) or not any(char.isdigit() for char in text):
-        return None
-    return text
+def _is_no_key(text: str) -> bool:
+    return text.lower() in _NO_KEY_WORDS or (is_whole_number(text) and int(text) <= 0)
+
+
+def _says_add_failed(response: dict[str, Any]) -> str | None:
+    """What an answer that carries a new key also says went wrong, or None: an error field
+    (`ErrorMessage`, a non-zero `ErrorCode`), `success: false`, or a `Response`, `Status`,
+    `Result` or `Message` text with words of failure ("Failed: duplicate")."""
+    if (errors := error_words(response)) is not None:
+        return errors
+    flag = lookup(response, "success", default=None)
+    if flag is False or (isinstance(flag, str) and flag.strip().lower() in ("false", "0")):
+        return text_of(response, "Message", "Response", "Description") or "success: false"
+    for name in ("Response", "Status", "Result", "Message", "Description"):
+        text = text_of(response, name)
+        if any(word in text.lower() for word in _ADD_FAILURE_WORDS):
+            return text
+    return None
 
 
 @dataclass(frozen=True)
@@ -278,20 +302,35 @@ class CreateContactAnswer:
         if isinstance(response, list) and len(response) == 1:
             response = response[0]
         candidates = [response]
+        held = ""  # what stands in a key field when it is no key
         if isinstance(response, dict):
             for name in _KEY_FIELDS:
-                key = named_key(lookup(response, name, default=None))
+                value = lookup(response, name, default=None)
+                key = named_key(value)
                 if key is not None:
+                    if (said := _says_add_failed(response)) is not None:
+                        # A key beside words of failure: LCM may or may not have added it.
+                        raise LcmBadAnswer(
+                            f"the answer gives the key {key[:60]!r} and says it failed",
+                            lcm_text=said,
+                        )
                     return cls(key)
+                held = held or text_of(value) or ("" if value is None else str(value)[:60])
             candidates = [lookup(response, "Response", default=None)]
         for candidate in candidates:
             if is_lcm_key(candidate):
                 return cls(candidate.strip())
+        if held and not _is_no_key(held):
+            # An error code where the key belongs ("ERR-500", "-1"): LCM may have failed
+            # after adding the contact, so the outcome is unknown, never "nothing changed".
+            raise LcmBadAnswer("the key field holds no LCM key", lcm_text=held)
         # Words where the key belongs are LCM refusing; anything else (a number, null, a bare
         # success flag) is unreadable, and for this write its outcome unknown.
         text = text_of(response, "Response", "Message", "Description", "Status", "Error")
         if text.lower() in SUCCESS_WORDS or says_no_error(text):
             # "Success" without a key: LCM says it worked, so the outcome is unknown.
+            if held:  # `0`, `N/A` where the key belongs: shown as LCM wrote it
+                raise LcmBadAnswer("the answer carries no LCM key", lcm_text=held)
             raise MessageError("response", "says it worked but carries no LCM key")
         if any(char.isalpha() for char in text) and not is_lcm_key(text):
             raise LcmRejected(text)
@@ -568,6 +607,8 @@ class LcmRequest(Generic[AnswerT]):
     # Where the answer's data sits in `message` when a page puts it under another key than
     # `response` (GetContactModes: `Contactmodes`).
     RESPONSE_KEYS: ClassVar[tuple[str, ...]] = ()
+    # The answer's data is a new LCM key (envelope.carries_data).
+    ANSWER_IS_KEY: ClassVar[bool] = False
 
     def to_data(self, style: str = TABLES) -> dict[str, Any]:
         """The envelope's `data`; `style` picks the casing where the pages disagree."""
@@ -592,6 +633,7 @@ class CreateContact(LcmRequest[CreateContactAnswer]):
     ANSWERS: ClassVar[tuple[str, ...]] = ("CreateContactResponse",)
     ANSWER: ClassVar[type[Answer]] = CreateContactAnswer
     WRITES: ClassVar[bool] = True
+    ANSWER_IS_KEY: ClassVar[bool] = True
 
     campaign_id: str
     call_start: datetime
