@@ -210,3 +210,25 @@ def add_form(**fields: Any) -> dict[str, Any]:
         "status": "0",
     }
     return {**data, **fields}
+
+
+class AddAnswer:
+    """An Add as a page sends it: the outcome, and the Add form as the answer shows it again."""
+
+    def __init__(self, outcome: Any, form: Any) -> None:
+        self.outcome = outcome
+        self.form = form
+        self.ok, self.message, self.level = outcome.ok, outcome.message, outcome.level
+        self.lcm_key = outcome.lcm_key
+
+
+async def add_through_form(profile: Any, data: Any) -> AddAnswer:
+    """The Add form read by the input layer (desk/inputs.py), the action, and the form as the
+    answer builder (desk/answer.py) shows it again."""
+    from agentdesk.desk import answer, inputs
+    from agentdesk.desk.actions import ActionContext
+
+    context = ActionContext(profile)
+    handled = await inputs.add(context, data)
+    form = await answer.add_form_shown(handled.outcome, handled.add_form, context)
+    return AddAnswer(handled.outcome, form)

@@ -7,12 +7,13 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from agentdesk.desk import actions, inputs
+from agentdesk.desk.actions import ActionContext
 from agentdesk.desk.contact import contact_of
 from agentdesk.desk.models import ActionLog, AgentSession
 from agentdesk.lcmsim.models import Contact
 from agentdesk.lcmsim.service import set_fault
 
-from .helpers import add_contact
+from .helpers import add_contact, add_through_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -158,7 +159,7 @@ async def test_lcm_failures_leave_the_agent_as_they_were(
     await db(set_fault, fault, delay_seconds=delay)
 
     skip = await actions.skip_contact(alice, outcome_id=3)
-    add = await actions.add_contact(
+    add = await add_through_form(
         alice,
         {
             "campaign": "Spring Renewals",
@@ -196,11 +197,11 @@ async def test_lcm_failures_leave_the_agent_as_they_were(
     await db(set_fault, "none")  # recovery: the next action works
     assert (await actions.skip_contact(alice, outcome_id=3)).ok
     if unknown:  # the same form is not sent again until the agent has checked LCM
-        again = await actions.add_contact(alice, add.form.data)
+        again = await add_through_form(alice, add.form.data)
         assert not again.ok and "not sent again" in again.message
-        assert (await actions.add_contact(alice, {**add.form.data, "add_anyway": "on"})).ok
+        assert (await add_through_form(alice, {**add.form.data, "add_anyway": "on"})).ok
     else:
-        assert (await actions.add_contact(alice, add.form.data)).ok
+        assert (await add_through_form(alice, add.form.data)).ok
     assert await db(Contact.objects.filter(business_fields__first_name="Kept").count) == 1
 
 
@@ -248,7 +249,7 @@ async def test_add_contact_shows_the_new_key_and_leaves_the_screen_alone(agents,
     alice = agents["alice"]
     await next_for(alice)
     before = await session_of(alice)
-    result = await actions.add_contact(
+    result = await add_through_form(
         alice, add_form(first_name='<b>"Tom" & Jerry</b>', last_name="</first_name><x>")
     )
     assert result.ok and result.lcm_key and result.lcm_key in result.message
@@ -276,7 +277,7 @@ async def test_add_contact_shows_the_new_key_and_leaves_the_screen_alone(agents,
     ],
 )
 async def test_add_contact_sends_numbers_in_one_canonical_form(agents, typed, zone, sent):
-    result = await actions.add_contact(
+    result = await add_through_form(
         agents["alice"], add_form(mode1_number=typed, mode1_tz=zone, request_token=typed)
     )
     assert result.ok, result.message
@@ -285,14 +286,14 @@ async def test_add_contact_sends_numbers_in_one_canonical_form(agents, typed, zo
 
 
 async def test_the_same_add_submitted_twice_creates_one_contact(agents):
-    first = await actions.add_contact(agents["alice"], add_form(request_token="same"))
-    second = await actions.add_contact(agents["alice"], add_form(request_token="same"))
+    first = await add_through_form(agents["alice"], add_form(request_token="same"))
+    second = await add_through_form(agents["alice"], add_form(request_token="same"))
     assert first.ok and second.ok and "already added" in second.message
     assert await db(Contact.objects.filter(created_by="a1@test").count) == 1
 
 
 async def test_add_contact_rejects_bad_input_by_field(agents):
-    result = await actions.add_contact(
+    result = await add_through_form(
         agents["alice"],
         add_form(
             campaign="Onboarding Calls" if False else "Nope",
@@ -309,10 +310,11 @@ async def test_add_contact_rejects_bad_input_by_field(agents):
 
 
 async def test_bob_cannot_add_to_a_campaign_outside_his_groups(agents):
-    result = await actions.add_contact(agents["bob"], add_form(campaign="Service Follow-up"))
+    result = await add_through_form(agents["bob"], add_form(campaign="Service Follow-up"))
     assert not result.ok and "campaign" in result.form.errors
 
 
 async def test_unknown_socket_action(agents):
-    result = await inputs.run(agents["alice"], "dial-everyone", {})
+    context = ActionContext(agents["alice"])
+    result = (await inputs.run(context, "dial-everyone", {})).outcome
     assert not result.ok and "Unknown action" in result.message

@@ -17,7 +17,7 @@ from agentdesk.dialler.models import ApiToken, DiallerCampaign, DiallerContact
 from agentdesk.lcmsim.models import Contact
 
 from .faulty_lcm import FAULTS
-from .helpers import add_contact, import_payload
+from .helpers import add_contact, add_through_form, import_payload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
@@ -93,7 +93,7 @@ def do(operation: str, world, *, add_anyway: bool = False) -> tuple[bool, str]:
         result = run(actions.skip_contact(alice, outcome_id=8))
     else:
         form = {**ADD_FORM, "add_anyway": "on"} if add_anyway else dict(ADD_FORM)
-        result = run(actions.add_contact(alice, form))
+        result = run(add_through_form(alice, form))
     return result.ok, result.message
 
 

@@ -26,7 +26,7 @@ from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
 from agentdesk.asgi import application
-from agentdesk.desk import actions
+from agentdesk.desk import actions, answer
 from agentdesk.desk.models import ActionLog, AgentSession
 
 from .helpers import add_contact
@@ -102,6 +102,12 @@ def explain(seen: list[str]) -> str:
     return "\n".join(f"  {n + 1}. {sql[:160]}" for n, sql in enumerate(seen))
 
 
+def as_page(profile):
+    """The context a page's action runs with (desk/answer.py): its renderer draws the
+    fragments in the trip that saves the result, as in production."""
+    return answer.context_for(profile)
+
+
 @pytest.fixture
 def warm(agents):
     """An agent who has worked before (session row exists, reference data cached), as on
@@ -114,13 +120,17 @@ def warm(agents):
 
 async def test_next_and_skip_stay_within_their_query_budget(warm):
     alice = warm
-    first = await actions.next_contact(alice, campaign_group=SALES, consent="Both")
+    first = await actions.next_contact(
+        alice, campaign_group=SALES, consent="Both", context=as_page(alice)
+    )
     assert first.ok, first.message
-    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    assert (await actions.skip_contact(alice, outcome_id="8", context=as_page(alice))).ok
     await settled()
 
     with statements() as seen:
-        result = await actions.next_contact(alice, campaign_group=SALES, consent="Both")
+        result = await actions.next_contact(
+            alice, campaign_group=SALES, consent="Both", context=as_page(alice)
+        )
         await settled()
     assert result.ok and result.session, result.message
     assert result.session.state == AgentSession.PREVIEWING
@@ -129,7 +139,7 @@ async def test_next_and_skip_stay_within_their_query_budget(warm):
     )
 
     with statements() as seen:
-        result = await actions.skip_contact(alice, outcome_id="8")
+        result = await actions.skip_contact(alice, outcome_id="8", context=as_page(alice))
         await settled()
     assert result.ok and result.session, result.message
     assert result.session.state == AgentSession.IDLE
@@ -147,10 +157,10 @@ async def test_next_and_skip_stay_within_their_query_budget(warm):
 async def test_a_refused_action_costs_no_more_than_a_done_one(warm):
     """Skip with nothing on screen: the lock is taken and given back, nothing else."""
     alice = warm
-    await actions.skip_contact(alice, outcome_id="8")  # warm the caches
+    await actions.skip_contact(alice, outcome_id="8", context=as_page(alice))  # warm the caches
     await settled()
     with statements() as seen:
-        result = await actions.skip_contact(alice, outcome_id="8")
+        result = await actions.skip_contact(alice, outcome_id="8", context=as_page(alice))
         await settled()
     assert not result.ok and "no contact" in result.message
     assert len(seen) <= REFUSED_BUDGET, f"refused Skip ran {len(seen)}:\n{explain(seen)}"
@@ -220,14 +230,22 @@ SKIP_TRIPS = 4  # take the turn (1); record the close as in flight (1: its recor
 
 async def test_next_and_skip_stay_within_their_trip_budget(warm):
     alice = warm
-    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
-    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    assert (
+        await actions.next_contact(
+            alice, campaign_group=SALES, consent="Both", context=as_page(alice)
+        )
+    ).ok
+    assert (await actions.skip_contact(alice, outcome_id="8", context=as_page(alice))).ok
     await settled()
     with trips() as made:
-        assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+        assert (
+            await actions.next_contact(
+                alice, campaign_group=SALES, consent="Both", context=as_page(alice)
+            )
+        ).ok
         await settled()
     assert len(made) <= NEXT_TRIPS, f"Next made {len(made)} trips: {made}"
     with trips() as made:
-        assert (await actions.skip_contact(alice, outcome_id="8")).ok
+        assert (await actions.skip_contact(alice, outcome_id="8", context=as_page(alice))).ok
         await settled()
     assert len(made) <= SKIP_TRIPS, f"Skip made {len(made)} trips: {made}"

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from agentdesk.asgi import application
-from agentdesk.desk import actions, rendering, state
+from agentdesk.desk import actions, answer, rendering, state
 from agentdesk.desk.lookups import group_choices, outcome_menu
 
 from .helpers import add_contact
@@ -87,10 +87,15 @@ async def test_a_resync_after_an_action_shows_the_action_not_the_stored_copy(age
     await sync_to_async(add_contact)(phone="2025550191")
     alice = agents["alice"]
     await resync(alice)
-    assert (await actions.next_contact(alice, campaign_group=SALES, consent="Both")).ok
+    # As a page's action runs: its renderer draws the fragments in the save's trip.
+    page = answer.context_for
+    fetched = await actions.next_contact(
+        alice, campaign_group=SALES, consent="Both", context=page(alice)
+    )
+    assert fetched.ok
     on_screen = await resync(alice)
     assert "status-previewing" in on_screen and "2025550191" in on_screen
-    assert (await actions.skip_contact(alice, outcome_id="8")).ok
+    assert (await actions.skip_contact(alice, outcome_id="8", context=page(alice))).ok
     renders.clear()
     idle = await resync(alice)
     assert "status-idle" in idle and "2025550191" not in idle.split('id="agent-log"')[0]

@@ -357,6 +357,8 @@ def test_only_the_teams_endpoints_that_want_an_event_get_it(agents):
     from agentdesk.desk import actions
     from agentdesk.webhooks.models import Delivery
 
+    from .helpers import add_through_form
+
     added_only = endpoint_for("Blue", "http://127.0.0.1:9/added", events=["contact.added"])
     endpoint_for("Blue", "http://127.0.0.1:9/off", active=False)
     endpoint_for("Green", "http://127.0.0.1:9/green")
@@ -364,7 +366,7 @@ def test_only_the_teams_endpoints_that_want_an_event_get_it(agents):
     act(actions.next_contact(alice, campaign_group="Sales Manual Group", consent="Both"))
     assert not Delivery.objects.exists()  # nothing to fetch: no event; and not wanted anyway
     result = act(
-        actions.add_contact(
+        add_through_form(
             alice,
             {
                 "campaign": "Spring Renewals",

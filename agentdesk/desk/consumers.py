@@ -13,14 +13,13 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from agentdesk.liveaccess import handshake_cache
 from agentdesk.liveaccess.consumers import AccessCheckedConsumer
 from agentdesk.shared.asyncdb import db_async
 
-from . import actions, events, inputs, pending, presence, state, timeliness
+from . import answer, events, inputs, pending, presence, state, timeliness
 from .lookups import (
     GroupChoices,
     OutcomeMenu,
@@ -30,7 +29,7 @@ from .lookups import (
     page_lookups,
 )
 from .models import AgentProfile, AgentSession
-from .rendering import render_banner, render_live, render_live_stored
+from .rendering import render_banner, render_live_stored
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +132,7 @@ class Resync(NamedTuple):
 class AgentConsumer(AccessCheckedConsumer):
     profile: AgentProfile | None = None
     counted = False  # this socket is in the agent's connection count
-    _answered_with: str | None = None  # fragments this tab already has from its own action
+    _answered_action = ""  # the action whose fragments this tab's answer showed
     _shown_version = 0  # the session version of the fragments this page shows
     connection_id = ""  # this socket's id: frames pressed on another are not carried out
     _acting: asyncio.Future[None] | None = None  # the page's action running now
@@ -291,8 +290,12 @@ class AgentConsumer(AccessCheckedConsumer):
     ) -> None:
         try:
             try:
-                result = await inputs.run(
-                    profile, action, message, connection_id=self.connection_id
+                context = answer.context_for(profile, action_id=answer.new_action_id())
+                handled = await inputs.run(
+                    context, action, message, connection_id=self.connection_id
+                )
+                said = await answer.build(
+                    handled.outcome, context, add_form=handled.add_form, with_state=True
                 )
             except Exception:
                 # The page waits for the mark: it must hear that this action failed.
@@ -300,8 +303,13 @@ class AgentConsumer(AccessCheckedConsumer):
                 failed = _("agentdesk could not handle that message.")
                 await self.send(text_data=render_banner(failed, "error") + mark)
                 return
-            await self._send_result(profile, result, mark)
-        except Exception:  # the page is gone or the answer could not be rendered
+            if said.version is not None:
+                self._shown_version = max(self._shown_version, said.version)
+            # The action's push to every tab of the agent arrives after this handler; this
+            # tab has its fragments already and skips the push that names this action.
+            self._answered_action = said.carries_push
+            await self.send(text_data=said.html + mark)
+        except Exception:  # the page is gone
             log.exception("agent %s: the answer to %s could not be sent", profile.pk, action)
         finally:
             self._acting = None
@@ -309,43 +317,14 @@ class AgentConsumer(AccessCheckedConsumer):
             for event in held:  # in order, after this tab's own answer (see desk_push)
                 await self.desk_push(event)
 
-    async def _send_result(
-        self, profile: AgentProfile, result: actions.Result, answer_mark: str = ""
-    ) -> None:
-        if result.html:
-            # The fragments were pushed to every tab of the agent. This tab gets them now,
-            # with the answer, and skips that push when it arrives (after this handler).
-            self._answered_with = result.html
-            if result.session is not None:
-                self._shown_version = max(self._shown_version, result.session.version)
-            parts = [result.html]
-            if result.message:
-                parts.append(render_banner(result.message, result.level))
-            if result.form is not None:
-                parts.append(render_to_string("desk/_add.html", {"form": result.form, "oob": True}))
-            if answer_mark:
-                parts.append(answer_mark)
-            await self.send(text_data="\n".join(parts))
-            return
-        session = result.session or await db_async(state.session_for)(profile)
-        session.agent = profile
-        self._shown_version = max(self._shown_version, session.version)
-        menu = await outcome_menu()
-        groups = await group_choices(profile)
-        html = await db_async(render_live)(
-            session, menu, groups, message=result.message, level=result.level, form=result.form
-        )
-        await self.send(text_data=html + answer_mark)
-
     async def desk_push(self, event: dict[str, Any]) -> None:
         if self._acting is not None:
             self._held_pushes.append(event)  # delivered after the action's own answer
             return
         version = event.get("version", self._shown_version)
-        answered_with, self._answered_with = self._answered_with, None
         if version < self._shown_version:
             return  # older than what this page shows (pushes from two workers cross)
-        if version == self._shown_version and event["html"] == answered_with:
-            return  # this tab's own answer, already shown
+        if self._answered_action and event.get("action") == self._answered_action:
+            return  # this tab's own action: its answer showed these fragments
         self._shown_version = version
         await self.send(text_data=event["html"])

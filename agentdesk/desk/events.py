@@ -146,10 +146,12 @@ def render_now(
         return None
 
 
-async def publish(session: AgentSession, event: AgentChanged, html: str | None = None) -> str:
+async def publish(
+    session: AgentSession, event: AgentChanged, html: str | None = None, action_id: str = ""
+) -> str:
     """Push the agent's fresh fragments (`html` when already rendered) to their tabs, then
-    announce `event`; returns the fragments so the acting request can answer with the same
-    HTML.
+    announce `event`; returns the fragments. The push names the action that caused it
+    (`action_id`): the tab that acted has shown them with its answer and skips it.
 
     A push that cannot be delivered (channel layer down) is logged, never raised: the state
     is already saved and every page resyncs from it on reconnect."""
@@ -157,7 +159,12 @@ async def publish(session: AgentSession, event: AgentChanged, html: str | None =
         if html is None:
             html = await render_for(session)
         # The version lets a page drop a push older than what it already shows.
-        push = {"type": "desk.push", "html": html, "version": session.version}
+        push = {
+            "type": "desk.push",
+            "html": html,
+            "version": session.version,
+            "action": action_id,
+        }
         await get_channel_layer().group_send(agent_group(session.agent_id), push)
     except Exception:
         log.exception("could not publish the state of agent %s", session.agent_id)

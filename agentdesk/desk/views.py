@@ -12,7 +12,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -20,11 +19,12 @@ from django_htmx.middleware import HtmxDetails
 
 from agentdesk.shared.asyncdb import db_async
 
-from . import actions, inputs, state, timeliness
+from . import answer, inputs, state, timeliness
+from .actions import ActionContext
 from .forms import AddContactForm
-from .lookups import group_choices, outcome_menu, page_lookups
+from .lookups import page_lookups
 from .models import AgentProfile
-from .rendering import desk_context, render_banner, render_live
+from .rendering import desk_context
 
 
 class HtmxRequest(HttpRequest):
@@ -96,30 +96,14 @@ async def agent_page(request: AgentRequest) -> HttpResponse:
     return await db_async(render)(request, "desk/page.html", context)
 
 
-async def _answer(request: AgentRequest, result: actions.Result) -> HttpResponse:
-    """The acting tab's answer: fresh fragments plus the result's banner (and form)."""
+async def _answer(
+    request: AgentRequest, handled: inputs.Handled, context: ActionContext
+) -> HttpResponse:
+    """The acting tab's answer (desk/answer.py): fresh fragments plus the banner (and form)."""
     if not request.htmx:
         return redirect("desk:page")
-    if result.session is not None and not result.html:
-        result.session.agent = request.agent_profile
-        menu = await outcome_menu()
-        groups = await group_choices(request.agent_profile)
-        html = await db_async(render_live)(
-            result.session,
-            menu,
-            groups,
-            message=result.message,
-            level=result.level,
-            form=result.form,
-        )
-        return HttpResponse(html)
-    parts = [result.html] if result.html else []
-    if result.message or result.session is None:
-        parts.append(render_banner(result.message, result.level))
-    if result.form is not None:
-        form_context = {"form": result.form, "oob": True}
-        parts.append(render_to_string("desk/_add.html", form_context, request=request))
-    return HttpResponse("\n".join(parts))
+    said = await answer.build(handled.outcome, context, add_form=handled.add_form)
+    return HttpResponse(said.html)
 
 
 def _action_view(action: str) -> View:
@@ -128,11 +112,12 @@ def _action_view(action: str) -> View:
     @require_POST
     @agent_required
     async def view(request: AgentRequest) -> HttpResponse:
-        result = await inputs.run(request.agent_profile, action, request.POST)
-        response = await _answer(request, result)
-        if result.dial_href:
+        context = answer.context_for(request.agent_profile)
+        handled = await inputs.run(context, action, request.POST)
+        response = await _answer(request, handled, context)
+        if dial_href := handled.outcome.dial_href:
             # A confirmed dial: only the acting page opens the tel: link.
-            response["HX-Trigger"] = json.dumps({"agentdesk:dial": {"href": result.dial_href}})
+            response["HX-Trigger"] = json.dumps({"agentdesk:dial": {"href": dial_href}})
         return response
 
     view.__name__ = view.__qualname__ = f"{action}_view"

@@ -29,8 +29,8 @@ from agentdesk.shared import phones
 from agentdesk.shared.asyncdb import db_async
 
 from . import callback_rules, details, onscreen, state
+from .actions.context import ActionContext, Outcome, context_for
 from .actions.turn import (
-    Result,
     Turn,
     agent_turn,
     busy,
@@ -51,13 +51,13 @@ class Done:
     """A wrap-up step's result, and the form to show again: as typed after a failure, fresh
     (None) after a success."""
 
-    result: Result
+    result: Outcome
     form: forms.Form | None = None
 
 
 def _invalid(form: forms.Form, message: str = "") -> Done:
     message = message or _("Check the highlighted fields.")
-    return Done(result=Result(ok=False, message=message, level="error"), form=form)
+    return Done(result=Outcome(ok=False, message=message, level="error"), form=form)
 
 
 async def _read_attempt(
@@ -69,10 +69,10 @@ async def _read_attempt(
     shown, problem = read_shown(data)
     session = await db_async(state.session_for)(profile)
     if shown is None:
-        return Done(result=Result(ok=False, message=problem, level="error", session=session))
+        return Done(result=Outcome(ok=False, message=problem, level="error", session=session))
     if not onscreen.still_on_screen(session, shown) or not session.call_id:
         changed = str(onscreen.CHANGED)
-        return Done(result=Result(ok=False, message=changed, level="error", session=session))
+        return Done(result=Outcome(ok=False, message=changed, level="error", session=session))
     contact = contact_of(session)
     assert contact is not None
     return session, contact, shown
@@ -99,7 +99,9 @@ async def _changed(turn: Turn, shown: Shown) -> Done | None:
 # ------------------------------------------------------------------------ callbacks
 
 
-async def book_callback(profile: AgentProfile, data: Any) -> Done:
+async def book_callback(
+    profile: AgentProfile, data: Any, *, context: ActionContext | None = None
+) -> Done:
     """Book a regular or personal callback for the contact on screen, after checking its
     window (desk/callback_rules.py)."""
     attempt = await _read_attempt(profile, data)
@@ -155,7 +157,7 @@ async def book_callback(profile: AgentProfile, data: Any) -> Done:
         message = _("This callback cannot be booked: %(why)s") % {"why": problems[0].message}
         return _invalid(form, message)
     assert window is not None
-    async with agent_turn(profile) as turn:
+    async with agent_turn(context_for(profile, context)) as turn:
         if turn is None:
             return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
@@ -260,7 +262,7 @@ async def _send_callback(
         message = _("This callback is already booked (%(what)s); it was not sent again.") % {
             "what": callback_text(row)
         }
-        result = Result(ok=True, message=message, level="info", session=await turn.give_back())
+        result = Outcome(ok=True, message=message, level="info", session=await turn.give_back())
         return Done(result=result)
     request_type = (
         w.SetPersonalCallbackWithComments
@@ -319,7 +321,7 @@ async def _send_callback(
             ) % {"cause": error.cause()}
             logged = {**failure_fields(error), **entry, "error": message}
             logged["result"] = "outcome unknown"
-            unknown = Result(ok=False, message=message, level="warning")
+            unknown = Outcome(ok=False, message=message, level="warning")
             done = await turn.finish(ActionLog.CALLBACK, logged, unknown, last_error=message)
             return Done(result=done, form=form)
         await db_async(_forget_unsent)(row)
@@ -333,7 +335,7 @@ async def _send_callback(
         "end": callback_rules.both_times(window.ends_at, zone),
     }
     message += " " + _("Close the contact with an outcome when you are done.")
-    result = Result(ok=True, message=message, level="success")
+    result = Outcome(ok=True, message=message, level="success")
     return Done(result=await turn.finish(ActionLog.CALLBACK, entry, result, last_error=""))
 
 
@@ -386,7 +388,9 @@ def _digits(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit())[-10:]
 
 
-async def dial_other(profile: AgentProfile, data: Any) -> Done:
+async def dial_other(
+    profile: AgentProfile, data: Any, *, context: ActionContext | None = None
+) -> Done:
     """Put another of the contact's numbers on screen as a new dial attempt (a new call id),
     if the compliance rules allow that number now."""
     attempt = await _read_attempt(profile, data)
@@ -397,21 +401,21 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
         mode_id = int(str(data.get("mode_id", "")))
     except ValueError:
         message = _("Number: choose one of the contact's numbers.")
-        return Done(result=Result(ok=False, message=message, level="error"))
+        return Done(result=Outcome(ok=False, message=message, level="error"))
     found = await details.load(session.call_id, contact.account_number)
     mode = found.mode(mode_id)
     if mode is None:
         message = _("Number: mode %(id)s is not one of this contact's numbers.") % {"id": mode_id}
-        return Done(result=Result(ok=False, message=message, level="error"))
+        return Done(result=Outcome(ok=False, message=message, level="error"))
     if not mode.number:
         message = _("Number: LCM gives no number for %(mode)s (mode %(id)s).") % {
             "mode": mode.description,
             "id": mode_id,
         }
-        return Done(result=Result(ok=False, message=message, level="error"))
+        return Done(result=Outcome(ok=False, message=message, level="error"))
     other = as_contact(contact, mode)
     verdict = await db_async(rules.evaluate)(other)
-    async with agent_turn(profile) as turn:
+    async with agent_turn(context_for(profile, context)) as turn:
         if turn is None:
             return Done(result=await busy(profile))
         if stale := await _changed(turn, shown):
@@ -438,7 +442,7 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
                 "%(mode)s %(number)s is on your screen: it is outside calling hours there, "
                 "confirm before dialing."
             ) % {"mode": mode.description, "number": mode.number}
-        result = Result(ok=True, message=message, level="success")
+        result = Outcome(ok=True, message=message, level="success")
         done = await turn.finish(
             ActionLog.DIAL_OTHER, entry, result, contact=other.to_stored(), call_id=call_id
         )
@@ -448,7 +452,9 @@ async def dial_other(profile: AgentProfile, data: Any) -> Done:
 # ------------------------------------------------------------------------ corrections
 
 
-async def correct_fields(profile: AgentProfile, data: Any) -> Done:
+async def correct_fields(
+    profile: AgentProfile, data: Any, *, context: ActionContext | None = None
+) -> Done:
     """Save the agent's corrections of the contact's editable business fields in LCM."""
     attempt = await _read_attempt(profile, data)
     if isinstance(attempt, Done):
@@ -468,7 +474,7 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
     changed = form.changed_fields()
     if not changed:
         return Done(
-            result=Result(
+            result=Outcome(
                 ok=False,
                 message=_(
                     "LCM already holds these values (nothing was changed, or an earlier "
@@ -479,7 +485,7 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
             form=form,
         )
     names = ", ".join(f.name for f in changed)
-    async with agent_turn(profile) as turn:
+    async with agent_turn(context_for(profile, context)) as turn:
         if turn is None:
             return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
@@ -494,11 +500,14 @@ async def correct_fields(profile: AgentProfile, data: Any) -> Done:
         entry = _entry(contact, call_id, result=f"Corrected: {names}")
         done = await _write(turn, ActionLog.CORRECT, request, entry, form, call_id)
         if done.result.ok:
-            done.result.message = _("Saved in LCM: %(fields)s.") % {"fields": names}
+            saved = _("Saved in LCM: %(fields)s.") % {"fields": names}
+            done.result = replace(done.result, message=saved)
         return done
 
 
-async def set_number(profile: AgentProfile, data: Any) -> Done:
+async def set_number(
+    profile: AgentProfile, data: Any, *, context: ActionContext | None = None
+) -> Done:
     """Add or change the number of one of the contact's modes in LCM."""
     attempt = await _read_attempt(profile, data)
     if isinstance(attempt, Done):
@@ -512,7 +521,7 @@ async def set_number(profile: AgentProfile, data: Any) -> Done:
     if not await db_async(form.is_valid)():  # reads the do-not-call list
         return _invalid(form)
     cleaned = form.cleaned_data
-    async with agent_turn(profile) as turn:
+    async with agent_turn(context_for(profile, context)) as turn:
         if turn is None:
             return Done(result=await busy(profile), form=form)
         if stale := await _changed(turn, shown):
@@ -535,9 +544,10 @@ async def set_number(profile: AgentProfile, data: Any) -> Done:
         entry["phone_last4"] = number[-4:]
         done = await _write(turn, ActionLog.NEW_NUMBER, request, entry, form, call_id)
         if done.result.ok:
-            done.result.message = _(
+            saved = _(
                 "Saved in LCM: %(mode)s is now %(number)s. Dial it from the contact's numbers."
             ) % {"mode": mode.description if mode else cleaned["mode_id"], "number": number}
+            done.result = replace(done.result, message=saved)
         return done
 
 
@@ -563,14 +573,14 @@ async def _write(
             ) % {"cause": error.cause()}
             logged = {**failure_fields(error), **entry, "error": message}
             logged["result"] = "outcome unknown"
-            unknown = Result(ok=False, message=message, level="warning")
+            unknown = Outcome(ok=False, message=message, level="warning")
             return Done(
                 result=await turn.finish(kind, logged, unknown, last_error=message), form=form
             )
         return Done(result=await turn.failed(kind, error, entry), form=form)
     details.forget(call_id)
     entry.update(exchange_fields(exchange))
-    result = Result(ok=True, level="success")
+    result = Outcome(ok=True, level="success")
     return Done(result=await turn.finish(kind, entry, result, last_error=""))
 
 

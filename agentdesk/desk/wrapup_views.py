@@ -3,16 +3,17 @@ fragments, the banner and the panel (as typed after a failure, fresh after a suc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from . import wrapup, wrapup_panel
+from . import answer, wrapup, wrapup_panel
+from .actions import ActionContext
 from .models import AgentProfile
-from .views import AgentRequest, View, _answer, agent_required
+from .views import AgentRequest, View, agent_required
 
 
 @require_GET
@@ -24,21 +25,25 @@ async def panel(request: AgentRequest) -> HttpResponse:
     return HttpResponse(wrapup_panel.render(ctx))
 
 
-Step = Callable[[AgentProfile, Any], Awaitable[wrapup.Done]]
+class Step(Protocol):
+    def __call__(
+        self, profile: AgentProfile, data: Any, *, context: ActionContext | None = None
+    ) -> Awaitable[wrapup.Done]: ...
 
 
 def _step_view(step: Step, name: str) -> View:
     @require_POST
     @agent_required
     async def view(request: AgentRequest) -> HttpResponse:
-        done = await step(request.agent_profile, request.POST)
+        context = answer.context_for(request.agent_profile)
+        done = await step(request.agent_profile, request.POST, context=context)
         if not request.htmx:
             return redirect("desk:page")
-        answer = await _answer(request, done.result)
+        said = await answer.build(done.result, context)
         # The comment box is shared with the close: what was typed stays.
         comment = str(request.POST.get("comment", ""))
         ctx = await wrapup_panel.context(request.agent_profile, form=done.form, comment=comment)
-        parts = [answer.content.decode(), wrapup_panel.render(ctx, oob=True)]
+        parts = [said.html, wrapup_panel.render(ctx, oob=True)]
         return HttpResponse("\n".join(parts))
 
     view.__name__ = view.__qualname__ = f"{name}_view"

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from agentdesk.compliance import dnc
 from agentdesk.compliance.models import DoNotCallEntry
-from agentdesk.desk import actions
+from agentdesk.desk import actions, answer
 from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.onscreen import read_shown
 from agentdesk.desk.rendering import render_banner
@@ -99,13 +99,22 @@ async def release_contact(request: HttpRequest, team_id: int, agent_id: int) -> 
     shown, problem = read_shown(request.POST)
     if shown is None:
         said = render_banner(problem, "error")
-    elif request.POST.get("without_lcm"):
-        result = await actions.clear_screen(user.get_username(), profile, shown=shown)
-        said = render_banner(result.message, "success" if result.ok else result.level)
     else:
-        result = await actions.release_contact(
-            user.get_username(), profile, outcome_id=request.POST.get("outcome"), shown=shown
-        )
+        # The agent's reference data, and the renderer the action's one trip uses for the
+        # agent's pages.
+        context = answer.context_for(profile)
+        if request.POST.get("without_lcm"):
+            result = await actions.clear_screen(
+                user.get_username(), profile, shown=shown, context=context
+            )
+        else:
+            result = await actions.release_contact(
+                user.get_username(),
+                profile,
+                outcome_id=request.POST.get("outcome"),
+                shown=shown,
+                context=context,
+            )
         said = render_banner(result.message, "success" if result.ok else result.level)
     # The agent's row as it is now: a refused release was pressed on a stale one.
     fresh = await live.render_team_changes(team_id, live.Change(agents={profile.pk})) or []

@@ -7,23 +7,22 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentdesk.compliance import consent
+from agentdesk.lcm import messages as m
 from agentdesk.lcm.client import get_client
 from agentdesk.lcm.errors import LcmError
 from agentdesk.shared.asyncdb import db_async
 
 from .. import pending, state
-from ..forms import AddContactForm
-from ..lookups import group_choices
 from ..models import ActionLog, AgentProfile, AgentSession
+from .context import ActionContext, AddForm, Outcome, context_for
 from .turn import (
-    Result,
     Turn,
     agent_turn,
     busy,
@@ -32,38 +31,52 @@ from .turn import (
 )
 
 
-async def add_contact(profile: AgentProfile, data: Any) -> Result:
-    """Add Contact: CreateContact from the form; a failure keeps everything the agent typed."""
-    groups = await group_choices(profile)
-    form = AddContactForm(data, campaigns=groups.campaigns, campaigns_error=groups.campaigns_error)
-    if not await db_async(form.is_valid)():  # checks the do-not-call list and consent rules
-        return Result(
-            ok=False, message=_("Check the highlighted fields."), level="error", form=form
-        )
+@dataclass(frozen=True, kw_only=True)
+class NewContact:
+    """The Add form's entries as the input layer checked them (desk/inputs.py)."""
+
+    request: m.CreateContact  # what LCM is sent
+    number: str  # the first number, in E.164 (consent evidence is filed under it)
+    request_token: str  # the page's token for this form; "" for a hand-made POST
+    add_anyway: bool = False  # the agent checked LCM after an outcome LCM did not confirm
+    consent_evidence: consent.Evidence | None = None
+    # The entries as typed (token and "add anyway" aside): a POST without a token is known
+    # by its content.
+    content: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def campaign(self) -> str:
+        return self.request.campaign_id
+
+
+async def add_contact(
+    profile: AgentProfile, new: NewContact, *, context: ActionContext | None = None
+) -> Outcome:
+    """Add Contact: CreateContact from the checked entries; a failure keeps everything the
+    agent typed."""
+    ctx = context_for(profile, context)
     # A hand-made or retried POST without the page's token is known by its content.
-    request_token = form.cleaned_data.get("request_token") or _content_token(form)
+    request_token = new.request_token or _content_token(new.content)
     if already := await db_async(state.used_request_token)(profile, request_token):
         message = _("This contact was already added (LCM key %(key)s).") % {"key": already.lcm_key}
-        fresh = form.fresh_copy(groups.campaigns)
-        return Result(ok=True, message=message, form=fresh, lcm_key=already.lcm_key)
-    async with agent_turn(profile) as turn:
+        return Outcome(ok=True, message=message, add_form=AddForm.FRESH, lcm_key=already.lcm_key)
+    async with agent_turn(ctx) as turn:
         if turn is None:
-            return await busy(profile, form=form)
-        campaign, number = form.cleaned_data["campaign"], form.first_number()
+            return await busy(profile, add_form=AddForm.AS_TYPED)
+        campaign, number = new.campaign, new.number
         earlier = _earlier_unknown_add(turn.session, request_token, campaign, number)
-        if earlier and not form.cleaned_data.get("add_anyway"):
-            form.needs_confirmation = True
+        if earlier and not new.add_anyway:
             message = _(
                 "Your earlier try to add this contact may have reached LCM, so it was not sent "
                 "again. Check the campaign in LCM; if the contact is not there, tick “Add "
                 "anyway” and add it."
             )
             await turn.give_back()
-            return Result(ok=False, message=message, level="warning", form=form)
-        request = form.to_request(profile.lcm_agent_id)
+            return Outcome(ok=False, message=message, level="warning", add_form=AddForm.CONFIRM)
+        request = new.request
         entry = {
             "campaign": request.campaign_id,
-            "campaign_group": groups.group_of(request.campaign_id),
+            "campaign_group": (await ctx.groups()).group_of(request.campaign_id),
             "phone_last4": request.modes[0].number[-4:] if request.modes else "",
         }
         await turn.mark_pending(
@@ -77,14 +90,14 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
             exchange = await get_client().call(request)
         except LcmError as error:
             if error.outcome_unknown:
-                return await _add_unknown(turn, error, entry, form, request_token)
+                return await _add_unknown(turn, error, entry, new, request_token)
             failed = await turn.failed(ActionLog.ADD, error, entry)
-            return replace(failed, session=None, html="", form=form)
+            return replace(failed, session=None, add_form=AddForm.AS_TYPED)
         lcm_key = exchange.answer.lcm_key
-        if (evidence := form.cleaned_data.get("consent_evidence")) is not None:
+        if new.consent_evidence is not None:
             await db_async(consent.record)(
-                evidence,
-                number=form.first_number(),
+                new.consent_evidence,
+                number=number,
                 campaign=request.campaign_id,
                 lcm_key=lcm_key,
                 recorded_by=f"agent:{profile.lcm_agent_id}",
@@ -95,22 +108,18 @@ async def add_contact(profile: AgentProfile, data: Any) -> Result:
             "campaign": request.campaign_id,
             "key": lcm_key,
         }
-        fresh = form.fresh_copy(groups.campaigns)
-        result = Result(ok=True, message=message, level="success", form=fresh, lcm_key=lcm_key)
+        result = Outcome(
+            ok=True, message=message, level="success", add_form=AddForm.FRESH, lcm_key=lcm_key
+        )
         remaining = _without_unknown_add(turn.session, request_token, campaign, number)
         return await turn.finish(ActionLog.ADD, entry, result, last_error="", unconfirmed=remaining)
 
 
-def _content_token(form: AddContactForm) -> str:
+def _content_token(content: Mapping[str, str]) -> str:
     """A request token for an Add without one: the same contact, typed the same way, the
     same day, is the same request (so a repeated POST cannot make twins)."""
-    content = {
-        name: str(value)
-        for name, value in sorted(form.cleaned_data.items())
-        if name not in ("request_token", "add_anyway")
-    }
-    content["day"] = timezone.localdate().isoformat()
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    dated = {**content, "day": timezone.localdate().isoformat()}
+    digest = hashlib.sha256(json.dumps(dated, sort_keys=True).encode()).hexdigest()
     return f"same-{digest[:35]}"
 
 
@@ -155,8 +164,8 @@ def _without_unknown_add(
 
 
 async def _add_unknown(
-    turn: Turn, error: LcmError, entry: dict[str, Any], form: AddContactForm, request_token: str
-) -> Result:
+    turn: Turn, error: LcmError, entry: dict[str, Any], new: NewContact, request_token: str
+) -> Outcome:
     """The contact may have been created: keep the entries, and do not send the same form again
     until the agent has checked LCM and says to."""
     message = _(
@@ -165,15 +174,14 @@ async def _add_unknown(
     ) % {"cause": error.cause()}
     earlier = {
         "request_token": request_token,
-        "campaign": form.cleaned_data["campaign"],
-        "number": form.first_number(),
+        "campaign": new.campaign,
+        "number": new.number,
         "at": timezone.now().isoformat(timespec="seconds"),
     }
     logged = {**failure_fields(error), **entry, "error": message, "result": "outcome unknown"}
     unconfirmed = pending.with_unknown_add(turn.session.unconfirmed or {}, earlier)
-    result = Result(ok=False, message=message, level="warning")
+    result = Outcome(ok=False, message=message, level="warning")
     failed = await turn.finish(
         ActionLog.ADD, logged, result, last_error=message, unconfirmed=unconfirmed
     )
-    form.needs_confirmation = True
-    return replace(failed, session=None, html="", form=form)
+    return replace(failed, session=None, add_form=AddForm.CONFIRM)

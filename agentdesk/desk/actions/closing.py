@@ -21,11 +21,10 @@ from agentdesk.shared.asyncdb import db_async
 
 from .. import state
 from ..contact import ContactOnScreen
-from ..lookups import OutcomeMenu, group_choices, outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
+from .context import ActionContext, Outcome
 from .turn import (
-    Result,
     Turn,
     agent_turn,
     busy,
@@ -74,23 +73,22 @@ def is_dnc_outcome(outcome: m.Outcome) -> bool:
 
 
 async def close_contact(
-    profile: AgentProfile,
+    ctx: ActionContext,
     kind: str,
     decide: Decide,
     *,
     actor: str = "",
-    menu: OutcomeMenu | None = None,
     shown: Shown | None = None,
     changed_message: str = "",
     comment: str = "",
-) -> Result:
+) -> Outcome:
     """Close the contact on screen in LCM (SkipManualDialContact) with the outcome `decide`
     picks once the agent's turn is held, and go back to idle. Skip, hand back and a team
     lead's release all come through here; `shown` is the contact the action was pressed for."""
-    menu = menu or await outcome_menu()
+    profile, menu = ctx.profile, await ctx.menu()
     if menu.error:
-        return Result(ok=False, message=menu.error, level="error")
-    async with agent_turn(profile) as turn:
+        return Outcome(ok=False, message=menu.error, level="error")
+    async with agent_turn(ctx) as turn:
         if turn is None:
             return await busy(profile)
         if refused := await turn.refuse_unless_shown(shown, changed_message):
@@ -144,7 +142,7 @@ async def close_contact(
             exchange_fields(exchange), result=_fill(decision.result_text, named, outcome.name)
         )
         message = _fill(decision.message, named, outcome.name)
-        result = Result(ok=True, message=message, level="success")
+        result = Outcome(ok=True, message=message, level="success")
         idle = {"state": AgentSession.IDLE, "contact": None}
         settled = {
             **settled_changes(turn.session, "skip"),
@@ -174,7 +172,7 @@ async def _contact_gone(
     entry: dict[str, Any],
     lcm_text: str,
     earlier: Mapping[str, Any] | None,
-) -> Result:
+) -> Outcome:
     """LCM says the contact is closed or not held for this agent: nothing here can close it,
     so it leaves the screen with LCM's words and a log row, and the agent (or the lead) can
     go on. An earlier unconfirmed skip of it most likely closed it: the row says so, with
@@ -200,7 +198,7 @@ async def _contact_gone(
             "screen; this action closed nothing in LCM. Press Next Contact to go on."
         ) % {"said": said}
         notice = ""
-    result = Result(ok=True, message=message, level="warning")
+    result = Outcome(ok=True, message=message, level="warning")
     idle = {"state": AgentSession.IDLE, "contact": None}
     settled = {**settled_changes(turn.session, "skip"), "notice": notice[:300]}
     return await turn.finish(kind, entry, result, **idle, **settled)
@@ -212,7 +210,7 @@ def _fill(text: str, outcome: str, name: str) -> str:
 
 
 async def _skip_fields(turn: Turn, contact: ContactOnScreen, outcome: m.Outcome) -> dict[str, Any]:
-    groups = await group_choices(turn.profile)
+    groups = await turn.context.groups()
     return {
         "outcome_id": outcome.id,
         "outcome_name": outcome.name,
@@ -232,7 +230,7 @@ async def _skip_unknown(
     entry: dict[str, Any],
     contact: ContactOnScreen,
     outcome: m.Outcome,
-) -> Result:
+) -> Outcome:
     """The skip may have closed the contact: keep it on screen, remember the outcome, say so."""
     message = _(
         "LCM may already have closed this contact with %(outcome)s: %(cause)s. Skip again with "
@@ -246,7 +244,7 @@ async def _skip_unknown(
     }
     logged = {**failure_fields(error), **entry, "error": message, "result": "outcome unknown"}
     unconfirmed = {**(turn.session.unconfirmed or {}), "skip": earlier}
-    result = Result(ok=False, message=message, level="warning")
+    result = Outcome(ok=False, message=message, level="warning")
     return await turn.finish(kind, logged, result, last_error=message, unconfirmed=unconfirmed)
 
 
@@ -262,7 +260,7 @@ def _skip_refused(error: LcmRejected, earlier: Mapping[str, Any] | None) -> str:
 
 async def _skip_reconciled(
     turn: Turn, kind: str, entry: dict[str, Any], earlier: Mapping[str, Any], lcm_text: str
-) -> Result:
+) -> Outcome:
     """The retry of an unconfirmed skip, with the same outcome, was not taken: LCM no longer
     has the contact open for this agent, so the earlier skip went through (or the hold ended).
     Either way it cannot be skipped again; if LCM still held it, the next fetch gives it back."""
@@ -273,17 +271,17 @@ async def _skip_reconciled(
         "Next Contact brings it back."
     ) % {"said": said, "outcome": _outcome_text(earlier)}
     entry.update(result=f"Closed by the earlier skip ({earlier['outcome_name']}, unconfirmed)")
-    result = Result(ok=True, message=message, level="warning")
+    result = Outcome(ok=True, message=message, level="warning")
     idle = {"state": AgentSession.IDLE, "contact": None}
     return await turn.finish(kind, entry, result, **idle, **settled_changes(turn.session, "skip"))
 
 
 async def _skip_not_confirmed(
     turn: Turn, kind: str, exchange: LcmExchange[m.SkipAnswer], entry: dict[str, Any]
-) -> Result:
+) -> Outcome:
     message = _("LCM did not confirm the skip. The contact is still yours; try again.")
     refused = {"ok": False, "error": message, "error_kind": "rejected"}
     refused["result"] = _("not confirmed")
     logged = {**exchange_fields(exchange), **entry, **refused}
-    result = Result(ok=False, message=message, level="error")
+    result = Outcome(ok=False, message=message, level="error")
     return await turn.finish(kind, logged, result, last_error=message)

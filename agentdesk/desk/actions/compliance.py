@@ -14,20 +14,21 @@ from agentdesk.shared.asyncdb import db_async
 
 from .. import state
 from ..contact import ContactOnScreen, contact_of
-from ..lookups import group_choices
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
 from ..presenters import dialling
 from .closing import Close, Refusal, close_contact
+from .context import ActionContext, Outcome, context_for
 from .turn import (
-    Result,
     agent_turn,
     busy,
     contact_fields,
 )
 
 
-async def hand_back(profile: AgentProfile, *, shown: Shown | None = None) -> Result:
+async def hand_back(
+    profile: AgentProfile, *, shown: Shown | None = None, context: ActionContext | None = None
+) -> Outcome:
     """Hand back the contact on screen that may not be dialled now, with the campaign policy's
     outcome (the do-not-call outcome for a listed number)."""
 
@@ -50,13 +51,17 @@ async def hand_back(profile: AgentProfile, *, shown: Shown | None = None) -> Res
             _("Handed back with outcome {outcome}."),
         )
 
-    return await close_contact(profile, ActionLog.HAND_BACK, decide, shown=shown)
+    ctx = context_for(profile, context)
+    return await close_contact(ctx, ActionLog.HAND_BACK, decide, shown=shown)
 
 
-async def confirm_dial(profile: AgentProfile, *, shown: Shown | None = None) -> Result:
+async def confirm_dial(
+    profile: AgentProfile, *, shown: Shown | None = None, context: ActionContext | None = None
+) -> Outcome:
     """Confirm dialing the contact on screen outside its calling hours: logged with who, when,
     the contact and their local time; the answer carries the number to dial."""
-    async with agent_turn(profile) as turn:
+    ctx = context_for(profile, context)
+    async with agent_turn(ctx) as turn:
         if turn is None:
             return await busy(profile)
         if refused := await turn.refuse_unless_shown(shown):
@@ -83,12 +88,12 @@ async def confirm_dial(profile: AgentProfile, *, shown: Shown | None = None) -> 
         if not verdict.needs_confirmation:
             session = await turn.give_back()
             message = _("No confirmation needed: dial.")
-            return Result(ok=True, message=message, session=session, dial_href=href)
+            return Outcome(ok=True, message=message, session=session, dial_href=href)
         if await db_async(state.dial_confirmed_at)(turn.session) is not None:
             session = await turn.give_back()
             message = _("Already confirmed: dial.")
-            return Result(ok=True, message=message, session=session, dial_href=href)
-        groups = await group_choices(profile)
+            return Outcome(ok=True, message=message, session=session, dial_href=href)
+        groups = await ctx.groups()
         entry = {
             **contact_fields(contact),
             "campaign_group": groups.group_of(contact.campaign_id) or turn.session.campaign_group,
@@ -96,7 +101,7 @@ async def confirm_dial(profile: AgentProfile, *, shown: Shown | None = None) -> 
             f"their time {verdict.local_time_text}",
         }
         message = _("Confirmed and logged. Dialing %(number)s.") % {"number": dial.text}
-        result = Result(ok=True, message=message, level="success", dial_href=href)
+        result = Outcome(ok=True, message=message, level="success", dial_href=href)
         return await turn.finish(ActionLog.CONFIRM_DIAL, entry, result)
 
 
@@ -110,17 +115,19 @@ def _preview_state(profile: AgentProfile) -> tuple[AgentSession, Any]:
     return session, rules.preview_limit_for(session.campaign_group)
 
 
-async def preview_expired(profile: AgentProfile, *, shown: Shown | None = None) -> Result:
+async def preview_expired(
+    profile: AgentProfile, *, shown: Shown | None = None, context: ActionContext | None = None
+) -> Outcome:
     """The preview limit of the contact on screen ran out: hand it back, or flag the agent."""
     session, limit = await db_async(_preview_state)(profile)
     if limit is None or session.state != AgentSession.PREVIEWING:
         message = _("No preview limit applies to your screen.")
-        return Result(ok=False, message=message, session=session)
+        return Outcome(ok=False, message=message, session=session)
     elapsed = (timezone.now() - session.state_since).total_seconds()
     if elapsed + PREVIEW_TOLERANCE_SECONDS < limit.seconds:
         left = int(limit.seconds - elapsed)
         message = _("The preview time has not run out yet (%(left)d s left).") % {"left": left}
-        return Result(ok=False, message=message, session=session)
+        return Outcome(ok=False, message=message, session=session)
     if limit.on_expiry == limit.HAND_BACK:
         expected = contact_of(session)
         expected_key = expected.account_number if expected is not None else None
@@ -134,12 +141,14 @@ async def preview_expired(profile: AgentProfile, *, shown: Shown | None = None) 
                 _("The preview time ran out: handed back with outcome {outcome}."),
             )
 
-        return await close_contact(profile, ActionLog.HAND_BACK, decide, shown=shown)
-    return await _flag_preview_over(profile, limit.seconds, shown)
+        ctx = context_for(profile, context)
+        return await close_contact(ctx, ActionLog.HAND_BACK, decide, shown=shown)
+    return await _flag_preview_over(context_for(profile, context), limit.seconds, shown)
 
 
-async def _flag_preview_over(profile: AgentProfile, seconds: int, shown: Shown | None) -> Result:
-    async with agent_turn(profile) as turn:
+async def _flag_preview_over(ctx: ActionContext, seconds: int, shown: Shown | None) -> Outcome:
+    profile = ctx.profile
+    async with agent_turn(ctx) as turn:
         if turn is None:
             return await busy(profile)
         if refused := await turn.refuse_unless_shown(shown):
@@ -148,12 +157,12 @@ async def _flag_preview_over(profile: AgentProfile, seconds: int, shown: Shown |
         if contact is None:
             return await turn.refuse(_("There is no contact on your screen."), "info")
         if await db_async(state.preview_over_logged)(turn.session):
-            return Result(ok=True, session=await turn.give_back())
+            return Outcome(ok=True, session=await turn.give_back())
         entry = {
             **contact_fields(contact),
             "campaign_group": turn.session.campaign_group,
             "result": f"Preview limit of {seconds} s ran out; team lead alerted",
         }
         message = _("The preview time ran out: your team lead has been alerted. Dial or skip now.")
-        result = Result(ok=True, message=message, level="warning")
+        result = Outcome(ok=True, message=message, level="warning")
         return await turn.finish(ActionLog.PREVIEW_OVER, entry, result)

@@ -8,12 +8,11 @@ from django.utils.translation import gettext as _
 
 from .. import onscreen
 from ..contact import ContactOnScreen
-from ..lookups import group_choices, outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
 from .closing import Close, close_contact
+from .context import ActionContext, Outcome, context_for
 from .turn import (
-    Result,
     agent_turn,
     busy,
     contact_fields,
@@ -22,19 +21,25 @@ from .turn import (
 
 
 async def release_contact(
-    lead_name: str, profile: AgentProfile, *, outcome_id: object, shown: Shown | None = None
-) -> Result:
+    lead_name: str,
+    profile: AgentProfile,
+    *,
+    outcome_id: object,
+    shown: Shown | None = None,
+    context: ActionContext | None = None,
+) -> Outcome:
     """A team lead closes the contact an agent holds (the agent went home with it on screen),
     under the agent's LCM ID, with an outcome; logged with the lead's name."""
-    menu = await outcome_menu()
+    ctx = context_for(profile, context)
+    menu = await ctx.menu()
     if menu.error:
-        return Result(ok=False, message=menu.error, level="error")
+        return Outcome(ok=False, message=menu.error, level="error")
     if menu.find(outcome_id) is None:
         # The lead's own choice, not a policy's: say so in the lead's terms.
         message = _("Choose an outcome from the list to release with; %(value)s is not one.") % {
             "value": repr(str(outcome_id or "")[:40])
         }
-        return Result(ok=False, message=message, level="error")
+        return Outcome(ok=False, message=message, level="error")
 
     async def chosen(session: AgentSession, contact: ContactOnScreen) -> Close:
         return Close(
@@ -48,24 +53,28 @@ async def release_contact(
 
     changed = str(onscreen.CHANGED_FOR_LEAD) % {"agent": profile.display_name}
     return await close_contact(
-        profile,
+        ctx,
         ActionLog.RELEASE,
         chosen,
         actor=lead_name,
-        menu=menu,
         shown=shown,
         changed_message=changed,
     )
 
 
 async def clear_screen(
-    lead_name: str, profile: AgentProfile, *, shown: Shown | None = None
-) -> Result:
+    lead_name: str,
+    profile: AgentProfile,
+    *,
+    shown: Shown | None = None,
+    context: ActionContext | None = None,
+) -> Outcome:
     """A team lead takes the contact off an agent's screen without asking LCM (LCM refuses
     to close it, or cannot be reached, and the agent must go on): LCM's record stays as it
     is, and the log says so with the lead's name."""
     changed = str(onscreen.CHANGED_FOR_LEAD) % {"agent": profile.display_name}
-    async with agent_turn(profile) as turn:
+    ctx = context_for(profile, context)
+    async with agent_turn(ctx) as turn:
         if turn is None:
             return await busy(profile)
         if refused := await turn.refuse_unless_shown(shown, changed):
@@ -73,7 +82,7 @@ async def clear_screen(
         contact = turn.contact_on_screen()
         if contact is None:
             return await turn.refuse(_("There is no contact on this agent's screen."))
-        groups = await group_choices(profile)
+        groups = await ctx.groups()
         entry = {
             **contact_fields(contact),
             "campaign_group": groups.group_of(contact.campaign_id) or turn.session.campaign_group,
@@ -90,7 +99,7 @@ async def clear_screen(
         notice = _("Your team lead %(lead)s took the contact off your screen.") % {
             "lead": lead_name
         }
-        result = Result(ok=True, message=message, level="success")
+        result = Outcome(ok=True, message=message, level="success")
         idle = {"state": AgentSession.IDLE, "contact": None}
         settled = {**settled_changes(turn.session, "skip"), "notice": notice[:300]}
         return await turn.finish(ActionLog.RELEASE, entry, result, **idle, **settled)

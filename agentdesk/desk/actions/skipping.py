@@ -5,13 +5,10 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from ..contact import ContactOnScreen
-from ..lookups import outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
 from .closing import Close, close_contact
-from .turn import (
-    Result,
-)
+from .context import ActionContext, Outcome, context_for
 
 COMMENT_MAX = 1000
 
@@ -27,7 +24,8 @@ async def skip_contact(
     outcome_id: object,
     shown: Shown | None = None,
     comment: object = "",
-) -> Result:
+    context: ActionContext | None = None,
+) -> Outcome:
     """Skip: close the contact on screen with an outcome (and the agent's comment: LCM's close
     message carries none, so it is kept in agentdesk's log, export and webhook) and go back to
     idle."""
@@ -37,25 +35,24 @@ async def skip_contact(
             "max": COMMENT_MAX,
             "count": len(note),
         }
-        return Result(ok=False, message=message, level="error")
+        return Outcome(ok=False, message=message, level="error")
     if has_control_character(note):
         # A NUL byte cannot be stored in PostgreSQL (the log row would fail after LCM closed
         # the contact); the others would reach the export and the webhooks.
         message = _("Comment: contains a control character; remove it.")
-        return Result(ok=False, message=message, level="error")
-    menu = await outcome_menu()
+        return Outcome(ok=False, message=message, level="error")
+    ctx = context_for(profile, context)
+    menu = await ctx.menu()
     if menu.error:
-        return Result(ok=False, message=menu.error, level="error")
+        return Outcome(ok=False, message=menu.error, level="error")
     outcome = menu.find(outcome_id)
     if outcome is None:
         message = _("Pick an outcome from the list before skipping.")
-        return Result(ok=False, message=message, level="error")
+        return Outcome(ok=False, message=message, level="error")
     skipped = _("Skipped with outcome %(id)s %(name)s.") % {"id": outcome.id, "name": outcome.name}
     logged = _("Skipped with %(outcome)s") % {"outcome": outcome.name}
 
     async def chosen(session: AgentSession, contact: ContactOnScreen) -> Close:
         return Close(outcome.id, result_text=logged, message=skipped)
 
-    return await close_contact(
-        profile, ActionLog.SKIP, chosen, menu=menu, shown=shown, comment=note
-    )
+    return await close_contact(ctx, ActionLog.SKIP, chosen, shown=shown, comment=note)

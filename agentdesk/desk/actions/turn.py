@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext_lazy
@@ -22,29 +22,14 @@ from agentdesk.shared.asyncdb import db_async
 
 from .. import events, onscreen, pending, state
 from ..contact import ContactOnScreen, contact_of
-from ..forms import AddContactForm
-from ..lookups import group_choices, outcome_menu
 from ..models import ActionLog, AgentProfile, AgentSession
 from ..onscreen import Shown
+from .context import ActionContext, AddForm, Outcome
 
 log = logging.getLogger(__name__)
 
 
 BUSY_MESSAGE = gettext_lazy("Your previous action is still running; wait for it to finish.")
-
-
-@dataclass(kw_only=True)
-class Result:
-    """What an action did, for the view or consumer to render."""
-
-    ok: bool
-    message: str = ""
-    level: str = "info"  # info, success, warning, error
-    session: AgentSession | None = None
-    html: str = ""  # the live fragments already published for `session`, if the action did
-    form: AddContactForm | None = None
-    lcm_key: str = ""
-    dial_href: str = ""  # a confirmed dial: the tel: link the acting page opens
 
 
 # ------------------------------------------------------------------------ the agent's turn
@@ -53,8 +38,9 @@ class Result:
 class Turn:
     """The agent's turn to act: the session row as locked, and the lock's token."""
 
-    def __init__(self, profile: AgentProfile, session: AgentSession, token: str) -> None:
-        self.profile = profile
+    def __init__(self, context: ActionContext, session: AgentSession, token: str) -> None:
+        self.context = context
+        self.profile = context.profile
         self.session = session
         self.token = token
         self.held = True
@@ -74,11 +60,11 @@ class Turn:
         self.held = False
         return released or self.session
 
-    async def refuse(self, message: str, level: str = "warning") -> Result:
+    async def refuse(self, message: str, level: str = "warning") -> Outcome:
         """Give the turn back with nothing changed, saying why."""
-        return Result(ok=False, message=message, level=level, session=await self.give_back())
+        return Outcome(ok=False, message=message, level=level, session=await self.give_back())
 
-    async def refuse_unless_shown(self, shown: Shown | None, message: str = "") -> Result | None:
+    async def refuse_unless_shown(self, shown: Shown | None, message: str = "") -> Outcome | None:
         """A refusal (the turn given back, the fresh state for the page) when the action was
         pressed for another contact than the one on screen now; None when it names it (or
         when the caller is agentdesk itself, `shown` None)."""
@@ -93,26 +79,26 @@ class Turn:
         return contact_of(self.session)
 
     async def finish(
-        self, kind: str, entry: dict[str, Any], result: Result, **changes: Any
-    ) -> Result:
+        self, kind: str, entry: dict[str, Any], result: Outcome, **changes: Any
+    ) -> Outcome:
         """Save `changes` and free the lock, write the log entry, publish once; `result` with
-        the session as now stored and the published fragments.
+        the session as now stored and the log entry.
 
         One trip to a worker thread: the result and its log entry in one transaction, then
-        the fragments rendered from the row as stored (the push and the acting tab's answer
-        share that render)."""
+        the fragments rendered from the row as stored by the context's renderer (the push and
+        the acting tab's answer share that render)."""
         finished = await self.finish_unless_retired("", kind, entry, result, **changes)
         assert finished is not None  # no key to check: always finished
         return finished
 
     async def finish_unless_retired(
-        self, lcm_key: str, kind: str, entry: dict[str, Any], result: Result, **changes: Any
-    ) -> Result | None:
+        self, lcm_key: str, kind: str, entry: dict[str, Any], result: Outcome, **changes: Any
+    ) -> Outcome | None:
         """`finish`, unless `lcm_key` is a retired key: then None, with nothing changed and
         the turn still held (checked in the same trip, so a contact shown costs no extra
         one)."""
-        menu = await outcome_menu()
-        groups = await group_choices(self.profile)
+        render = self.context.render
+        menu, groups = await self.context.lookups()
         if entry.get("lcm_key") and not entry.get("call_id"):
             # Every log row about a contact names its dial attempt (a new contact: its new one).
             entry = {**entry, "call_id": changes.get("call_id") or self.session.call_id}
@@ -134,7 +120,8 @@ class Turn:
                 log.warning("agent %s: %s finished after its lock expired", self.profile, kind)
                 updated = state.session_for(self.profile)
                 updated.agent = self.profile
-            return updated, written, events.render_now(updated, menu, groups, recent)
+            html = render(updated, menu, groups, recent) if render is not None else None
+            return updated, written, html
 
         applied = await db_async(apply)()
         if applied is None:
@@ -143,22 +130,22 @@ class Turn:
         self.held = False
         took = time.perf_counter() - self.started
         event = events.AgentChanged.of_action(updated, written, seconds=took)
-        html = await events.publish(updated, event, html=html)
-        return replace(result, session=updated, html=html)
+        await events.publish(updated, event, html=html, action_id=self.context.action_id)
+        return replace(result, session=updated, entry=written)
 
     async def failed(
         self, kind: str, error: LcmError, entry: dict[str, Any], message: str = ""
-    ) -> Result:
+    ) -> Outcome:
         """LCM failed: the state stays as it was; the failure is logged and shown."""
         message = message or error.describe()
         logged = {**failure_fields(error), **entry, "error": message}
-        failure = Result(ok=False, message=message, level="error")
+        failure = Outcome(ok=False, message=message, level="error")
         return await self.finish(kind, logged, failure, last_error=message)
 
 
 @asynccontextmanager
 async def agent_turn(
-    profile: AgentProfile,
+    context: ActionContext,
     record_for: Callable[[AgentSession], dict[str, Any] | None] | None = None,
 ) -> AsyncIterator[Turn | None]:
     """Take the agent's action lock for the block, or None while another action holds it.
@@ -167,6 +154,7 @@ async def agent_turn(
     `record_for`, for an action whose write to LCM is known before its turn: builds the
     write's record (`pending.record`) from the session as locked, or None to record nothing;
     it is stored in the same trip as taking the lock, as `Turn.mark_pending` would store it."""
+    profile = context.profile
     try:
         if record_for is None:
             session, token = await db_async(pending.acquire)(profile)
@@ -176,7 +164,7 @@ async def agent_turn(
     except state.Busy:
         yield None
         return
-    turn = Turn(profile, session, token)
+    turn = Turn(context, session, token)
     turn.pending = marked
     try:
         yield turn
@@ -185,9 +173,10 @@ async def agent_turn(
             await turn.give_back()
 
 
-async def busy(profile: AgentProfile, form: AddContactForm | None = None) -> Result:
+async def busy(profile: AgentProfile, add_form: AddForm | None = None) -> Outcome:
     current = await db_async(state.session_for)(profile)
-    return Result(ok=False, message=str(BUSY_MESSAGE), level="warning", session=current, form=form)
+    message = str(BUSY_MESSAGE)
+    return Outcome(ok=False, message=message, level="warning", session=current, add_form=add_form)
 
 
 def exchange_fields(exchange: LcmExchange[Any]) -> dict[str, Any]:
