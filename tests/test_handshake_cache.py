@@ -5,12 +5,13 @@ an agent profile that changed."""
 
 from __future__ import annotations
 
+import json
 import pickle
 import time
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
@@ -340,3 +341,52 @@ async def test_an_open_page_is_closed_when_its_agents_team_is_deleted(agents, wa
     output = await socket.receive_output(timeout=5)
     assert output["type"] == "websocket.close", output
     await settled()
+
+
+def test_an_open_page_keeps_its_entry_never_past_the_session(agents, settings):
+    """Kept entries outlive their first lifetime (a restart hours after the morning's connects
+    finds them), but not the session; a dropped entry is not brought back."""
+    settings.SOCKET_HANDSHAKE_CACHE_SECONDS = 1
+    user = agents["alice"].user
+    key = key_of(logged_in(user))
+    later = timezone.now() + timedelta(hours=1)
+    handshake_cache.write(key, handshake_cache.generation(), {}, later, user, {})
+    settings.SOCKET_HANDSHAKE_CACHE_SECONDS = 3
+    async_to_sync(handshake_cache.keep)(key, later)
+    time.sleep(1.3)
+    assert async_read(key) is not None  # kept: it would have gone after 1 s
+
+    settings.SOCKET_HANDSHAKE_CACHE_SECONDS = 1
+    handshake_cache.write(key, handshake_cache.generation(), {}, later, user, {})
+    settings.SOCKET_HANDSHAKE_CACHE_SECONDS = 3
+    soon = timezone.now() + timedelta(seconds=0.5)
+    async_to_sync(handshake_cache.keep)(key, soon)  # the session ends first: not kept
+    time.sleep(1.1)
+    assert async_read(key) is None
+
+    handshake_cache.write(key, handshake_cache.generation(), {}, later, user, {})
+    handshake_cache.forget_session(key, ended=False)
+    async_to_sync(handshake_cache.keep)(key, later)
+    assert async_read(key) is None  # dropped stays dropped
+
+
+async def test_the_page_pings_keep_its_entry(agents, warm, settings, monkeypatch):
+    _, key = warm
+    kept: list[str] = []
+    real_keep = handshake_cache.keep
+
+    async def counting(session_key, expires):
+        kept.append(session_key)
+        await real_keep(session_key, expires)
+
+    monkeypatch.setattr(handshake_cache, "keep", counting)
+    socket = page(key)
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.receive_from(timeout=5)
+    for n in range(3):
+        await socket.send_to(text_data=json.dumps({"action": "ping", "ping": str(n)}))
+        await socket.receive_from(timeout=5)
+    await socket.disconnect()
+    await settled()
+    assert kept == [key]  # once, on the first ping: then every half of its lifetime

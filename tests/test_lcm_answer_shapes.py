@@ -265,6 +265,7 @@ def test_an_lcm_keying_contacts_4711_adds_them_once_with_that_key(desk, proxy):
         ({"AccountNumber": "77|1|18|0|0|84|0", "ErrorCode": 17, "ErrorMessage": "Campaign closed"},
          "Campaign closed"),
         ({"AccountNumber": "4711", "success": False}, "success: false"),
+        ({"AccountNumber": "4711", "Status": 500}, "status 500"),
     ],
 )  # fmt: skip
 def test_an_error_where_the_new_key_belongs_or_beside_it_may_have_added(

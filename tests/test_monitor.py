@@ -218,6 +218,8 @@ async def test_a_team_nobody_watches_costs_its_agents_no_question_per_action(
     monkeypatch.setattr(
         push, "_watched", lambda team_id: asked.append(team_id) or original(team_id)
     )
+    clock = [1000.0]  # the memory's clock stands still however slow the machine is
+    monkeypatch.setattr(push, "_now", lambda: clock[0])
     for n in range(3):
         await sync_to_async(add_contact)(phone=f"202555017{n}")
     alice, blue = agents["alice"], agents["alice"].team_id
@@ -236,6 +238,7 @@ async def test_a_team_nobody_watches_costs_its_agents_no_question_per_action(
     assert asked == [blue]  # still remembered: no push for this change...
     late = await monitor.receive_from(timeout=3)  # ...until the late resync brings it
     assert "···0171" in late and 'id="monitor-agents"' in late
+    clock[0] += 0.6
     assert (await actions.skip_contact(alice, outcome_id="8")).ok
     pushed = await monitor.receive_from(timeout=5)  # the memory has expired: pushed again
     assert 'hx-swap-oob="true"' in pushed and "Skip" in pushed

@@ -8,9 +8,11 @@ import contextlib
 import json
 import logging
 import re
+import time
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
@@ -138,6 +140,7 @@ class AgentConsumer(AccessCheckedConsumer):
     _acting: asyncio.Future[None] | None = None  # the page's action running now
     _held_pushes: list[dict[str, Any]]  # pushes that came while it ran
     _late_lookups: asyncio.Future[None] | None = None  # showing what LCM answered late
+    _handshake_kept_at = float("-inf")  # when the handshake's cache entry was last kept
 
     async def connect(self) -> None:
         if "agent_profile" in self.scope:
@@ -210,6 +213,16 @@ class AgentConsumer(AccessCheckedConsumer):
         self._shown_version = session.version
         await self.send(text_data=html)
 
+    async def _keep_handshake(self) -> None:
+        """While the page is open, its handshake's cache entry is kept (every half of its
+        lifetime, on a ping), so the reconnect after a restart hours later finds it."""
+        seconds = float(settings.SOCKET_HANDSHAKE_CACHE_SECONDS)
+        now = time.monotonic()
+        if seconds <= 0 or now - self._handshake_kept_at < seconds / 2:
+            return
+        self._handshake_kept_at = now
+        await handshake_cache.keep(self._session_key, self.access_ends)
+
     def _resync(self, menu: OutcomeMenu, groups: GroupChoices) -> Resync:
         """Sync, in a worker thread. The agent profile's part of the access check (`allowed`)
         is the connection count itself (it finds no row once the agent is deleted), unless the
@@ -276,6 +289,7 @@ class AgentConsumer(AccessCheckedConsumer):
         action = message.pop("action", "")
         if action == timeliness.PING:  # the page checks that the connection is alive
             await self.send(text_data=timeliness.pong(message.get("ping", "")))
+            await self._keep_handshake()
             return
         mark = answered(message.pop("request_id", ""))
         if self._acting is not None:

@@ -272,8 +272,9 @@ def _is_no_key(text: str) -> bool:
 
 def _says_add_failed(response: dict[str, Any]) -> str | None:
     """What an answer that carries a new key also says went wrong, or None: an error field
-    (`ErrorMessage`, a non-zero `ErrorCode`), `success: false`, or a `Response`, `Status`,
-    `Result` or `Message` text with words of failure ("Failed: duplicate")."""
+    (`ErrorMessage`, a non-zero `ErrorCode`), `success: false`, a `Response`, `Status`,
+    `Result` or `Message` text with words of failure ("Failed: duplicate"), or a `Status` of
+    400 or more."""
     if (errors := error_words(response)) is not None:
         return errors
     flag = lookup(response, "success", default=None)
@@ -283,6 +284,10 @@ def _says_add_failed(response: dict[str, Any]) -> str | None:
         text = text_of(response, name)
         if any(word in text.lower() for word in _ADD_FAILURE_WORDS):
             return text
+    # A numeric status is an HTTP code: 4xx and 5xx say the call failed.
+    status = text_of(response, "Status", "StatusCode")
+    if is_whole_number(status) and int(status) >= 400:
+        return text_of(response, "Message", "Description") or f"status {status}"
     return None
 
 

@@ -31,6 +31,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
     _disconnected = False
     _expiry: asyncio.Task[Any] | None = None
     _session_key = ""
+    access_ends: datetime | None = None  # when the login session ends, as last read
     _user_id: int | None = None
 
     def allowed(self, user_id: int) -> bool:
@@ -117,6 +118,7 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
 
     def expire_at(self, ends: datetime) -> None:
         """Check again once the session has ended (unless it is extended meanwhile)."""
+        self.access_ends = ends
         if self._expiry is not None:
             self._expiry.cancel()
         delay = max(0.0, (ends - timezone.now()).total_seconds()) + 0.5

@@ -15,7 +15,9 @@ could change what it holds:
   password change, deactivation, another team): the cache's generation changes, and every
   entry written under an older one is ignored. These are rare (administration), so dropping
   every entry is cheaper than knowing which sessions belong to whom;
-- the entry lives at most SOCKET_HANDSHAKE_CACHE_SECONDS and never past the session's expiry.
+- the entry lives at most SOCKET_HANDSHAKE_CACHE_SECONDS after the page's last handshake or,
+  while the page is open, after its consumer last kept it (`keep`, every half of that time),
+  and never past the session's expiry.
 
 A change made around the cache (a bulk `update()`, a session row deleted in SQL, a change made
 in another process while each keeps its own local-memory cache) is not seen here; a socket
@@ -133,6 +135,25 @@ def write(
         cache.set(entry_key(session_key), entry, seconds)
     except Exception:
         log.warning("the handshake cache could not be written", exc_info=True)
+
+
+async def keep(session_key: str, expires: datetime | None) -> None:
+    """An open page's entry kept for another SOCKET_HANDSHAKE_CACHE_SECONDS, never past its
+    session's expiry (the page pings; its consumer calls this now and then). Without it an
+    entry lived only so long after the page's last handshake, and a restart hours after the
+    morning's connects found none. Touching creates nothing: an entry dropped or ignored
+    meanwhile stays so."""
+    if not enabled() or not session_key:
+        return
+    seconds = float(settings.SOCKET_HANDSHAKE_CACHE_SECONDS)
+    if expires is not None:
+        seconds = min(seconds, (expires - timezone.now()).total_seconds())
+    if seconds < 1:
+        return
+    try:
+        await cache.atouch(entry_key(session_key), int(seconds))
+    except Exception:
+        log.warning("the handshake cache could not be kept", exc_info=True)
 
 
 def without_password(user: Any) -> Any:

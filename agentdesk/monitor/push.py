@@ -179,6 +179,7 @@ def _watched(team_id: int) -> bool:
 # spares each of their agents' actions a statement and a thread hop. A monitor that opens
 # meanwhile renders its team once more after that time (MonitorConsumer), so it misses nothing.
 _unwatched_until: dict[int, float] = {}
+_now = time.monotonic  # the memory's clock (a test moves it instead of waiting)
 
 
 def unwatched_seconds() -> float:
@@ -186,7 +187,7 @@ def unwatched_seconds() -> float:
 
 
 async def _is_watched(team_id: int) -> bool:
-    now = time.monotonic()
+    now = _now()
     if _unwatched_until.get(team_id, 0.0) > now:
         return False
     watched = await db_async(_watched)(team_id)
