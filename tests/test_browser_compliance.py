@@ -104,6 +104,13 @@ def test_confirm_is_logged_on_the_monitor_and_the_lead_releases(
 
     row = monitor.locator(f"#agent-row-{world.pk}")
     row.locator("select[name=outcome]").select_option("8")
+    # While the lead decides, the row is updated live (Abby's page reloads: away, then live
+    # again): the outcome the lead chose stays chosen for the same contact.
+    row.evaluate("element => { element.dataset.before = 'update' }")
+    desk.reload()
+    expect(desk.locator("#contact-number")).to_have_count(1)
+    expect(row).not_to_have_attribute("data-before", "update")
+    expect(row.locator("select[name=outcome]")).to_have_value("8")
     row.locator("button", has_text="Release").click()
     expect(monitor.locator("#banner")).to_contain_text(
         "Released Abby's contact with outcome 8 No Answer."
