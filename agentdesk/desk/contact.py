@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.lcm import messages as m
-from agentdesk.lcm.dates import LcmDate, read_lcm_datetime
-from agentdesk.lcm.timezones import LcmTimeZone, find_time_zone, time_zone_from_key
 
 if TYPE_CHECKING:
     from .models import AgentSession
@@ -54,7 +52,7 @@ _STORED_NAMES = {
 
 
 @dataclass(frozen=True)
-class ContactOnScreen:
+class ContactOnScreen(m.ContactTimes):
     """What agentdesk keeps of a contact LCM handed out. Times are kept as LCM wrote them (the
     card shows a time it cannot read as given); `expiry` and `callback` read them."""
 
@@ -117,18 +115,6 @@ class ContactOnScreen:
                 phone_number=_stored_text(data.get("PhoneNumber")),
                 campaign_id=_stored_text(data.get("CampaignId")),
             )
-
-    @property
-    def expiry(self) -> LcmDate:
-        return read_lcm_datetime(self.expiry_time)
-
-    @property
-    def callback(self) -> LcmDate:
-        return read_lcm_datetime(self.callback_time)
-
-    @property
-    def lcm_time_zone(self) -> LcmTimeZone | None:
-        return find_time_zone(self.time_zone) or time_zone_from_key(self.account_number)
 
 
 def _stored_text(value: Any) -> str:

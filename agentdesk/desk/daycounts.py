@@ -22,7 +22,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
-from .models import ActionLog, CountedDay, DayCount
+from .models import DAY_COUNT_KEY, ActionLog, CountedDay, DayCount
 
 FETCH_KINDS = (ActionLog.NEXT, ActionLog.RESERVED)
 FETCHED = Q(kind__in=FETCH_KINDS, ok=True) & ~Q(lcm_key="")
@@ -30,16 +30,7 @@ SKIPPED = Q(kind__in=ActionLog.CLOSING_KINDS, ok=True)
 ADDED = Q(kind=ActionLog.ADD, ok=True)
 FAILED = Q(ok=False)
 
-KEY_FIELDS = (
-    "team",
-    "zone",
-    "day",
-    "agent",
-    "hour",
-    "campaign_group",
-    "outcome_id",
-    "outcome_name",
-)
+KEY_FIELDS = DAY_COUNT_KEY
 COUNT_FIELDS = ("logged", "fetched", "skipped", "added", "errors")
 
 

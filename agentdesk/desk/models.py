@@ -269,6 +269,19 @@ class Callback(models.Model):
         return self.ends_at.astimezone(ZoneInfo(self.time_zone))
 
 
+# What a DayCount row counts by: one row per combination (desk/daycounts.py upserts on it).
+DAY_COUNT_KEY = (
+    "team",
+    "zone",
+    "day",
+    "agent",
+    "hour",
+    "campaign_group",
+    "outcome_id",
+    "outcome_name",
+)
+
+
 class DayCount(models.Model):
     """What one agent of a team did in one hour of a day (in the server's time zone, `zone`),
     per campaign group and, for closed contacts, per outcome: counted as each action is
@@ -295,16 +308,7 @@ class DayCount(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "team",
-                    "zone",
-                    "day",
-                    "agent",
-                    "hour",
-                    "campaign_group",
-                    "outcome_id",
-                    "outcome_name",
-                ],
+                fields=list(DAY_COUNT_KEY),
                 name="one_day_count_per_key",
             )
         ]

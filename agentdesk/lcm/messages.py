@@ -124,8 +124,30 @@ def opaque_key(value: Any) -> str:
     return text
 
 
+class ContactTimes:
+    """A contact's dates and zone read from the texts LCM wrote (the protocol's contact and
+    the desk's stored one keep the same four fields)."""
+
+    account_number: str
+    time_zone: str
+    expiry_time: str
+    callback_time: str
+
+    @property
+    def expiry(self) -> LcmDate:
+        return read_lcm_datetime(self.expiry_time)
+
+    @property
+    def callback(self) -> LcmDate:
+        return read_lcm_datetime(self.callback_time)
+
+    @property
+    def lcm_time_zone(self) -> LcmTimeZone | None:
+        return find_time_zone(self.time_zone) or time_zone_from_key(self.account_number)
+
+
 @dataclass(frozen=True)
-class Contact:
+class Contact(ContactTimes):
     """A contact handed out for manual dialing (DownloadContactsForDialing and ContactOD)."""
 
     phone_number: str
@@ -177,18 +199,6 @@ class Contact:
             "Queue": self.queue,
             "TimeZone": self.time_zone,
         }
-
-    @property
-    def expiry(self) -> LcmDate:
-        return read_lcm_datetime(self.expiry_time)
-
-    @property
-    def callback(self) -> LcmDate:
-        return read_lcm_datetime(self.callback_time)
-
-    @property
-    def lcm_time_zone(self) -> LcmTimeZone | None:
-        return find_time_zone(self.time_zone) or time_zone_from_key(self.account_number)
 
 
 def _is_empty(value: Any) -> bool:
