@@ -651,3 +651,32 @@ def test_an_answer_with_two_contacts_shows_the_first_and_names_the_second(desk, 
     rows = ActionLog.objects.filter(kind="next").order_by("pk")
     assert [r.lcm_key for r in rows] == [first, second]
     assert "not shown" in rows[1].result and rows[1].phone_last4 == "0149"
+
+
+@pytest.mark.parametrize("response", ["", "   ", {"success": ""}, {"Result": " "}])
+def test_a_skip_answered_with_nothing_may_have_closed_it_and_the_retry_confirms(
+    desk, proxy, response
+):
+    """An empty answer to a close says neither yes nor no (as an empty body or `null` does
+    not): it was read as `success: false`, "the contact is still yours", and when LCM had
+    closed it, the retry took it off the screen as "closed nothing in LCM", the close never
+    logged as a skip."""
+    key = add_contact(phone="2025550146")
+    assert "is on your screen" in banner(post(desk, "/desk/next", SALES))
+    proxy.answer(
+        "SkipManualDialContact",
+        envelope("SkipManualDialContactResult", response),
+        forward_first=True,  # LCM closed the contact
+    )
+    html = banner(post(desk, "/desk/skip", {"outcome": "8"}))
+    assert "LCM may already have closed this contact with 8 No Answer" in html, html
+    assert "still yours" not in html
+    assert session().unconfirmed["skip"]["outcome_id"] == 8
+
+    not_open = {"ErrorType": "WS_Error", "ErrorMessage": "Contact is not in Open state."}
+    proxy.answer("SkipManualDialContact", envelope("WS_Error", not_open))
+    html = banner(post(desk, "/desk/skip", {"outcome": "8"}))
+    assert "your earlier skip with 8 No Answer most likely closed the contact" in html, html
+    assert session().state == "idle"
+    closes = ActionLog.objects.filter(kind="skip", ok=True, lcm_key=key)
+    assert closes.count() == 1 and closes.get().outcome_id == 8

@@ -380,6 +380,10 @@ class SkipAnswer:
         if isinstance(response, list) and len(response) == 1:
             response = response[0]
         value = _success_flag(response)
+        if isinstance(value, str) and not value.strip():
+            # Nothing said (as an empty body or `null` says nothing): not a "no", since LCM
+            # may have closed the contact.
+            raise LcmBadAnswer("the skip answer is empty")
         if isinstance(value, str) and value.strip().lower() in SUCCESS_WORDS:
             value = True
         elif isinstance(value, str) and value.strip().lower() in _FAILURE_WORDS:
