@@ -113,6 +113,27 @@ def test_a_second_tab_updates_live(app_server, world, page: Page):
     expect(page.locator("#recent-log")).to_contain_text("3 Busy")
 
 
+def test_an_outcome_chosen_stays_chosen_when_another_tab_redraws_the_card(
+    app_server, world, page: Page
+):
+    """A push for the same contact (the other tab changes the consent choice) redraws the
+    card; the outcome chosen in this tab is still chosen."""
+    add_contact(phone="2025550182")
+    log_in(page, app_server, "abby")
+    page.click("#btn-next")
+    expect(page.locator(".dial")).to_have_text("(202) 555-0182")
+    other = page.context.new_page()
+    other.goto(app_server.url + "/")
+    expect(other.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.select_option("#outcome", "8")
+    page.evaluate("document.getElementById('contact-panel').dataset.before = 'push'")
+
+    other.select_option("#controls select[name=consent]", "true")
+
+    expect(page.locator("#contact-panel")).not_to_have_attribute("data-before", "push")
+    expect(page.locator("#outcome")).to_have_value("8")
+
+
 def test_reconnect_banner_and_resync(app_server, world, page: Page):
     import asyncio
     from concurrent.futures import ThreadPoolExecutor

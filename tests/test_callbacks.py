@@ -336,21 +336,23 @@ async def test_a_lead_moves_a_personal_callback_to_another_agent_of_the_team(age
     done = await wrapup.book_callback(alice, await callback_form(session, kind="personal"))
     assert done.result.ok, done.result.message
     row = await db(Callback.objects.get)
-    moved = await callbacks.reassign("lena", alice.team_id, row.pk, bob)
+    moved = await actions.reassign_callback("lena", alice.team_id, row.pk, bob)
     assert moved.ok, moved.message
     rows = await db(lambda: list(Callback.objects.order_by("pk").values_list("agent_id", "status")))
     assert rows == [(alice.pk, Callback.REASSIGNED), (bob.pk, Callback.BOOKED)]
     entry = await db(ActionLog.objects.get, kind=ActionLog.REASSIGN)
     assert entry.agent_id == bob.pk and entry.actor == "lena" and entry.lcm_key == key
     # Moving it again finds nothing to move.
-    again = await callbacks.reassign("lena", alice.team_id, row.pk, bob)
+    again = await actions.reassign_callback("lena", alice.team_id, row.pk, bob)
     assert not again.ok and "no longer be moved" in again.message
 
 
 @pytestmark_sim
 async def test_a_callback_cannot_be_moved_to_an_agent_of_another_team(agents):
     row = await db(_booked, agents["alice"])
-    moved = await callbacks.reassign("lena", agents["alice"].team_id, row.pk, agents["carol"])
+    moved = await actions.reassign_callback(
+        "lena", agents["alice"].team_id, row.pk, agents["carol"]
+    )
     assert not moved.ok and "agent of this team" in moved.message
     assert (await db(Callback.objects.get, pk=row.pk)).status == Callback.BOOKED
 
@@ -368,7 +370,7 @@ async def test_a_callback_is_moved_only_to_an_agent_who_works_its_campaign_group
     row = await db(_booked, agents["alice"])
     await db(_fetched_from, row, "Service Manual Group")
 
-    moved = await callbacks.reassign("lena", agents["alice"].team_id, row.pk, agents["bob"])
+    moved = await actions.reassign_callback("lena", agents["alice"].team_id, row.pk, agents["bob"])
 
     assert not moved.ok
     assert "does not work the campaign group Service Manual Group" in moved.message
@@ -466,21 +468,21 @@ async def test_a_move_whose_worker_stopped_is_settled_and_can_be_moved_again(
 
     monkeypatch.setattr(lcm_client.LcmClient, "call", lcm_moves_then_worker_stops)
     with pytest.raises(_Stopped):
-        await callbacks.reassign("lena", alice.team_id, row.pk, bob)
+        await actions.reassign_callback("lena", alice.team_id, row.pk, bob)
     monkeypatch.setattr(lcm_client.LcmClient, "call", real_call)
     # Stuck "being sent": the lead cannot move it, and nothing is logged yet.
-    stuck = await callbacks.reassign("lena", alice.team_id, row.pk, bob)
+    stuck = await actions.reassign_callback("lena", alice.team_id, row.pk, bob)
     assert not stuck.ok and "no longer be moved" in stuck.message
     # Not yet stale: the sweep leaves a move that may still be under way alone.
-    assert await db(callbacks.settle_abandoned_moves) == 0
+    assert await db(actions.settle_abandoned_moves) == 0
     settings.JOBS_STALE_SECONDS = 0.0
-    assert await db(callbacks.settle_abandoned_moves) == 1
-    assert await db(callbacks.settle_abandoned_moves) == 0  # settled once
+    assert await db(actions.settle_abandoned_moves) == 1
+    assert await db(actions.settle_abandoned_moves) == 0  # settled once
     entry = await db(ActionLog.objects.get, kind=ActionLog.REASSIGN)
     assert not entry.ok and entry.error_kind == "unknown" and entry.agent_id == alice.pk
     assert (await db(Callback.objects.get, pk=row.pk)).status == Callback.UNKNOWN
     # The lead moves it again: one booking for bob, logged.
-    moved = await callbacks.reassign("lena", alice.team_id, row.pk, bob)
+    moved = await actions.reassign_callback("lena", alice.team_id, row.pk, bob)
     assert moved.ok, moved.message
     rows = await db(lambda: list(Callback.objects.order_by("pk").values_list("agent_id", "status")))
     assert rows == [(alice.pk, Callback.REASSIGNED), (bob.pk, Callback.BOOKED)]

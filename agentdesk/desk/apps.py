@@ -17,7 +17,7 @@ class DeskConfig(AppConfig):
 
         # Writes to LCM a killed worker left in flight become unknown outcomes, logged.
         register_sweep(settle_abandoned)
-        from .callbacks import settle_abandoned_moves
+        from .actions.callback_move import settle_abandoned_moves
 
         register_sweep(settle_abandoned_moves)
 

@@ -244,7 +244,7 @@ class Callback(models.Model):
     )
     reassigned_by = models.CharField(max_length=150, blank=True)
     # When a lead's move of it was sent to LCM; a move a stopped worker left behind is
-    # settled by the job runner's sweep (desk.callbacks.settle_abandoned_moves).
+    # settled by the job runner's sweep (desk.actions.callback_move.settle_abandoned_moves).
     moving_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:

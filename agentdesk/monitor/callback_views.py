@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agentdesk.desk import callbacks
+from agentdesk.desk import actions, callbacks
 from agentdesk.desk.models import AgentProfile
 from agentdesk.desk.rendering import render_banner
 from agentdesk.shared.asyncdb import db_async, release_request_connection
@@ -65,7 +65,7 @@ async def reassign(request: HttpRequest, team_id: int, callback_id: int) -> Http
     if agent is None:
         message = _("Agent: choose an agent of this team to move the callback to.")
         return HttpResponse(render_banner(message, "error"))
-    moved = await callbacks.reassign(user.get_username(), team.pk, callback_id, agent)
+    moved = await actions.reassign_callback(user.get_username(), team.pk, callback_id, agent)
     panel = await db_async(render_callbacks)(team, oob=True)
     level = "success" if moved.ok else moved.level
     return HttpResponse(render_banner(moved.message, level) + "\n" + panel)

@@ -350,22 +350,29 @@
     }
   });
 
-  // A push that redraws the card of the same contact (a failed Skip, a live update) keeps the
-  // outcome the agent chose: the screen stays as it was. Another contact starts afresh.
-  var chosenOutcome = null;
+  // A push that redraws a form for the same contact (a failed Skip, a live update of the card
+  // or of a monitor row) keeps the outcome chosen in it: a select marked data-keep-choice with
+  // the contact it is for gets its value back when the new one has none chosen and offers it
+  // (a Skip left unconfirmed preselects its own). Another contact starts afresh.
+  var keptChoices = null;
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
-    if (!target || target.id !== "contact-panel") return;
-    var form = document.getElementById("skip-form"), outcome = document.getElementById("outcome");
-    chosenOutcome = form && outcome && outcome.value ? { contact: form.dataset.contact, value: outcome.value } : null;
+    keptChoices = [];
+    if (!target || !target.querySelectorAll) return;
+    target.querySelectorAll("select[data-keep-choice]").forEach(function (select) {
+      if (select.value) keptChoices.push({ name: select.name, contact: select.dataset.keepChoice, value: select.value });
+    });
   });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
-    if (!event.target || event.target.id !== "contact-panel" || !chosenOutcome) return;
-    var form = document.getElementById("skip-form"), outcome = document.getElementById("outcome");
-    var chosen = chosenOutcome;
-    chosenOutcome = null;
-    if (!form || !outcome || outcome.value || form.dataset.contact !== chosen.contact) return;
-    if (outcome.querySelector("option[value=\"" + CSS.escape(chosen.value) + "\"]")) outcome.value = chosen.value;
+    var kept = keptChoices || [];
+    keptChoices = null;
+    if (!kept.length || !event.target || !event.target.querySelectorAll) return;
+    event.target.querySelectorAll("select[data-keep-choice]").forEach(function (select) {
+      kept.forEach(function (choice) {
+        if (select.value || select.name !== choice.name || select.dataset.keepChoice !== choice.contact) return;
+        if (select.querySelector("option[value=\"" + CSS.escape(choice.value) + "\"]")) select.value = choice.value;
+      });
+    });
   });
 
   // A live push replaces a whole panel; keep open what the reader opened in it (the numbers

@@ -12,6 +12,7 @@ that Skip, hand back and release share.
 """
 
 from .adding import NewContact, add_contact
+from .callback_move import Reassigned, reassign_callback, settle_abandoned_moves
 from .compliance import confirm_dial, hand_back, preview_expired
 from .context import ActionContext, AddForm, Outcome
 from .fetching import next_contact, reserved_contact, select
@@ -25,6 +26,7 @@ __all__ = [
     "AddForm",
     "NewContact",
     "Outcome",
+    "Reassigned",
     "add_contact",
     "clear_screen",
     "confirm_dial",
@@ -33,8 +35,10 @@ __all__ = [
     "new_call_id",
     "next_contact",
     "preview_expired",
+    "reassign_callback",
     "release_contact",
     "reserved_contact",
     "select",
+    "settle_abandoned_moves",
     "skip_contact",
 ]
